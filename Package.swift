@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// One settings array for every Swift target: Swift 6 mode with strict concurrency.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "xray",
+    products: [
+        .executable(name: "xray", targets: ["xray"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The system SQLite through its C API: as fast as C (see README, "Why these dependencies").
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // Linux system calls Swift cannot see without _GNU_SOURCE (recvmmsg, sendmmsg).
+        .target(name: "CXRaySystem", path: "Sources/CXRaySystem"),
+        // Wire model: JSON, segment documents, ids, datagram framing, trace assembly. No I/O.
+        .target(name: "XRayWire", swiftSettings: swiftSettings),
+        // The SQLite trace store.
+        .target(name: "XRayStore", dependencies: ["XRayWire", "CSQLite"], swiftSettings: swiftSettings),
+        // Rendering of assembled traces and listings (tree, json, xray, tables). Knows no SQL.
+        .target(name: "XRayRender", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
+        // Sampling rules: formats, validation, matching, reservoirs, simulation, lint.
+        .target(name: "XRaySampling", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
+        // UDP and TCP intake shared by `xray daemon` and `xray run`.
+        .target(
+            name: "XRayCollector",
+            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "CXRaySystem"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "xray",
+            dependencies: [
+                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "XRayWireTests", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "XRayEndToEndTests",
+            dependencies: ["XRayWire"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+int xr_placeholder(void) { return 0; }
