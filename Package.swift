@@ -44,6 +44,7 @@ let package = Package(
         ),
         .testTarget(name: "XRayWireTests", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayEndToEndTests",

@@ -11,7 +11,7 @@ struct XRay: ParsableCommand {
             xray-daemon and xray-run. See xray(1) for exit codes.
             """,
         version: XRayVersion.string,
-        subcommands: [Inspect.self, Rules.self]
+        subcommands: [Daemon.self, Inspect.self, Rules.self]
     )
 }
 

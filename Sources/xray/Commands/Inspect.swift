@@ -3,7 +3,8 @@ import ArgumentParser
 extension XRay {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Look at stored traces: list, show, import and export them."
+            abstract: "Look at stored traces: list, show, import and export them, and see rejected input.",
+            subcommands: [Traces.self, Show.self, Import.self, Export.self, Rejects.self]
         )
     }
 }

@@ -1,0 +1,194 @@
+import XRayWire
+
+/// Output formats of listings (`xray inspect traces`, `rejects`).
+public enum ListingFormat: String, Sendable, CaseIterable {
+    case table, json, jsonl, csv
+}
+
+/// Renders trace summaries: a table for people, `GetTraceSummaries` field names for programs.
+public enum TraceListing {
+    public static func render(_ traces: [TraceSummary], format: ListingFormat, style: TerminalStyle) -> String {
+        switch format {
+        case .table: return table(traces, style: style)
+        case .json:
+            return JSONWriter.prettyString(.object(JSONObject([("TraceSummaries", .array(traces.map(json)))]))) + "\n"
+        case .jsonl: return traces.map { JSONWriter.string(json($0)) + "\n" }.joined()
+        case .csv:
+            var out = "id,start,duration_ms,response_time_ms,service,method,url,status,fault,error,throttle,partial,entities\n"
+            for t in traces {
+                let fields: [String] = [
+                    t.traceID, Format.timestamp(t.startTime), Format.milliseconds(t.duration),
+                    t.responseTime.map(Format.milliseconds) ?? "", t.rootName ?? "", t.httpMethod ?? "",
+                    t.httpURL ?? "", t.httpStatus.map(String.init) ?? "", String(t.hasFault), String(t.hasError),
+                    String(t.hasThrottle), String(t.isPartial), String(t.entityCount),
+                ]
+                out += fields.map(csvField).joined(separator: ",") + "\n"
+            }
+            return out
+        }
+    }
+
+    /// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled.
+    public static func csvField(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        var out = "\""
+        for c in s { out += c == "\"" ? "\"\"" : String(c) }
+        return out + "\""
+    }
+
+    static func flags(_ t: TraceSummary) -> [String] {
+        var f: [String] = []
+        if t.hasFault { f.append("fault") }
+        if t.hasError { f.append("error") }
+        if t.hasThrottle { f.append("throttle") }
+        if t.isPartial { f.append("partial") }
+        return f
+    }
+
+    static func table(_ traces: [TraceSummary], style: TerminalStyle) -> String {
+        let header = ["TRACE ID", "START (UTC)", "DURATION", "SERVICE", "METHOD", "URL", "STATUS", "FLAGS", "ENTITIES"]
+        var rows: [[String]] = []
+        for t in traces {
+            rows.append([
+                t.traceID, Format.timestamp(t.startTime), Format.milliseconds(t.duration) + "ms",
+                t.rootName ?? "-", t.httpMethod ?? "-", t.httpURL.map(Format.path(ofURL:)) ?? "-",
+                t.httpStatus.map(String.init) ?? "-", flags(t).joined(separator: ",").ifEmpty("ok"), String(t.entityCount),
+            ])
+        }
+        return Table.render(header: header, rows: rows, style: style) { row, column, text in
+            guard column == 7 else { return text }
+            if row[7].contains("fault") { return style.red(text) }
+            if row[7].contains("error") || row[7].contains("throttle") { return style.yellow(text) }
+            return style.green(text)
+        }
+    }
+
+    /// A summary in the `GetTraceSummaries` field names (reference 6).
+    public static func json(_ t: TraceSummary) -> JSONValue {
+        var http = JSONObject()
+        if let u = t.httpURL { http["HttpURL"] = .string(u) }
+        if let s = t.httpStatus { http["HttpStatus"] = .number(JSONNumber(s)) }
+        if let m = t.httpMethod { http["HttpMethod"] = .string(m) }
+        var o = JSONObject([
+            ("Id", .string(t.traceID)),
+            ("StartTime", .number(JSONNumber(t.startTime))),
+            ("Duration", .number(JSONNumber(TraceViews.roundMicro(t.duration)))),
+        ])
+        if let r = t.responseTime { o["ResponseTime"] = .number(JSONNumber(TraceViews.roundMicro(r))) }
+        o["HasFault"] = .bool(t.hasFault)
+        o["HasError"] = .bool(t.hasError)
+        o["HasThrottle"] = .bool(t.hasThrottle)
+        o["IsPartial"] = .bool(t.isPartial)
+        o["Http"] = .object(http)
+        if let name = t.rootName {
+            var service = JSONObject([("Name", .string(name)), ("Names", .array([.string(name)]))])
+            if let origin = t.rootOrigin { service["Type"] = .string(origin) }
+            o["EntryPoint"] = .object(service)
+        }
+        o["EntityCount"] = .number(JSONNumber(t.entityCount))
+        return .object(o)
+    }
+}
+
+/// Renders rejected input: when, from where, why, and the bytes (text when UTF-8, else base64).
+public enum RejectListing {
+    public static func render(_ rejects: [RejectRecord], format: ListingFormat, style: TerminalStyle) -> String {
+        switch format {
+        case .table:
+            var out = ""
+            for r in rejects {
+                out += style.bold("#\(r.id)") + "  " + Format.timestamp(r.receivedAt) + "  " + (r.source ?? "-") + "\n"
+                out += "  " + style.red(r.reason) + "\n"
+                let (encoding, text) = payload(r.raw)
+                out += "  " + style.dim(encoding + ": ") + String(text.prefix(400)).replacingNewlines() + (text.count > 400 ? "…" : "") + "\n"
+            }
+            return out
+        case .json:
+            return JSONWriter.prettyString(.array(rejects.map(json))) + "\n"
+        case .jsonl:
+            return rejects.map { JSONWriter.string(json($0)) + "\n" }.joined()
+        case .csv:
+            var out = "id,received_at,source,reason,encoding,raw\n"
+            for r in rejects {
+                let (encoding, text) = payload(r.raw)
+                out += [String(r.id), Format.timestamp(r.receivedAt), r.source ?? "", r.reason, encoding, text]
+                    .map(TraceListing.csvField).joined(separator: ",") + "\n"
+            }
+            return out
+        }
+    }
+
+    static func json(_ r: RejectRecord) -> JSONValue {
+        let (encoding, text) = payload(r.raw)
+        return .object(JSONObject([
+            ("id", .number(JSONNumber(r.id))),
+            ("received_at", .number(JSONNumber(r.receivedAt))),
+            ("source", r.source.map { .string($0) } ?? .null),
+            ("reason", .string(r.reason)),
+            ("encoding", .string(encoding)),
+            ("raw", .string(text)),
+        ]))
+    }
+
+    /// `("utf8", text)` when the bytes are valid UTF-8, else `("base64", ...)`.
+    public static func payload(_ raw: [UInt8]) -> (String, String) {
+        if let s = String(validating: raw, as: UTF8.self) { return ("utf8", s) }
+        return ("base64", Base64.encode(raw))
+    }
+}
+
+enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest == 1 {
+            let n = UInt32(bytes[i]) << 16
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], 61, 61]
+        } else if rest == 2 {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], 61]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Left-aligned columns, sized to their widest cell.
+enum Table {
+    static func render(
+        header: [String], rows: [[String]], style: TerminalStyle,
+        decorate: ([String], Int, String) -> String = { _, _, t in t }
+    ) -> String {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
+        var out = style.bold(header.enumerated().map { pad($1, widths[$0]) }.joined(separator: "  ").trimmingTrailingSpaces()) + "\n"
+        for r in rows {
+            let cells = r.enumerated().map { i, c in decorate(r, i, pad(c, widths[i])) }
+            out += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    func ifEmpty(_ replacement: String) -> String { isEmpty ? replacement : self }
+
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" ? "⏎" : $0 })
+    }
+}

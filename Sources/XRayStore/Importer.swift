@@ -1,0 +1,283 @@
+import XRayWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file shapes `xray inspect import` reads and `export` writes.
+public enum TraceFileFormat: String, Sendable, CaseIterable {
+    /// Auto-detect from the first line.
+    case auto
+    /// One segment document per line, each optionally preceded by a daemon header line.
+    case jsonl
+    /// The `BatchGetTraces` response shape, as `aws xray batch-get-traces` prints it.
+    case xray
+}
+
+/// What an import did, with one message per rejected document.
+public struct ImportReport: Sendable {
+    public var counts = IngestCounts()
+    /// `file:line: reason`, in input order.
+    public var problems: [String] = []
+    public init() {}
+}
+
+/// Why an import could not even start or go on.
+public enum ImportError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case tooLarge(path: String, size: Int, limit: Int)
+    case notBatchGetTraces(path: String, reason: String)
+    case read(path: String, reason: String)
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
+        case .tooLarge(let path, let size, let limit):
+            "\(path) is \(size) bytes, over the \(limit)-byte limit for a BatchGetTraces file; split it, or export it as JSON lines"
+        case .notBatchGetTraces(let path, let reason):
+            "\(path): \(reason); expected JSON lines of segment documents or a BatchGetTraces response ({\"Traces\": [...]})"
+        case .read(let path, let reason): "cannot read \(path): \(reason)"
+        case .store(let e): e.description
+        }
+    }
+}
+
+/// Reads trace files into the store in batches, never reading a line past its limit.
+public struct TraceImporter {
+    /// The longest line accepted: a 64 KiB document plus its header.
+    public static let maxLineBytes = 65_536 + 64
+    /// The largest whole-file BatchGetTraces document read into memory.
+    public static let maxWholeFileBytes = 256 << 20
+    static let batchSize = 1_000
+
+    let store: TraceStore
+    let now: () -> Double
+
+    public init(store: TraceStore, now: @escaping () -> Double) {
+        self.store = store
+        self.now = now
+    }
+
+    /// Imports one file (`-` is standard input).
+    public func importFile(_ path: String, format: TraceFileFormat) throws(ImportError) -> ImportReport {
+        let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ImportError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { if fd != 0 { close(fd) } }
+        let name = path == "-" ? "<stdin>" : path
+        var reader = LineReader(fd: fd, maxLine: Self.maxLineBytes)
+        var report = ImportReport()
+        var pending: [IncomingDocument] = []
+        var rejects: [IncomingReject] = []
+        var lineNumber = 0
+        var decided = format == .auto ? nil : format
+        var afterHeader = false
+
+        func flush() throws(ImportError) {
+            guard !pending.isEmpty || !rejects.isEmpty else { return }
+            do {
+                report.counts += try store.ingest(pending, rejects: rejects)
+            } catch {
+                throw ImportError.store(error)
+            }
+            pending.removeAll(keepingCapacity: true)
+            rejects.removeAll(keepingCapacity: true)
+        }
+        func reject(_ raw: [UInt8], _ reason: String, line: Int) {
+            report.problems.append("\(name):\(line): \(reason)")
+            rejects.append(IncomingReject(raw: raw, reason: reason, source: "\(name):\(line)", receivedAt: now()))
+        }
+
+        while true {
+            let next: LineReader.Line?
+            do { next = try reader.next() } catch { throw ImportError.read(path: name, reason: error.reason) }
+            guard let line = next else { break }
+            lineNumber += 1
+            if case .tooLong(let length) = line {
+                reject([], "line longer than \(Self.maxLineBytes) bytes (\(length)+ bytes); documents are at most 64 KiB", line: lineNumber)
+                continue
+            }
+            guard case .text(var bytes) = line else { continue }
+            while let last = bytes.last, last == 0x0D || last == 0x20 || last == 0x09 { bytes.removeLast() }
+            guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
+            if decided == nil {
+                decided = Self.looksLikeJSONLines(bytes) ? .jsonl : .xray
+            }
+            if decided == .xray {
+                let rest = try reader.readRest(limit: Self.maxWholeFileBytes - bytes.count, path: name)
+                try importBatchGetTraces(bytes + [0x0A] + rest, name: name, report: &report)
+                return report
+            }
+            if !afterHeader, Self.isHeaderLine(bytes) {
+                afterHeader = true
+                continue
+            }
+            afterHeader = false
+            do {
+                let doc = try SegmentDocumentParser.parse(bytes: bytes)
+                pending.append(IncomingDocument(raw: bytes, document: doc, source: "\(name):\(lineNumber)", receivedAt: now()))
+            } catch {
+                reject(bytes, error.description, line: lineNumber)
+            }
+            if pending.count + rejects.count >= Self.batchSize { try flush() }
+        }
+        try flush()
+        return report
+    }
+
+    /// A daemon header line: `{"format":"json","version":1}` in any spelling, and no segment fields.
+    static func isHeaderLine(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count < 256 else { return false }
+        return bytes.withUnsafeBufferPointer { b in (try? DaemonDatagram.validateHeader(b)) != nil }
+    }
+
+    /// JSON lines start with a complete object per line; a BatchGetTraces file is one (often pretty) object.
+    static func looksLikeJSONLines(_ firstLine: [UInt8]) -> Bool {
+        guard let value = try? JSONParser.parse(firstLine).value, case .object(let o) = value else { return false }
+        return o["Traces"] == nil
+    }
+
+    func importBatchGetTraces(_ bytes: [UInt8], name: String, report: inout ImportReport) throws(ImportError) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes).value
+        } catch {
+            throw ImportError.notBatchGetTraces(path: name, reason: "not JSON at \(error.description)")
+        }
+        guard case .object(let root) = value, case .array(let traces) = root["Traces"] else {
+            throw ImportError.notBatchGetTraces(path: name, reason: "no \"Traces\" array at the top level")
+        }
+        var pending: [IncomingDocument] = []
+        var rejects: [IncomingReject] = []
+        for (t, trace) in traces.enumerated() {
+            guard case .array(let segments) = trace.objectValue?["Segments"] else {
+                let where_ = "\(name): Traces[\(t)]"
+                report.problems.append("\(where_): no \"Segments\" array")
+                rejects.append(IncomingReject(raw: Array(JSONWriter.string(trace).utf8), reason: "no \"Segments\" array", source: where_, receivedAt: now()))
+                continue
+            }
+            for (s, segment) in segments.enumerated() {
+                let where_ = "\(name): Traces[\(t)].Segments[\(s)]"
+                guard case .string(let document) = segment.objectValue?["Document"] else {
+                    report.problems.append("\(where_): no \"Document\" string")
+                    rejects.append(IncomingReject(raw: Array(JSONWriter.string(segment).utf8), reason: "no \"Document\" string", source: where_, receivedAt: now()))
+                    continue
+                }
+                let raw = Array(document.utf8)
+                do {
+                    let doc = try SegmentDocumentParser.parse(bytes: raw)
+                    pending.append(IncomingDocument(raw: raw, document: doc, source: where_, receivedAt: now()))
+                } catch {
+                    report.problems.append("\(where_): \(error.description)")
+                    rejects.append(IncomingReject(raw: raw, reason: error.description, source: where_, receivedAt: now()))
+                }
+            }
+        }
+        do {
+            report.counts += try store.ingest(pending, rejects: rejects)
+        } catch {
+            throw ImportError.store(error)
+        }
+    }
+}
+
+/// Reads lines from a file descriptor in fixed chunks; a line over the limit is skipped, not buffered.
+struct LineReader {
+    enum Line {
+        case text([UInt8])
+        case tooLong(Int)
+    }
+
+    struct ReadError: Error { var reason: String }
+
+    let fd: Int32
+    let maxLine: Int
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var eof = false
+
+    init(fd: Int32, maxLine: Int) {
+        self.fd = fd
+        self.maxLine = maxLine
+        // Room for a whole line at the limit plus a read, so a full buffer always holds a newline or a too-long line.
+        self.buffer = [UInt8](repeating: 0, count: maxLine + (1 << 16))
+    }
+
+    /// Moves unread bytes to the front and reads more; false at end of file.
+    mutating func fill() throws(ReadError) -> Bool {
+        if start > 0 {
+            let count = end - start
+            buffer.withUnsafeMutableBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                memmove(base, base + start, count)
+            }
+            end = count
+            start = 0
+        }
+        while true {
+            let n = buffer.withUnsafeMutableBufferPointer { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return read(fd, base + end, b.count - end)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(reason: String(cString: strerror(errno)))
+            }
+            if n == 0 {
+                eof = true
+                return false
+            }
+            end += n
+            return true
+        }
+    }
+
+    mutating func next() throws(ReadError) -> Line? {
+        var discarded = 0
+        var scanned = start
+        while true {
+            if let nl = buffer[scanned..<end].firstIndex(of: 0x0A) {
+                let length = discarded + nl - start
+                let line: Line = length > maxLine || discarded > 0 ? .tooLong(length) : .text(Array(buffer[start..<nl]))
+                start = nl + 1
+                return line
+            }
+            if end - start > maxLine {
+                // Forget what we have of this line and keep looking for its end.
+                discarded += end - start
+                start = end
+            }
+            let unscanned = end - start
+            let more = eof ? false : try fill()
+            if !more {
+                if start == end && discarded == 0 { return nil }
+                let length = discarded + end - start
+                let line: Line = length > maxLine || discarded > 0 ? .tooLong(length) : .text(Array(buffer[start..<end]))
+                start = end
+                return line
+            }
+            scanned = start + unscanned
+        }
+    }
+
+    /// The remaining bytes, at most `limit`.
+    mutating func readRest(limit: Int, path: String) throws(ImportError) -> [UInt8] {
+        var out = Array(buffer[start..<end])
+        start = end
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBufferPointer { b -> Int in
+                guard let base = b.baseAddress else { return 0 }
+                return read(fd, base, b.count)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ImportError.read(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit { throw ImportError.tooLarge(path: path, size: out.count, limit: TraceImporter.maxWholeFileBytes) }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import CSQLite
+
+/// SQLite's `SQLITE_TRANSIENT`: the C macro does not reach Swift.
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection. Not thread-safe: each thread that needs the store opens its own.
+final class SQLiteConnection {
+    let handle: OpaquePointer
+    let path: String
+    private var cache: [String: SQLiteStatement] = [:]
+
+    init(path: String, readOnly: Bool) throws(StoreError) {
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw StoreError.cannotOpen(path: path, reason: message)
+        }
+        self.handle = db
+        self.path = path
+        // Readers and writers from other processes wait instead of failing with "database is locked".
+        sqlite3_busy_timeout(db, 30_000)
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    func execute(_ sql: String) throws(StoreError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(message)
+            throw StoreError.sqlite(path: path, code: rc, message: text)
+        }
+    }
+
+    /// A prepared statement reused across calls: prepare once, bind many times.
+    func cached(_ sql: String) throws(StoreError) -> SQLiteStatement {
+        if let s = cache[sql] {
+            s.reset()
+            return s
+        }
+        let s = try SQLiteStatement(connection: self, sql: sql, persistent: true)
+        cache[sql] = s
+        return s
+    }
+
+    func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
+        try SQLiteStatement(connection: self, sql: sql, persistent: false)
+    }
+
+    var changes: Int { Int(sqlite3_changes(handle)) }
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    func scalarInt(_ sql: String) throws(StoreError) -> Int {
+        let s = try prepare(sql)
+        return try s.step() ? s.int(0) : 0
+    }
+}
+
+/// A prepared statement with positional binding (1-based) and column reads (0-based).
+final class SQLiteStatement {
+    let handle: OpaquePointer
+    unowned let connection: SQLiteConnection
+
+    init(connection: SQLiteConnection, sql: String, persistent: Bool) throws(StoreError) {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(connection.handle, sql, -1, persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0, &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else {
+            throw StoreError.sqlite(path: connection.path, code: rc, message: "\(connection.errorMessage) in: \(sql.prefix(120))")
+        }
+        self.handle = stmt
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    func bind(_ index: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        var v = value
+        v.withUTF8 { buf in
+            _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(buf.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32(buf.count), sqliteTransient)
+        }
+    }
+
+    func bind(_ index: Int32, _ value: Double?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        sqlite3_bind_double(handle, index, value)
+    }
+
+    func bind(_ index: Int32, _ value: Int?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        sqlite3_bind_int64(handle, index, Int64(value))
+    }
+
+    func bind(_ index: Int32, _ value: Int64) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    func bind(_ index: Int32, _ value: Bool) {
+        sqlite3_bind_int(handle, index, value ? 1 : 0)
+    }
+
+    func bind(_ index: Int32, blob: UnsafeRawBufferPointer) {
+        _ = sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), sqliteTransient)
+    }
+
+    /// Binds the value of a typed parameter, as the query compiler produces them.
+    func bind(_ index: Int32, _ value: SQLValue) {
+        switch value {
+        case .null: sqlite3_bind_null(handle, index)
+        case .int(let i): sqlite3_bind_int64(handle, index, Int64(i))
+        case .double(let d): sqlite3_bind_double(handle, index, d)
+        case .text(let s): bind(index, s)
+        }
+    }
+
+    /// Steps once; true when a row is available.
+    @discardableResult
+    func step() throws(StoreError) -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw StoreError.sqlite(path: connection.path, code: rc, message: connection.errorMessage)
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+
+    func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
+
+    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
+    func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
+
+    func bool(_ column: Int32) -> Bool { sqlite3_column_int(handle, column) != 0 }
+
+    func text(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(handle, column) else { return nil }
+        let n = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        let n = Int(sqlite3_column_bytes(handle, column))
+        guard n > 0, let p = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+}
+
+/// A value bound to a statement parameter: user input never becomes SQL text.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case int(Int)
+    case double(Double)
+    case text(String)
+}

@@ -1,0 +1,105 @@
+/// The store's schema, as append-only migrations: a shipped migration is never edited.
+///
+/// `PRAGMA user_version` records how many have run. Each runs in its own transaction, written in SQL,
+/// never in terms of app types, so an old store upgrades the same way whatever version of xray opens it.
+enum Schema {
+    static let migrations: [(name: String, sql: String)] = [
+        ("v1: documents, entities, annotations, trace summaries, rejects", """
+            CREATE TABLE documents(
+                rowid INTEGER PRIMARY KEY,
+                trace_id TEXT NOT NULL,
+                id TEXT NOT NULL,
+                in_progress INTEGER NOT NULL,
+                received_at REAL NOT NULL,
+                source TEXT,
+                raw BLOB NOT NULL,
+                UNIQUE(trace_id, id)
+            );
+            CREATE TABLE entities(
+                trace_id TEXT NOT NULL,
+                id TEXT NOT NULL,
+                parent_id TEXT,
+                document_id INTEGER NOT NULL,
+                kind INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                origin TEXT,
+                namespace TEXT,
+                start_time REAL NOT NULL,
+                end_time REAL,
+                in_progress INTEGER NOT NULL,
+                error INTEGER NOT NULL,
+                fault INTEGER NOT NULL,
+                throttle INTEGER NOT NULL,
+                http_method TEXT,
+                http_url TEXT,
+                http_status INTEGER,
+                http_user_agent TEXT,
+                http_client_ip TEXT,
+                user TEXT,
+                sql TEXT,
+                cause TEXT,
+                warnings TEXT,
+                PRIMARY KEY(trace_id, id)
+            ) WITHOUT ROWID;
+            CREATE TABLE annotations(
+                trace_id TEXT NOT NULL,
+                entity_id TEXT NOT NULL,
+                key TEXT NOT NULL,
+                type INTEGER NOT NULL,
+                value ANY,
+                document_id INTEGER NOT NULL,
+                PRIMARY KEY(trace_id, entity_id, key)
+            ) WITHOUT ROWID;
+            CREATE INDEX annotations_by_key ON annotations(key, value);
+            CREATE TABLE traces(
+                trace_id TEXT PRIMARY KEY,
+                start_time REAL NOT NULL,
+                end_time REAL NOT NULL,
+                duration REAL NOT NULL,
+                response_time REAL,
+                root_id TEXT,
+                root_name TEXT,
+                root_origin TEXT,
+                http_method TEXT,
+                http_url TEXT,
+                http_status INTEGER,
+                has_error INTEGER NOT NULL,
+                has_fault INTEGER NOT NULL,
+                has_throttle INTEGER NOT NULL,
+                is_partial INTEGER NOT NULL,
+                entity_count INTEGER NOT NULL,
+                in_progress_count INTEGER NOT NULL,
+                first_received REAL NOT NULL,
+                last_received REAL NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX traces_by_start ON traces(start_time);
+            CREATE INDEX traces_by_received ON traces(last_received);
+            CREATE TABLE rejects(
+                rowid INTEGER PRIMARY KEY,
+                received_at REAL NOT NULL,
+                source TEXT,
+                reason TEXT NOT NULL,
+                raw BLOB NOT NULL
+            );
+            """),
+        ("v2: runs of xray run and the traces they captured", """
+            CREATE TABLE runs(
+                rowid INTEGER PRIMARY KEY,
+                trace_id TEXT NOT NULL,
+                segment_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                argv TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                ended_at REAL,
+                exit_status INTEGER
+            );
+            CREATE TABLE run_traces(
+                run_id INTEGER NOT NULL,
+                trace_id TEXT NOT NULL,
+                PRIMARY KEY(run_id, trace_id)
+            ) WITHOUT ROWID;
+            """),
+    ]
+
+    static var currentVersion: Int { migrations.count }
+}

@@ -1,0 +1,364 @@
+import CSQLite
+import XRayWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A document on its way into the store: the bytes exactly as received, and their parse.
+public struct IncomingDocument: Sendable {
+    public var raw: [UInt8]
+    public var document: SegmentDocument
+    /// Where it came from: `udp:127.0.0.1:53311`, `file.jsonl:12`, ...
+    public var source: String?
+    public var receivedAt: Double
+
+    public init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double) {
+        self.raw = raw
+        self.document = document
+        self.source = source
+        self.receivedAt = receivedAt
+    }
+}
+
+/// Input that could not be stored as a document, kept aside with its reason.
+public struct IncomingReject: Sendable {
+    public var raw: [UInt8]
+    public var reason: String
+    public var source: String?
+    public var receivedAt: Double
+
+    public init(raw: [UInt8], reason: String, source: String?, receivedAt: Double) {
+        self.raw = raw
+        self.reason = reason
+        self.source = source
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What happened to the documents of one batch.
+public struct IngestCounts: Sendable, Hashable {
+    /// New documents, and complete documents that replaced an in-progress one.
+    public var stored = 0
+    /// A second complete copy of a document: it replaced the first.
+    public var duplicates = 0
+    /// In-progress documents that arrived after the complete one and were not stored.
+    public var staleInProgress = 0
+    public var rejected = 0
+    /// Trace ids touched by the batch, in first-seen order.
+    public var traceIDs: [String] = []
+
+    public init() {}
+
+    public static func += (lhs: inout IngestCounts, rhs: IngestCounts) {
+        lhs.stored += rhs.stored
+        lhs.duplicates += rhs.duplicates
+        lhs.staleInProgress += rhs.staleInProgress
+        lhs.rejected += rhs.rejected
+        lhs.traceIDs += rhs.traceIDs
+    }
+}
+
+/// The local trace store: one SQLite file in WAL mode, one writer and any number of readers.
+///
+/// Every raw document is kept exactly as received; entities, annotations and per-trace summaries are
+/// derived from it at write time so that queries never parse JSON.
+public final class TraceStore {
+    public let path: String
+    let db: SQLiteConnection
+
+    /// `$XRAY_STORE`, else `${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite`.
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let p = environment["XRAY_STORE"], !p.isEmpty { return p }
+        let base: String
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+            base = xdg
+        } else {
+            base = (environment["HOME"] ?? "/tmp") + "/.local/share"
+        }
+        return base + "/xray/traces.sqlite"
+    }
+
+    /// Opens (and for writers creates, private to the user) the store at `path`, migrating it forward.
+    ///
+    /// - Throws: `StoreError` when the folder cannot be made, the file is not a store, or it comes from a newer xray.
+    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+        self.path = path
+        if readOnly {
+            guard access(path, F_OK) == 0 else { throw StoreError.emptyStore(path: path) }
+        } else {
+            try Self.createPrivateFile(path)
+        }
+        // Readers open read-write too: a WAL reader needs the -shm file, and it never writes data.
+        db = try SQLiteConnection(path: path, readOnly: false)
+        do {
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;")
+        } catch {
+            if case .sqlite(_, let code, _) = error, code & 0xFF == SQLITE_NOTADB { throw StoreError.notAStore(path: path) }
+            throw error
+        }
+        try migrate()
+    }
+
+    static func createPrivateFile(_ path: String) throws(StoreError) {
+        let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !folder.isEmpty { try makeDirectories(folder) }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        close(fd)
+    }
+
+    /// `mkdir -p` where every folder it creates is private to the user (0700).
+    static func makeDirectories(_ path: String) throws(StoreError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {
+                throw StoreError.cannotCreateDirectory(path: current, errno: errno)
+            }
+        }
+    }
+
+    func migrate() throws(StoreError) {
+        let version = try db.scalarInt("PRAGMA user_version")
+        if version > Schema.currentVersion {
+            throw StoreError.newerSchema(path: path, found: version, supported: Schema.currentVersion)
+        }
+        guard version < Schema.currentVersion else { return }
+        if version == 0 {
+            let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table'")
+            if tables > 0 { throw StoreError.notAStore(path: path) }
+        }
+        try db.execute("BEGIN IMMEDIATE")
+        do {
+            // Another process may have migrated while we waited for the write lock.
+            let now = try db.scalarInt("PRAGMA user_version")
+            for index in now..<Schema.currentVersion {
+                try db.execute(Schema.migrations[index].sql)
+            }
+            try db.execute("PRAGMA user_version = \(Schema.currentVersion)")
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The schema version of the open store.
+    public func schemaVersion() throws(StoreError) -> Int { try db.scalarInt("PRAGMA user_version") }
+
+    /// Runs `body` in one write transaction (`BEGIN IMMEDIATE`, so writers queue instead of deadlocking).
+    public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try db.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try db.execute("COMMIT")
+            return result
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Stores a batch in one transaction and refreshes the summaries of the traces it touched.
+    public func ingest(_ documents: [IncomingDocument], rejects: [IncomingReject] = []) throws(StoreError) -> IngestCounts {
+        try transaction { () throws(StoreError) -> IngestCounts in
+            var counts = IngestCounts()
+            var touched: [String: Double] = [:]
+            for d in documents {
+                switch try upsert(d) {
+                case .stored: counts.stored += 1
+                case .duplicate: counts.duplicates += 1
+                case .staleInProgress:
+                    counts.staleInProgress += 1
+                    continue
+                }
+                if touched[d.document.traceID] == nil { counts.traceIDs.append(d.document.traceID) }
+                touched[d.document.traceID] = max(touched[d.document.traceID] ?? 0, d.receivedAt)
+            }
+            for r in rejects { try insertReject(r) }
+            counts.rejected = rejects.count
+            for id in counts.traceIDs {
+                try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0)
+            }
+            return counts
+        }
+    }
+
+    enum UpsertOutcome { case stored, duplicate, staleInProgress }
+
+    func upsert(_ incoming: IncomingDocument) throws(StoreError) -> UpsertOutcome {
+        let doc = incoming.document
+        let insert = try db.cached("""
+            INSERT INTO documents(trace_id, id, in_progress, received_at, source, raw) VALUES(?,?,?,?,?,?)
+            ON CONFLICT(trace_id, id) DO NOTHING
+            """)
+        insert.bind(1, doc.traceID)
+        insert.bind(2, doc.id)
+        insert.bind(3, doc.inProgress)
+        insert.bind(4, incoming.receivedAt)
+        insert.bind(5, incoming.source)
+        incoming.raw.withUnsafeBytes { insert.bind(6, blob: $0) }
+        try insert.step()
+        var outcome = UpsertOutcome.stored
+        let documentID: Int64
+        if db.changes == 1 {
+            documentID = db.lastInsertRowID
+        } else {
+            let existing = try db.cached("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
+            existing.bind(1, doc.traceID)
+            existing.bind(2, doc.id)
+            guard try existing.step() else { throw StoreError.sqlite(path: path, code: 0, message: "document vanished during upsert") }
+            documentID = Int64(existing.int(0))
+            let existingInProgress = existing.bool(1)
+            existing.reset()
+            // A complete document always wins over an in-progress one, whatever the arrival order.
+            if doc.inProgress && !existingInProgress { return .staleInProgress }
+            if !doc.inProgress && !existingInProgress { outcome = .duplicate }
+            let update = try db.cached("UPDATE documents SET in_progress=?, received_at=?, source=?, raw=? WHERE rowid=?")
+            update.bind(1, doc.inProgress)
+            update.bind(2, incoming.receivedAt)
+            update.bind(3, incoming.source)
+            incoming.raw.withUnsafeBytes { update.bind(4, blob: $0) }
+            update.bind(5, documentID)
+            try update.step()
+            for sql in ["DELETE FROM entities WHERE trace_id=? AND document_id=?",
+                        "DELETE FROM annotations WHERE trace_id=? AND document_id=?"] {
+                let delete = try db.cached(sql)
+                delete.bind(1, doc.traceID)
+                delete.bind(2, documentID)
+                try delete.step()
+            }
+        }
+        try insertEntities(doc, documentID: documentID)
+        return outcome
+    }
+
+    func insertEntities(_ doc: SegmentDocument, documentID: Int64) throws(StoreError) {
+        let entity = try db.cached("""
+            INSERT OR REPLACE INTO entities(trace_id, id, parent_id, document_id, kind, name, origin, namespace,
+                start_time, end_time, in_progress, error, fault, throttle, http_method, http_url, http_status,
+                http_user_agent, http_client_ip, user, sql, cause, warnings)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """)
+        let annotation = try db.cached("""
+            INSERT OR REPLACE INTO annotations(trace_id, entity_id, key, type, value, document_id) VALUES(?,?,?,?,?,?)
+            """)
+        for e in doc.entities {
+            entity.reset()
+            entity.bind(1, e.traceID)
+            entity.bind(2, e.id)
+            entity.bind(3, e.parentID)
+            entity.bind(4, documentID)
+            entity.bind(5, e.kind.rawValue)
+            entity.bind(6, e.name)
+            entity.bind(7, e.origin)
+            entity.bind(8, e.namespace)
+            entity.bind(9, e.startTime)
+            entity.bind(10, e.endTime)
+            entity.bind(11, e.inProgress)
+            entity.bind(12, e.error)
+            entity.bind(13, e.fault)
+            entity.bind(14, e.throttle)
+            entity.bind(15, e.httpMethod)
+            entity.bind(16, e.httpURL)
+            entity.bind(17, e.httpStatus)
+            entity.bind(18, e.httpUserAgent)
+            entity.bind(19, e.httpClientIP)
+            entity.bind(20, e.user)
+            entity.bind(21, e.sql)
+            entity.bind(22, e.cause)
+            entity.bind(23, e.warnings.isEmpty ? nil : e.warnings.joined(separator: "\n"))
+            try entity.step()
+            for a in e.annotations {
+                annotation.reset()
+                annotation.bind(1, e.traceID)
+                annotation.bind(2, e.id)
+                annotation.bind(3, a.key)
+                annotation.bind(4, a.value.typeTag)
+                switch a.value {
+                case .string(let s): annotation.bind(5, s)
+                case .number(let d): annotation.bind(5, d)
+                case .bool(let b): annotation.bind(5, b)
+                }
+                annotation.bind(6, documentID)
+                try annotation.step()
+            }
+        }
+    }
+
+    func insertReject(_ r: IncomingReject) throws(StoreError) {
+        let s = try db.cached("INSERT INTO rejects(received_at, source, reason, raw) VALUES(?,?,?,?)")
+        s.bind(1, r.receivedAt)
+        s.bind(2, r.source)
+        s.bind(3, r.reason)
+        r.raw.withUnsafeBytes { s.bind(4, blob: $0) }
+        try s.step()
+    }
+
+    /// Recomputes one trace's summary row from its entities (reference 6: the root decides error/fault).
+    func refreshSummary(traceID: String, receivedAt: Double) throws(StoreError) {
+        let aggregate = try db.cached("""
+            SELECT min(start_time), max(coalesce(end_time, start_time)), count(*), sum(in_progress), max(throttle)
+            FROM entities WHERE trace_id=?
+            """)
+        aggregate.bind(1, traceID)
+        guard try aggregate.step(), !aggregate.isNull(0) else {
+            aggregate.reset()
+            let delete = try db.cached("DELETE FROM traces WHERE trace_id=?")
+            delete.bind(1, traceID)
+            try delete.step()
+            return
+        }
+        let start = aggregate.double(0), end = aggregate.double(1)
+        let count = aggregate.int(2), inProgress = aggregate.int(3), throttle = aggregate.bool(4)
+        aggregate.reset()
+        // The root: a segment without parent, else the earliest segment, else the earliest entity.
+        let root = try db.cached("""
+            SELECT id, name, origin, start_time, end_time, http_method, http_url, http_status, error, fault
+            FROM entities WHERE trace_id=? ORDER BY kind, parent_id IS NOT NULL, start_time LIMIT 1
+            """)
+        root.bind(1, traceID)
+        guard try root.step() else { return }
+        let rootID = root.text(0), rootName = root.text(1), rootOrigin = root.text(2)
+        let rootStart = root.double(3), rootEnd = root.optionalDouble(4)
+        let method = root.text(5), url = root.text(6), status = root.optionalInt(7)
+        let error = root.bool(8), fault = root.bool(9)
+        root.reset()
+        let upsert = try db.cached("""
+            INSERT INTO traces(trace_id, start_time, end_time, duration, response_time, root_id, root_name, root_origin,
+                http_method, http_url, http_status, has_error, has_fault, has_throttle, is_partial, entity_count,
+                in_progress_count, first_received, last_received)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(trace_id) DO UPDATE SET start_time=excluded.start_time, end_time=excluded.end_time,
+                duration=excluded.duration, response_time=excluded.response_time, root_id=excluded.root_id,
+                root_name=excluded.root_name, root_origin=excluded.root_origin, http_method=excluded.http_method,
+                http_url=excluded.http_url, http_status=excluded.http_status, has_error=excluded.has_error,
+                has_fault=excluded.has_fault, has_throttle=excluded.has_throttle, is_partial=excluded.is_partial,
+                entity_count=excluded.entity_count, in_progress_count=excluded.in_progress_count,
+                last_received=max(last_received, excluded.last_received)
+            """)
+        upsert.bind(1, traceID)
+        upsert.bind(2, start)
+        upsert.bind(3, end)
+        upsert.bind(4, end - start)
+        upsert.bind(5, rootEnd.map { $0 - rootStart })
+        upsert.bind(6, rootID)
+        upsert.bind(7, rootName)
+        upsert.bind(8, rootOrigin)
+        upsert.bind(9, method)
+        upsert.bind(10, url)
+        upsert.bind(11, status)
+        upsert.bind(12, error)
+        upsert.bind(13, fault)
+        upsert.bind(14, throttle)
+        upsert.bind(15, inProgress > 0)
+        upsert.bind(16, count)
+        upsert.bind(17, inProgress)
+        upsert.bind(18, receivedAt)
+        upsert.bind(19, receivedAt)
+        try upsert.step()
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import XRayStore
+
+extension XRay.Inspect {
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store traces from JSON-lines segment documents or a BatchGetTraces response.",
+            discussion: """
+                Formats are detected from the first line: JSON lines (one document per line, each optionally after a \
+                {"format":"json","version":1} header line) or a BatchGetTraces response as `aws xray batch-get-traces` \
+                prints it. Good documents are stored; bad ones are reported as FILE:LINE: reason, kept as rejects \
+                (see `xray inspect rejects`), and make the exit status 65. Lines over 64 KiB are rejected unread.
+                """
+        )
+
+        @Argument(help: "Files to read; - reads standard input.")
+        var files: [String]
+
+        @Option(name: .long, help: "auto, jsonl or xray (BatchGetTraces).")
+        var format: TraceFileFormat = .auto
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            try reportingFailures {
+                let store = try storeOptions.open()
+                let importer = TraceImporter(store: store, now: epochNow)
+                var total = ImportReport()
+                for file in files {
+                    do {
+                        let report = try importer.importFile(file, format: format)
+                        for p in report.problems { printError(p) }
+                        total.counts += report.counts
+                        total.problems += report.problems
+                    } catch let error as ImportError {
+                        throw CommandFailure.importFailed(error)
+                    }
+                }
+                let c = total.counts
+                let traces = Set(c.traceIDs).count
+                printError("imported \(c.stored) documents into \(traces) traces (\(c.duplicates) duplicates, \(c.staleInProgress) stale in-progress, \(c.rejected) rejected) into \(store.path)")
+                if c.rejected > 0 {
+                    throw CommandFailure.message("\(c.rejected) documents were rejected; see above, or: xray inspect rejects", code: ExitCodes.dataError)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import XRayRender
+import XRayStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--store`, shared by every command that reads or writes traces.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The SQLite store file.", discussion: "Default: $XRAY_STORE, else ${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite.",
+        valueName: "path"))
+    var store: String?
+
+    var path: String { store ?? TraceStore.defaultPath(environment: Environment.current) }
+
+    func open(readOnly: Bool = false) throws -> TraceStore {
+        do {
+            return try TraceStore(path: path, readOnly: readOnly)
+        } catch {
+            throw CommandFailure.store(error)
+        }
+    }
+}
+
+/// `--color`, shared by every command that prints for people.
+struct ColorOptions: ParsableArguments {
+    @Option(name: .long, help: "Colour output: auto (a terminal, unless NO_COLOR is set), always, or never.")
+    var color: TerminalStyle.Choice = .auto
+
+    var style: TerminalStyle {
+        TerminalStyle.resolve(color, environment: Environment.current, isTerminal: isatty(1) == 1)
+    }
+}
+
+extension TerminalStyle.Choice: ExpressibleByArgument {}
+extension ListingFormat: ExpressibleByArgument {}
+extension TraceViewFormat: ExpressibleByArgument {}
+extension TraceFileFormat: ExpressibleByArgument {}
+
+enum Environment {
+    /// The process environment as a dictionary, read through libc (no Foundation needed).
+    static var current: [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
+    }
+}
+
+/// Current time in epoch seconds.
+func epochNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Writes to standard error unbuffered.
+func printError(_ message: String) {
+    var line = message
+    if !line.hasSuffix("\n") { line += "\n" }
+    line.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// What a run of the built binary printed and returned.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var stdoutData: Data
+}
+
+/// Runs the `xray` binary that `swift build` put next to the test bundle.
+enum XRayBinary {
+    /// The built binary: `$XRAY_BIN`, else `xray` in the products folder that holds this test bundle.
+    static var url: URL {
+        if let path = ProcessInfo.processInfo.environment["XRAY_BIN"] { return URL(fileURLWithPath: path) }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = bundle.deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("xray")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/xray")
+    }
+
+    /// Runs `xray ARGS`, feeding `stdin`, and waits for it.
+    @discardableResult
+    static func run(
+        _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+        executable: URL? = nil, currentDirectory: URL? = nil
+    ) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = executable ?? url
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        let writer = Thread {
+            if let stdin { input.fileHandleForWriting.write(stdin) }
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        // Read both pipes before waiting so a chatty child never blocks on a full pipe.
+        let errBox = DataBox()
+        let errReader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
+        errReader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errBox.done { usleep(1000) }
+        return CommandResult(
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errBox.data, as: UTF8.self),
+            stdoutData: outData
+        )
+    }
+}
+
+/// Carries a pipe's bytes from its reader thread; `done` flips once the reader finished.
+final class DataBox: @unchecked Sendable {
+    // Safe: written once by the reader thread before `done` is set, read only after `done` is observed.
+    private let lock = NSLock()
+    private var _data = Data()
+    private var _done = false
+    var data: Data {
+        get { lock.withLock { _data } }
+        set { lock.withLock { _data = newValue; _done = true } }
+    }
+    var done: Bool { lock.withLock { _done } }
+}
+
+/// A fresh folder under the system temporary folder, removed by the caller when done.
+func makeTemporaryDirectory(_ name: String = "xray-test") throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The checked-in fixtures folder (`Tests/Fixtures`).
+let fixturesDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+/// The Python of the test virtualenv that `Scripts/test` prepares, when there is one.
+var testPython: String? {
+    if let p = ProcessInfo.processInfo.environment["XRAY_TEST_PYTHON"], FileManager.default.isExecutableFile(atPath: p) {
+        return p
+    }
+    let local = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".tools/venv/bin/python").path
+    return FileManager.default.isExecutableFile(atPath: local) ? local : nil
+}
