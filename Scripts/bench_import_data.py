@@ -1,0 +1,129 @@
+"""Generates realistic segment documents for Scripts/bench-import.
+
+argv: COUNT DOCS.jsonl ROWS.tsv. Traces of 10 documents: a segment with HTTP, annotations and three
+inline subsegments (remote call, SQL, local work), then nine streamed subsegments with a nested child.
+The first trace has exactly 50 entities. ROWS.tsv holds the rows xray derives from each document, so the
+C baseline inserts the same rows without parsing JSON: D (document), E (entity), A (annotation),
+T (trace summary), C (commit).
+"""
+import json
+import random
+import sys
+
+count, docs_path, rows_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rng = random.Random(7)
+services = ["front", "orders", "users", "payments", "inventory"]
+paths = ["/api/orders", "/api/users/42", "/health", "/api/cart", "/checkout"]
+
+
+def hexid(n=16):
+    return "%0*x" % (n, rng.getrandbits(n * 4))
+
+
+def esc(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    return str(v)
+
+
+def entity_rows(e, trace, parent, kind, out, ann):
+    http = e.get("http", {})
+    req, resp = http.get("request", {}), http.get("response", {})
+    sql = e.get("sql", {}).get("sanitized_query")
+    cause = None
+    if "cause" in e:
+        ex = e["cause"]["exceptions"][0]
+        cause = f"{ex['type']}: {ex['message']}"
+    out.append("\t".join(esc(v) for v in [
+        "E", trace, e["id"], parent, kind, e["name"], e.get("origin"), e.get("namespace"), e["start_time"],
+        e.get("end_time"), 0, e.get("error", False), e.get("fault", False), e.get("throttle", False),
+        req.get("method"), req.get("url"), resp.get("status"), req.get("user_agent"), req.get("client_ip"),
+        e.get("user"), sql, cause]))
+    for k, v in e.get("annotations", {}).items():
+        t = 2 if isinstance(v, bool) else 1 if isinstance(v, (int, float)) else 0
+        ann.append("\t".join(["A", trace, e["id"], k, str(t), esc(v)]))
+    for s in e.get("subsegments", []):
+        entity_rows(s, trace, e["id"], 1, out, ann)
+
+
+def subsegment(name, start, extra=None):
+    s = {"id": hexid(), "name": name, "start_time": start, "end_time": start + rng.uniform(0.001, 0.05),
+         "namespace": "local", "in_progress": False}
+    if extra:
+        s.update(extra)
+    return s
+
+
+with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
+    written = 0
+    trace_index = 0
+    batch = 0
+    while written < count:
+        t0 = 1_795_000_000 + trace_index * 0.5
+        trace = "1-%08x-%s" % (int(t0), hexid(24))
+        svc = services[trace_index % len(services)]
+        seg_id = hexid()
+        status = rng.choice([200] * 17 + [404, 500, 429])
+        inline = 31 if trace_index == 0 else 3
+        subs = []
+        for i in range(inline):
+            kind = i % 3
+            if kind == 0:
+                subs.append(subsegment("orders", t0 + 0.001, {"namespace": "remote", "http": {
+                    "request": {"method": "GET", "url": "http://orders:8080/api/items"}, "response": {"status": 200, "content_length": 512}}}))
+            elif kind == 1:
+                subs.append(subsegment("db@localhost", t0 + 0.002, {"namespace": "remote", "sql": {
+                    "sanitized_query": "SELECT * FROM items WHERE id = ?", "database_type": "PostgreSQL", "url": "db@localhost"}}))
+            else:
+                subs.append(subsegment("render", t0 + 0.003))
+        seg = {
+            "id": seg_id, "name": svc, "start_time": t0, "in_progress": False,
+            "http": {"request": {"url": "http://%s.local%s" % (svc, rng.choice(paths)), "method": rng.choice(["GET", "POST"]),
+                                 "user_agent": "python-requests/2.34", "client_ip": "127.0.0.1"},
+                     "response": {"status": status, "content_length": 1024}},
+            "annotations": {"user": "u%d" % rng.randrange(1000), "tenant": "t%d" % rng.randrange(10), "premium": rng.random() < 0.1},
+            "metadata": {"default": {"request": {"headers": {"accept": "application/json"}, "size": rng.randrange(10000)}}},
+            "aws": {"xray": {"sdk": "X-Ray for Python", "sdk_version": "2.15.0"}},
+            "service": {"runtime": "CPython", "runtime_version": "3.11.7"},
+            "trace_id": trace, "subsegments": subs, "end_time": t0 + rng.uniform(0.05, 3.0),
+        }
+        if status == 500:
+            seg["fault"] = True
+        elif status == 429:
+            seg["error"] = seg["throttle"] = True
+        elif status == 404:
+            seg["error"] = True
+        documents = [(seg, None, 0)]
+        for i in range(9):
+            s = subsegment("step", t0 + 0.01 * i, {"trace_id": trace, "parent_id": seg_id, "type": "subsegment",
+                                                   "subsegments": [subsegment("inner", t0 + 0.01 * i)]})
+            documents.append((s, seg_id, 1))
+        entity_lines, ann_lines = [], []
+        ends, n_entities = [], 0
+        for d, parent, kind in documents:
+            if written >= count:
+                break
+            raw = json.dumps(d)
+            docs.write(raw + "\n")
+            rows.write("\t".join(["D", trace, d["id"], "0", raw]) + "\n")
+            e_rows, a_rows = [], []
+            entity_rows(d, trace, parent, kind, e_rows, a_rows)
+            n_entities += len(e_rows)
+            rows.write("\n".join(e_rows + a_rows) + "\n")
+            written += 1
+            batch += 1
+            if batch == 1000:
+                rows.write("T\t%s\t%s\n" % (trace, "\t".join(esc(v) for v in [
+                    t0, seg["end_time"], seg["end_time"] - t0, seg["end_time"] - t0, seg_id, svc, None,
+                    seg["http"]["request"]["method"], seg["http"]["request"]["url"], status,
+                    seg.get("error", False), seg.get("fault", False), seg.get("throttle", False), False, n_entities, 0])))
+                rows.write("C\n")
+                batch = 0
+        rows.write("T\t%s\t%s\n" % (trace, "\t".join(esc(v) for v in [
+            t0, seg["end_time"], seg["end_time"] - t0, seg["end_time"] - t0, seg_id, svc, None,
+            seg["http"]["request"]["method"], seg["http"]["request"]["url"], status,
+            seg.get("error", False), seg.get("fault", False), seg.get("throttle", False), False, n_entities, 0])))
+        trace_index += 1
+    rows.write("C\n")
