@@ -48,6 +48,14 @@ def entity_rows(e, trace, parent, kind, out, ann):
         entity_rows(s, trace, e["id"], 1, out, ann)
 
 
+def summary_row(trace, t0, seg, status, n_entities):
+    """The trace summary row xray keeps, as the baseline inserts it."""
+    values = [t0, seg["end_time"], seg["end_time"] - t0, seg["end_time"] - t0, seg["id"], seg["name"], None,
+              seg["http"]["request"]["method"], seg["http"]["request"]["url"], status, seg.get("error", False),
+              seg.get("fault", False), seg.get("throttle", False), False, n_entities, 0]
+    return "T\t%s\t%s\n" % (trace, "\t".join(esc(v) for v in values))
+
+
 def subsegment(name, start, extra=None):
     s = {"id": hexid(), "name": name, "start_time": start, "end_time": start + rng.uniform(0.001, 0.05),
          "namespace": "local", "in_progress": False}
@@ -115,15 +123,9 @@ with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
             written += 1
             batch += 1
             if batch == 1000:
-                rows.write("T\t%s\t%s\n" % (trace, "\t".join(esc(v) for v in [
-                    t0, seg["end_time"], seg["end_time"] - t0, seg["end_time"] - t0, seg_id, svc, None,
-                    seg["http"]["request"]["method"], seg["http"]["request"]["url"], status,
-                    seg.get("error", False), seg.get("fault", False), seg.get("throttle", False), False, n_entities, 0])))
+                rows.write(summary_row(trace, t0, seg, status, n_entities))
                 rows.write("C\n")
                 batch = 0
-        rows.write("T\t%s\t%s\n" % (trace, "\t".join(esc(v) for v in [
-            t0, seg["end_time"], seg["end_time"] - t0, seg["end_time"] - t0, seg_id, svc, None,
-            seg["http"]["request"]["method"], seg["http"]["request"]["url"], status,
-            seg.get("error", False), seg.get("fault", False), seg.get("throttle", False), False, n_entities, 0])))
+        rows.write(summary_row(trace, t0, seg, status, n_entities))
         trace_index += 1
     rows.write("C\n")

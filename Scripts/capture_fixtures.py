@@ -201,22 +201,20 @@ def aiohttp_scenario():
     async def main():
         # The context must belong to the loop asyncio.run creates.
         xray_recorder.configure(service="aiohttp-front", context=AsyncContext())
+        async def serve(app):
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            return runner, site._server.sockets[0].getsockname()[1]
+
         back = web.Application(middlewares=[middleware])
         back.router.add_get("/stock", back_handler)
-        back_runner = web.AppRunner(back)
-        await back_runner.setup()
-        back_site = web.TCPSite(back_runner, "127.0.0.1", 0)
-        await back_site.start()
-        back_port = back_site._server.sockets[0].getsockname()[1]
-
+        back_runner, back_port = await serve(back)
         front = web.Application(middlewares=[middleware])
         front["back_url"] = f"http://127.0.0.1:{back_port}"
         front.router.add_get("/checkout", front_handler)
-        front_runner = web.AppRunner(front)
-        await front_runner.setup()
-        front_site = web.TCPSite(front_runner, "127.0.0.1", 0)
-        await front_site.start()
-        front_port = front_site._server.sockets[0].getsockname()[1]
+        front_runner, front_port = await serve(front)
 
         async with ClientSession() as plain:
             async with plain.get(f"http://127.0.0.1:{front_port}/checkout") as resp:
