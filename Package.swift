@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "XRayWire", swiftSettings: swiftSettings),
         // The SQLite trace store.
         .target(name: "XRayStore", dependencies: ["XRayWire", "CSQLite"], swiftSettings: swiftSettings),
+        // X-Ray filter expressions compiled to parameterized SQL, stats and the service graph.
+        .target(name: "XRayQuery", dependencies: ["XRayWire", "XRayStore"], swiftSettings: swiftSettings),
         // Rendering of assembled traces and listings (tree, json, xray, tables). Knows no SQL.
         .target(name: "XRayRender", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         // Sampling rules: formats, validation, matching, reservoirs, simulation, lint.
@@ -37,13 +39,14 @@ let package = Package(
         .executableTarget(
             name: "xray",
             dependencies: [
-                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector",
+                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "XRayWireTests", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(
