@@ -102,3 +102,38 @@ extension TraceStore {
          try db.scalarInt("SELECT count(*) FROM entities"), try db.scalarInt("SELECT count(*) FROM rejects"))
     }
 }
+
+/// One result row of `TraceStore.select`, read by column index.
+public struct StoreRow {
+    let statement: SQLiteStatement
+
+    public func int(_ column: Int32) -> Int { statement.int(column) }
+    public func optionalInt(_ column: Int32) -> Int? { statement.optionalInt(column) }
+    public func double(_ column: Int32) -> Double { statement.double(column) }
+    public func optionalDouble(_ column: Int32) -> Double? { statement.optionalDouble(column) }
+    public func bool(_ column: Int32) -> Bool { statement.bool(column) }
+    public func text(_ column: Int32) -> String? { statement.text(column) }
+    public func isNull(_ column: Int32) -> Bool { statement.isNull(column) }
+}
+
+extension TraceStore {
+    /// Runs a read query built by xray's own code (the filter compiler), with every value bound.
+    ///
+    /// - Important: `sql` must never contain text from the user; user values go in `parameters`.
+    public func select(_ sql: String, _ parameters: [SQLValue], each: (StoreRow) throws -> Void) throws {
+        let s = try db.cached(sql)
+        for (i, p) in parameters.enumerated() { s.bind(Int32(i + 1), p) }
+        defer { s.reset() }
+        while try s.step() { try each(StoreRow(statement: s)) }
+    }
+
+    /// Runs a write statement built by xray's own code (prune, groups), with every value bound; returns the changed row count.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> Int {
+        let s = try db.cached(sql)
+        for (i, p) in parameters.enumerated() { s.bind(Int32(i + 1), p) }
+        defer { s.reset() }
+        try s.step()
+        return db.changes
+    }
+}
