@@ -1,1 +1,46 @@
-int xr_placeholder(void) { return 0; }
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "CXRaySystem.h"
+
+_Static_assert(sizeof(xr_mmsghdr) == sizeof(struct mmsghdr), "xr_mmsghdr must mirror struct mmsghdr");
+_Static_assert(offsetof(xr_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "msg_len offset");
+_Static_assert(XR_MSG_WAITFORONE == MSG_WAITFORONE, "MSG_WAITFORONE");
+_Static_assert(XR_MSG_TRUNC == MSG_TRUNC, "MSG_TRUNC");
+_Static_assert(XR_MSG_DONTWAIT == MSG_DONTWAIT, "MSG_DONTWAIT");
+_Static_assert(XR_MSG_NOSIGNAL == MSG_NOSIGNAL, "MSG_NOSIGNAL");
+_Static_assert(XR_SO_RXQ_OVFL == SO_RXQ_OVFL, "SO_RXQ_OVFL");
+
+int xr_recvmmsg(int fd, xr_mmsghdr *msgs, unsigned int vlen, int flags) {
+    return recvmmsg(fd, (struct mmsghdr *)msgs, vlen, flags, NULL);
+}
+
+int xr_sendmmsg(int fd, xr_mmsghdr *msgs, unsigned int vlen, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)msgs, vlen, flags);
+}
+
+int64_t xr_rxq_ovfl(const struct msghdr *msg) {
+    if (msg->msg_control == NULL || msg->msg_controllen == 0) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+            uint32_t value;
+            memcpy(&value, CMSG_DATA(c), sizeof value);
+            return (int64_t)value;
+        }
+    }
+    return -1;
+}
+
+size_t xr_rxq_ovfl_space(void) { return CMSG_SPACE(sizeof(uint32_t)); }
+
+void xr_set_thread_name(const char *name) {
+    char cut[16];
+    strncpy(cut, name, sizeof cut - 1);
+    cut[sizeof cut - 1] = 0;
+    pthread_setname_np(pthread_self(), cut);
+}
+
+int xr_accept_cloexec(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_CLOEXEC);
+}

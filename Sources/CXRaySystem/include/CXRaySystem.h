@@ -1,5 +1,48 @@
 #ifndef CXRAYSYSTEM_H
 #define CXRAYSYSTEM_H
+
+/*
+ * Linux system calls that Swift cannot see through `import Glibc`: glibc declares recvmmsg and
+ * struct mmsghdr only under _GNU_SOURCE, and the Glibc module is built without it. This header
+ * therefore declares nothing that needs _GNU_SOURCE; shim.c defines it and checks the mirrors.
+ */
+
 #include <stddef.h>
-int xr_placeholder(void);
+#include <stdint.h>
+#include <sys/socket.h>
+
+/// Mirror of glibc's `struct mmsghdr` (checked by _Static_assert in shim.c).
+typedef struct xr_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} xr_mmsghdr;
+
+/// MSG_WAITFORONE: after the first datagram, return what is queued instead of waiting for `vlen`.
+#define XR_MSG_WAITFORONE 0x10000
+/// MSG_TRUNC in msg_flags: the datagram was longer than the buffer.
+#define XR_MSG_TRUNC 0x20
+/// MSG_DONTWAIT and MSG_NOSIGNAL (glibc exposes them to Swift only as enum cases of a GNU type).
+#define XR_MSG_DONTWAIT 0x40
+#define XR_MSG_NOSIGNAL 0x4000
+/// SO_RXQ_OVFL: ask the kernel for its per-socket drop counter as ancillary data.
+#define XR_SO_RXQ_OVFL 40
+
+/// recvmmsg(2) without a timeout. Returns the number of datagrams received, or -1 with errno set.
+int xr_recvmmsg(int fd, xr_mmsghdr *msgs, unsigned int vlen, int flags);
+
+/// sendmmsg(2). Returns the number of datagrams sent, or -1 with errno set.
+int xr_sendmmsg(int fd, xr_mmsghdr *msgs, unsigned int vlen, int flags);
+
+/// Reads the SO_RXQ_OVFL counter from a received message's control data; returns -1 when absent.
+int64_t xr_rxq_ovfl(const struct msghdr *msg);
+
+/// Space to reserve for the SO_RXQ_OVFL control message of one datagram.
+size_t xr_rxq_ovfl_space(void);
+
+/// Names the calling thread (pthread_setname_np, a GNU extension); names longer than 15 bytes are cut.
+void xr_set_thread_name(const char *name);
+
+/// accept4(2) with SOCK_CLOEXEC, so spawned processes never inherit client sockets.
+int xr_accept_cloexec(int fd, struct sockaddr *address, socklen_t *length);
+
 #endif

@@ -1,9 +1,182 @@
 import ArgumentParser
+import XRayCollector
+import XRayRender
+import XRaySampling
+import XRayStore
+import XRayWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension XRay {
+    /// `xray daemon`: parses flags, runs a `Collector` in the foreground, prints traces and counters.
     struct Daemon: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "A local stand-in for the X-Ray daemon: stores every segment and serves the sampling API."
+            abstract: "A local stand-in for the X-Ray daemon: stores every segment and serves the sampling API.",
+            discussion: """
+                Listens where the SDKs send by default (UDP and TCP 127.0.0.1:2000), stores every segment in the \
+                trace store, keeps malformed datagrams aside (xray inspect rejects), and answers GetSamplingRules, \
+                SamplingTargets, PutTraceSegments and BatchGetTraces. Without --sampling-rules it serves one Default \
+                rule that samples every request. Ctrl-C stops reading, stores everything received, prints the counters \
+                and exits 0; a second Ctrl-C exits at once. Port 0 picks a free port; the first line on stderr names it.
+                """
         )
+
+        @Option(name: .long, help: ArgumentHelp(
+            "Where to listen for UDP and TCP, as AWS_XRAY_DAEMON_ADDRESS takes it: host:port or 'tcp:h:p udp:h:p'.",
+            discussion: "Default: $AWS_XRAY_DAEMON_ADDRESS, else 127.0.0.1:2000.", valueName: "addr"))
+        var listen: String?
+
+        @Option(name: .long, help: ArgumentHelp("The UDP address for segments (overrides --listen).", valueName: "host:port"))
+        var udp: String?
+
+        @Option(name: .long, help: ArgumentHelp("The TCP address for the X-Ray API (overrides --listen).", valueName: "host:port"))
+        var tcp: String?
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(name: .long, help: ArgumentHelp(
+            "Sampling rules to serve: a local v1/v2 rules file, a GetSamplingRules response, or a list of SamplingRule objects.",
+            valueName: "file"))
+        var samplingRules: String?
+
+        @Option(name: .long, help: ArgumentHelp(
+            "Also send every accepted datagram, unchanged, to this UDP address (a real X-Ray daemon or collector).",
+            valueName: "host:port"))
+        var forward: String?
+
+        @Flag(name: .long, help: "Print no live view: only the listening line, errors and the counters at the end.")
+        var quiet = false
+
+        @Flag(name: .long, help: "Write JSON lines events (listening, trace, counters) on standard output.")
+        var json = false
+
+        @OptionGroup var colorOptions: ColorOptions
+
+        func validate() throws {
+            if quiet && json { throw ValidationError("--quiet and --json cannot be combined: --json already keeps stderr quiet") }
+            _ = try address()
+            if let forward {
+                do { _ = try Endpoint.parse(forward) } catch { throw ValidationError("--forward: \(error.description)") }
+            }
+        }
+
+        /// --listen (or the environment), with --udp/--tcp replacing their half.
+        func address() throws -> DaemonAddress {
+            let flag = listen != nil ? "--listen" : "AWS_XRAY_DAEMON_ADDRESS"
+            do {
+                var address = DaemonAddress.default
+                if let text = listen ?? Environment.current["AWS_XRAY_DAEMON_ADDRESS"], !text.isEmpty {
+                    address = try DaemonAddress.parse(text)
+                }
+                if let udp { address.udp = try Endpoint.parse(udp) }
+                if let tcp { address.tcp = try Endpoint.parse(tcp) }
+                return address
+            } catch {
+                throw ValidationError("\(udp != nil || tcp != nil ? "--udp/--tcp" : flag): \(error.description)")
+            }
+        }
+
+        func run() throws {
+            try reportingFailures {
+                let json = json, quiet = quiet
+                let style = TerminalStyle.resolve(colorOptions.color, environment: Environment.current, isTerminal: isatty(2) == 1)
+                var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
+                configuration.forward = try forward.map { try Endpoint.parse($0) }
+                configuration.renderTraces = { traces, unprocessed in TraceViews.batchGetTraces(traces, unprocessed: unprocessed) }
+                if let samplingRules { configuration.samplingRules = try collector { () throws(CollectorError) in try SamplingService.load(path: samplingRules) } }
+                if json {
+                    configuration.onTraceCompleted = { writeLine(1, JSONWriter.string(LiveView.event($0))) }
+                } else if !quiet {
+                    configuration.onTraceCompleted = { printError(LiveView.line($0, style: style)) }
+                }
+                // `xray daemon --json | head -1` must not kill the daemon before it flushes.
+                signal(SIGPIPE, SIG_IGN)
+                let signals = TerminationSignals.block()
+                let collector = try collector { () throws(CollectorError) in try Collector.start(configuration) }
+                let bound = collector.boundAddress
+                if json {
+                    writeLine(1, JSONWriter.string(.object(JSONObject([
+                        ("event", .string("listening")), ("udp", .string(bound.udp.description)),
+                        ("tcp", .string(bound.tcp.description)), ("store", .string(storeOptions.path)),
+                    ]))))
+                } else {
+                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path)")
+                    if !quiet { printError("export AWS_XRAY_DAEMON_ADDRESS='\(bound.environmentValue)'; Ctrl-C stops") }
+                }
+                _ = signals.waitForFirst()
+                signals.exitOnNext { _ in printError("xray daemon: second signal, exiting now; queued documents are not stored") }
+                let counters = collector.stop()
+                if json {
+                    var event = counters.jsonValue.objectValue ?? JSONObject()
+                    event.members.insert(("event", .string("counters")), at: 0)
+                    writeLine(1, JSONWriter.string(.object(event)))
+                } else {
+                    printError(counters.text)
+                }
+            }
+        }
+
+        /// Runs `body`, turning a collector error into a failure with its documented exit code.
+        func collector<T>(_ body: () throws(CollectorError) -> T) throws -> T {
+            do {
+                return try body()
+            } catch {
+                let code: Int32 = switch error {
+                case .portInUse: ExitCodes.unavailable
+                case .invalidAddress, .unresolvableHost: ExitCodes.usage
+                case .samplingRules: ExitCodes.dataError
+                case .store(let storeError): CommandFailure.store(storeError).exitCode
+                case .cannotBind, .socket, .threadStart: ExitCodes.unavailable
+                }
+                throw CommandFailure.message(error.description, code: code)
+            }
+        }
     }
+}
+
+/// The live view: one line (or one JSON event) per trace whose root segment completed.
+enum LiveView {
+    static func line(_ s: TraceSummary, style: TerminalStyle) -> String {
+        var t = time_t(s.startTime)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        let clock = [parts.tm_hour, parts.tm_min, parts.tm_sec].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ":")
+        var path = s.httpURL ?? ""
+        if let scheme = path.firstRange(of: "://") {
+            let rest = path[scheme.upperBound...]
+            path = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
+        }
+        let status = s.httpStatus.map(String.init) ?? "-"
+        let coloredStatus = s.hasFault ? style.red(status) : s.hasError ? style.yellow(status) : style.green(status)
+        var flags: [String] = []
+        if s.hasFault { flags.append(style.red("fault")) }
+        if s.hasError { flags.append(style.yellow("error")) }
+        if s.hasThrottle { flags.append(style.magenta("throttle")) }
+        if s.isPartial { flags.append(style.dim("partial")) }
+        let millis = (s.duration * 10_000).rounded() / 10
+        return [style.dim(clock), style.bold(s.rootName ?? "?"), s.httpMethod ?? "-", path, coloredStatus,
+                "\(millis)ms", "\(s.entityCount) entities", flags.joined(separator: ","), style.dim(s.traceID)]
+            .filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    static func event(_ s: TraceSummary) -> JSONValue {
+        func optional(_ v: String?) -> JSONValue { v.map { .string($0) } ?? .null }
+        return .object(JSONObject([
+            ("event", .string("trace")), ("trace_id", .string(s.traceID)), ("start_time", .number(JSONNumber(s.startTime))),
+            ("duration", .number(JSONNumber(s.duration))), ("service", optional(s.rootName)),
+            ("method", optional(s.httpMethod)), ("url", optional(s.httpURL)),
+            ("status", s.httpStatus.map { .number(JSONNumber($0)) } ?? .null), ("entities", .number(JSONNumber(s.entityCount))),
+            ("error", .bool(s.hasError)), ("fault", .bool(s.hasFault)), ("throttle", .bool(s.hasThrottle)),
+            ("partial", .bool(s.isPartial)),
+        ]))
+    }
+}
+
+/// Writes one line to a file descriptor in a single write, so lines from several threads never interleave.
+func writeLine(_ fd: Int32, _ text: String) {
+    var line = text
+    line += "\n"
+    line.withUTF8 { buf in _ = write(fd, buf.baseAddress, buf.count) }
 }

@@ -1,0 +1,189 @@
+import Synchronization
+import XRaySampling
+import XRayStore
+import XRayWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local X-Ray daemon as a library: UDP segment intake into the store, and the X-Ray API over HTTP.
+///
+/// `xray daemon` runs it in the foreground; `xray run` embeds it for the life of one child process.
+///
+/// ```swift
+/// let collector = try Collector.start(.init(address: .parse("127.0.0.1:0"), storePath: path))
+/// // point AWS_XRAY_DAEMON_ADDRESS at collector.boundAddress, run the app ...
+/// let counters = collector.stop()
+/// ```
+public final class Collector: Sendable {
+    public struct Configuration: Sendable {
+        /// Where to listen; port 0 picks a free port (the same one for UDP and TCP when they share an address).
+        public var address: DaemonAddress
+        public var storePath: String
+        /// Centralized rules to serve; nil serves one `Default` rule that samples everything.
+        public var samplingRules: [SamplingRule]?
+        /// Where to send a copy of every accepted datagram.
+        public var forward: Endpoint?
+        /// Datagrams that may wait between reader and writer before the reader blocks.
+        public var queueCapacity: Int
+        /// Called on the writer thread each time a trace's root segment is stored complete.
+        public var onTraceCompleted: (@Sendable (TraceSummary) -> Void)?
+        /// Called on the writer thread with the trace ids of every committed batch: how `xray run` knows
+        /// which traces arrived through its collector.
+        public var onTracesStored: (@Sendable ([String]) -> Void)?
+        /// Renders `BatchGetTraces` responses (`TraceViews.batchGetTraces`); nil answers `POST /Traces` with 501.
+        public var renderTraces: (@Sendable ([TraceTree], _ unprocessed: [String]) -> JSONValue)?
+        /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
+        /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
+        var slotSize = Intake.slotSize
+
+        public init(
+            address: DaemonAddress = .default, storePath: String, samplingRules: [SamplingRule]? = nil,
+            forward: Endpoint? = nil, queueCapacity: Int = 32_768,
+            onTraceCompleted: (@Sendable (TraceSummary) -> Void)? = nil,
+            onTracesStored: (@Sendable ([String]) -> Void)? = nil,
+            renderTraces: (@Sendable ([TraceTree], _ unprocessed: [String]) -> JSONValue)? = nil
+        ) {
+            self.address = address
+            self.storePath = storePath
+            self.samplingRules = samplingRules
+            self.forward = forward
+            self.queueCapacity = queueCapacity
+            self.onTraceCompleted = onTraceCompleted
+            self.onTracesStored = onTracesStored
+            self.renderTraces = renderTraces
+        }
+    }
+
+    /// The addresses actually bound (port 0 replaced by the chosen port).
+    public let boundAddress: DaemonAddress
+    private let live: LiveCounters
+    private let stopping: StopFlag
+    private let queue: IntakeQueue
+    private let server: HTTPServer
+    private let udpFD: Int32
+    private let forwardFD: Int32?
+    private let threads: (reader: NativeThread, parser: NativeThread, writer: NativeThread, acceptor: NativeThread)
+    private let finalCounters = Mutex<CollectorCounters?>(nil)
+
+    private init(
+        boundAddress: DaemonAddress, counters: LiveCounters, stopping: StopFlag, queue: IntakeQueue, server: HTTPServer,
+        udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, parser: NativeThread, writer: NativeThread, acceptor: NativeThread)
+    ) {
+        self.boundAddress = boundAddress
+        self.live = counters
+        self.stopping = stopping
+        self.queue = queue
+        self.server = server
+        self.udpFD = udpFD
+        self.forwardFD = forwardFD
+        self.threads = threads
+    }
+
+    /// Opens the store, binds both sockets and starts the reader, writer and HTTP threads.
+    ///
+    /// - Throws: `CollectorError.portInUse` (exit 69 in the CLI) when a port is taken, `.store` when the store
+    ///   cannot be opened, `.invalidAddress`/`.unresolvableHost` for bad addresses.
+    public static func start(_ configuration: Configuration) throws(CollectorError) -> Collector {
+        let store: TraceStore
+        do {
+            store = try TraceStore(path: configuration.storePath)
+        } catch {
+            throw .store(error)
+        }
+        let counters = LiveCounters()
+        let (udp, tcp) = try bindSockets(configuration.address)
+        counters.receiveBufferBytes.store(udp.receiveBuffer, ordering: .relaxed)
+        var forwardFD: Int32?
+        do {
+            if let forward = configuration.forward { forwardFD = try Sockets.connectUDP(forward) }
+        } catch {
+            close(udp.fd)
+            close(tcp.fd)
+            throw error
+        }
+        let stopping = StopFlag()
+        let queue = IntakeQueue(capacity: configuration.queueCapacity, counters: counters)
+        // Parsed documents weigh several times their bytes: keep only a few batches of them waiting.
+        let parsed = IntakeQueue(capacity: 4 * Writer.maxBatch, counters: LiveCounters())
+        let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
+        let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath, renderTraces: configuration.renderTraces)
+        let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, handler: api.handle)
+        let parser = Parser(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
+        let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
+                            onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored)
+        let reader = UDPReader(fd: udp.fd, queue: queue, counters: counters, stopping: stopping, slotSize: configuration.slotSize)
+        var started: [NativeThread] = []
+        do {
+            started.append(try NativeThread.start("xray-writer", writer.run))
+            started.append(try NativeThread.start("xray-parser", parser.run))
+            started.append(try NativeThread.start("xray-udp", reader.run))
+            started.append(try NativeThread.start("xray-accept", server.acceptLoop))
+        } catch {
+            stopping.set()
+            server.shutdownConnections()
+            queue.close()
+            parsed.close()
+            for thread in started { thread.join() }
+            close(udp.fd)
+            close(tcp.fd)
+            if let forwardFD { close(forwardFD) }
+            throw error
+        }
+        let address = DaemonAddress(
+            udp: Endpoint(host: configuration.address.udp.host, port: udp.port),
+            tcp: Endpoint(host: configuration.address.tcp.host, port: tcp.port))
+        return Collector(
+            boundAddress: address, counters: counters, stopping: stopping, queue: queue, server: server,
+            udpFD: udp.fd, forwardFD: forwardFD, threads: (started[2], started[1], started[0], started[3]))
+    }
+
+    /// Binds UDP then TCP; with a shared address and port 0 it finds one port free for both, so the plain
+    /// `host:port` form of `AWS_XRAY_DAEMON_ADDRESS` still works.
+    static func bindSockets(_ address: DaemonAddress) throws(CollectorError) -> (
+        udp: (fd: Int32, port: Int, receiveBuffer: Int), tcp: (fd: Int32, port: Int)
+    ) {
+        let shared = address.udp == address.tcp && address.udp.port == 0
+        var attempt = 0
+        while true {
+            attempt += 1
+            let udp = try Sockets.bindUDP(address.udp)
+            let tcpEndpoint = shared ? Endpoint(host: address.tcp.host, port: udp.port) : address.tcp
+            do {
+                return (udp, try Sockets.listenTCP(tcpEndpoint))
+            } catch {
+                close(udp.fd)
+                if shared, case .portInUse = error, attempt < 50 { continue }
+                throw error
+            }
+        }
+    }
+
+    /// The counters so far.
+    public var counters: CollectorCounters { live.snapshot }
+
+    /// Stops reading, drains what the kernel still holds, stores everything queued, and returns the counters.
+    ///
+    /// Safe to call more than once; later calls return the same counters.
+    public func stop() -> CollectorCounters {
+        if let done = finalCounters.withLock({ $0 }) { return done }
+        stopping.set()
+        server.shutdownConnections()
+        threads.acceptor.join()
+        close(server.listenFD)
+        threads.reader.join()
+        if let drops = Sockets.procDrops(udpFD), drops > live.kernelDrops.load(ordering: .relaxed) {
+            live.kernelDrops.store(drops, ordering: .relaxed)
+        }
+        close(udpFD)
+        // The parser closes the writer's queue once it has passed everything on.
+        queue.close()
+        threads.parser.join()
+        threads.writer.join()
+        if let forwardFD { close(forwardFD) }
+        let result = live.snapshot
+        finalCounters.withLock { $0 = result }
+        return result
+    }
+}

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An IPv4 host and port to listen on or send to.
+public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+
+    /// The loopback default every X-Ray SDK sends to.
+    public static let defaultDaemon = Endpoint(host: "127.0.0.1", port: 2000)
+
+    /// Parses `host:port` (IPv4 literal or name; no IPv6, like every SDK).
+    ///
+    /// - Throws: `CollectorError.invalidAddress` naming what is wrong.
+    public static func parse(_ text: String) throws(CollectorError) -> Endpoint {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw .invalidAddress(text, reason: "expected exactly one ':' between host and port")
+        }
+        guard !parts[0].isEmpty else { throw .invalidAddress(text, reason: "the host is empty") }
+        guard let port = Int(parts[1]), (0...65_535).contains(port) else {
+            throw .invalidAddress(text, reason: "the port \"\(parts[1])\" is not a number from 0 to 65535")
+        }
+        return Endpoint(host: String(parts[0]), port: port)
+    }
+
+    /// The address as a `sockaddr_in`, resolving names through the system resolver.
+    ///
+    /// - Throws: `CollectorError.unresolvableHost` when the name has no IPv4 address.
+    func socketAddress() throws(CollectorError) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        if inet_pton(AF_INET, host, &address.sin_addr) == 1 { return address }
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result, let sa = first.pointee.ai_addr else {
+            throw .unresolvableHost(host)
+        }
+        defer { freeaddrinfo(result) }
+        sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address.sin_addr = $0.pointee.sin_addr }
+        return address
+    }
+}
+
+/// The UDP and TCP endpoints of a daemon, as `AWS_XRAY_DAEMON_ADDRESS` writes them.
+public struct DaemonAddress: Sendable, Hashable, CustomStringConvertible {
+    public var udp: Endpoint
+    public var tcp: Endpoint
+
+    public init(udp: Endpoint, tcp: Endpoint) {
+        self.udp = udp
+        self.tcp = tcp
+    }
+
+    public static let `default` = DaemonAddress(udp: .defaultDaemon, tcp: .defaultDaemon)
+
+    /// Parses `host:port` (both transports) or `tcp:h:p udp:h:p` in either order (reference 1.4).
+    ///
+    /// - Throws: `CollectorError.invalidAddress` naming what is wrong.
+    public static func parse(_ text: String) throws(CollectorError) -> DaemonAddress {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        if parts.count == 1 {
+            let endpoint = try Endpoint.parse(text)
+            return DaemonAddress(udp: endpoint, tcp: endpoint)
+        }
+        guard parts.count == 2 else {
+            throw .invalidAddress(text, reason: "expected host:port, or two parts \"tcp:host:port udp:host:port\" separated by one space")
+        }
+        var udp: Endpoint?
+        var tcp: Endpoint?
+        for part in parts {
+            if part.hasPrefix("udp:") {
+                udp = try Endpoint.parse(String(part.dropFirst(4)))
+            } else if part.hasPrefix("tcp:") {
+                tcp = try Endpoint.parse(String(part.dropFirst(4)))
+            } else {
+                throw .invalidAddress(text, reason: "\"\(part)\" starts with neither tcp: nor udp:")
+            }
+        }
+        guard let udp, let tcp else {
+            throw .invalidAddress(text, reason: "both a tcp: and a udp: part are required")
+        }
+        return DaemonAddress(udp: udp, tcp: tcp)
+    }
+
+    /// The value to put in `AWS_XRAY_DAEMON_ADDRESS` for an SDK to reach these endpoints.
+    public var environmentValue: String {
+        udp == tcp ? udp.description : "tcp:\(tcp) udp:\(udp)"
+    }
+
+    public var description: String { environmentValue }
+}

@@ -1,0 +1,148 @@
+import CXRaySystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Socket set-up shared by the UDP intake, the HTTP server and the forwarder.
+enum Sockets {
+    /// Opens a UDP socket bound to `endpoint` with the largest receive buffer the system allows.
+    ///
+    /// - Throws: `CollectorError.portInUse` when another process holds the port.
+    static func bindUDP(_ endpoint: Endpoint) throws(CollectorError) -> (fd: Int32, port: Int, receiveBuffer: Int) {
+        var address = try endpoint.socketAddress()
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .socket(operation: "socket(UDP)", errno: errno) }
+        // Ask for far more than allowed: Linux caps SO_RCVBUF at net.core.rmem_max (then doubles it);
+        // SO_RCVBUFFORCE goes beyond that when we happen to have CAP_NET_ADMIN.
+        var wanted: Int32 = 16 << 20
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &wanted, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &wanted, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, XR_SO_RXQ_OVFL, &one, socklen_t(MemoryLayout<Int32>.size))
+        // The reader wakes up this often to notice a stop request.
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            let error = errno
+            close(fd)
+            if error == EADDRINUSE { throw .portInUse(transport: .udp, host: endpoint.host, port: endpoint.port) }
+            throw .cannotBind(transport: .udp, host: endpoint.host, port: endpoint.port, errno: error)
+        }
+        var actual: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &actual, &length)
+        return (fd, boundPort(fd), Int(actual))
+    }
+
+    /// Opens a listening TCP socket bound to `endpoint`.
+    ///
+    /// - Throws: `CollectorError.portInUse` when another process holds the port.
+    static func listenTCP(_ endpoint: Endpoint) throws(CollectorError) -> (fd: Int32, port: Int) {
+        var address = try endpoint.socketAddress()
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .socket(operation: "socket(TCP)", errno: errno) }
+        var one: Int32 = 1
+        // Restarting the daemon must not wait for TIME_WAIT connections of the previous run.
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            let error = errno
+            close(fd)
+            if error == EADDRINUSE { throw .portInUse(transport: .tcp, host: endpoint.host, port: endpoint.port) }
+            throw .cannotBind(transport: .tcp, host: endpoint.host, port: endpoint.port, errno: error)
+        }
+        guard listen(fd, 128) == 0 else {
+            let error = errno
+            close(fd)
+            throw .socket(operation: "listen(\(endpoint))", errno: error)
+        }
+        return (fd, boundPort(fd))
+    }
+
+    /// Opens a UDP socket connected to `endpoint`, for `--forward`.
+    static func connectUDP(_ endpoint: Endpoint) throws(CollectorError) -> Int32 {
+        var address = try endpoint.socketAddress()
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .socket(operation: "socket(UDP)", errno: errno) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            let error = errno
+            close(fd)
+            throw .socket(operation: "connect(UDP \(endpoint))", errno: error)
+        }
+        return fd
+    }
+
+    static func boundPort(_ fd: Int32) -> Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `a.b.c.d:port` for an IPv4 socket address.
+    static func format(_ address: sockaddr_in) -> String {
+        let ip = UInt32(bigEndian: address.sin_addr.s_addr)
+        return "\(ip >> 24).\((ip >> 16) & 0xFF).\((ip >> 8) & 0xFF).\(ip & 0xFF):\(UInt16(bigEndian: address.sin_port))"
+    }
+
+    static func setTimeouts(_ fd: Int32, seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Writes all of `bytes`, retrying short writes; false when the peer is gone or too slow.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = send(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, XR_MSG_NOSIGNAL)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                offset += n
+            }
+            return true
+        }
+    }
+}
+
+extension Sockets {
+    /// The kernel's drop counter for a UDP socket from `/proc/net/udp` (matched by inode), or nil.
+    ///
+    /// `SO_RXQ_OVFL` only reports drops that happened before a datagram that was then read; drops after
+    /// the last read one are only visible here, so the collector reads this once the socket is drained.
+    static func procDrops(_ fd: Int32) -> Int? {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        let inode = String(status.st_ino)
+        let file = open("/proc/net/udp", O_RDONLY | O_CLOEXEC)
+        guard file >= 0 else { return nil }
+        defer { close(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[0..<n]
+        }
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " "))
+            guard fields.count > 12, String(decoding: fields[9], as: UTF8.self) == inode else { continue }
+            return Int(String(decoding: fields[12], as: UTF8.self))
+        }
+        return nil
+    }
+}

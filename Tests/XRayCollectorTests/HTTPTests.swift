@@ -1,0 +1,210 @@
+import Testing
+import XRaySampling
+import XRayStore
+import XRayWire
+@testable import XRayCollector
+
+/// The X-Ray API over real TCP connections.
+@Suite struct HTTPTests {
+    /// GetSamplingRules answers in the shape every SDK accepts: numbers for times, Attributes {}, one page.
+    @Test func servesTheDefaultRuleInTheAPIShape() throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            let response = try #require(http.post("/GetSamplingRules", "{}"))
+            #expect(response.status == 200)
+            let records = try #require(response.json?.objectValue?["SamplingRuleRecords"]?.arrayValue)
+            #expect(records.count == 1)
+            let record = try #require(records.first?.objectValue)
+            let rule = try #require(record["SamplingRule"]?.objectValue)
+            #expect(rule["RuleName"] == .string("Default"))
+            #expect(rule["FixedRate"]?.doubleValue == 1)
+            #expect(rule["ReservoirSize"]?.doubleValue == 1)
+            #expect(rule["ResourceARN"] == .string("*"))
+            #expect(rule["Version"] == .number(JSONNumber(1)))
+            #expect(rule["Attributes"] == .object(JSONObject()))
+            #expect(rule["ServiceType"] == .string("*"))
+            #expect(record["CreatedAt"]?.doubleValue != nil)
+            #expect(record["ModifiedAt"]?.doubleValue != nil)
+            #expect(response.json?.objectValue?["NextToken"] == nil)
+        }
+    }
+
+    /// A rule's reservoir is shared between the clients that report for it; unknown rules come back unprocessed.
+    @Test func sharesTheReservoirBetweenReportingClients() throws {
+        let rules = [
+            SamplingRule(ruleName: "api", priority: 1, fixedRate: JSONNumber(text: "0"), reservoirSize: JSONNumber(3)),
+            SamplingRule(ruleName: "Default", priority: 10_000, fixedRate: JSONNumber(text: "0.05"), reservoirSize: JSONNumber(1)),
+        ]
+        try TestCollector.with({ $0.samplingRules = rules }) { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            func report(_ client: String, _ rule: String = "api") throws -> JSONObject {
+                let body = #"{"SamplingStatisticsDocuments":[{"RuleName":"\#(rule)","ClientID":"\#(client)","RequestCount":5,"BorrowCount":1,"SampledCount":2,"Timestamp":1795560672}]}"#
+                let response = try #require(http.post("/SamplingTargets", body))
+                #expect(response.status == 200)
+                return try #require(response.json?.objectValue)
+            }
+            let alone = try report("aaaaaaaaaaaaaaaaaaaaaaaa")
+            let target = try #require(alone["SamplingTargetDocuments"]?.arrayValue?.first?.objectValue)
+            #expect(target["RuleName"] == .string("api"))
+            #expect(target["ReservoirQuota"]?.doubleValue == 3)
+            #expect(target["FixedRate"]?.doubleValue == 0)
+            #expect(target["Interval"]?.doubleValue == 10)
+            #expect((target["ReservoirQuotaTTL"]?.doubleValue ?? 0) > 1_700_000_000)
+            #expect(alone["LastRuleModification"]?.doubleValue != nil)
+            let second = try report("bbbbbbbbbbbbbbbbbbbbbbbb")
+            #expect(second["SamplingTargetDocuments"]?.arrayValue?.first?.objectValue?["ReservoirQuota"]?.doubleValue == 1)
+            let first = try report("aaaaaaaaaaaaaaaaaaaaaaaa")
+            #expect(first["SamplingTargetDocuments"]?.arrayValue?.first?.objectValue?["ReservoirQuota"]?.doubleValue == 2)
+            let unknown = try report("aaaaaaaaaaaaaaaaaaaaaaaa", "nope")
+            #expect(unknown["SamplingTargetDocuments"]?.arrayValue?.isEmpty == true)
+            #expect(unknown["UnprocessedStatistics"]?.arrayValue?.first?.objectValue?["RuleName"] == .string("nope"))
+        }
+    }
+
+    /// PutTraceSegments stores the good documents and returns the bad ones; BatchGetTraces reads them back.
+    @Test func putsAndGetsTraceSegments() throws {
+        try TestCollector.with({ config in
+            config.renderTraces = { traces, unprocessed in
+                .object(JSONObject([("ids", .array(traces.map { .string($0.traceID) })), ("missing", .array(unprocessed.map { .string($0) }))]))
+            }
+        }) { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            var documents = ""
+            JSONWriter.writeString(Fixture.segment(trace: 7, id: 1), into: &documents)
+            documents += ","
+            JSONWriter.writeString(#"{"trace_id":"bad","id":"0000000000000002","name":"x","start_time":1,"end_time":2}"#, into: &documents)
+            let put = try #require(http.post("/TraceSegments", #"{"TraceSegmentDocuments":[\#(documents)]}"#))
+            #expect(put.status == 200)
+            let unprocessed = try #require(put.json?.objectValue?["UnprocessedTraceSegments"]?.arrayValue)
+            #expect(unprocessed.count == 1)
+            #expect(unprocessed.first?.objectValue?["Id"] == .string("0000000000000002"))
+            #expect(unprocessed.first?.objectValue?["ErrorCode"] == .string("InvalidTraceId"))
+            // Answered after the commit, so the trace is readable at once, on the same keep-alive connection.
+            let get = try #require(http.post("/Traces", #"{"TraceIds":["\#(Fixture.traceID(7))","1-5f84c7a1-00000000000000000000ffff"]}"#))
+            #expect(get.status == 200)
+            #expect(get.json?.objectValue?["ids"] == .array([.string(Fixture.traceID(7))]))
+            #expect(get.json?.objectValue?["missing"] == .array([.string("1-5f84c7a1-00000000000000000000ffff")]))
+            let counters = c.collector.stop()
+            #expect(counters.stored == 1)
+            #expect(counters.rejectedByReason == ["trace_id": 1])
+        }
+    }
+
+    /// Anything but the four operations is a rest-json error with a 4xx status.
+    @Test(arguments: [
+        ("POST", "/GetSamplingTargets", 404, "UnknownOperationException"),
+        ("GET", "/", 404, "UnknownOperationException"),
+        ("GET", "/GetSamplingRules", 405, "MethodNotAllowedException"),
+    ])
+    func refusesUnknownOperations(method: String, path: String, status: Int, type: String) throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            let response = try #require(http.post(path, "{}", method: method))
+            #expect(response.status == status)
+            #expect(response.json?.objectValue?["__type"] == .string(type))
+            #expect(response.json?.objectValue?["message"]?.stringValue?.isEmpty == false)
+        }
+    }
+
+    /// A body that is not JSON, or not the operation's shape, is a 400 InvalidRequestException.
+    @Test func refusesMalformedBodies() throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            for (path, body) in [("/SamplingTargets", "{not json"), ("/SamplingTargets", "{}"), ("/TraceSegments", "[]"), ("/Traces", "{}")] {
+                let response = try #require(http.post(path, body))
+                #expect(response.status == 400, "\(path) \(body)")
+                #expect(response.json?.objectValue?["__type"] == .string("InvalidRequestException"))
+            }
+        }
+    }
+
+    /// Bodies over 1 MiB are refused with 413 before they are read, and the connection is closed.
+    @Test func refusesOversizedBodies() throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            http.write("POST /TraceSegments HTTP/1.1\r\nHost: x\r\nContent-Length: \((1 << 20) + 1)\r\n\r\n")
+            let response = try #require(http.readResponse())
+            #expect(response.status == 413)
+            #expect(response.json?.objectValue?["__type"] == .string("RequestEntityTooLarge"))
+            #expect(http.isClosedByPeer())
+        }
+    }
+
+    /// Chunked bodies and garbage request lines are refused, and intake keeps working.
+    @Test func refusesChunkedAndGarbage() throws {
+        try TestCollector.with { c in
+            let chunked = try RawHTTP(port: c.tcpPort)
+            defer { chunked.close() }
+            chunked.write("POST /TraceSegments HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            #expect(chunked.readResponse()?.status == 411)
+            let garbage = try RawHTTP(port: c.tcpPort)
+            defer { garbage.close() }
+            garbage.write("HELLO\r\n\r\n")
+            #expect(garbage.readResponse()?.status == 400)
+            c.send(Fixture.datagram(Fixture.segment(trace: 8, id: 1)))
+            #expect(c.collector.stop().stored == 1)
+        }
+    }
+
+    /// Expect: 100-continue gets its interim response before the body is sent.
+    @Test func answersExpectContinue() throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            http.write("POST /GetSamplingRules HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+            #expect(http.readResponse()?.status == 100)
+            http.write("{}")
+            #expect(http.readResponse()?.status == 200)
+        }
+    }
+}
+
+/// Addresses as AWS_XRAY_DAEMON_ADDRESS writes them, and port conflicts.
+@Suite struct AddressTests {
+    @Test func parsesBothForms() throws {
+        #expect(try DaemonAddress.parse("127.0.0.1:2000") == .default)
+        let split = try DaemonAddress.parse("udp:127.0.0.1:3000 tcp:127.0.0.2:4000")
+        #expect(split.udp == Endpoint(host: "127.0.0.1", port: 3000))
+        #expect(split.tcp == Endpoint(host: "127.0.0.2", port: 4000))
+        #expect(try DaemonAddress.parse("tcp:h:1 udp:h:2").environmentValue == "tcp:h:1 udp:h:2")
+    }
+
+    @Test(arguments: ["", "127.0.0.1", "127.0.0.1:99999", ":2000", "::1:2000", "tcp:a:1", "tcp:a:1 tcp:b:2", "tcp:a:1  udp:b:2", "x:a:1 udp:b:2"])
+    func rejectsMalformedAddresses(text: String) {
+        #expect(throws: CollectorError.self) { try DaemonAddress.parse(text) }
+    }
+
+    /// A taken port is a typed error naming the port and what to do.
+    @Test func reportsAPortInUse() throws {
+        try TestCollector.with { first in
+            let address = try DaemonAddress.parse("127.0.0.1:\(first.udpPort)")
+            do throws(CollectorError) {
+                let second = try Collector.start(.init(address: address, storePath: first.storePath))
+                _ = second.stop()
+                Issue.record("a second collector started on a taken port")
+            } catch {
+                guard case .portInUse(_, _, let port) = error else {
+                    Issue.record("expected portInUse, got \(error)")
+                    return
+                }
+                #expect(port == first.udpPort)
+                #expect(error.description.contains("\(first.udpPort)"))
+                #expect(error.description.contains("--listen"))
+            }
+        }
+    }
+
+    /// Port 0 with one shared address picks one port free for both UDP and TCP.
+    @Test func portZeroSharesOnePort() throws {
+        try TestCollector.with { c in
+            #expect(c.udpPort != 0)
+            #expect(c.udpPort == c.tcpPort)
+        }
+    }
+}
