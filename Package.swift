@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // Linux system calls Swift cannot see without _GNU_SOURCE (recvmmsg, sendmmsg).
         .target(name: "CXRaySystem", path: "Sources/CXRaySystem"),
+        // fork/execve with PR_SET_PDEATHSIG and signal waiting for `xray run`: what posix_spawn cannot do.
+        .target(name: "CXRayProcess", path: "Sources/CXRayProcess"),
         // Wire model: JSON, segment documents, ids, datagram framing, trace assembly. No I/O.
         .target(name: "XRayWire", swiftSettings: swiftSettings),
         // The SQLite trace store.
@@ -36,16 +38,23 @@ let package = Package(
             dependencies: ["XRayWire", "XRayStore", "XRaySampling", "CXRaySystem"],
             swiftSettings: swiftSettings
         ),
+        // `xray run`: starts a command under an embedded collector and records the run's own segment.
+        .target(
+            name: "XRayLauncher",
+            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "CXRayProcess"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "xray",
             dependencies: [
-                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery",
+                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "XRayWireTests", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),

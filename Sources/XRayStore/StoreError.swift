@@ -8,6 +8,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case traceNotFound(String)
     case ambiguousTracePrefix(String, candidates: [String])
     case emptyStore(path: String)
+    case runNotFound(String)
 
     public var description: String {
         switch self {
@@ -25,6 +26,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             return "no stored trace matches \"\(id)\"; list stored traces with: xray inspect traces"
         case .ambiguousTracePrefix(let prefix, let candidates):
             return "\"\(prefix)\" matches \(candidates.count) traces (\(candidates.prefix(3).joined(separator: ", "))...); type more of the id"
+        case .runNotFound(let query):
+            return "no recorded run matches \"\(query)\"; runs are recorded by xray run -- CMD, and named by number or `last`"
         case .emptyStore(let path):
             return "the store \(path) holds no traces yet; record some with: xray run -- CMD, or xray inspect import FILE"
         }

@@ -7,11 +7,11 @@ struct XRay: ParsableCommand {
         abstract: "AWS X-Ray on your own machine: trace commands, collect segments, inspect traces, test sampling rules.",
         discussion: """
             Segments are kept in one SQLite file: --store PATH, else $XRAY_STORE, else \
-            ${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite. Also callable as xray-inspect, xray-rules, \
-            xray-daemon and xray-run. See xray(1) for exit codes.
+            ${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite. Also callable as xray-run, xray-inspect, \
+            xray-rules and xray-daemon. See xray(1) for exit codes.
             """,
         version: XRayVersion.string,
-        subcommands: [Daemon.self, Inspect.self, Rules.self]
+        subcommands: [Run.self, Daemon.self, Inspect.self, Rules.self]
     )
 }
 

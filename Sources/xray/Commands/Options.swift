@@ -32,6 +32,11 @@ struct ColorOptions: ParsableArguments {
     var style: TerminalStyle {
         TerminalStyle.resolve(color, environment: Environment.current, isTerminal: isatty(1) == 1)
     }
+
+    /// For messages on standard error, which may be a terminal when standard output is not.
+    var standardErrorStyle: TerminalStyle {
+        TerminalStyle.resolve(color, environment: Environment.current, isTerminal: isatty(2) == 1)
+    }
 }
 
 extension TerminalStyle.Choice: ExpressibleByArgument {}

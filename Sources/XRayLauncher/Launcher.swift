@@ -1,0 +1,321 @@
+import CXRayProcess
+import Synchronization
+import XRayCollector
+import XRaySampling
+import XRayStore
+import XRayWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `xray run` was asked to do.
+public struct RunRequest: Sendable {
+    /// The command and its arguments, exactly as given after `--`.
+    public var command: [String]
+    public var storePath: String
+    /// The run segment's name; default: the command's base name.
+    public var name: String?
+    public var tracingName: String?
+    public var annotations: [Entity.Annotation]
+    /// Where the embedded collector listens; default: a free loopback port for both UDP and TCP.
+    public var listen: DaemonAddress?
+    public var samplingRules: [SamplingRule]?
+    public var lambda: Bool
+    /// How long to keep collecting after the command exits, for grandchildren that outlive it.
+    public var linger: Double
+    public var environment: [String: String]
+    public var workingDirectory: String
+
+    public init(
+        command: [String], storePath: String, name: String? = nil, tracingName: String? = nil,
+        annotations: [Entity.Annotation] = [], listen: DaemonAddress? = nil, samplingRules: [SamplingRule]? = nil,
+        lambda: Bool = false, linger: Double = 0, environment: [String: String], workingDirectory: String
+    ) {
+        self.command = command
+        self.storePath = storePath
+        self.name = name
+        self.tracingName = tracingName
+        self.annotations = annotations
+        self.listen = listen
+        self.samplingRules = samplingRules
+        self.lambda = lambda
+        self.linger = linger
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+    }
+}
+
+/// How the command ended.
+public enum ChildTermination: Sendable, Hashable {
+    case exited(Int32)
+    case signaled(Int32)
+    /// The command could not be started: 127 not found, 126 not executable.
+    case notStarted(status: Int32, reason: String)
+
+    /// The status `xray run` returns: the child's, 128+N for death by signal N (as shells report it).
+    public var exitStatus: Int32 {
+        switch self {
+        case .exited(let s): s
+        case .signaled(let n): 128 + n
+        case .notStarted(let s, _): s
+        }
+    }
+
+    public var succeeded: Bool { self == .exited(0) }
+}
+
+/// What a run captured, for the summary and `--fail-on`.
+public struct CapturedSummary: Sendable, Hashable {
+    public var traces = 0
+    public var entities = 0
+    public var errors = 0
+    public var faults = 0
+    public var throttles = 0
+    public init() {}
+}
+
+/// The result of one `xray run`.
+public struct RunOutcome: Sendable {
+    public var termination: ChildTermination
+    public var traceID: String
+    public var segmentID: String
+    public var runID: Int
+    public var pid: Int32?
+    public var duration: Double
+    public var captured: CapturedSummary
+    /// The collector's counters; nil for a nested run, whose outer run collects.
+    public var counters: CollectorCounters?
+    public var leftAlone: [String]
+    public var nested: Bool
+}
+
+/// Why `xray run` itself failed, before or after the command: never the command's own failure.
+public enum LaunchError: Error, Sendable, CustomStringConvertible {
+    case collector(CollectorError)
+    case store(StoreError)
+    case spawn(command: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .collector(let e): e.description
+        case .store(let e): e.description
+        case .spawn(let command, let e): "cannot start \(command): \(String(cString: strerror(e)))"
+        }
+    }
+}
+
+/// Runs one command under an embedded collector (or the outer run's, when nested) and records the run.
+public enum Launcher {
+    public static func run(_ request: RunRequest) throws(LaunchError) -> RunOutcome {
+        // Before any thread starts, so every collector thread inherits the mask and signals reach only us.
+        xr_block_forwarded_signals()
+        let startedAt = epochSeconds()
+        let nesting = Nesting.outer(in: request.environment)
+        let traceID = nesting?.traceID ?? XRayID.newTraceID(epochSeconds: Int(startedAt))
+        let segmentID = XRayID.newEntityID()
+        let capturedTraces = Mutex<Set<String>>([])
+
+        var collector: Collector?
+        let daemonAddress: String
+        if let nesting {
+            daemonAddress = nesting.daemonAddress
+        } else {
+            do {
+                let started = try Collector.start(.init(
+                    address: request.listen ?? DaemonAddress(udp: .init(host: "127.0.0.1", port: 0), tcp: .init(host: "127.0.0.1", port: 0)),
+                    storePath: request.storePath, samplingRules: request.samplingRules,
+                    onTracesStored: { ids in capturedTraces.withLock { $0.formUnion(ids) } }))
+                collector = started
+                daemonAddress = started.boundAddress.environmentValue
+            } catch {
+                throw .collector(error)
+            }
+        }
+
+        let name = request.name ?? baseName(request.command.first ?? "command")
+        let environment = RunEnvironment.make(
+            base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
+            storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
+            functionName: name, workingDirectory: request.workingDirectory)
+
+        var pid: pid_t?
+        var termination: ChildTermination
+        switch lookUp(request.command.first ?? "", path: environment.variables["PATH"]) {
+        case .notFound:
+            termination = .notStarted(status: 127, reason: "\(request.command.first ?? ""): command not found")
+        case .notExecutable(let path):
+            termination = .notStarted(status: 126, reason: "\(path): permission denied (not an executable file)")
+        case .found(let path):
+            switch spawn(path: path, arguments: request.command, environment: environment.variables) {
+            case .started(let child):
+                pid = child
+                termination = waitForChild(child)
+            case .failed(let e) where e == EACCES || e == ENOEXEC || e == EISDIR || e == ETXTBSY:
+                termination = .notStarted(status: 126, reason: "\(path): \(String(cString: strerror(e)))")
+            case .failed(let e) where e == ENOENT || e == ENOTDIR:
+                termination = .notStarted(status: 127, reason: "\(path): \(String(cString: strerror(e)))")
+            case .failed(let e):
+                collector.map { _ = $0.stop() }
+                throw .spawn(command: path, errno: e)
+            }
+        }
+        if request.linger > 0 { linger(seconds: request.linger) }
+        let endedAt = epochSeconds()
+
+        let segment = RunSegment(
+            traceID: traceID, id: segmentID, parentID: nesting?.parentID, name: name, startTime: startedAt, endTime: endedAt,
+            command: request.command, pid: pid, termination: termination, annotations: request.annotations,
+            workingDirectory: request.workingDirectory)
+        // Through the same path as any SDK segment: a datagram to the collector.
+        if let udp = try? DaemonAddress.parse(daemonAddress).udp {
+            sendDatagram(segment.datagram(), to: udp)
+        }
+        let counters = collector?.stop()
+
+        let store: TraceStore
+        let runID: Int
+        var captured = CapturedSummary()
+        do {
+            store = try TraceStore(path: request.storePath)
+            let traces = capturedTraces.withLock { Array($0) }
+            runID = try store.recordRun(
+                RunRecord(id: 0, traceID: traceID, segmentID: segmentID, name: name, argv: request.command,
+                          startedAt: startedAt, endedAt: endedAt, exitStatus: Int(termination.exitStatus)),
+                traceIDs: traces)
+            captured = try summarize(store: store, traceIDs: Array(Set(traces + [traceID])), excluding: segmentID)
+        } catch {
+            throw .store(error)
+        }
+        return RunOutcome(
+            termination: termination, traceID: traceID, segmentID: segmentID, runID: runID, pid: pid,
+            duration: endedAt - startedAt, captured: captured, counters: counters,
+            leftAlone: environment.leftAlone, nested: nesting != nil)
+    }
+
+    static func lookUp(_ command: String, path: String?) -> CommandLookup.Result {
+        CommandLookup.resolve(
+            command, path: path,
+            isExecutable: { p in
+                var st = stat()
+                return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(p, X_OK) == 0
+            },
+            exists: { p in access(p, F_OK) == 0 })
+    }
+
+    enum SpawnResult {
+        case started(pid_t)
+        /// The errno of fork or execve.
+        case failed(Int32)
+    }
+
+    static func spawn(path: String, arguments: [String], environment: [String: String]) -> SpawnResult {
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = argv.withUnsafeMutableBufferPointer { a in
+            envp.withUnsafeMutableBufferPointer { e in xr_spawn(path, a.baseAddress, e.baseAddress, &pid) }
+        }
+        if rc != 0 {
+            if pid > 0 {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+            return .failed(rc)
+        }
+        return .started(pid)
+    }
+
+    /// Forwards signals until the child ends. Terminal keys already reached the child (same process group),
+    /// so only signals sent with kill(2) are passed on.
+    static func waitForChild(_ child: pid_t) -> ChildTermination {
+        while true {
+            var fromKernel: Int32 = 0
+            var sender: pid_t = 0
+            let sig = xr_wait_signal(&fromKernel, &sender)
+            if sig == SIGCHLD || sig < 0 {
+                var status: Int32 = 0
+                let r = waitpid(child, &status, WNOHANG)
+                if r == child { return decode(status) }
+                if r < 0 && errno == ECHILD { return .exited(0) }
+                continue
+            }
+            if fromKernel == 0 && sender != child {
+                kill(child, sig)
+            }
+        }
+    }
+
+    static func decode(_ status: Int32) -> ChildTermination {
+        let signal = status & 0x7F
+        if signal == 0 { return .exited((status >> 8) & 0xFF) }
+        return .signaled(signal)
+    }
+
+    /// Keeps the collector open a little longer; a forwarded signal (Ctrl-C) cuts it short.
+    static func linger(seconds: Double) {
+        let deadline = epochSeconds() + seconds
+        while true {
+            let left = deadline - epochSeconds()
+            if left <= 0 { return }
+            var fromKernel: Int32 = 0
+            var sender: pid_t = 0
+            let sig = xr_wait_signal_timeout(Int32(min(left, 1) * 1000) + 1, &fromKernel, &sender)
+            if sig != 0 && sig != SIGCHLD { return }
+        }
+    }
+
+    static func summarize(store: TraceStore, traceIDs: [String], excluding runSegment: String) throws(StoreError) -> CapturedSummary {
+        var out = CapturedSummary()
+        out.traces = traceIDs.count
+        do {
+            for id in traceIDs {
+                try store.select(
+                    "SELECT count(*), coalesce(sum(error),0), coalesce(sum(fault),0), coalesce(sum(throttle),0) FROM entities WHERE trace_id=? AND id<>?",
+                    [.text(id), .text(runSegment)]
+                ) { row in
+                    out.entities += row.int(0)
+                    out.errors += row.int(1)
+                    out.faults += row.int(2)
+                    out.throttles += row.int(3)
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.sqlite(path: store.path, code: 0, message: "\(error)")
+        }
+        return out
+    }
+
+    static func baseName(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? Substring(path))
+    }
+
+    static func sendDatagram(_ bytes: [UInt8], to endpoint: Endpoint) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
+        guard inet_pton(AF_INET, endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host, &address.sin_addr) == 1 else { return }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = bytes.withUnsafeBytes { buf in
+            withUnsafePointer(to: &address) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, buf.baseAddress, buf.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+}
+
+func epochSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,110 @@
+import XRayWire
+
+/// The environment `xray run` gives the command: the caller's, plus the trace context, without overriding
+/// anything the caller already set.
+public struct RunEnvironment: Sendable {
+    /// The variables the child starts with.
+    public var variables: [String: String]
+    /// Variables xray would have set but left alone because the caller had set them.
+    public var leftAlone: [String]
+
+    /// Builds the child's environment.
+    ///
+    /// - Parameters:
+    ///   - base: the caller's environment.
+    ///   - daemonAddress: where the collector listens (`AWS_XRAY_DAEMON_ADDRESS` form).
+    ///   - tracingName: `--tracing-name`; it is set only when given, because the SDK lets the variable override
+    ///     the service name an app configures in code.
+    ///   - lambda: `--lambda`; makes the Python, Java and Node SDKs attach subsegments under the run's segment.
+    public static func make(
+        base: [String: String], traceID: String, segmentID: String, daemonAddress: String, storePath: String,
+        tracingName: String?, lambda: Bool, functionName: String, workingDirectory: String
+    ) -> RunEnvironment {
+        var variables = base
+        var leftAlone: [String] = []
+        func offer(_ key: String, _ value: String) {
+            if let existing = base[key], existing != value {
+                leftAlone.append(key)
+            } else {
+                variables[key] = value
+            }
+        }
+        offer("AWS_XRAY_DAEMON_ADDRESS", daemonAddress)
+        offer("_X_AMZN_TRACE_ID", "Root=\(traceID);Parent=\(segmentID);Sampled=1")
+        if let traceparent = XRayID.traceparent(traceID: traceID, parentID: segmentID, sampled: true) {
+            offer("TRACEPARENT", traceparent)
+        }
+        // `manage.py runserver` runs checks outside any segment; RUNTIME_ERROR would stop it at start-up.
+        offer("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
+        if let tracingName { variables["AWS_XRAY_TRACING_NAME"] = tracingName }
+        if lambda {
+            offer("LAMBDA_TASK_ROOT", workingDirectory)
+            offer("AWS_LAMBDA_FUNCTION_NAME", functionName)
+        }
+        // Nested runs find the outer run's collector and store through these.
+        variables[Nesting.addressVariable] = daemonAddress
+        if base["XRAY_STORE"] == nil { variables["XRAY_STORE"] = storePath }
+        return RunEnvironment(variables: variables, leftAlone: leftAlone.sorted())
+    }
+}
+
+/// How `xray run -- xray run -- cmd` finds the outer run: its collector address and trace header.
+public struct Nesting: Sendable, Hashable {
+    public static let addressVariable = "XRAY_RUN_DAEMON_ADDRESS"
+
+    public var daemonAddress: String
+    public var traceID: String
+    public var parentID: String
+
+    /// The outer run, when this process was started by one (its variables are still there, untouched).
+    public static func outer(in environment: [String: String]) -> Nesting? {
+        guard let address = environment[addressVariable], let header = environment["_X_AMZN_TRACE_ID"] else { return nil }
+        var root: String?
+        var parent: String?
+        for part in header.split(separator: ";") {
+            let kv = part.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2 else { continue }
+            let key = kv[0].trimmingSpaces, value = String(kv[1]).trimmingSpaces
+            if key == "Root" { root = value }
+            if key == "Parent" { parent = value }
+        }
+        guard let root, let parent, XRayID.isTraceID(root), XRayID.isEntityID(parent) else { return nil }
+        return Nesting(daemonAddress: address, traceID: root, parentID: parent)
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Finds a command on `PATH` the way a shell does.
+public enum CommandLookup {
+    public enum Result: Sendable, Hashable {
+        case found(String)
+        /// No such file anywhere on PATH: exit 127.
+        case notFound
+        /// A file exists but cannot be executed: exit 126.
+        case notExecutable(String)
+    }
+
+    /// A name with a slash is used as it is; otherwise each PATH entry is tried in order (empty = `.`).
+    public static func resolve(_ command: String, path: String?, isExecutable: (String) -> Bool, exists: (String) -> Bool) -> Result {
+        if command.contains("/") {
+            if isExecutable(command) { return .found(command) }
+            return exists(command) ? .notExecutable(command) : .notFound
+        }
+        guard !command.isEmpty else { return .notFound }
+        var firstNonExecutable: String?
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + command
+            if isExecutable(candidate) { return .found(candidate) }
+            if firstNonExecutable == nil, exists(candidate) { firstNonExecutable = candidate }
+        }
+        return firstNonExecutable.map { .notExecutable($0) } ?? .notFound
+    }
+}

@@ -1,0 +1,78 @@
+/// One `xray run`: the command, its trace and segment, and how it ended.
+public struct RunRecord: Sendable, Hashable {
+    public var id: Int
+    public var traceID: String
+    public var segmentID: String
+    public var name: String
+    public var argv: [String]
+    public var startedAt: Double
+    public var endedAt: Double?
+    public var exitStatus: Int?
+
+    public init(id: Int, traceID: String, segmentID: String, name: String, argv: [String], startedAt: Double, endedAt: Double?, exitStatus: Int?) {
+        self.id = id
+        self.traceID = traceID
+        self.segmentID = segmentID
+        self.name = name
+        self.argv = argv
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.exitStatus = exitStatus
+    }
+}
+
+extension TraceStore {
+    /// Records a finished run and every trace whose datagrams arrived through its collector.
+    public func recordRun(_ run: RunRecord, traceIDs: [String]) throws(StoreError) -> Int {
+        try transaction { () throws(StoreError) -> Int in
+            let insert = try db.cached("""
+                INSERT INTO runs(trace_id, segment_id, name, argv, started_at, ended_at, exit_status) VALUES(?,?,?,?,?,?,?)
+                """)
+            insert.bind(1, run.traceID)
+            insert.bind(2, run.segmentID)
+            insert.bind(3, run.name)
+            insert.bind(4, run.argv.joined(separator: "\u{0}"))
+            insert.bind(5, run.startedAt)
+            insert.bind(6, run.endedAt)
+            insert.bind(7, run.exitStatus)
+            try insert.step()
+            let id = Int(db.lastInsertRowID)
+            let link = try db.cached("INSERT OR IGNORE INTO run_traces(run_id, trace_id) VALUES(?,?)")
+            for traceID in Set(traceIDs + [run.traceID]) {
+                link.reset()
+                link.bind(1, id)
+                link.bind(2, traceID)
+                try link.step()
+            }
+            return id
+        }
+    }
+
+    /// `last` (the newest run) or a run id.
+    public func resolveRun(_ query: String) throws(StoreError) -> RunRecord {
+        let s: SQLiteStatement
+        if query == "last" {
+            s = try db.cached("SELECT rowid, trace_id, segment_id, name, argv, started_at, ended_at, exit_status FROM runs ORDER BY rowid DESC LIMIT 1")
+        } else if let id = Int(query) {
+            s = try db.cached("SELECT rowid, trace_id, segment_id, name, argv, started_at, ended_at, exit_status FROM runs WHERE rowid=?")
+            s.bind(1, id)
+        } else {
+            throw StoreError.runNotFound(query)
+        }
+        defer { s.reset() }
+        guard try s.step() else { throw StoreError.runNotFound(query) }
+        return RunRecord(
+            id: s.int(0), traceID: s.text(1) ?? "", segmentID: s.text(2) ?? "", name: s.text(3) ?? "",
+            argv: (s.text(4) ?? "").split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init),
+            startedAt: s.double(5), endedAt: s.optionalDouble(6), exitStatus: s.optionalInt(7))
+    }
+
+    /// The traces a run captured, its own trace first.
+    public func traceIDs(ofRun run: RunRecord) throws(StoreError) -> [String] {
+        let s = try db.cached("SELECT trace_id FROM run_traces WHERE run_id=? ORDER BY trace_id")
+        s.bind(1, run.id)
+        var out = [run.traceID]
+        while try s.step() { if let t = s.text(0), t != run.traceID { out.append(t) } }
+        return out
+    }
+}

@@ -1,0 +1,274 @@
+import Foundation
+import Testing
+
+/// `xray run` through the built binary, with real child processes and the real Python SDK.
+@Suite(.serialized) struct RunEndToEndTests {
+    let dir: URL
+    let store: String
+
+    init() throws {
+        dir = try makeTemporaryDirectory("run")
+        store = dir.appendingPathComponent("traces.sqlite").path
+    }
+
+    func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> CommandResult {
+        try XRayBinary.run(["run", "--store", store] + arguments, stdin: stdin, environment: environment)
+    }
+
+    func showJSON(_ trace: String = "last") throws -> [String: Any] {
+        let shown = try XRayBinary.run(["inspect", "show", trace, "--format", "json", "--store", store])
+        return try #require(try JSONSerialization.jsonObject(with: shown.stdoutData) as? [String: Any])
+    }
+
+    func rootSegment() throws -> [String: Any] {
+        try #require((try showJSON()["segments"] as? [[String: Any]])?.first)
+    }
+
+    @Test(arguments: [("exit 0", Int32(0)), ("exit 3", 3), ("kill -KILL $$", 137), ("kill -TERM $$", 143)])
+    func returnsTheChildsStatusAndRecordsItsSegment(_ script: String, _ status: Int32) throws {
+        let result = try run(["--quiet", "--", "/bin/sh", "-c", script])
+        #expect(result.status == status)
+        let root = try rootSegment()
+        #expect(root["name"] as? String == "sh")
+        let metadata = try #require((root["metadata"] as? [String: Any])?["xray"] as? [String: Any])
+        #expect(metadata["exit_status"] as? Int == Int(status))
+        #expect(metadata["argv"] as? [String] == ["/bin/sh", "-c", script])
+        #expect((root["fault"] as? Bool ?? false) == (status != 0))
+        if status != 0 {
+            let exceptions = try #require((root["cause"] as? [String: Any])?["exceptions"] as? [[String: Any]])
+            #expect(exceptions.count == 1)
+        }
+    }
+
+    @Test func aCommandNotFoundExits127AndOneNotExecutableExits126() throws {
+        let missing = try run(["--quiet", "--", "no-such-command-xray"])
+        #expect(missing.status == 127)
+        #expect(missing.stderr.contains("no-such-command-xray: command not found"))
+        let file = dir.appendingPathComponent("data.txt")
+        try Data("x".utf8).write(to: file)
+        let notExecutable = try run(["--quiet", "--", file.path])
+        #expect(notExecutable.status == 126)
+        #expect(notExecutable.stderr.contains("permission denied"))
+    }
+
+    @Test func stdinAndStdoutAreTheChilds() throws {
+        let result = try run(["--quiet", "--", "cat"], stdin: Data("through the pipe\n".utf8))
+        #expect(result.status == 0)
+        #expect(result.stdout == "through the pipe\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func theChildSeesTheTraceContextAndUserSettingsWin() throws {
+        let result = try run(["--", "/bin/sh", "-c", "env"], environment: ["AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"])
+        let env = Dictionary(result.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let eq = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+        }, uniquingKeysWith: { a, _ in a })
+        let header = try #require(env["_X_AMZN_TRACE_ID"])
+        let root = try rootSegment()
+        let traceID = try #require(root["trace_id"] as? String)
+        let segmentID = try #require(root["id"] as? String)
+        #expect(header == "Root=\(traceID);Parent=\(segmentID);Sampled=1")
+        let w3c = traceID.replacingOccurrences(of: "1-", with: "").replacingOccurrences(of: "-", with: "")
+        #expect(env["TRACEPARENT"] == "00-\(w3c)-\(segmentID)-01")
+        #expect(env["AWS_XRAY_DAEMON_ADDRESS"]?.hasPrefix("127.0.0.1:") == true)
+        #expect(env["AWS_XRAY_CONTEXT_MISSING"] == "IGNORE_ERROR")
+        #expect(env["AWS_XRAY_TRACING_NAME"] == nil)
+        #expect(result.stderr.contains("left alone, as you had set them: AWS_XRAY_CONTEXT_MISSING"))
+    }
+
+    @Test func signalsSentToXRayReachTheChild() throws {
+        let ready = dir.appendingPathComponent("ready")
+        let script = "trap 'exit 42' INT; touch \(ready.path); while true; do sleep 0.05; done"
+        let process = Process()
+        process.executableURL = XRayBinary.url
+        process.arguments = ["run", "--quiet", "--store", store, "--", "/bin/sh", "-c", script]
+        try process.run()
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: ready.path) && waited < 200 {
+            usleep(50_000)
+            waited += 1
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 42)
+        let metadata = try #require((try rootSegment()["metadata"] as? [String: Any])?["xray"] as? [String: Any])
+        #expect(metadata["exit_status"] as? Int == 42)
+    }
+
+    @Test func killingXRayWithSIGTERMLeavesNoChildBehind() throws {
+        let pidFile = dir.appendingPathComponent("pid")
+        let process = Process()
+        process.executableURL = XRayBinary.url
+        process.arguments = ["run", "--quiet", "--store", store, "--", "/bin/sh", "-c", "echo $$ > \(pidFile.path); exec sleep 30"]
+        try process.run()
+        var childPID: Int32?
+        for _ in 0..<200 {
+            if let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                childPID = pid
+                break
+            }
+            usleep(50_000)
+        }
+        let pid = try #require(childPID)
+        usleep(100_000)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+        #expect(kill(pid, 0) != 0, "the child is gone")
+    }
+
+    @Test func nestedRunsShareOneTraceAndTheInnerSegmentIsAChildOfTheOuter() throws {
+        let result = try run(["--name", "outer", "--", XRayBinary.url.path, "run", "--name", "inner", "--", "/bin/sh", "-c", "exit 0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try showJSON()
+        let roots = try #require(json["segments"] as? [[String: Any]])
+        #expect(roots.count == 1)
+        #expect(roots[0]["name"] as? String == "outer")
+        let children = try #require(roots[0]["children"] as? [[String: Any]])
+        #expect(children.map { $0["name"] as? String } == ["inner"])
+        #expect(result.stderr.contains("nested"))
+    }
+
+    @Test func annotationsAndNameGoOnTheRunSegment() throws {
+        let result = try run(["--quiet", "--name", "nightly", "--annotation", "team=core", "--annotation", "n=3", "--annotation", "dry=true", "--", "true"])
+        #expect(result.status == 0)
+        let root = try rootSegment()
+        #expect(root["name"] as? String == "nightly")
+        let annotations = try #require(root["annotations"] as? [String: Any])
+        #expect(annotations["team"] as? String == "core")
+        #expect(annotations["n"] as? Int == 3)
+        #expect(annotations["dry"] as? Bool == true)
+    }
+
+    @Test func badOptionsAreUsageErrors() throws {
+        #expect(try run(["--linger", "soon", "--", "true"]).status == 64)
+        #expect(try run(["--annotation", "no-equals", "--", "true"]).status == 64)
+        #expect(try run([]).status == 64)
+    }
+
+    @Test(.enabled(if: testPython != nil))
+    func flaskRequestsInsideTheRunAreStoredAndListedAsItsTraces() throws {
+        let python = try #require(testPython)
+        let app = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples/flask_app.py")
+        let result = try run(["--fail-on", "fault", "--", python, app.path])
+        #expect(result.status == 1, "the /checkout fault trips --fail-on")
+        #expect(result.stdout.contains("/checkout 500"))
+        #expect(result.stderr.contains("4 traces"))
+        let traces = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", store])
+        let lines = traces.stdout.split(separator: "\n").dropFirst()
+        #expect(lines.filter { $0.contains(",shop,") }.count == 3)
+        #expect(lines.filter { $0.contains("/checkout,500,true") }.count == 1)
+    }
+
+    @Test(.enabled(if: testPython != nil))
+    func lambdaModeAttachesAScriptsSubsegmentsUnderTheRunSegment() throws {
+        let python = try #require(testPython)
+        let script = dir.appendingPathComponent("job.py")
+        try Data("""
+            from aws_xray_sdk.core import xray_recorder
+
+            @xray_recorder.capture("work")
+            def work():
+                with xray_recorder.in_subsegment("inner") as s:
+                    s.put_annotation("k", "v")
+
+            work()
+            """.utf8).write(to: script)
+        let result = try run(["--quiet", "--lambda", "--", python, script.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let roots = try #require(try showJSON()["segments"] as? [[String: Any]])
+        #expect(roots.count == 1)
+        let work = try #require((roots[0]["children"] as? [[String: Any]])?.first)
+        #expect(work["name"] as? String == "work")
+        #expect((work["children"] as? [[String: Any]])?.first?["name"] as? String == "inner")
+    }
+
+    @Test func parallelRunsIntoOneStoreLoseNothing() throws {
+        let script = "i=0; while [ $i -lt 20 ]; do i=$((i+1)); done"
+        var processes: [Process] = []
+        for n in 0..<4 {
+            let p = Process()
+            p.executableURL = XRayBinary.url
+            p.arguments = ["run", "--quiet", "--name", "p\(n)", "--store", store, "--", "/bin/sh", "-c", script]
+            try p.run()
+            processes.append(p)
+        }
+        for p in processes { p.waitUntilExit() }
+        #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+        let traces = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", store])
+        #expect(traces.stdout.split(separator: "\n").count == 5)
+    }
+
+    var appsDirectory: URL { fixturesDirectory.appendingPathComponent("apps") }
+
+    @Test(.enabled(if: testPython != nil))
+    func djangoRunserverStartsUnderTheRunAndEveryRequestIsATrace() throws {
+        let python = try #require(testPython)
+        let port = String(Int.random(in: 20_000..<40_000))
+        let result = try run([
+            "--", python, appsDirectory.appendingPathComponent("drive.py").path, port, "/users/,/page/,/crash/",
+            "--", python, appsDirectory.appendingPathComponent("django_site/manage.py").path, "runserver", "--noreload", "127.0.0.1:\(port)",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("/users/ 200"))
+        #expect(result.stdout.contains("/crash/ 500"))
+        #expect(!result.stderr.contains("SegmentNotFoundException"), "start-up checks ran outside any segment without failing")
+        let traces = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", store])
+        let django = traces.stdout.split(separator: "\n").filter { $0.contains(",django-site,") }
+        #expect(django.contains { $0.contains("/users/,200,") })
+        #expect(django.contains { $0.contains("/crash/,500,true,") })
+        let users = try #require(django.first { $0.contains("/users/") }).prefix(35)
+        let tree = try XRayBinary.run(["inspect", "show", String(users), "--store", store])
+        #expect(tree.stdout.contains("└─ execute"), "AUTO_INSTRUMENT records the query")
+    }
+
+    @Test(.enabled(if: testPython != nil))
+    func twoRunsAndADaemonWriteOneStoreAtOnceWithoutLosingAnything() throws {
+        let python = try #require(testPython)
+        let sender = dir.appendingPathComponent("send.py")
+        try Data("""
+            import os, socket, sys, time
+            host, port = os.environ["AWS_XRAY_DAEMON_ADDRESS"].split(":")
+            n, tag = int(sys.argv[1]), int(sys.argv[2])
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for i in range(n):
+                doc = '{"name":"s%d","id":"%016x","trace_id":"1-6b000000-%024x","start_time":1.5E9,"end_time":1.5E9}' % (tag, tag << 32 | i + 1, tag << 32 | i)
+                s.sendto(('{"format":"json","version":1}\\n' + doc).encode(), (host, int(port)))
+                if i % 200 == 0:
+                    time.sleep(0.01)
+            """.utf8).write(to: sender)
+        let daemon = Process()
+        daemon.executableURL = XRayBinary.url
+        daemon.arguments = ["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store]
+        let daemonErr = Pipe()
+        daemon.standardError = daemonErr
+        try daemon.run()
+        let first = String(decoding: daemonErr.fileHandleForReading.availableData, as: UTF8.self)
+        let address = try #require(first.split(separator: " ").first { $0.hasPrefix("udp=") }?.dropFirst(4))
+        let runs = try (1...2).map { tag -> Process in
+            let p = Process()
+            p.executableURL = XRayBinary.url
+            p.arguments = ["run", "--quiet", "--store", store, "--", python, sender.path, "1000", String(tag)]
+            try p.run()
+            return p
+        }
+        let direct = Process()
+        direct.executableURL = URL(fileURLWithPath: python)
+        direct.arguments = [sender.path, "1000", "3"]
+        var env = ProcessInfo.processInfo.environment
+        env["AWS_XRAY_DAEMON_ADDRESS"] = String(address)
+        direct.environment = env
+        try direct.run()
+        direct.waitUntilExit()
+        for p in runs { p.waitUntilExit() }
+        usleep(200_000)
+        daemon.interrupt()
+        daemon.waitUntilExit()
+        #expect(runs.allSatisfy { $0.terminationStatus == 0 })
+        #expect(daemon.terminationStatus == 0)
+        let count = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--limit", "10000", "--store", store])
+        #expect(count.stdout.split(separator: "\n").count == 1 + 3000 + 2, "3,000 sent traces and the two runs' own")
+        #expect(!count.stderr.contains("locked"))
+    }
+}

@@ -1,0 +1,105 @@
+import Testing
+@testable import XRayLauncher
+import XRayWire
+
+@Suite struct RunEnvironmentTests {
+    let trace = "1-5759e988-bd862e3fe1be46a994272793"
+    let segment = "53995c3f42cd8ad8"
+
+    func make(_ base: [String: String], tracingName: String? = nil, lambda: Bool = false) -> RunEnvironment {
+        RunEnvironment.make(
+            base: base, traceID: trace, segmentID: segment, daemonAddress: "127.0.0.1:4000", storePath: "/s.sqlite",
+            tracingName: tracingName, lambda: lambda, functionName: "job", workingDirectory: "/work")
+    }
+
+    @Test func addsTheTraceContextTheSDKsRead() {
+        let env = make(["PATH": "/bin"])
+        #expect(env.variables["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:4000")
+        #expect(env.variables["_X_AMZN_TRACE_ID"] == "Root=\(trace);Parent=\(segment);Sampled=1")
+        #expect(env.variables["TRACEPARENT"] == "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
+        #expect(env.variables["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR")
+        #expect(env.variables["AWS_XRAY_TRACING_NAME"] == nil, "set only with --tracing-name")
+        #expect(env.variables["LAMBDA_TASK_ROOT"] == nil)
+        #expect(env.variables["PATH"] == "/bin")
+        #expect(env.leftAlone.isEmpty)
+    }
+
+    @Test func variablesTheUserSetWinAndAreReported() {
+        let env = make(["AWS_XRAY_DAEMON_ADDRESS": "10.0.0.1:2000", "AWS_XRAY_CONTEXT_MISSING": "RUNTIME_ERROR"])
+        #expect(env.variables["AWS_XRAY_DAEMON_ADDRESS"] == "10.0.0.1:2000")
+        #expect(env.variables["AWS_XRAY_CONTEXT_MISSING"] == "RUNTIME_ERROR")
+        #expect(env.leftAlone == ["AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS"])
+    }
+
+    @Test func lambdaModeAndTracingNameAreOptIn() {
+        let env = make([:], tracingName: "api", lambda: true)
+        #expect(env.variables["AWS_XRAY_TRACING_NAME"] == "api")
+        #expect(env.variables["LAMBDA_TASK_ROOT"] == "/work")
+        #expect(env.variables["AWS_LAMBDA_FUNCTION_NAME"] == "job")
+    }
+
+    @Test func aNestedRunFindsTheOuterRunsCollectorAndSegment() {
+        let env = make([:])
+        let outer = Nesting.outer(in: env.variables)
+        #expect(outer == Nesting(daemonAddress: "127.0.0.1:4000", traceID: trace, parentID: segment))
+        #expect(Nesting.outer(in: ["_X_AMZN_TRACE_ID": "Root=\(trace);Parent=\(segment)"]) == nil, "an SDK header alone is not a run")
+    }
+}
+
+@Suite struct CommandLookupTests {
+    let files: [String: Bool] = ["/usr/bin/python3": true, "/opt/bin/data.txt": false, "./local": true]
+
+    func resolve(_ command: String, path: String?) -> CommandLookup.Result {
+        CommandLookup.resolve(command, path: path, isExecutable: { files[$0] == true }, exists: { files[$0] != nil })
+    }
+
+    @Test func searchesPathInOrderLikeAShell() {
+        #expect(resolve("python3", path: "/opt/bin:/usr/bin") == .found("/usr/bin/python3"))
+        #expect(resolve("local", path: "/opt/bin::/usr/bin") == .found("./local"), "an empty entry is the current folder")
+    }
+
+    @Test func distinguishesNotFoundFromNotExecutable() {
+        #expect(resolve("missing", path: "/usr/bin") == .notFound)
+        #expect(resolve("data.txt", path: "/opt/bin") == .notExecutable("/opt/bin/data.txt"))
+        #expect(resolve("/opt/bin/data.txt", path: nil) == .notExecutable("/opt/bin/data.txt"))
+        #expect(resolve("", path: "/usr/bin") == .notFound)
+    }
+}
+
+@Suite struct RunArgumentsTests {
+    @Test func annotationsAreTyped() {
+        #expect(RunArguments.annotation("team=core") == .init(key: "team", value: .string("core")))
+        #expect(RunArguments.annotation("n=3.5") == .init(key: "n", value: .number(3.5)))
+        #expect(RunArguments.annotation("dry=false") == .init(key: "dry", value: .bool(false)))
+        #expect(RunArguments.annotation("empty=") == .init(key: "empty", value: .string("")))
+        #expect(RunArguments.annotation("bad-key=1") == nil)
+        #expect(RunArguments.annotation("novalue") == nil)
+    }
+
+    @Test func durationsTakeUnits() {
+        #expect(RunArguments.seconds(parsing: "500ms") == 0.5)
+        #expect(RunArguments.seconds(parsing: "2s") == 2)
+        #expect(RunArguments.seconds(parsing: "1.5m") == 90)
+        #expect(RunArguments.seconds(parsing: "3") == 3)
+        #expect(RunArguments.seconds(parsing: "-1s") == nil)
+        #expect(RunArguments.seconds(parsing: "soon") == nil)
+    }
+}
+
+@Suite struct RunSegmentTests {
+    @Test func aFailedCommandGetsAFaultAndACauseInTheSDKShape() throws {
+        let segment = RunSegment(
+            traceID: "1-5759e988-bd862e3fe1be46a994272793", id: "53995c3f42cd8ad8", parentID: nil, name: "my job!",
+            startTime: 1_700_000_000.25, endTime: 1_700_000_001.5, command: ["job", "--x"], pid: 42,
+            termination: .signaled(9), annotations: [], workingDirectory: "/w")
+        let bytes = segment.datagram()
+        let range = try bytes.withUnsafeBufferPointer { try DaemonDatagram.bodyRange(of: $0) }
+        let doc = try SegmentDocumentParser.parse(bytes: Array(bytes[range]))
+        let e = doc.entities[0]
+        #expect(e.name == "my job", "characters X-Ray rejects in names are dropped")
+        #expect(e.fault)
+        #expect(e.cause == "Signal: job was killed by signal 9 (SIGKILL)")
+        #expect(e.startTime == 1_700_000_000.25)
+        #expect(doc.json["metadata"]?.objectValue?["xray"]?.objectValue?["exit_status"] == .number(JSONNumber(137)))
+    }
+}
