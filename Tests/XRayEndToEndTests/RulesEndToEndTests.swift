@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+import XRayWire
+
+/// `xray rules` through the built binary, against the Python SDK oracle's checked-in expectations.
+@Suite struct RulesEndToEndTests {
+    let rules = fixturesDirectory.appendingPathComponent("rules")
+
+    func path(_ name: String) -> String { rules.appendingPathComponent(name).path }
+
+    func parseLines(_ text: String) throws -> [JSONValue] {
+        try text.split(separator: "\n").map { try JSONParser.parse(String($0)).value }
+    }
+
+    /// Whether `actual` holds every key of `expected` with an equal value, numbers compared by value.
+    func agrees(_ actual: JSONValue?, with expected: JSONValue) -> Bool {
+        switch (actual, expected) {
+        case (.number(let a)?, .number(let e)): return a.double == e.double
+        case (.object(let a)?, .object(let e)): return e.allSatisfy { agrees(a[$0.key], with: $0.value) }
+        case (.array(let a)?, .array(let e)): return a.count == e.count && zip(a, e).allSatisfy { agrees($0, with: $1) }
+        case (let a?, let e): return a == e
+        case (nil, _): return false
+        }
+    }
+
+    @Test(arguments: ["local-v2", "local-v1", "centralized", "centralized-early-default", "centralized-no-default"])
+    func batchMatchAgreesWithThePythonSDKLineForLine(rulesFile: String) throws {
+        let result = try XRayBinary.run([
+            "rules", "match", path(rulesFile + ".json"), "--requests", path("requests.jsonl"), "--format", "jsonl",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let got = try parseLines(result.stdout)
+        let want = try parseLines(String(contentsOfFile: path("expected/match-\(rulesFile)-requests.jsonl"), encoding: .utf8))
+        #expect(got.count == want.count)
+        for (n, (g, w)) in zip(got, want).enumerated() {
+            #expect(agrees(g, with: w), "line \(n + 1)")
+            #expect(g.objectValue?.keys.filter { !["index", "default", "rule", "fixed_target", "rate", "fallback"].contains($0) } == [])
+        }
+    }
+
+    @Test(arguments: [
+        ("local-v2", "sim-requests", ["--clients", "3", "--seed", "42"], "simulate-local-v2-sim-requests-c3-s42.json"),
+        ("centralized", "sim-requests", ["--clients", "4", "--seed", "9"], "simulate-centralized-sim-requests-c4-s9.json"),
+        ("centralized", "requests", ["--clients", "3", "--seed", "13", "--rate", "50/s", "--duration", "30s"],
+         "simulate-centralized-requests-c3-s13-rate50-for30.json"),
+    ])
+    func simulateAgreesWithThePythonSDK(rulesFile: String, requests: String, options: [String], expected: String) throws {
+        let result = try XRayBinary.run(
+            ["rules", "simulate", path(rulesFile + ".json"), "--requests", path(requests + ".jsonl"), "--format", "json"]
+                + options)
+        #expect(result.status == 0, "\(result.stderr)")
+        let got = try JSONParser.parse(result.stdout).value
+        let want = try JSONParser.parse(String(contentsOfFile: path("expected/" + expected), encoding: .utf8)).value
+        #expect(agrees(got, with: want))
+    }
+
+    @Test func simulateTextIsATablePerRule() throws {
+        let result = try XRayBinary.run([
+            "rules", "simulate", path("local-v2.json"), "--requests", path("sim-requests.jsonl"), "--seed", "1",
+        ])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("3000 requests over"))
+        #expect(result.stdout.contains("rules[0] \"Player moves.\""))
+        #expect(result.stdout.contains("\ndefault "))
+    }
+
+    @Test func validateExitCodesAndPositions() throws {
+        let valid = try XRayBinary.run(["rules", "validate", path("local-v2.json"), path("centralized.json")])
+        #expect(valid.status == 0)
+        #expect(valid.stdout.contains("local-v2.json: valid (local, version 2, 7 rule(s) and a default)"))
+
+        let invalid = try XRayBinary.run(["rules", "validate", path("invalid/v2-with-service-name.json")])
+        #expect(invalid.status == 65)
+        #expect(invalid.stdout.contains(
+            "v2-with-service-name.json:4:5: error: rules[0].host: All non-default rules must have values for url_path, host, and http_method; rename \"service_name\" to \"host\""))
+        #expect(invalid.stdout.contains("v2-with-service-name.json:9:17: error: default.url_path: The default rule must not specify values"))
+
+        let missing = try XRayBinary.run(["rules", "validate", path("local-v2.json"), "/nonexistent/rules.json"])
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("/nonexistent/rules.json: cannot read the file"))
+
+        let usage = try XRayBinary.run(["rules", "validate"])
+        #expect(usage.status == 64)
+    }
+
+    @Test func validateJSONListsEveryDiagnostic() throws {
+        let result = try XRayBinary.run(["rules", "validate", "--format", "json", path("invalid/centralized-limits.json")])
+        #expect(result.status == 65)
+        let files = try JSONParser.parse(result.stdout).value.objectValue?["files"]?.arrayValue
+        let diagnostics = files?.first?.objectValue?["diagnostics"]?.arrayValue ?? []
+        let fields = diagnostics.compactMap { $0.objectValue?["field"]?.stringValue }
+        #expect(fields == [
+            "SamplingRuleRecords[0].SamplingRule.Priority", "SamplingRuleRecords[0].SamplingRule.FixedRate",
+            "SamplingRuleRecords[0].SamplingRule.URLPath",
+        ])
+    }
+
+    @Test func matchExplainsAndNamesOtherSDKs() throws {
+        let result = try XRayBinary.run([
+            "rules", "match", path("centralized-early-default.json"), "--host", "h", "--method", "GET", "--path", "/api/x",
+        ])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains(#"[1] "static" (priority 10): no match: path "/api/x" does not match "/static/*""#))
+        #expect(result.stdout.contains(#"decision: [0] "Default" (priority 50): fixed_target 0, rate 0"#))
+        #expect(result.stdout.contains(#"sdk difference: go would choose [2] "after-default" (priority 60)"#))
+
+        let java = try XRayBinary.run([
+            "rules", "match", path("centralized-early-default.json"), "--host", "h", "--method", "GET", "--path", "/api/x",
+            "--sdk", "java", "--format", "json",
+        ])
+        let object = try JSONParser.parse(java.stdout).value.objectValue
+        #expect(object?["rule"] == .string("after-default"))
+        #expect(object?["other_sdks"]?.arrayValue?.count == 2)
+    }
+
+    @Test func dynamicNamingGivesTheSegmentName() throws {
+        let single = try XRayBinary.run([
+            "rules", "match", path("local-v2.json"), "--host", "api.example.com", "--path", "/x",
+            "--dynamic-naming", "*.example.com", "--fallback", "web",
+        ])
+        #expect(single.stdout.contains("segment name: api.example.com"))
+        let batch = try XRayBinary.run([
+            "rules", "match", path("local-v2.json"), "--requests", path("requests.jsonl"),
+            "--dynamic-naming", "*.example.com", "--fallback", "web",
+        ])
+        let first = try parseLines(batch.stdout).first?.objectValue
+        #expect(first?["segment_name"] == .string("web"))
+        let lonely = try XRayBinary.run(["rules", "match", path("local-v2.json"), "--dynamic-naming", "*"])
+        #expect(lonely.status == 64)
+    }
+
+    @Test func lintReportsCodesAndExitsNonZeroOnWarnings() throws {
+        let result = try XRayBinary.run(["rules", "lint", path("centralized-early-default.json")])
+        #expect(result.status == 65)
+        #expect(result.stdout.contains("warning[after-default]: [2] \"after-default\" (priority 60)"))
+        let clean = try XRayBinary.run(["rules", "lint", path("local-v2.json")])
+        #expect(clean.status == 0)
+    }
+
+    @Test func convertWritesALoadableFileAndNotes() throws {
+        let result = try XRayBinary.run(["rules", "convert", path("centralized.json"), "--to", "local"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("note: rule \"with-attributes\" dropped"))
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let converted = dir.appendingPathComponent("local.json")
+        try result.stdoutData.write(to: converted)
+        #expect(try XRayBinary.run(["rules", "validate", converted.path]).status == 0)
+    }
+
+    @Test func oversizedInputsAreRefusedWithAClearMessage() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let big = dir.appendingPathComponent("big.json")
+        try Data(repeating: 0x20, count: (1 << 20) + 10).write(to: big)
+        let rulesResult = try XRayBinary.run(["rules", "validate", big.path])
+        #expect(rulesResult.status == 65)
+        #expect(rulesResult.stderr.contains("over the 1048576-byte limit"))
+
+        let requests = dir.appendingPathComponent("requests.jsonl")
+        try Data(("{\"path\":\"" + String(repeating: "a", count: 70_000) + "\"}\n").utf8).write(to: requests)
+        let matchResult = try XRayBinary.run(["rules", "match", path("local-v2.json"), "--requests", requests.path])
+        #expect(matchResult.status == 65)
+        #expect(matchResult.stderr.contains("requests.jsonl:1: the request line is 70011 bytes, over the 65536-byte limit"))
+    }
+}
+
+/// The checked-in expectations are what the Python SDK produces today (needs the test virtualenv).
+@Suite struct RulesEndToEndOracleTests {
+    @Test(.enabled(if: testPython != nil, "needs the test virtualenv's Python with aws-xray-sdk"))
+    func checkedInExpectationsMatchAFreshOracleRun() throws {
+        let python = try #require(testPython)
+        let dir = try makeTemporaryDirectory("rules-oracle")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scripts/rules-oracle")
+        let run = try XRayBinary.run([script.path, dir.path], executable: URL(fileURLWithPath: python))
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = fixturesDirectory.appendingPathComponent("rules/expected")
+        let names = try FileManager.default.contentsOfDirectory(atPath: expected.path).sorted()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == names)
+        for name in names {
+            let fresh = try Data(contentsOf: dir.appendingPathComponent(name))
+            #expect(fresh == (try Data(contentsOf: expected.appendingPathComponent(name))), "\(name) is out of date; run Scripts/rules-oracle")
+        }
+    }
+}
