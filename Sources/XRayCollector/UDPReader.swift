@@ -67,8 +67,15 @@ struct UDPReader: Sendable {
             let now = epochSeconds()
             var batch: [ReceivedDatagram] = []
             batch.reserveCapacity(Int(received))
+            var ended = false
             for i in 0..<Int(received) {
                 let length = Int(messages[i].msg_len)
+                // `Collector.stop` shuts the socket down for reading: once the queue is empty, the kernel
+                // returns an empty message instead of blocking. That is the end, not a datagram.
+                if length == 0 && messages[i].msg_hdr.msg_namelen == 0 && stopping.isSet {
+                    ended = true
+                    break
+                }
                 let truncated = messages[i].msg_hdr.msg_flags & XR_MSG_TRUNC != 0
                 let bytes = Array(UnsafeRawBufferPointer(start: buffers + i * slotSize, count: min(length, slotSize)))
                 let overflow = xr_rxq_ovfl(&messages[i].msg_hdr)
@@ -79,7 +86,8 @@ struct UDPReader: Sendable {
             counters.datagrams.add(batch.count, ordering: .relaxed)
             if drops >= 0 { counters.kernelDrops.store(drops, ordering: .relaxed) }
             else { counters.kernelDrops.store(0, ordering: .relaxed) }
-            queue.push(.datagrams(batch), weight: batch.count)
+            if !batch.isEmpty { queue.push(.datagrams(batch), weight: batch.count) }
+            if ended { break }
         }
     }
 }
