@@ -116,6 +116,14 @@ public enum Launcher {
         let segmentID = XRayID.newEntityID()
         let capturedTraces = Mutex<Set<String>>([])
 
+        // Opened first: an unwritable store fails the run before the command starts, and keeping this
+        // connection open means the collector's closing is never the last one (no checkpoint on the way).
+        let store: TraceStore
+        do {
+            store = try TraceStore(path: request.storePath)
+        } catch {
+            throw .store(error)
+        }
         var collector: Collector?
         let daemonAddress: String
         if let nesting {
@@ -173,11 +181,9 @@ public enum Launcher {
         }
         let counters = collector?.stop()
 
-        let store: TraceStore
         let runID: Int
         var captured = CapturedSummary()
         do {
-            store = try TraceStore(path: request.storePath)
             let traces = capturedTraces.withLock { Array($0) }
             runID = try store.recordRun(
                 RunRecord(id: 0, traceID: traceID, segmentID: segmentID, name: name, argv: request.command,

@@ -23,6 +23,7 @@ final class SQLiteConnection {
         // Readers and writers from other processes wait instead of failing with "database is locked".
         sqlite3_busy_timeout(db, 30_000)
         sqlite3_extended_result_codes(db, 1)
+        xr_sqlite_skip_checkpoint_on_close(db)
     }
 
     deinit {
