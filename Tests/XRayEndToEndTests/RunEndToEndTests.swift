@@ -271,4 +271,24 @@ import Testing
         #expect(count.stdout.split(separator: "\n").count == 1 + 3000 + 2, "3,000 sent traces and the two runs' own")
         #expect(!count.stderr.contains("locked"))
     }
+
+    @Test func theRunsOwnFailuresHaveTheirOwnCodesAndTheCommandNeverStarts() throws {
+        let marker = dir.appendingPathComponent("started")
+        let unwritable = try XRayBinary.run(["run", "--store", "/proc/xray-cannot/traces.sqlite", "--", "/bin/sh", "-c", "touch \(marker.path)"])
+        #expect(unwritable.status == 74)
+        #expect(unwritable.stderr.contains("choose another place with --store"))
+        let socket = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        let port = UInt16(bigEndian: address.sin_port)
+        let taken = try run(["--listen", "127.0.0.1:\(port)", "--", "/bin/sh", "-c", "touch \(marker.path)"])
+        #expect(taken.status == 69)
+        #expect(taken.stderr.contains("\(port)"))
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+    }
 }
