@@ -1,8 +1,10 @@
-"""Capture real X-Ray SDK datagrams as fixtures.
+"""Capture real X-Ray SDK datagrams as fixtures, or send them to a running daemon.
 
-Each scenario runs a small app instrumented with aws-xray-sdk against a UDP socket on 127.0.0.1
-and writes every datagram it sent, as received (header line, newline, document), one after the
-other, to OUT/<scenario>.jsonl. The files are what `xray inspect import` reads.
+usage: capture_fixtures.py OUT                      capture every scenario into OUT/<scenario>.jsonl
+       capture_fixtures.py --against HOST:PORT NAME  run scenario NAME against a daemon (end-to-end tests)
+
+Each scenario runs a small app instrumented with aws-xray-sdk. Captured, every datagram it sent is written
+as received (header line, newline, document), one after the other: what `xray inspect import` reads.
 """
 import os
 import socket
@@ -11,11 +13,17 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sink.bind(("127.0.0.1", 0))
-sink.settimeout(0.2)
-PORT = sink.getsockname()[1]
-os.environ["AWS_XRAY_DAEMON_ADDRESS"] = f"127.0.0.1:{PORT}"
+AGAINST = sys.argv[2] if len(sys.argv) > 3 and sys.argv[1] == "--against" else None
+if AGAINST:
+    sink = None
+    PORT = int(AGAINST.rsplit(":", 1)[1])
+    os.environ["AWS_XRAY_DAEMON_ADDRESS"] = AGAINST
+else:
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.settimeout(0.2)
+    PORT = sink.getsockname()[1]
+    os.environ["AWS_XRAY_DAEMON_ADDRESS"] = f"127.0.0.1:{PORT}"
 os.environ["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR"
 
 from aws_xray_sdk.core import patch, xray_recorder  # noqa: E402
@@ -25,12 +33,15 @@ ALL = {"version": 2, "rules": [], "default": {"fixed_target": 1000, "rate": 1.0}
 xray_recorder.configure(sampling=True, sampler=LocalSampler(ALL), plugins=(), service="fixtures")
 patch(("requests", "sqlite3"))
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "Tests/Fixtures/sdk"
-os.makedirs(OUT, exist_ok=True)
+OUT = None if AGAINST else (sys.argv[1] if len(sys.argv) > 1 else "Tests/Fixtures/sdk")
+if OUT:
+    os.makedirs(OUT, exist_ok=True)
 
 
 def drain(name):
     """Reads every datagram still queued and writes them to OUT/name.jsonl."""
+    if sink is None:
+        return 0
     time.sleep(0.3)
     grams = []
     while True:
@@ -252,8 +263,8 @@ def batch_scenario():
     drain("batch")
 
 
+SCENARIOS = {"flask": flask_scenario, "batch": batch_scenario, "aiohttp": aiohttp_scenario, "django": django_scenario}
+
 if __name__ == "__main__":
-    flask_scenario()
-    batch_scenario()
-    aiohttp_scenario()
-    django_scenario()
+    for name in [sys.argv[3]] if AGAINST else SCENARIOS:
+        SCENARIOS[name]()

@@ -191,7 +191,7 @@ public final class TraceStore {
 
     func upsert(_ incoming: IncomingDocument) throws(StoreError) -> UpsertOutcome {
         let doc = incoming.document
-        let insert = try db.cached("""
+        let insert = try db.prepared("""
             INSERT INTO documents(trace_id, id, in_progress, received_at, source, raw) VALUES(?,?,?,?,?,?)
             ON CONFLICT(trace_id, id) DO NOTHING
             """)
@@ -207,7 +207,7 @@ public final class TraceStore {
         if db.changes == 1 {
             documentID = db.lastInsertRowID
         } else {
-            let existing = try db.cached("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
+            let existing = try db.prepared("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
             existing.bind(1, doc.traceID)
             existing.bind(2, doc.id)
             guard try existing.step() else { throw StoreError.sqlite(path: path, code: 0, message: "document vanished during upsert") }
@@ -217,33 +217,34 @@ public final class TraceStore {
             // A complete document always wins over an in-progress one, whatever the arrival order.
             if doc.inProgress && !existingInProgress { return .staleInProgress }
             if !doc.inProgress && !existingInProgress { outcome = .duplicate }
-            let update = try db.cached("UPDATE documents SET in_progress=?, received_at=?, source=?, raw=? WHERE rowid=?")
+            let update = try db.prepared("UPDATE documents SET in_progress=?, received_at=?, source=?, raw=? WHERE rowid=?")
             update.bind(1, doc.inProgress)
             update.bind(2, incoming.receivedAt)
             update.bind(3, incoming.source)
             incoming.raw.withUnsafeBytes { update.bind(4, blob: $0) }
             update.bind(5, documentID)
             try update.step()
-            for sql in ["DELETE FROM entities WHERE trace_id=? AND document_id=?",
-                        "DELETE FROM annotations WHERE trace_id=? AND document_id=?"] {
-                let delete = try db.cached(sql)
-                delete.bind(1, doc.traceID)
-                delete.bind(2, documentID)
-                try delete.step()
-            }
+            let deleteEntities = try db.prepared("DELETE FROM entities WHERE trace_id=? AND document_id=?")
+            deleteEntities.bind(1, doc.traceID)
+            deleteEntities.bind(2, documentID)
+            try deleteEntities.step()
+            let deleteAnnotations = try db.prepared("DELETE FROM annotations WHERE trace_id=? AND document_id=?")
+            deleteAnnotations.bind(1, doc.traceID)
+            deleteAnnotations.bind(2, documentID)
+            try deleteAnnotations.step()
         }
         try insertEntities(doc, documentID: documentID)
         return outcome
     }
 
     func insertEntities(_ doc: SegmentDocument, documentID: Int64) throws(StoreError) {
-        let entity = try db.cached("""
+        let entity = try db.prepared("""
             INSERT OR REPLACE INTO entities(trace_id, id, parent_id, document_id, kind, name, origin, namespace,
                 start_time, end_time, in_progress, error, fault, throttle, http_method, http_url, http_status,
                 http_user_agent, http_client_ip, user, sql, cause, warnings)
             VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
-        let annotation = try db.cached("""
+        let annotation = try db.prepared("""
             INSERT OR REPLACE INTO annotations(trace_id, entity_id, key, type, value, document_id) VALUES(?,?,?,?,?,?)
             """)
         for e in doc.entities {
@@ -290,7 +291,7 @@ public final class TraceStore {
     }
 
     func insertReject(_ r: IncomingReject) throws(StoreError) {
-        let s = try db.cached("INSERT INTO rejects(received_at, source, reason, raw) VALUES(?,?,?,?)")
+        let s = try db.prepared("INSERT INTO rejects(received_at, source, reason, raw) VALUES(?,?,?,?)")
         s.bind(1, r.receivedAt)
         s.bind(2, r.source)
         s.bind(3, r.reason)
@@ -300,14 +301,14 @@ public final class TraceStore {
 
     /// Recomputes one trace's summary row from its entities (reference 6: the root decides error/fault).
     func refreshSummary(traceID: String, receivedAt: Double) throws(StoreError) {
-        let aggregate = try db.cached("""
+        let aggregate = try db.prepared("""
             SELECT min(start_time), max(coalesce(end_time, start_time)), count(*), sum(in_progress), max(throttle)
             FROM entities WHERE trace_id=?
             """)
         aggregate.bind(1, traceID)
         guard try aggregate.step(), !aggregate.isNull(0) else {
             aggregate.reset()
-            let delete = try db.cached("DELETE FROM traces WHERE trace_id=?")
+            let delete = try db.prepared("DELETE FROM traces WHERE trace_id=?")
             delete.bind(1, traceID)
             try delete.step()
             return
@@ -316,7 +317,7 @@ public final class TraceStore {
         let count = aggregate.int(2), inProgress = aggregate.int(3), throttle = aggregate.bool(4)
         aggregate.reset()
         // The root: a segment without parent, else the earliest segment, else the earliest entity.
-        let root = try db.cached("""
+        let root = try db.prepared("""
             SELECT id, name, origin, start_time, end_time, http_method, http_url, http_status, error, fault
             FROM entities WHERE trace_id=? ORDER BY kind, parent_id IS NOT NULL, start_time LIMIT 1
             """)
@@ -327,7 +328,7 @@ public final class TraceStore {
         let method = root.text(5), url = root.text(6), status = root.optionalInt(7)
         let error = root.bool(8), fault = root.bool(9)
         root.reset()
-        let upsert = try db.cached("""
+        let upsert = try db.prepared("""
             INSERT INTO traces(trace_id, start_time, end_time, duration, response_time, root_id, root_name, root_origin,
                 http_method, http_url, http_status, has_error, has_fault, has_throttle, is_partial, entity_count,
                 in_progress_count, first_received, last_received)
