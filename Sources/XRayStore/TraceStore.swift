@@ -13,8 +13,12 @@ public struct IncomingDocument: Sendable {
     public var source: String?
     public var receivedAt: Double
 
+    /// The parsed JSON tree is dropped here: the store needs only the entities, and freeing the tree on the
+    /// thread that parsed it keeps that work off the single SQLite writer.
     public init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double) {
         self.raw = raw
+        var document = document
+        document.json = JSONObject()
         self.document = document
         self.source = source
         self.receivedAt = receivedAt

@@ -69,7 +69,7 @@ import Testing
         let traceID = try #require(root["trace_id"] as? String)
         let segmentID = try #require(root["id"] as? String)
         #expect(header == "Root=\(traceID);Parent=\(segmentID);Sampled=1")
-        let w3c = traceID.replacingOccurrences(of: "1-", with: "").replacingOccurrences(of: "-", with: "")
+        let w3c = String(traceID.dropFirst(2)).replacingOccurrences(of: "-", with: "")
         #expect(env["TRACEPARENT"] == "00-\(w3c)-\(segmentID)-01")
         #expect(env["AWS_XRAY_DAEMON_ADDRESS"]?.hasPrefix("127.0.0.1:") == true)
         #expect(env["AWS_XRAY_CONTEXT_MISSING"] == "IGNORE_ERROR")
