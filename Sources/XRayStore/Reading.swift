@@ -17,6 +17,7 @@ extension TraceStore {
             guard try s.step(), let id = s.text(0) else { throw StoreError.emptyStore(path: path) }
             return id
         }
+        guard !query.isEmpty else { throw StoreError.traceNotFound(query) }
         let s = try db.cached("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4")
         s.bind(1, query)
         s.bind(2, query + "\u{10FFFF}")
