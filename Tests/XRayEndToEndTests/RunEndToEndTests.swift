@@ -291,4 +291,12 @@ import Testing
         #expect(taken.stderr.contains("\(port)"))
         #expect(!FileManager.default.fileExists(atPath: marker.path))
     }
+
+    @Test func xrayRunIsAlsoCallableAsXRayDashRun() throws {
+        let link = dir.appendingPathComponent("xray-run")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: XRayBinary.url)
+        let result = try XRayBinary.run(["--quiet", "--store", store, "--", "/bin/sh", "-c", "exit 5"], executable: link)
+        #expect(result.status == 5)
+        #expect(try rootSegment()["name"] as? String == "sh")
+    }
 }
