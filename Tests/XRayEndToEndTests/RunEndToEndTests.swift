@@ -145,6 +145,12 @@ import Testing
         #expect(try run(["--linger", "soon", "--", "true"]).status == 64)
         #expect(try run(["--annotation", "no-equals", "--", "true"]).status == 64)
         #expect(try run([]).status == 64)
+        let withoutTerminator = try run(["true"])
+        #expect(withoutTerminator.status == 64)
+        #expect(withoutTerminator.stderr.contains("after --"))
+        let help = try run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: xray run"))
     }
 
     @Test(.enabled(if: testPython != nil))

@@ -64,7 +64,7 @@ extension XRay {
             valueName: "fault|error|throttle"))
         var failOn: [FailureFlag] = []
 
-        @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments, after --.", valueName: "cmd"))
+        @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "cmd"))
         var command: [String] = []
 
         @OptionGroup var colorOptions: ColorOptions
@@ -73,10 +73,8 @@ extension XRay {
             case fault, error, throttle
         }
 
-        var commandLine: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
-
         func validate() throws {
-            guard !commandLine.isEmpty else { throw ValidationError("give the command to run after --, e.g. xray run -- python app.py") }
+            guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. xray run -- python app.py") }
             guard RunArguments.seconds(parsing: linger) != nil else {
                 throw ValidationError("--linger: \"\(linger)\" is not a duration; write 500ms, 2s or 1m")
             }
@@ -99,7 +97,7 @@ extension XRay {
                 }
             }
             let request = RunRequest(
-                command: commandLine, storePath: storeOptions.path, name: name, tracingName: tracingName,
+                command: command, storePath: storeOptions.path, name: name, tracingName: tracingName,
                 annotations: annotations.compactMap(RunArguments.annotation),
                 listen: try listen.map { try DaemonAddress.parse($0) }, samplingRules: rules, lambda: lambda,
                 linger: RunArguments.seconds(parsing: linger) ?? 0, environment: Environment.current,
