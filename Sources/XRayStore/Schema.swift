@@ -99,6 +99,18 @@ enum Schema {
                 PRIMARY KEY(run_id, trace_id)
             ) WITHOUT ROWID;
             """),
+        ("v3: saved filter groups, and indexes for filter expressions", """
+            CREATE TABLE groups(
+                name TEXT PRIMARY KEY,
+                filter TEXT NOT NULL,
+                created_at REAL NOT NULL
+            );
+            -- Covering for service()/edge() blocks on flags and times: no row lookup per matching node.
+            CREATE INDEX entities_by_name ON entities(name, kind, error, fault, throttle, start_time, end_time);
+            CREATE INDEX entities_by_user ON entities(user) WHERE user IS NOT NULL;
+            CREATE INDEX traces_by_duration ON traces(duration);
+            CREATE INDEX traces_by_response_time ON traces(response_time);
+            """),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -1,38 +1,61 @@
 import ArgumentParser
+import XRayQuery
 import XRayRender
 import XRayStore
 import XRayWire
 
 extension XRay.Inspect {
     struct Export: ParsableCommand {
+        /// What `export` writes: X-Ray's own shapes, or OTLP/JSON for OpenTelemetry tools.
+        enum Format: String, CaseIterable, ExpressibleByArgument {
+            case xray, jsonl, otlp
+        }
+
         static let configuration = CommandConfiguration(
-            abstract: "Write stored traces as a BatchGetTraces response or as JSON lines, for `import` or other tools.",
-            discussion: "With no TRACE, exports every stored trace. jsonl writes each stored document exactly as received, one per line."
+            abstract: "Write stored traces as a BatchGetTraces response, as JSON lines, or as OTLP/JSON.",
+            discussion: """
+                With no TRACE, exports every stored trace (or those --filter selects). jsonl writes each stored document \
+                exactly as received, one per line. otlp writes one OTLP/JSON ExportTraceServiceRequest (resourceSpans) \
+                per line and trace, with ids converted as the OpenTelemetry X-Ray propagator does.
+                """
         )
 
         @Argument(help: "Trace ids, unique prefixes, or `last`; none means all.")
         var traces: [String] = []
 
-        @Option(name: .long, help: "xray (BatchGetTraces) or jsonl.")
-        var format: TraceFileFormat = .xray
+        @OptionGroup var queryOptions: QueryOptions
+
+        @Option(name: .long, help: "xray (BatchGetTraces), jsonl or otlp.")
+        var format: Format = .xray
 
         @OptionGroup var storeOptions: StoreOptions
 
         func validate() throws {
-            guard format != .auto else { throw ValidationError("--format must be xray or jsonl for export") }
+            let querying = queryOptions.filter != nil || queryOptions.since != nil || queryOptions.start != nil || queryOptions.until != nil
+            if querying && !traces.isEmpty {
+                throw ValidationError("give trace ids or --filter/--since/--start/--until, not both")
+            }
         }
 
         func run() throws {
             try reportingFailures {
+                let query = try queryOptions.query()
                 let store = try storeOptions.open(readOnly: true)
+                let ids: [String]
+                do throws(QueryError) {
+                    ids = try traces.isEmpty ? QueryEngine(store: store).traceIDs(query) : resolve(store)
+                } catch {
+                    throw CommandFailure.query(error)
+                }
                 do {
-                    let ids = try traces.isEmpty ? store.allTraceIDs() : traces.map { try store.resolveTraceID($0) }
                     switch format {
                     case .jsonl:
                         for id in ids {
                             for doc in try store.documents(traceID: id) { print(Self.jsonLine(doc.raw)) }
                         }
-                    default:
+                    case .otlp:
+                        for id in ids { print(JSONWriter.string(OTLPExport.request(try store.trace(id)))) }
+                    case .xray:
                         let trees = try ids.map { try store.trace($0) }
                         print(JSONWriter.prettyString(TraceViews.batchGetTraces(trees)))
                     }
@@ -40,6 +63,14 @@ extension XRay.Inspect {
                     throw CommandFailure.store(error)
                 }
             }
+        }
+
+        func resolve(_ store: TraceStore) throws(QueryError) -> [String] {
+            var out: [String] = []
+            for t in traces {
+                do { out.append(try store.resolveTraceID(t)) } catch { throw QueryError.store(error) }
+            }
+            return out
         }
 
         /// The raw document on one line: as received unless it spans lines, then re-written compactly.

@@ -1,19 +1,90 @@
 import ArgumentParser
+import XRayQuery
 import XRayRender
 import XRayStore
+import XRayWire
+
+/// `--filter`, `--since`/`--start` and `--until`: which traces a query command looks at.
+struct QueryOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("An X-Ray filter expression, such as 'fault AND http.url CONTAINS \"/api/\"'.", valueName: "expr"))
+    var filter: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only traces that started this long ago or later: 90s, 10m, 2h, 7d.", valueName: "duration"))
+    var since: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only traces that started at or after T: epoch seconds, ISO 8601, or a duration ago.", valueName: "T"))
+    var start: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only traces that started before T.", valueName: "T"))
+    var until: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only the traces an xray run captured: its number, or last.", valueName: "ID|last"))
+    var run: String?
+
+    func validate() throws {
+        if since != nil && start != nil { throw ValidationError("--since and --start both set where the window begins; give one of them") }
+        if let run, run != "last", Int(run) == nil { throw ValidationError("--run takes a run number or last, not \"\(run)\"") }
+    }
+
+    /// The query these options describe; parse errors of the filter are exit 65, bad times exit 64.
+    func query(sort: TraceSort = .start, limit: Int? = nil) throws -> TraceQuery {
+        do {
+            let now = epochNow()
+            var query = TraceQuery(sort: sort, limit: limit)
+            if let filter { query.filter = try FilterParser.parse(filter) }
+            if let since { query.start = now - (try TimeSpec.duration(since)) }
+            if let start { query.start = try TimeSpec.time(start, now: now) }
+            if let until { query.end = try TimeSpec.time(until, now: now) }
+            query.run = run
+            return query
+        } catch {
+            throw CommandFailure.query(error)
+        }
+    }
+}
+
+extension TraceSort: ExpressibleByArgument {}
+
+extension CommandFailure {
+    /// The documented exit code of a query failure: 65 for an expression or saved group that cannot be used,
+    /// 64 for a malformed time or duration, the store's own codes otherwise.
+    static func query(_ error: QueryError) -> CommandFailure {
+        switch error {
+        case .store(let e): .store(e)
+        case .invalidDuration, .invalidTime, .invalidGroupName: .message(error.description, code: ExitCodes.usage)
+        case .syntax, .unsupported, .unknownGroup, .groupCycle, .duplicateGroup: .message(error.description, code: ExitCodes.dataError)
+        }
+    }
+}
 
 extension XRay.Inspect {
     struct Traces: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the newest traces, one line each.",
-            discussion: "json uses the GetTraceSummaries field names (Id, StartTime, Duration, ResponseTime, HasFault, ...)."
+            abstract: "List traces, newest first, optionally only those an X-Ray filter expression selects.",
+            discussion: """
+                json uses the GetTraceSummaries field names (Id, StartTime, Duration, ResponseTime, HasFault, HasError, \
+                HasThrottle, IsPartial, Http, Annotations, Users, ServiceIds). The filter language is described in \
+                xray-inspect(1), FILTER EXPRESSIONS. Exit status: 65 for an expression that does not parse or is not \
+                supported; with --exit-status, 1 when no trace matched.
+                """
         )
 
-        @Option(name: .long, help: "At most this many traces, newest first.")
+        @OptionGroup var queryOptions: QueryOptions
+
+        @Option(name: .long, help: "start (newest first), duration or responsetime (longest first).")
+        var sort: TraceSort = .start
+
+        @Option(name: .long, help: "At most this many traces.")
         var limit: Int = 20
 
         @Option(name: .long, help: "table, json, jsonl or csv.")
         var format: ListingFormat = .table
+
+        @Flag(name: .long, help: "Print only the number of matching traces (the limit does not apply).")
+        var count = false
+
+        @Flag(name: .long, help: "Exit 0 if any trace matched and 1 if none, like grep, for CI gates.")
+        var exitStatus = false
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var colorOptions: ColorOptions
@@ -23,15 +94,40 @@ extension XRay.Inspect {
         }
 
         func run() throws {
+            var matched = false
             try reportingFailures {
-                let store = try storeOptions.open(readOnly: true)
-                do {
-                    let traces = try store.traceSummaries(limit: limit)
-                    print(TraceListing.render(traces, format: format, style: colorOptions.style), terminator: "")
-                } catch let error as StoreError {
-                    throw CommandFailure.store(error)
+                let query = try queryOptions.query(sort: sort, limit: limit)
+                let engine = QueryEngine(store: try storeOptions.open(readOnly: true))
+                do throws(QueryError) {
+                    if count {
+                        let n = try engine.count(query)
+                        matched = n > 0
+                        print(n)
+                        return
+                    }
+                    let traces = try engine.summaries(query)
+                    matched = !traces.isEmpty
+                    switch format {
+                    case .json, .jsonl:
+                        var objects: [JSONValue] = []
+                        for t in traces {
+                            guard case .object(var o) = TraceListing.json(t) else { continue }
+                            for (key, value) in try TraceDetails.fields(traceID: t.traceID, engine: engine) { o[key] = value }
+                            objects.append(.object(o))
+                        }
+                        if format == .json {
+                            print(JSONWriter.prettyString(.object(JSONObject([("TraceSummaries", .array(objects))]))))
+                        } else {
+                            for o in objects { print(JSONWriter.string(o)) }
+                        }
+                    default:
+                        print(TraceListing.render(traces, format: format, style: colorOptions.style), terminator: "")
+                    }
+                } catch {
+                    throw CommandFailure.query(error)
                 }
             }
+            if exitStatus && !matched { throw ExitCode(ExitCodes.failure) }
         }
     }
 }

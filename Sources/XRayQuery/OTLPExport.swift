@@ -1,0 +1,111 @@
+import XRayWire
+
+/// Converts assembled traces to OTLP/JSON (`ExportTraceServiceRequest`: `resourceSpans`), so they load into
+/// Jaeger, Grafana Tempo or otel-desktop-viewer.
+///
+/// Ids follow the OpenTelemetry X-Ray propagator: the trace id is the X-Ray id's 32 hex digits without `1-` and
+/// the dashes, a span id is the entity id. Each service (the segment that records an entity) is one resource.
+public enum OTLPExport {
+    /// `1-5759e988-bd862e3fe1be46a994272793` → `5759e988bd862e3fe1be46a994272793`.
+    public static func traceID(_ xrayID: String) -> String {
+        String(xrayID.dropFirst(2).filter { $0 != "-" })
+    }
+
+    /// Epoch seconds as the decimal string of nanoseconds that OTLP/JSON uses for 64-bit integers.
+    ///
+    /// Rounded to the microsecond: SDKs write X-Ray times with microseconds, and a Double near 1.8e9 holds no
+    /// more, so finer digits would only be noise (0.8 s would become 799999952 ns).
+    static func nanos(_ seconds: Double) -> String {
+        let whole = max(0, seconds.rounded(.down))
+        let micros = UInt64(((seconds - whole) * 1e6).rounded())
+        return String(UInt64(whole) * 1_000_000_000 + micros * 1000)
+    }
+
+    static func attribute(_ key: String, _ value: JSONValue) -> JSONValue {
+        .object(JSONObject([("key", .string(key)), ("value", .object(JSONObject([value.otlpKey])))]))
+    }
+
+    /// One `{"resourceSpans": [...]}` request for a trace.
+    public static func request(_ tree: TraceTree) -> JSONValue {
+        var order: [String] = []
+        var spans: [String: [JSONValue]] = [:]
+        var origins: [String: String] = [:]
+        let id = traceID(tree.traceID)
+        func visit(_ node: TraceNode, service: String) {
+            let e = node.entity
+            let own = e.kind == .segment ? e.name : service
+            if spans[own] == nil {
+                order.append(own)
+                spans[own] = []
+            }
+            if e.kind == .segment, let origin = e.origin { origins[own] = origin }
+            spans[own]?.append(span(e, traceID: id))
+            for child in node.children { visit(child, service: own) }
+        }
+        for root in tree.roots { visit(root, service: root.entity.name) }
+        return .object(JSONObject([("resourceSpans", .array(order.map { service in
+            var attributes = [attribute("service.name", .string(service))]
+            if let origin = origins[service] { attributes.append(attribute("aws.xray.origin", .string(origin))) }
+            return .object(JSONObject([
+                ("resource", .object(JSONObject([("attributes", .array(attributes))]))),
+                ("scopeSpans", .array([.object(JSONObject([
+                    ("scope", .object(JSONObject([("name", .string("xray"))]))),
+                    ("spans", .array(spans[service] ?? [])),
+                ]))])),
+            ]))
+        }))]))
+    }
+
+    static func span(_ e: Entity, traceID: String) -> JSONValue {
+        // SpanKind: 1 internal, 2 server, 3 client.
+        let kind = e.kind == .segment ? 2 : (e.namespace == "remote" || e.namespace == "aws" ? 3 : 1)
+        var attributes: [JSONValue] = []
+        if let m = e.httpMethod { attributes.append(attribute("http.request.method", .string(m))) }
+        if let u = e.httpURL { attributes.append(attribute("url.full", .string(u))) }
+        if let s = e.httpStatus { attributes.append(attribute("http.response.status_code", .number(JSONNumber(s)))) }
+        if let a = e.httpUserAgent { attributes.append(attribute("user_agent.original", .string(a))) }
+        if let c = e.httpClientIP { attributes.append(attribute("client.address", .string(c))) }
+        if let u = e.user { attributes.append(attribute("enduser.id", .string(u))) }
+        if let q = e.sql { attributes.append(attribute("db.statement", .string(q))) }
+        if let n = e.namespace { attributes.append(attribute("aws.xray.namespace", .string(n))) }
+        if e.inProgress { attributes.append(attribute("aws.xray.in_progress", .bool(true))) }
+        for a in e.annotations {
+            let value: JSONValue = switch a.value {
+            case .string(let s): .string(s)
+            case .number(let d): .number(JSONNumber(d))
+            case .bool(let b): .bool(b)
+            }
+            attributes.append(attribute("aws.xray.annotations." + a.key, value))
+        }
+        var o = JSONObject([("traceId", .string(traceID)), ("spanId", .string(e.id))])
+        if let p = e.parentID { o["parentSpanId"] = .string(p) }
+        o["name"] = .string(e.name)
+        o["kind"] = .number(JSONNumber(kind))
+        o["startTimeUnixNano"] = .string(nanos(e.startTime))
+        o["endTimeUnixNano"] = .string(nanos(e.endTime ?? e.startTime))
+        o["attributes"] = .array(attributes)
+        // Status: 2 is ERROR; a span without faults or errors leaves it unset.
+        if e.fault || e.error {
+            var status = JSONObject([("code", .number(JSONNumber(2)))])
+            if let cause = e.cause { status["message"] = .string(cause) }
+            o["status"] = .object(status)
+        } else {
+            o["status"] = .object(JSONObject())
+        }
+        return .object(o)
+    }
+}
+
+extension JSONValue {
+    /// The OTLP `AnyValue` member for a scalar: `stringValue`, `intValue` (a string), `doubleValue` or `boolValue`.
+    var otlpKey: (key: String, value: JSONValue) {
+        switch self {
+        case .bool(let b): return ("boolValue", .bool(b))
+        case .number(let n):
+            if let i = n.int, !n.text.contains(".") && !n.text.contains("e") { return ("intValue", .string(String(i))) }
+            return ("doubleValue", .number(n))
+        case .string(let s): return ("stringValue", .string(s))
+        default: return ("stringValue", .string(JSONWriter.string(self)))
+        }
+    }
+}

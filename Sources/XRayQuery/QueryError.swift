@@ -1,0 +1,48 @@
+import XRayStore
+
+/// Why a filter, a query or a group command could not be done, worded for the person at the terminal.
+public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The expression does not parse; `offset` counts characters from its start.
+    case syntax(expression: String, offset: Int, message: String)
+    /// The expression parses, but names something xray cannot evaluate on a local store.
+    case unsupported(expression: String, offset: Int, message: String)
+    case unknownGroup(String, known: [String])
+    case groupCycle([String])
+    case invalidGroupName(String)
+    case duplicateGroup(String)
+    case invalidDuration(String)
+    case invalidTime(String)
+    case store(StoreError)
+
+    public static func == (lhs: QueryError, rhs: QueryError) -> Bool { lhs.description == rhs.description }
+
+    public var description: String {
+        switch self {
+        case .syntax(let expression, let offset, let message):
+            return "invalid filter expression: \(message)\n" + Self.caret(expression, offset)
+        case .unsupported(let expression, let offset, let message):
+            return "unsupported filter expression: \(message)\n" + Self.caret(expression, offset)
+        case .unknownGroup(let name, let known):
+            let list = known.isEmpty ? "none are saved yet" : "saved groups: " + known.joined(separator: ", ")
+            return "no group named \"\(name)\" (\(list)); save one with: xray inspect group add NAME FILTER"
+        case .groupCycle(let names):
+            return "groups refer to each other in a cycle (\(names.joined(separator: " -> "))); change one of their filters"
+        case .invalidGroupName(let name):
+            return "\"\(name)\" is not a valid group name; use 1 to 32 letters, digits, '-', '_' or '.'"
+        case .duplicateGroup(let name):
+            return "a group named \"\(name)\" already exists; remove it first with: xray inspect group remove \(name)"
+        case .invalidDuration(let text):
+            return "\"\(text)\" is not a duration; write a number with a unit, such as 90s, 10m, 2h or 7d"
+        case .invalidTime(let text):
+            return "\"\(text)\" is not a time; use epoch seconds, a duration ago such as 10m, or ISO 8601 such as 2026-11-26T05:00:00Z"
+        case .store(let error):
+            return error.description
+        }
+    }
+
+    /// The expression on one line, with a caret under the character at `offset`.
+    static func caret(_ expression: String, _ offset: Int) -> String {
+        let flat = String(expression.map { $0 == "\n" || $0 == "\t" || $0 == "\r" ? " " : $0 })
+        return "  " + flat + "\n  " + String(repeating: " ", count: max(0, offset)) + "^"
+    }
+}

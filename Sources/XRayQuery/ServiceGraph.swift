@@ -1,0 +1,237 @@
+import XRayStore
+import XRayWire
+
+/// Counts and response times of calls to a node or along an edge, in `GetServiceGraph`'s terms.
+public struct CallStatistics: Sendable, Hashable {
+    public var total = 0
+    public var ok = 0
+    /// 4xx other than throttling.
+    public var errorOther = 0
+    public var throttle = 0
+    public var fault = 0
+    public var totalResponseTime = 0.0
+    /// Response time rounded to the millisecond, and how many calls took it.
+    public var histogram: [Double: Int] = [:]
+
+    public init() {}
+
+    mutating func add(error: Bool, fault: Bool, throttle: Bool, responseTime: Double?) {
+        total += 1
+        if fault {
+            self.fault += 1
+        } else if throttle {
+            self.throttle += 1
+        } else if error {
+            errorOther += 1
+        } else {
+            ok += 1
+        }
+        if let r = responseTime {
+            totalResponseTime += r
+            histogram[(r * 1000).rounded() / 1000, default: 0] += 1
+        }
+    }
+
+    var json: JSONValue {
+        .object(JSONObject([
+            ("OkCount", .number(JSONNumber(ok))),
+            ("ErrorStatistics", .object(JSONObject([
+                ("ThrottleCount", .number(JSONNumber(throttle))), ("OtherCount", .number(JSONNumber(errorOther))),
+                ("TotalCount", .number(JSONNumber(throttle + errorOther))),
+            ]))),
+            ("FaultStatistics", .object(JSONObject([("OtherCount", .number(JSONNumber(fault))), ("TotalCount", .number(JSONNumber(fault)))]))),
+            ("TotalCount", .number(JSONNumber(total))),
+            ("TotalResponseTime", .number(JSONNumber((totalResponseTime * 1e6).rounded() / 1e6))),
+        ]))
+    }
+
+    var histogramJSON: JSONValue {
+        .array(histogram.sorted { $0.key < $1.key }.map {
+            .object(JSONObject([("Value", .number(JSONNumber($0.key))), ("Count", .number(JSONNumber($0.value)))]))
+        })
+    }
+}
+
+/// The service graph of the matching traces: one node per service (name and type), a `client` node for
+/// callers that were not traced, and an edge per caller/callee pair (see `FilterCompiler` for what a node is).
+public struct ServiceGraph: Sendable {
+    public struct Node: Sendable, Hashable {
+        public var referenceID: Int
+        public var name: String
+        public var type: String?
+        /// Called by the client: the service is an entry point.
+        public var isRoot = false
+        public var statistics = CallStatistics()
+        public var edges: [Int: CallStatistics] = [:]
+        public var start = Double.infinity
+        public var end = -Double.infinity
+    }
+
+    /// Nodes in order of first appearance; index 0 is the client.
+    public var nodes: [Node]
+    public var start: Double
+    public var end: Double
+
+    /// The type shown for a node: the segment's `origin`, `AWS::Name` for an AWS SDK call, `remote` for other calls.
+    static func nodeType(origin: String?, kind: Int, namespace: String?, name: String) -> String? {
+        if let origin { return origin }
+        guard kind == 1 else { return nil }
+        return namespace == "aws" ? "AWS::\(name)" : "remote"
+    }
+
+    /// One row per service node of the entities matching `condition` (over alias `c`), with its caller's
+    /// segment as `name \u{1F} origin` (NULL when the caller is not stored: the client).
+    static func nodeSQL(where condition: String) -> String {
+        var fragments = FilterCompiler(groups: [:])
+        fragments.serviceNode("c")
+        let isNode = fragments.sql
+        let parentSegment = fragments.owningSegmentID("p"), ownSegment = fragments.owningSegmentID("c")
+        return """
+            SELECT c.name, c.origin, c.kind, c.namespace, c.error, c.fault, c.throttle, c.end_time-c.start_time,
+                CASE WHEN c.kind=0 THEN (SELECT s.name || char(31) || coalesce(s.origin,'') FROM entities p JOIN entities s
+                    ON s.trace_id=p.trace_id AND s.id=\(parentSegment) WHERE p.trace_id=c.trace_id AND p.id=c.parent_id AND s.kind=0)
+                ELSE (SELECT s2.name || char(31) || coalesce(s2.origin,'') FROM entities s2 WHERE s2.trace_id=c.trace_id
+                    AND s2.id=\(ownSegment) AND s2.kind=0) END,
+                c.start_time, coalesce(c.end_time, c.start_time)
+            FROM entities c WHERE \(condition) AND \(isNode)
+            """
+    }
+
+    /// Builds the graph of the traces `query` selects (its limit and order are ignored).
+    public static func build(_ query: TraceQuery, engine: QueryEngine) throws(QueryError) -> ServiceGraph {
+        let filter = try engine.whereClause(query)
+        var graph = ServiceGraph(nodes: [Node(referenceID: 0, name: "client", type: "client")], start: .infinity, end: -.infinity)
+        var index: [String: Int] = [:]
+        func node(_ name: String, _ type: String?) -> Int {
+            let key = name + "\u{1F}" + (type ?? "")
+            if let i = index[key] { return i }
+            graph.nodes.append(Node(referenceID: graph.nodes.count, name: name, type: type))
+            index[key] = graph.nodes.count - 1
+            return graph.nodes.count - 1
+        }
+        let sql = nodeSQL(where: "c.trace_id IN (SELECT t.trace_id FROM traces t WHERE \(filter.sql))")
+        try engine.rows(sql, filter.parameters) { s in
+            let name = s.text(0) ?? ""
+            let callee = node(name, nodeType(origin: s.text(1), kind: s.int(2), namespace: s.text(3), name: name))
+            let caller: Int
+            if let callerKey = s.text(8) {
+                let parts = callerKey.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
+                let origin = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
+                caller = node(String(parts[0]), origin)
+            } else {
+                caller = 0
+                graph.nodes[callee].isRoot = true
+            }
+            let responseTime = s.isNull(7) ? nil : s.double(7)
+            let (error, fault, throttle) = (s.bool(4), s.bool(5), s.bool(6))
+            graph.nodes[callee].statistics.add(error: error, fault: fault, throttle: throttle, responseTime: responseTime)
+            graph.nodes[caller].edges[callee, default: CallStatistics()].add(error: error, fault: fault, throttle: throttle, responseTime: responseTime)
+            let (start, end) = (s.double(9), s.double(10))
+            for i in [caller, callee] {
+                graph.nodes[i].start = min(graph.nodes[i].start, start)
+                graph.nodes[i].end = max(graph.nodes[i].end, end)
+            }
+            graph.start = min(graph.start, start)
+            graph.end = max(graph.end, end)
+        }
+        if graph.nodes.count == 1 { graph.nodes.removeAll() }
+        return graph
+    }
+
+    /// Output formats of `xray inspect graph`.
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json, dot, mermaid
+    }
+
+    public func render(_ format: Format) -> String {
+        switch format {
+        case .json: return JSONWriter.prettyString(json) + "\n"
+        case .text: return text
+        case .dot: return dot
+        case .mermaid: return mermaid
+        }
+    }
+
+    func label(_ n: Node) -> String { n.type.map { "\(n.name) (\($0))" } ?? n.name }
+
+    static func seconds(_ d: Double) -> JSONValue { .number(JSONNumber(d.isFinite ? (d * 1e6).rounded() / 1e6 : 0)) }
+
+    /// The `GetServiceGraph` response shape.
+    var json: JSONValue {
+        .object(JSONObject([
+            ("StartTime", Self.seconds(start)),
+            ("EndTime", Self.seconds(end)),
+            ("Services", .array(nodes.map { n in
+                var o = JSONObject([("ReferenceId", .number(JSONNumber(n.referenceID))), ("Name", .string(n.name)),
+                                    ("Names", .array([.string(n.name)])), ("Root", .bool(n.isRoot))])
+                if let t = n.type { o["Type"] = .string(t) }
+                o["State"] = .string("active")
+                o["StartTime"] = Self.seconds(n.start)
+                o["EndTime"] = Self.seconds(n.end)
+                o["Edges"] = .array(n.edges.sorted { $0.key < $1.key }.map { target, stats in
+                    .object(JSONObject([
+                        ("ReferenceId", .number(JSONNumber(target))), ("StartTime", Self.seconds(n.start)),
+                        ("EndTime", Self.seconds(n.end)), ("SummaryStatistics", stats.json),
+                        ("ResponseTimeHistogram", stats.histogramJSON), ("Aliases", .array([])),
+                    ]))
+                })
+                if n.referenceID != 0 {
+                    o["SummaryStatistics"] = n.statistics.json
+                    o["DurationHistogram"] = n.statistics.histogramJSON
+                    o["ResponseTimeHistogram"] = n.statistics.histogramJSON
+                }
+                return .object(o)
+            })),
+            ("ContainsOldGroupVersions", .bool(false)),
+        ]))
+    }
+
+    static func summary(_ s: CallStatistics) -> String {
+        let average = s.total > 0 ? s.totalResponseTime / Double(s.total) * 1000 : 0
+        let avg = (average * 10).rounded() / 10
+        return "\(s.total) calls, \(s.ok) ok, \(s.errorOther + s.throttle) error (\(s.throttle) throttled), \(s.fault) fault, avg \(avg)ms"
+    }
+
+    var text: String {
+        var out = ""
+        for n in nodes {
+            out += label(n) + (n.isRoot ? "  [entry]" : "") + "\n"
+            if n.referenceID != 0 { out += "  " + Self.summary(n.statistics) + "\n" }
+            for (target, stats) in n.edges.sorted(by: { $0.key < $1.key }) {
+                out += "  -> \(label(nodes[target])): " + Self.summary(stats) + "\n"
+            }
+        }
+        return out
+    }
+
+    static func quoted(_ s: String) -> String {
+        "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+    }
+
+    var dot: String {
+        var out = "digraph xray {\n  rankdir=LR;\n"
+        for n in nodes {
+            let shape = n.referenceID == 0 ? "ellipse" : "box"
+            let colour = n.statistics.fault > 0 ? ", color=red" : (n.statistics.errorOther + n.statistics.throttle > 0 ? ", color=orange" : "")
+            out += "  n\(n.referenceID) [label=\(Self.quoted(label(n))), shape=\(shape)\(colour)];\n"
+        }
+        for n in nodes {
+            for (target, stats) in n.edges.sorted(by: { $0.key < $1.key }) {
+                out += "  n\(n.referenceID) -> n\(target) [label=\(Self.quoted("\(stats.total) calls, \(stats.fault) fault"))];\n"
+            }
+        }
+        return out + "}\n"
+    }
+
+    var mermaid: String {
+        var out = "graph LR\n"
+        func text(_ s: String) -> String { "\"" + s.replacing("\"", with: "#quot;") + "\"" }
+        for n in nodes { out += "  n\(n.referenceID)[\(text(label(n)))]\n" }
+        for n in nodes {
+            for (target, stats) in n.edges.sorted(by: { $0.key < $1.key }) {
+                out += "  n\(n.referenceID) -->|\(text("\(stats.total) calls, \(stats.fault) fault"))| n\(target)\n"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,205 @@
+import XRayStore
+import XRayWire
+
+/// What `xray inspect stats --by` groups on.
+public enum StatsGrouping: Sendable, Hashable {
+    /// One group with every matching trace.
+    case none
+    /// Every service node (segment or inferred node) of the matching traces, by name: its own calls.
+    case service
+    /// The entry point: root segment name, HTTP method and URL path (no query string).
+    case operation
+    /// The root segment's full URL.
+    case url
+    /// The values of one annotation; a trace counts once per distinct value, traces without it are left out.
+    case annotation(String)
+
+    /// Parses `service`, `operation`, `url` or `annotation.KEY`; nil for anything else.
+    public init?(grouping argument: String) {
+        switch argument.lowercased() {
+        case "service": self = .service
+        case "operation": self = .operation
+        case "url": self = .url
+        default:
+            guard argument.lowercased().hasPrefix("annotation."), argument.count > "annotation.".count else { return nil }
+            self = .annotation(String(argument.dropFirst("annotation.".count)))
+        }
+    }
+}
+
+/// Counts, rates and response-time percentiles of one group.
+public struct StatsRow: Sendable, Hashable {
+    public var key: String
+    public var count = 0
+    public var ok = 0
+    public var error = 0
+    public var fault = 0
+    public var throttle = 0
+    /// Response times in seconds (in-progress entries have none), sorted once all rows are in.
+    var times: [Double] = []
+
+    /// Nearest-rank percentile of the response times, in seconds; nil when none is known.
+    public func percentile(_ p: Double) -> Double? {
+        guard !times.isEmpty else { return nil }
+        let rank = Int((p / 100 * Double(times.count)).rounded(.up))
+        return times[min(max(rank, 1), times.count) - 1]
+    }
+
+    public var maximum: Double? { times.last }
+
+    public func rate(_ n: Int) -> Double { count == 0 ? 0 : Double(n) / Double(count) }
+}
+
+/// `xray inspect stats`: groups the matching traces (or their service nodes) and summarises each group.
+public enum TraceStats {
+    public static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine) throws(QueryError) -> [StatsRow] {
+        let filter = try engine.whereClause(query)
+        var parameters = filter.parameters
+        let sql: String
+        switch grouping {
+        case .none:
+            sql = "SELECT 'all', t.has_error, t.has_fault, t.has_throttle, t.response_time FROM traces t WHERE \(filter.sql)"
+        case .service:
+            var fragments = FilterCompiler(groups: [:])
+            fragments.serviceNode("c")
+            // Without a filter or window every trace counts: scan the entities alone, no join.
+            let everything = query.filter == nil && query.start == nil && query.end == nil
+            sql = everything
+                ? "SELECT c.name, c.error, c.fault, c.throttle, c.end_time-c.start_time FROM entities c WHERE \(fragments.sql)"
+                : """
+                SELECT c.name, c.error, c.fault, c.throttle, c.end_time-c.start_time FROM traces t
+                JOIN entities c ON c.trace_id=t.trace_id WHERE (\(filter.sql)) AND \(fragments.sql)
+                """
+        case .operation:
+            sql = """
+                SELECT coalesce(t.root_name,'-') || ' ' || coalesce(t.http_method,'-') || ' ' || coalesce(t.http_url,'-'),
+                    t.has_error, t.has_fault, t.has_throttle, t.response_time FROM traces t WHERE \(filter.sql)
+                """
+        case .url:
+            sql = "SELECT coalesce(t.http_url,'-'), t.has_error, t.has_fault, t.has_throttle, t.response_time FROM traces t WHERE \(filter.sql)"
+        case .annotation(let key):
+            sql = """
+                SELECT DISTINCT t.trace_id, a.type, a.value, t.has_error, t.has_fault, t.has_throttle, t.response_time
+                FROM traces t JOIN annotations a ON a.trace_id=t.trace_id AND a.key=? WHERE \(filter.sql)
+                """
+            parameters.insert(.text(key), at: 0)
+        }
+        var rows: [String: StatsRow] = [:]
+        var order: [String] = []
+        try engine.rows(sql, parameters) { s in
+            var key: String, column: Int32 = 1
+            switch grouping {
+            case .operation: key = operationKey(s.text(0) ?? "")
+            case .annotation:
+                key = switch s.int(1) {
+                case 1: AnnotationValue.number(s.double(2)).displayText
+                case 2: AnnotationValue.bool(s.bool(2)).displayText
+                default: s.text(2) ?? ""
+                }
+                column = 3
+            default: key = s.text(0) ?? ""
+            }
+            if rows[key] == nil {
+                rows[key] = StatsRow(key: key)
+                order.append(key)
+            }
+            let (error, fault, throttle) = (s.bool(column), s.bool(column + 1), s.bool(column + 2))
+            rows[key]?.count += 1
+            if error { rows[key]?.error += 1 }
+            if fault { rows[key]?.fault += 1 }
+            if throttle { rows[key]?.throttle += 1 }
+            if !error && !fault && !throttle { rows[key]?.ok += 1 }
+            if !s.isNull(column + 3) { rows[key]?.times.append(s.double(column + 3)) }
+        }
+        return order.compactMap { key in
+            guard var row = rows[key] else { return nil }
+            row.times.sort()
+            return row
+        }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+    }
+
+    /// `name METHOD url` with the URL cut to its path.
+    static func operationKey(_ raw: String) -> String {
+        let parts = raw.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return raw }
+        var url = parts[2]
+        if let scheme = url.firstRange(of: "://") {
+            url = url[scheme.upperBound...]
+            url = url.firstIndex(of: "/").map { url[$0...] } ?? "/"
+        }
+        if let q = url.firstIndex(where: { $0 == "?" || $0 == "#" }) { url = url[..<q] }
+        return "\(parts[0]) \(parts[1]) \(url)"
+    }
+
+    /// Output formats of `xray inspect stats`.
+    public enum Format: String, Sendable, CaseIterable {
+        case table, json, csv
+    }
+
+    static func ms(_ seconds: Double?) -> String {
+        guard let s = seconds else { return "" }
+        return String((s * 1e6).rounded() / 1e3)
+    }
+
+    static func percent(_ r: Double) -> String { String((r * 1000).rounded() / 10) + "%" }
+
+    public static func render(_ rows: [StatsRow], by grouping: StatsGrouping, format: Format) -> String {
+        let keyName = switch grouping {
+        case .none: "group"
+        case .service: "service"
+        case .operation: "operation"
+        case .url: "url"
+        case .annotation(let k): "annotation." + k
+        }
+        switch format {
+        case .json:
+            return JSONWriter.prettyString(.array(rows.map { r in
+                func num(_ d: Double?) -> JSONValue { d.map { .number(JSONNumber(($0 * 1e6).rounded() / 1e6)) } ?? .null }
+                return .object(JSONObject([
+                    (keyName, .string(r.key)), ("count", .number(JSONNumber(r.count))), ("ok", .number(JSONNumber(r.ok))),
+                    ("error", .number(JSONNumber(r.error))), ("fault", .number(JSONNumber(r.fault))),
+                    ("throttle", .number(JSONNumber(r.throttle))),
+                    ("ok_rate", num(r.rate(r.ok))), ("error_rate", num(r.rate(r.error))),
+                    ("fault_rate", num(r.rate(r.fault))), ("throttle_rate", num(r.rate(r.throttle))),
+                    ("p50", num(r.percentile(50))), ("p90", num(r.percentile(90))), ("p99", num(r.percentile(99))),
+                    ("max", num(r.maximum)),
+                ]))
+            })) + "\n"
+        case .csv:
+            var out = "\(keyName),count,ok,error,fault,throttle,ok_rate,error_rate,fault_rate,throttle_rate,p50_ms,p90_ms,p99_ms,max_ms\n"
+            for r in rows {
+                let fields = [csv(r.key), String(r.count), String(r.ok), String(r.error), String(r.fault), String(r.throttle),
+                              String(r.rate(r.ok)), String(r.rate(r.error)), String(r.rate(r.fault)), String(r.rate(r.throttle)),
+                              ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)]
+                out += fields.joined(separator: ",") + "\n"
+            }
+            return out
+        case .table:
+            let header = [keyName.uppercased(), "COUNT", "OK", "ERROR", "FAULT", "THROTTLE", "P50 MS", "P90 MS", "P99 MS", "MAX MS"]
+            let body = rows.map { r in
+                [r.key, String(r.count), "\(r.ok) (\(percent(r.rate(r.ok))))", "\(r.error) (\(percent(r.rate(r.error))))",
+                 "\(r.fault) (\(percent(r.rate(r.fault))))", "\(r.throttle) (\(percent(r.rate(r.throttle))))",
+                 ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)]
+            }
+            return table(header: header, rows: body)
+        }
+    }
+
+    static func csv(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return "\"" + s.replacing("\"", with: "\"\"") + "\""
+    }
+
+    /// Left-aligned first column, right-aligned numbers, two spaces between columns.
+    static func table(header: [String], rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                return i == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ") + "\n"
+        }
+        return line(header) + rows.map(line).joined()
+    }
+}

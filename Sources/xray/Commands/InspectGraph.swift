@@ -1,0 +1,35 @@
+import ArgumentParser
+import XRayQuery
+
+extension ServiceGraph.Format: ExpressibleByArgument {}
+
+extension XRay.Inspect {
+    struct Graph: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The service graph of the matching traces: services, the client, calls between them and their statistics.",
+            discussion: """
+                json is the GetServiceGraph response shape; dot is Graphviz (xray inspect graph --format dot | dot -Tsvg); \
+                mermaid pastes into Markdown.
+                """
+        )
+
+        @OptionGroup var queryOptions: QueryOptions
+
+        @Option(name: .long, help: "text, json, dot or mermaid.")
+        var format: ServiceGraph.Format = .text
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            try reportingFailures {
+                let query = try queryOptions.query()
+                let engine = QueryEngine(store: try storeOptions.open(readOnly: true))
+                do throws(QueryError) {
+                    print(try ServiceGraph.build(query, engine: engine).render(format), terminator: "")
+                } catch {
+                    throw CommandFailure.query(error)
+                }
+            }
+        }
+    }
+}

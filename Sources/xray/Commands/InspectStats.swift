@@ -1,0 +1,43 @@
+import ArgumentParser
+import XRayQuery
+
+extension StatsGrouping: ExpressibleByArgument {
+    public init?(argument: String) { self.init(grouping: argument) }
+}
+extension TraceStats.Format: ExpressibleByArgument {}
+
+extension XRay.Inspect {
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count, ok/error/fault/throttle rates and response-time percentiles of traces, per group.",
+            discussion: """
+                --by service summarises every service node (segments and inferred nodes) of the matching traces; \
+                operation groups traces by entry service, method and URL path; url by full URL; annotation.KEY by \
+                the annotation's value. Percentiles are nearest-rank, in milliseconds.
+                """
+        )
+
+        @OptionGroup var queryOptions: QueryOptions
+
+        @Option(name: .long, help: ArgumentHelp("service, operation, url or annotation.KEY; none means one group.", valueName: "grouping"))
+        var by: StatsGrouping = .none
+
+        @Option(name: .long, help: "table, json or csv.")
+        var format: TraceStats.Format = .table
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            try reportingFailures {
+                let query = try queryOptions.query()
+                let engine = QueryEngine(store: try storeOptions.open(readOnly: true))
+                do throws(QueryError) {
+                    let rows = try TraceStats.compute(query, by: by, engine: engine)
+                    print(TraceStats.render(rows, by: by, format: format), terminator: "")
+                } catch {
+                    throw CommandFailure.query(error)
+                }
+            }
+        }
+    }
+}
