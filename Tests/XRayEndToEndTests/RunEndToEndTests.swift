@@ -165,6 +165,17 @@ import Testing
         let lines = traces.stdout.split(separator: "\n").dropFirst()
         #expect(lines.filter { $0.contains(",shop,") }.count == 3)
         #expect(lines.filter { $0.contains("/checkout,500,true") }.count == 1)
+
+        // A second run into the same store: --run tells them apart.
+        #expect(try run(["--quiet", "--", "true"]).status == 0)
+        let last = try XRayBinary.run(["inspect", "traces", "--run", "last", "--format", "csv", "--store", store])
+        #expect(last.stdout.split(separator: "\n").count == 2, "only the second run's own trace")
+        let first = try XRayBinary.run(["inspect", "traces", "--run", "1", "--format", "csv", "--store", store])
+        #expect(first.stdout.split(separator: "\n").dropFirst().filter { $0.contains(",shop,") }.count == 3)
+        #expect(first.stdout.split(separator: "\n").count == 5, "the three requests and the run's own trace")
+        let missing = try XRayBinary.run(["inspect", "traces", "--run", "99", "--store", store])
+        #expect(missing.status == 66)
+        #expect(try XRayBinary.run(["inspect", "traces", "--run", "yesterday", "--store", store]).status == 64)
     }
 
     @Test(.enabled(if: testPython != nil))

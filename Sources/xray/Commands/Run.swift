@@ -166,6 +166,5 @@ enum RunSummary {
 
 func currentDirectory() -> String {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    guard getcwd(&buffer, buffer.count) != nil else { return "." }
-    return String(cString: buffer)
+    return buffer.withUnsafeMutableBufferPointer { b in getcwd(b.baseAddress, b.count).map { String(cString: $0) } } ?? "."
 }
