@@ -35,7 +35,7 @@ let package = Package(
         // UDP and TCP intake shared by `xray daemon` and `xray run`.
         .target(
             name: "XRayCollector",
-            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "CXRaySystem"],
+            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "XRayQuery", "XRayRender", "CXRaySystem"],
             swiftSettings: swiftSettings
         ),
         // `xray run`: starts a command under an embedded collector and records the run's own segment.

@@ -32,8 +32,6 @@ public final class Collector: Sendable {
         /// Called on the writer thread with the trace ids of every committed batch: how `xray run` knows
         /// which traces arrived through its collector.
         public var onTracesStored: (@Sendable ([String]) -> Void)?
-        /// Renders `BatchGetTraces` responses (`TraceViews.batchGetTraces`); nil answers `POST /Traces` with 501.
-        public var renderTraces: (@Sendable ([TraceTree], _ unprocessed: [String]) -> JSONValue)?
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -42,8 +40,7 @@ public final class Collector: Sendable {
             address: DaemonAddress = .default, storePath: String, samplingRules: [SamplingRule]? = nil,
             forward: Endpoint? = nil, queueCapacity: Int = 32_768,
             onTraceCompleted: (@Sendable (TraceSummary) -> Void)? = nil,
-            onTracesStored: (@Sendable ([String]) -> Void)? = nil,
-            renderTraces: (@Sendable ([TraceTree], _ unprocessed: [String]) -> JSONValue)? = nil
+            onTracesStored: (@Sendable ([String]) -> Void)? = nil
         ) {
             self.address = address
             self.storePath = storePath
@@ -52,7 +49,6 @@ public final class Collector: Sendable {
             self.queueCapacity = queueCapacity
             self.onTraceCompleted = onTraceCompleted
             self.onTracesStored = onTracesStored
-            self.renderTraces = renderTraces
         }
     }
 
@@ -108,7 +104,7 @@ public final class Collector: Sendable {
         // Parsed documents weigh several times their bytes: keep only a few batches of them waiting.
         let parsed = IntakeQueue(capacity: 4 * Writer.maxBatch, counters: LiveCounters())
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
-        let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath, renderTraces: configuration.renderTraces)
+        let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath)
         let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, handler: api.handle)
         let parser = Parser(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,

@@ -1,3 +1,5 @@
+import XRayQuery
+import XRayRender
 import XRayStore
 import XRayWire
 
@@ -6,7 +8,6 @@ struct XRayAPI: Sendable {
     let sampling: SamplingService
     let queue: IntakeQueue
     let storePath: String
-    let renderTraces: (@Sendable ([TraceTree], _ unprocessed: [String]) -> JSONValue)?
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let operations: [String: (HTTPRequest) -> HTTPResponse] = [
@@ -14,11 +15,13 @@ struct XRayAPI: Sendable {
             "/SamplingTargets": samplingTargets,
             "/TraceSegments": putTraceSegments,
             "/Traces": batchGetTraces,
+            "/TraceSummaries": getTraceSummaries,
+            "/ServiceGraph": getServiceGraph,
         ]
         guard let operation = operations[request.path] else {
             return .error(404, "UnknownOperationException",
                           "no X-Ray operation at \(request.method) \(request.path); this daemon serves POST "
-                          + "/GetSamplingRules, /SamplingTargets, /TraceSegments and /Traces")
+                          + "/GetSamplingRules, /SamplingTargets, /TraceSegments, /Traces, /TraceSummaries and /ServiceGraph")
         }
         guard request.method == "POST" else {
             return .error(405, "MethodNotAllowedException", "\(request.path) takes POST, not \(request.method)")
@@ -101,9 +104,6 @@ struct XRayAPI: Sendable {
         guard case .object(let object) = body, case .array(let ids)? = object["TraceIds"] else {
             return .error(400, "InvalidRequestException", "expected {\"TraceIds\": [\"1-...\", ...]}")
         }
-        guard let renderTraces else {
-            return .error(501, "NotImplementedException", "this embedding of the collector does not serve BatchGetTraces")
-        }
         do {
             // A connection thread has its own read connection: TraceStore is not thread-safe.
             let store = try TraceStore(path: storePath)
@@ -116,7 +116,7 @@ struct XRayAPI: Sendable {
                     traces.append(try store.trace(id))
                 }
             }
-            return .json(renderTraces(traces, unprocessed))
+            return .json(TraceViews.batchGetTraces(traces, unprocessed: unprocessed))
         } catch {
             return .error(500, "InternalFailure", error.description)
         }

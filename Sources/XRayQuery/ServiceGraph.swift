@@ -32,7 +32,7 @@ public struct CallStatistics: Sendable, Hashable {
         }
     }
 
-    var json: JSONValue {
+    public var json: JSONValue {
         .object(JSONObject([
             ("OkCount", .number(JSONNumber(ok))),
             ("ErrorStatistics", .object(JSONObject([
@@ -157,7 +157,7 @@ public struct ServiceGraph: Sendable {
     static func seconds(_ d: Double) -> JSONValue { .number(JSONNumber(d.isFinite ? (d * 1e6).rounded() / 1e6 : 0)) }
 
     /// The `GetServiceGraph` response shape.
-    var json: JSONValue {
+    public var json: JSONValue {
         .object(JSONObject([
             ("StartTime", Self.seconds(start)),
             ("EndTime", Self.seconds(end)),

@@ -65,11 +65,7 @@ import XRayWire
 
     /// PutTraceSegments stores the good documents and returns the bad ones; BatchGetTraces reads them back.
     @Test func putsAndGetsTraceSegments() throws {
-        try TestCollector.with({ config in
-            config.renderTraces = { traces, unprocessed in
-                .object(JSONObject([("ids", .array(traces.map { .string($0.traceID) })), ("missing", .array(unprocessed.map { .string($0) }))]))
-            }
-        }) { c in
+        try TestCollector.with { c in
             let http = try RawHTTP(port: c.tcpPort)
             defer { http.close() }
             var documents = ""
@@ -85,11 +81,49 @@ import XRayWire
             // Answered after the commit, so the trace is readable at once, on the same keep-alive connection.
             let get = try #require(http.post("/Traces", #"{"TraceIds":["\#(Fixture.traceID(7))","1-5f84c7a1-00000000000000000000ffff"]}"#))
             #expect(get.status == 200)
-            #expect(get.json?.objectValue?["ids"] == .array([.string(Fixture.traceID(7))]))
-            #expect(get.json?.objectValue?["missing"] == .array([.string("1-5f84c7a1-00000000000000000000ffff")]))
+            let traces = try #require(get.json?.objectValue?["Traces"]?.arrayValue)
+            #expect(traces.map { $0.objectValue?["Id"] } == [.string(Fixture.traceID(7))])
+            #expect(traces.first?.objectValue?["Segments"]?.arrayValue?.first?.objectValue?["Document"]?.stringValue != nil)
+            #expect(get.json?.objectValue?["UnprocessedTraceIds"] == .array([.string("1-5f84c7a1-00000000000000000000ffff")]))
             let counters = c.collector.stop()
             #expect(counters.stored == 1)
             #expect(counters.rejectedByReason == ["trace_id": 1])
+        }
+    }
+
+    /// GetTraceSummaries pages with NextToken, 100 summaries at a time, and filters with FilterExpression.
+    @Test func traceSummariesPageWithNextToken() throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            var documents: [String] = []
+            for n in 1...150 {
+                var text = ""
+                JSONWriter.writeString(Fixture.segment(trace: n, id: n, name: n % 3 == 0 ? "orders" : "front"), into: &text)
+                documents.append(text)
+            }
+            let put = try #require(http.post("/TraceSegments", #"{"TraceSegmentDocuments":[\#(documents.joined(separator: ","))]}"#))
+            #expect(put.status == 200)
+            var seen = Set<String>()
+            var token: String?
+            var pages = 0
+            repeat {
+                let body = token.map { #"{"StartTime":1602537000,"EndTime":1602538000,"NextToken":"\#($0)"}"# }
+                    ?? #"{"StartTime":1602537000,"EndTime":1602538000}"#
+                let page = try #require(http.post("/TraceSummaries", body))
+                #expect(page.status == 200)
+                let summaries = try #require(page.json?.objectValue?["TraceSummaries"]?.arrayValue)
+                for s in summaries { if let id = s.objectValue?["Id"]?.stringValue { seen.insert(id) } }
+                token = page.json?.objectValue?["NextToken"]?.stringValue
+                pages += 1
+            } while token != nil && pages < 5
+            #expect(pages == 2)
+            #expect(seen.count == 150)
+            let filtered = try #require(http.post("/TraceSummaries", #"{"StartTime":1602537000,"EndTime":1602538000,"FilterExpression":"service(\"orders\")"}"#))
+            #expect(filtered.json?.objectValue?["TraceSummaries"]?.arrayValue?.count == 50)
+            let bad = try #require(http.post("/TraceSummaries", #"{"FilterExpression":"responsetime >"}"#))
+            #expect(bad.status == 400)
+            #expect(bad.json?.objectValue?["__type"] == .string("InvalidRequestException"))
         }
     }
 

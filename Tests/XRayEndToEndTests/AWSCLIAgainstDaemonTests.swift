@@ -53,4 +53,40 @@ import Glibc
         #expect(document.contains("\"name\":\"cli\""))
         #expect(daemon.stop(signal: SIGTERM).status == 0)
     }
+
+    /// GetTraceSummaries with a filter expression and paging, and GetServiceGraph, over the captured Flask
+    /// fixture imported into the daemon's store.
+    @Test(.enabled(if: awsCLI != nil))
+    func getTraceSummariesAndGetServiceGraphReadTheLocalStore() throws {
+        let folder = try makeTemporaryDirectory("awscli-read")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let imported = try XRayBinary.run(["inspect", "import", "--store", store, fixturesDirectory.appendingPathComponent("sdk/flask.jsonl").path])
+        #expect(imported.status == 0)
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
+        defer { daemon.kill() }
+        let window = ["--start-time", "1000000000", "--end-time", "4000000000"]
+
+        let all = try aws(["get-trace-summaries"] + window, endpoint: daemon.address)
+        #expect((all["TraceSummaries"] as? [[String: Any]])?.count == 4)
+        let faults = try aws(["get-trace-summaries", "--filter-expression", "fault"] + window, endpoint: daemon.address)
+        let summaries = try #require(faults["TraceSummaries"] as? [[String: Any]])
+        #expect(summaries.count == 1)
+        #expect(summaries.first?["HasFault"] as? Bool == true)
+        #expect((summaries.first?["Http"] as? [String: Any])?["HttpStatus"] as? Int == 500)
+        let annotated = try aws(["get-trace-summaries", "--filter-expression", "annotation.user = \"ada\""] + window, endpoint: daemon.address)
+        #expect((annotated["TraceSummaries"] as? [[String: Any]])?.count == 1)
+
+        let graph = try aws(["get-service-graph"] + window, endpoint: daemon.address)
+        let services = try #require(graph["Services"] as? [[String: Any]])
+        #expect(services.contains { $0["Name"] as? String == "flask-app" })
+        #expect(services.contains { $0["Type"] as? String == "client" })
+
+        let bad = try XRayBinary.run(
+            ["xray", "get-trace-summaries", "--filter-expression", "responsetime >"] + window
+                + ["--endpoint-url", "http://\(daemon.address)", "--region", "us-east-1", "--no-sign-request"],
+            executable: URL(fileURLWithPath: try #require(Self.awsCLI)))
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("InvalidRequestException"))
+    }
 }

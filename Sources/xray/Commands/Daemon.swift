@@ -84,7 +84,6 @@ extension XRay {
                 let style = TerminalStyle.resolve(colorOptions.color, environment: Environment.current, isTerminal: isatty(2) == 1)
                 var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
-                configuration.renderTraces = { traces, unprocessed in TraceViews.batchGetTraces(traces, unprocessed: unprocessed) }
                 if let samplingRules { configuration.samplingRules = try collector { () throws(CollectorError) in try SamplingService.load(path: samplingRules) } }
                 if json {
                     configuration.onTraceCompleted = { writeLine(1, JSONWriter.string(LiveView.event($0))) }

@@ -1,0 +1,132 @@
+import XRayQuery
+import XRayRender
+import XRayStore
+import XRayWire
+
+/// The X-Ray read API over the local store: `GetTraceSummaries` and `GetServiceGraph`, so
+/// `aws xray get-trace-summaries --endpoint-url http://127.0.0.1:2000` and boto3 scripts see local traces.
+extension XRayAPI {
+    /// Summaries per page, as the service pages them.
+    static let summariesPerPage = 100
+
+    /// `POST /TraceSummaries`: `StartTime`/`EndTime` (epoch seconds, on trace start), `FilterExpression`,
+    /// `NextToken`; the summaries in `GetTraceSummaries` field names, newest first.
+    func getTraceSummaries(_ request: HTTPRequest) -> HTTPResponse {
+        let body: JSONObject
+        switch parseObject(request) {
+        case .failure(let error): return error.response
+        case .success(let object): body = object
+        }
+        var query: TraceQuery
+        switch readQuery(body) {
+        case .failure(let error): return error.response
+        case .success(let q): query = q
+        }
+        var offset = 0
+        if case .string(let token)? = body["NextToken"] {
+            guard let n = Int(token), n >= 0 else {
+                return .error(400, "InvalidRequestException", "NextToken \"\(token.prefix(40))\" was not issued by this daemon")
+            }
+            offset = n
+        }
+        query.limit = offset + Self.summariesPerPage + 1
+        do {
+            let engine = QueryEngine(store: try TraceStore(path: storePath))
+            let all = try engine.summaries(query)
+            let page = all.dropFirst(offset).prefix(Self.summariesPerPage)
+            var summaries: [JSONValue] = []
+            for t in page {
+                guard case .object(var o) = TraceListing.json(t) else { continue }
+                for (key, value) in try TraceDetails.fields(traceID: t.traceID, engine: engine) { o[key] = value }
+                summaries.append(.object(o))
+            }
+            var response = JSONObject([
+                ("TraceSummaries", .array(summaries)),
+                ("ApproximateTime", .number(JSONNumber(epochSeconds().rounded(.down)))),
+                ("TracesProcessedCount", .number(JSONNumber(summaries.count))),
+            ])
+            if all.count > offset + Self.summariesPerPage {
+                response["NextToken"] = .string(String(offset + Self.summariesPerPage))
+            }
+            return .json(.object(response))
+        } catch {
+            return queryFailure(error)
+        }
+    }
+
+    /// `POST /ServiceGraph`: the graph of the traces that started in `StartTime`..`EndTime` (and, with
+    /// `GroupName`, match that saved group), in the `GetServiceGraph` shape.
+    func getServiceGraph(_ request: HTTPRequest) -> HTTPResponse {
+        let body: JSONObject
+        switch parseObject(request) {
+        case .failure(let error): return error.response
+        case .success(let object): body = object
+        }
+        var query: TraceQuery
+        switch readQuery(body) {
+        case .failure(let error): return error.response
+        case .success(let q): query = q
+        }
+        if case .string(let group)? = body["GroupName"], group != "Default" {
+            do {
+                query.filter = try FilterParser.parse("group.name = \"\(group.replacingQuotes())\"")
+            } catch {
+                return .error(400, "InvalidRequestException", error.description)
+            }
+        }
+        do {
+            let engine = QueryEngine(store: try TraceStore(path: storePath))
+            return .json(try ServiceGraph.build(query, engine: engine).json)
+        } catch {
+            return queryFailure(error)
+        }
+    }
+
+    func parseObject(_ request: HTTPRequest) -> Result<JSONObject, HTTPResponseError> {
+        switch parseBody(request) {
+        case .failure(let error): return .failure(error)
+        case .success(.object(let o)): return .success(o)
+        case .success(let other):
+            return .failure(HTTPResponseError(response: .error(400, "InvalidRequestException", "expected a JSON object, found \(other.typeName)")))
+        }
+    }
+
+    /// The time window and filter every read operation takes.
+    func readQuery(_ body: JSONObject) -> Result<TraceQuery, HTTPResponseError> {
+        var query = TraceQuery(sort: .start)
+        for (key, keyPath) in [("StartTime", \TraceQuery.start), ("EndTime", \TraceQuery.end)] {
+            switch body[key] {
+            case nil, .null?: continue
+            case .number(let n)?: query[keyPath: keyPath] = n.double
+            case let other?:
+                return .failure(HTTPResponseError(response: .error(
+                    400, "InvalidRequestException", "\(key) must be epoch seconds as a number, not \(other.typeName)")))
+            }
+        }
+        // The window is inclusive of EndTime in the service; the engine's is exclusive.
+        if let end = query.end { query.end = end.nextUp }
+        if case .string(let expression)? = body["FilterExpression"], !expression.isEmpty {
+            do {
+                query.filter = try FilterParser.parse(expression)
+            } catch {
+                return .failure(HTTPResponseError(response: .error(400, "InvalidRequestException", error.description)))
+            }
+        }
+        return .success(query)
+    }
+
+    func queryFailure(_ error: any Error) -> HTTPResponse {
+        if let q = error as? QueryError, case .store = q {
+            return .error(500, "InternalFailure", q.description)
+        }
+        if let q = error as? QueryError {
+            return .error(400, "InvalidRequestException", q.description)
+        }
+        return .error(500, "InternalFailure", "\(error)")
+    }
+}
+
+extension String {
+    /// For building a filter from a group name: a quote inside it would end the string early.
+    func replacingQuotes() -> String { String(map { $0 == "\"" ? "'" : $0 }) }
+}
