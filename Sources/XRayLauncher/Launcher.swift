@@ -120,7 +120,7 @@ public enum Launcher {
         // connection open means the collector's closing is never the last one (no checkpoint on the way).
         let store: TraceStore
         do {
-            store = try TraceStore(path: request.storePath)
+            store = try TraceStore(path: request.storePath, checkpointPages: 100)
         } catch {
             throw .store(error)
         }

@@ -85,8 +85,13 @@ public final class TraceStore {
 
     /// Opens (and for writers creates, private to the user) the store at `path`, migrating it forward.
     ///
+    /// No connection checkpoints when it closes, so a short command pays no fsync on the way out; the next
+    /// process to open the store then replays the WAL. `checkpointPages` bounds that replay: a connection
+    /// whose commit leaves a longer WAL checkpoints it (SQLite's default, 1000 pages, suits the daemon's
+    /// writer; `xray run` asks for fewer so that every run starts quickly).
+    ///
     /// - Throws: `StoreError` when the folder cannot be made, the file is not a store, or it comes from a newer xray.
-    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+    public init(path: String, readOnly: Bool = false, checkpointPages: Int = 1000) throws(StoreError) {
         self.path = path
         if readOnly {
             guard access(path, F_OK) == 0 else { throw StoreError.emptyStore(path: path) }
@@ -97,6 +102,7 @@ public final class TraceStore {
         db = try SQLiteConnection(path: path, readOnly: false)
         do {
             try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;")
+            try db.execute("PRAGMA wal_autocheckpoint=\(max(1, checkpointPages))")
         } catch {
             if case .sqlite(_, let code, _) = error, code & 0xFF == SQLITE_NOTADB { throw StoreError.notAStore(path: path) }
             throw error

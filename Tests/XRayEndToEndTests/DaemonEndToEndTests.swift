@@ -194,12 +194,14 @@ final class StreamBox: @unchecked Sendable {
     // Safe: every access to `data` holds `lock`.
     private let lock = NSLock()
     private var data = Data()
+    private var ended = false
 
     func attach(_ pipe: Pipe) {
         pipe.fileHandleForReading.readabilityHandler = { [self] handle in
             let chunk = handle.availableData
             if chunk.isEmpty {
                 handle.readabilityHandler = nil
+                lock.withLock { ended = true }
             } else {
                 lock.withLock { data.append(chunk) }
             }
@@ -207,6 +209,12 @@ final class StreamBox: @unchecked Sendable {
     }
 
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+
+    /// Waits (at most `seconds`) until the writer closed the pipe and every byte was taken.
+    func waitForEnd(seconds: Double = 10) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !lock.withLock({ ended }), Date() < deadline { usleep(5_000) }
+    }
 }
 
 /// A running `xray daemon` whose port was learned from its first stderr line.
@@ -255,7 +263,8 @@ final class DaemonProcess {
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { kill() }
         process.waitUntilExit()
-        usleep(50_000)  // let the readability handlers take the last bytes
+        stdout.waitForEnd()
+        stderr.waitForEnd()
         return (process.terminationStatus, stdout.text, stderr.text)
     }
 

@@ -13,6 +13,7 @@ extension XRay {
     /// `xray daemon`: parses flags, runs a `Collector` in the foreground, prints traces and counters.
     struct Daemon: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "daemon",
             abstract: "A local stand-in for the X-Ray daemon: stores every segment and serves the sampling API.",
             discussion: """
                 Listens where the SDKs send by default (UDP and TCP 127.0.0.1:2000), stores every segment in the \

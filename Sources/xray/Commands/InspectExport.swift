@@ -12,6 +12,7 @@ extension XRay.Inspect {
         }
 
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write stored traces as a BatchGetTraces response, as JSON lines, or as OTLP/JSON.",
             discussion: """
                 With no TRACE, exports every stored trace (or those --filter selects). jsonl writes each stored document \

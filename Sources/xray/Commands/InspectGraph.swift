@@ -6,6 +6,7 @@ extension ServiceGraph.Format: ExpressibleByArgument {}
 extension XRay.Inspect {
     struct Graph: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "graph",
             abstract: "The service graph of the matching traces: services, the client, calls between them and their statistics.",
             discussion: """
                 json is the GetServiceGraph response shape; dot is Graphviz (xray inspect graph --format dot | dot -Tsvg); \

@@ -4,12 +4,13 @@ import XRayQuery
 extension XRay.Inspect {
     struct Group: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "group",
             abstract: "Save, list and remove named filters, which filters use as group.name = \"NAME\".",
             subcommands: [Add.self, List.self, Remove.self]
         )
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Save a filter expression under a name (checked first).")
+            static let configuration = CommandConfiguration(commandName: "add", abstract: "Save a filter expression under a name (checked first).")
 
             @Argument(help: "1 to 32 letters, digits, '-', '_' or '.'.")
             var name: String
@@ -32,7 +33,7 @@ extension XRay.Inspect {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List saved groups: name, a tab, and the filter.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List saved groups: name, a tab, and the filter.")
 
             @OptionGroup var storeOptions: StoreOptions
 
@@ -49,7 +50,7 @@ extension XRay.Inspect {
         }
 
         struct Remove: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Remove a saved group (exit 66 when there is none of that name).")
+            static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a saved group (exit 66 when there is none of that name).")
 
             @Argument(help: "The group's name.")
             var name: String

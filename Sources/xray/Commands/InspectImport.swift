@@ -4,6 +4,7 @@ import XRayStore
 extension XRay.Inspect {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Store traces from JSON-lines segment documents or a BatchGetTraces response.",
             discussion: """
                 Formats are detected from the first line: JSON lines (one document per line, each optionally after a \

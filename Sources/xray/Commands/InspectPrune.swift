@@ -4,6 +4,7 @@ import XRayQuery
 extension XRay.Inspect {
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prune",
             abstract: "Delete old traces from the store.",
             discussion: "Deletes whole traces: their documents, entities, annotations and summaries. Rejected input and runs stay."
         )

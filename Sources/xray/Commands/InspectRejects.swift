@@ -5,6 +5,7 @@ import XRayStore
 extension XRay.Inspect {
     struct Rejects: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rejects",
             abstract: "List input that could not be stored: when, from where, why, and the raw bytes.",
             discussion: "Raw bytes are shown as text when they are UTF-8, else as base64."
         )

@@ -10,6 +10,7 @@ import Glibc
 extension XRay.Inspect {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one whole trace as a tree, as JSON, in the BatchGetTraces shape, or as a waterfall (terminal or HTML).",
             discussion: """
                 TRACE is a trace id, a unique prefix of one, or `last` (the trace that most recently received data).

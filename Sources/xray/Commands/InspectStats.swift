@@ -9,6 +9,7 @@ extension TraceStats.Format: ExpressibleByArgument {}
 extension XRay.Inspect {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stats",
             abstract: "Count, ok/error/fault/throttle rates and response-time percentiles of traces, per group.",
             discussion: """
                 --by service summarises every service node (segments and inferred nodes) of the matching traces; \

@@ -60,6 +60,7 @@ extension CommandFailure {
 extension XRay.Inspect {
     struct Traces: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "traces",
             abstract: "List traces, newest first, optionally only those an X-Ray filter expression selects.",
             discussion: """
                 json uses the GetTraceSummaries field names (Id, StartTime, Duration, ResponseTime, HasFault, HasError, \

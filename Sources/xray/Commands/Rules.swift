@@ -8,6 +8,7 @@ import Glibc
 extension XRay {
     struct Rules: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rules",
             abstract: "Validate, explain, simulate and lint X-Ray sampling rules offline.",
             discussion: """
                 Rules files may be local SDK files (version 1 or 2), `aws xray get-sampling-rules` output, a list \

@@ -5,6 +5,7 @@ import XRayWire
 extension XRay.Rules {
     struct Convert: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "convert",
             abstract: "Convert a rules file between the local and centralized shapes.",
             discussion: """
                 Writes the converted file to standard output and a note on standard error for everything \

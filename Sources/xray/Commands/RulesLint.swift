@@ -5,6 +5,7 @@ import XRayWire
 extension XRay.Rules {
     struct Lint: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "lint",
             abstract: "Find rules that never match, rules an SDK ignores, and other likely mistakes.",
             discussion: """
                 Each finding has a code (shadowed, duplicate, after-default, ignored-by-sdk, unknown-key, \

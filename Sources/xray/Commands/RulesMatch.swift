@@ -5,6 +5,7 @@ import XRayWire
 extension XRay.Rules {
     struct Match: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "match",
             abstract: "Show which rule applies to a request, and why.",
             discussion: """
                 Rules are evaluated as the chosen SDK does (local: file order, then default; centralized: by \

@@ -5,6 +5,7 @@ import XRayWire
 extension XRay.Rules {
     struct Simulate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "simulate",
             abstract: "Replay timestamped requests through the SDK's reservoir and rate logic.",
             discussion: """
                 Each request line carries "t" (epoch seconds); with --rate and --duration a uniform stream is \

@@ -5,6 +5,7 @@ import XRayWire
 extension XRay.Rules {
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Check rules files and report every problem as file:line:column.",
             discussion: """
                 Local files get the SDKs' own checks, centralized rules the X-Ray API's limits. Exit 0 when \

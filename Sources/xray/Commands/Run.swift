@@ -13,6 +13,7 @@ import Glibc
 extension XRay {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Trace a command: collect every segment its X-Ray SDKs emit, under a segment for the run itself.",
             discussion: """
                 Starts CMD (found on PATH, no shell in between) with AWS_XRAY_DAEMON_ADDRESS pointing at a collector \
