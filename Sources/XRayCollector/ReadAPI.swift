@@ -13,14 +13,10 @@ extension XRayAPI {
     /// `NextToken`; the summaries in `GetTraceSummaries` field names, newest first.
     func getTraceSummaries(_ request: HTTPRequest) -> HTTPResponse {
         let body: JSONObject
-        switch parseObject(request) {
-        case .failure(let error): return error.response
-        case .success(let object): body = object
-        }
         var query: TraceQuery
-        switch readQuery(body) {
+        switch readRequest(request) {
         case .failure(let error): return error.response
-        case .success(let q): query = q
+        case .success(let read): (body, query) = read
         }
         var offset = 0
         if case .string(let token)? = body["NextToken"] {
@@ -58,14 +54,10 @@ extension XRayAPI {
     /// `GroupName`, match that saved group), in the `GetServiceGraph` shape.
     func getServiceGraph(_ request: HTTPRequest) -> HTTPResponse {
         let body: JSONObject
-        switch parseObject(request) {
-        case .failure(let error): return error.response
-        case .success(let object): body = object
-        }
         var query: TraceQuery
-        switch readQuery(body) {
+        switch readRequest(request) {
         case .failure(let error): return error.response
-        case .success(let q): query = q
+        case .success(let read): (body, query) = read
         }
         if case .string(let group)? = body["GroupName"], group != "Default" {
             do {
@@ -82,16 +74,16 @@ extension XRayAPI {
         }
     }
 
-    func parseObject(_ request: HTTPRequest) -> Result<JSONObject, HTTPResponseError> {
+    /// The body as an object, and the time window and filter every read operation takes.
+    func readRequest(_ request: HTTPRequest) -> Result<(JSONObject, TraceQuery), HTTPResponseError> {
         switch parseBody(request) {
         case .failure(let error): return .failure(error)
-        case .success(.object(let o)): return .success(o)
+        case .success(.object(let o)): return readQuery(o).map { (o, $0) }
         case .success(let other):
             return .failure(HTTPResponseError(response: .error(400, "InvalidRequestException", "expected a JSON object, found \(other.typeName)")))
         }
     }
 
-    /// The time window and filter every read operation takes.
     func readQuery(_ body: JSONObject) -> Result<TraceQuery, HTTPResponseError> {
         var query = TraceQuery(sort: .start)
         for (key, keyPath) in [("StartTime", \TraceQuery.start), ("EndTime", \TraceQuery.end)] {

@@ -23,12 +23,8 @@ extension XRay.Inspect {
 
         func run() throws {
             try reportingFailures {
-                let query = try queryOptions.query()
-                let engine = QueryEngine(store: try storeOptions.open(readOnly: true))
-                do throws(QueryError) {
+                try queryOptions.withEngine(store: storeOptions) { (query, engine) throws(QueryError) in
                     print(try ServiceGraph.build(query, engine: engine).render(format), terminator: "")
-                } catch {
-                    throw CommandFailure.query(error)
                 }
             }
         }

@@ -30,13 +30,9 @@ extension XRay.Inspect {
 
         func run() throws {
             try reportingFailures {
-                let query = try queryOptions.query()
-                let engine = QueryEngine(store: try storeOptions.open(readOnly: true))
-                do throws(QueryError) {
+                try queryOptions.withEngine(store: storeOptions) { (query, engine) throws(QueryError) in
                     let rows = try TraceStats.compute(query, by: by, engine: engine)
                     print(TraceStats.render(rows, by: by, format: format), terminator: "")
-                } catch {
-                    throw CommandFailure.query(error)
                 }
             }
         }

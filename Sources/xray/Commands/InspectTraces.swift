@@ -43,6 +43,23 @@ struct QueryOptions: ParsableArguments {
     }
 }
 
+extension QueryOptions {
+    /// Opens the store for reading and runs `body` with the query these options describe; a query failure
+    /// becomes its documented exit code.
+    func withEngine(
+        store: StoreOptions, sort: TraceSort = .start, limit: Int? = nil,
+        _ body: (TraceQuery, QueryEngine) throws(QueryError) -> Void
+    ) throws {
+        let query = try self.query(sort: sort, limit: limit)
+        let engine = QueryEngine(store: try store.open(readOnly: true))
+        do {
+            try body(query, engine)
+        } catch {
+            throw CommandFailure.query(error)
+        }
+    }
+}
+
 extension TraceSort: ExpressibleByArgument {}
 
 extension CommandFailure {
