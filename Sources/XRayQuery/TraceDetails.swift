@@ -4,7 +4,7 @@ import XRayWire
 /// The parts of a `GetTraceSummaries` TraceSummary that live outside the `traces` row: annotations, users and
 /// services, read with one query each per listed trace.
 public enum TraceDetails {
-    /// `Annotations`, `Users` and `ServiceIds` for one trace, in the API's shapes; "ServiceIds" of an annotation
+    /// `Http` (with `UserAgent` and `ClientIp`), `Annotations`, `Users` and `ServiceIds` for one trace, in the API's shapes; "ServiceIds" of an annotation
     /// or a user name the segment whose document recorded it.
     public static func fields(traceID: String, engine: QueryEngine) throws(QueryError) -> [(key: String, value: JSONValue)] {
         var annotations: [(key: String, values: [(value: JSONValue, services: [String])])] = []
@@ -45,10 +45,23 @@ public enum TraceDetails {
             let node = (name: name, type: ServiceGraph.nodeType(origin: s.text(1), kind: s.int(2), namespace: s.text(3), name: name))
             if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
         }
+        // The root segment's request, with the two fields the summary row does not keep.
+        var http = JSONObject()
+        try engine.rows("""
+            SELECT e.http_url, e.http_status, e.http_method, e.http_user_agent, e.http_client_ip FROM traces t
+            JOIN entities e ON e.trace_id=t.trace_id AND e.id=t.root_id WHERE t.trace_id=?
+            """, [.text(traceID)]) { s in
+            if let url = s.text(0) { http["HttpURL"] = .string(url) }
+            if let status = s.optionalInt(1) { http["HttpStatus"] = .number(JSONNumber(status)) }
+            if let method = s.text(2) { http["HttpMethod"] = .string(method) }
+            if let agent = s.text(3) { http["UserAgent"] = .string(agent) }
+            if let ip = s.text(4) { http["ClientIp"] = .string(ip) }
+        }
         func serviceIDs(_ names: [String]) -> JSONValue {
             .array(names.map { .object(JSONObject([("Name", .string($0)), ("Names", .array([.string($0)]))])) })
         }
         return [
+            ("Http", .object(http)),
             ("Annotations", .object(JSONObject(annotations.map { entry in
                 (entry.key, .array(entry.values.map { .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", serviceIDs($0.services))])) }))
             }))),

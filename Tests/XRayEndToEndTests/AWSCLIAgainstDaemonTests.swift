@@ -74,6 +74,8 @@ import Glibc
         #expect(summaries.count == 1)
         #expect(summaries.first?["HasFault"] as? Bool == true)
         #expect((summaries.first?["Http"] as? [String: Any])?["HttpStatus"] as? Int == 500)
+        #expect(((summaries.first?["Http"] as? [String: Any])?["UserAgent"] as? String)?.hasPrefix("Werkzeug/") == true)
+        #expect((summaries.first?["Http"] as? [String: Any])?["ClientIp"] as? String == "127.0.0.1")
         let annotated = try aws(["get-trace-summaries", "--filter-expression", "annotation.user = \"ada\""] + window, endpoint: daemon.address)
         #expect((annotated["TraceSummaries"] as? [[String: Any]])?.count == 1)
 
