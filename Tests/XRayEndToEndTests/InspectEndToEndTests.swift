@@ -125,4 +125,17 @@ import Testing
         let result = try XRayBinary.run(["inspect", "traces", "--limit", "0"])
         #expect(result.status == 64)
     }
+
+    @Test func colourFollowsTheColorFlagAndNoColor() throws {
+        try XRayBinary.run(["inspect", "import", "--store", store, fixture("flask")])
+        let always = try XRayBinary.run(["inspect", "show", "last", "--color", "always", "--store", store])
+        #expect(always.stdout.contains("\u{1B}["))
+        let auto = try XRayBinary.run(["inspect", "show", "last", "--color", "auto", "--store", store])
+        #expect(!auto.stdout.contains("\u{1B}["), "not a terminal, and NO_COLOR is set")
+        let never = try XRayBinary.run(["inspect", "traces", "--color", "never", "--store", store], environment: ["NO_COLOR": ""])
+        #expect(!never.stdout.contains("\u{1B}["))
+        let waterfall = try XRayBinary.run(["inspect", "show", "last", "--format", "waterfall", "--color", "always", "--store", store],
+                                           environment: ["COLUMNS": "80"])
+        #expect(waterfall.stdout.contains("\u{1B}[") && waterfall.stdout.contains("█"))
+    }
 }

@@ -316,4 +316,35 @@ import Testing
         #expect(result.status == 5)
         #expect(try rootSegment()["name"] as? String == "sh")
     }
+
+    /// --tracing-name reaches the child, --sampling-rules is what the collector serves, and --linger keeps
+    /// collecting for a grandchild that sends after the command exited.
+    @Test func tracingNameSamplingRulesAndLingerReachTheCommand() throws {
+        let script = dir.appendingPathComponent("late.py")
+        try Data("""
+            import json, os, socket, subprocess, sys, time, urllib.request
+            address = os.environ["AWS_XRAY_DAEMON_ADDRESS"]
+            rules = json.load(urllib.request.urlopen(urllib.request.Request(
+                "http://" + address + "/GetSamplingRules", data=b"{}", method="POST")))
+            print(os.environ.get("AWS_XRAY_TRACING_NAME"), sorted(r["SamplingRule"]["RuleName"] for r in rules["SamplingRuleRecords"]))
+            if len(sys.argv) == 1:
+                subprocess.Popen([sys.executable, __file__, "late"], start_new_session=True)
+                sys.exit(0)
+            time.sleep(0.5)
+            host, port = address.split(":")
+            doc = '{"name":"late","id":"00000000000000ab","trace_id":"1-6b000000-0000000000000000000000ab","start_time":1.5E9,"end_time":1.5E9}'
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(('{"format":"json","version":1}\\n' + doc).encode(), (host, int(port)))
+            """.utf8).write(to: script)
+        let rules = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/sampling-rules-centralized.json").path
+        let result = try run(["--quiet", "--tracing-name", "api", "--sampling-rules", rules, "--linger", "2s", "--", "python3", script.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let printed = try #require(result.stdout.split(separator: "\n").first)
+        #expect(printed.hasPrefix("api ["))
+        #expect(printed.contains("'Default'"))
+        let late = try XRayBinary.run(["inspect", "show", "1-6b000000-0000000000000000000000ab", "--store", store])
+        #expect(late.status == 0, "the grandchild's segment arrived during --linger")
+        let runTraces = try XRayBinary.run(["inspect", "traces", "--run", "last", "--format", "csv", "--store", store])
+        #expect(runTraces.stdout.contains("1-6b000000-0000000000000000000000ab"))
+    }
 }
