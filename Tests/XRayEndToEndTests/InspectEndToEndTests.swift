@@ -136,6 +136,6 @@ import Testing
         #expect(!never.stdout.contains("\u{1B}["))
         let waterfall = try XRayBinary.run(["inspect", "show", "last", "--format", "waterfall", "--color", "always", "--store", store],
                                            environment: ["COLUMNS": "80"])
-        #expect(waterfall.stdout.contains("\u{1B}[") && waterfall.stdout.contains("█"))
+        #expect(waterfall.stdout.contains("\u{1B}[") && waterfall.stdout.contains("│"))
     }
 }
