@@ -78,7 +78,8 @@ struct Parser: Sendable {
 /// `maxBatch` documents per transaction. Under light load that is one small transaction per arrival (a
 /// trace shows up at once); under heavy load transactions grow and the per-transaction cost vanishes.
 struct Writer: Sendable {
-    static let maxBatch = 1000
+    /// Documents per transaction at most: larger transactions rewrite shared index pages less often.
+    static let maxBatch = 4000
 
     let handoff: StoreHandoff
     let queue: IntakeQueue
