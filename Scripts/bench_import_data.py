@@ -4,13 +4,15 @@ argv: COUNT DOCS.jsonl ROWS.tsv. Traces of 10 documents: a segment with HTTP, an
 inline subsegments (remote call, SQL, local work), then nine streamed subsegments with a nested child.
 The first trace has exactly 50 entities. ROWS.tsv holds the rows xray derives from each document, so the
 C baseline inserts the same rows without parsing JSON: D (document), E (entity), A (annotation),
-T (trace summary), C (commit).
+T (trace summary), C (commit, every 4,000 documents as xray commits).
 """
 import json
 import random
 import sys
 
 count, docs_path, rows_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+# Documents per transaction in the baseline: the same as xray's import and daemon writer.
+BATCH = 4000
 rng = random.Random(7)
 services = ["front", "orders", "users", "payments", "inventory"]
 paths = ["/api/orders", "/api/users/42", "/health", "/api/cart", "/checkout"]
@@ -122,7 +124,7 @@ with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
             rows.write("\n".join(e_rows + a_rows) + "\n")
             written += 1
             batch += 1
-            if batch == 1000:
+            if batch == BATCH:
                 rows.write(summary_row(trace, t0, seg, status, n_entities))
                 rows.write("C\n")
                 batch = 0

@@ -49,7 +49,8 @@ public struct TraceImporter {
     public static let maxLineBytes = 65_536 + 64
     /// The largest whole-file BatchGetTraces document read into memory.
     public static let maxWholeFileBytes = 256 << 20
-    static let batchSize = 1_000
+    /// Documents per transaction: as the daemon's writer, large enough that shared index pages are rewritten rarely.
+    static let batchSize = 4_000
 
     let store: TraceStore
     let now: () -> Double

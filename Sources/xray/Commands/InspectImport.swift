@@ -24,7 +24,7 @@ extension XRay.Inspect {
 
         func run() throws {
             try reportingFailures {
-                let store = try storeOptions.open()
+                let store = try storeOptions.open(checkpointPages: 8000)
                 let importer = TraceImporter(store: store, now: epochNow)
                 var total = ImportReport()
                 for file in files {

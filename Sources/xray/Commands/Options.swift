@@ -15,9 +15,10 @@ struct StoreOptions: ParsableArguments {
 
     var path: String { store ?? TraceStore.defaultPath(environment: Environment.current) }
 
-    func open(readOnly: Bool = false) throws -> TraceStore {
+    /// Opens the store; bulk writers pass a larger `checkpointPages` (see `TraceStore.init`).
+    func open(readOnly: Bool = false, checkpointPages: Int = 1000) throws -> TraceStore {
         do {
-            return try TraceStore(path: path, readOnly: readOnly)
+            return try TraceStore(path: path, readOnly: readOnly, checkpointPages: checkpointPages)
         } catch {
             throw CommandFailure.store(error)
         }
