@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import XRayWire
 
 #if canImport(Glibc)
@@ -73,16 +75,15 @@ public struct TraceImporter {
         var lineNumber = 0
         var decided = format == .auto ? nil : format
         var afterHeader = false
+        let writer = PipelinedWriter(store: store)
+        // Whatever ends the import, no write is still running on the store when this returns.
+        defer { writer.drain() }
 
         func flush() throws(ImportError) {
             guard !pending.isEmpty || !rejects.isEmpty else { return }
-            do {
-                report.counts += try store.ingest(pending, rejects: rejects)
-            } catch {
-                throw ImportError.store(error)
-            }
-            pending.removeAll(keepingCapacity: true)
-            rejects.removeAll(keepingCapacity: true)
+            try writer.submit(pending, rejects)
+            pending = []
+            rejects = []
         }
         func reject(_ raw: [UInt8], _ reason: String, line: Int) {
             report.problems.append("\(name):\(line): \(reason)")
@@ -123,6 +124,7 @@ public struct TraceImporter {
             if pending.count + rejects.count >= Self.batchSize { try flush() }
         }
         try flush()
+        report.counts += try writer.finish()
         return report
     }
 
@@ -179,6 +181,52 @@ public struct TraceImporter {
         } catch {
             throw ImportError.store(error)
         }
+    }
+}
+
+/// Writes import batches on a serial queue while the importer parses the next ones, so that parsing and
+/// SQLite use both cores, as in the daemon. At most two batches are in flight.
+final class PipelinedWriter: @unchecked Sendable {
+    // Safe: `store` is used only on `queue` while batches are in flight, and the importer touches it again
+    // only after `drain`; `counts` and `failure` are written on `queue` and read after `drain`.
+    private let store: TraceStore
+    private let queue = DispatchQueue(label: "xray-import-writer")
+    private let inFlight = DispatchSemaphore(value: 2)
+    private let failed = Atomic<Bool>(false)
+    private var counts = IngestCounts()
+    private var failure: StoreError?
+
+    init(store: TraceStore) { self.store = store }
+
+    /// Queues one batch (one transaction); throws the first store error once one happened.
+    func submit(_ documents: [IncomingDocument], _ rejects: [IncomingReject]) throws(ImportError) {
+        if failed.load(ordering: .acquiring) { try finishFailed() }
+        inFlight.wait()
+        queue.async { [self] in
+            defer { inFlight.signal() }
+            guard failure == nil else { return }
+            do throws(StoreError) {
+                counts += try store.ingest(documents, rejects: rejects)
+            } catch {
+                failure = error
+                failed.store(true, ordering: .releasing)
+            }
+        }
+    }
+
+    /// Waits for every queued batch.
+    func drain() { queue.sync {} }
+
+    /// Waits for every queued batch and returns what they stored, or the first store error.
+    func finish() throws(ImportError) -> IngestCounts {
+        drain()
+        if let failure { throw ImportError.store(failure) }
+        return counts
+    }
+
+    private func finishFailed() throws(ImportError) {
+        drain()
+        if let failure { throw ImportError.store(failure) }
     }
 }
 
