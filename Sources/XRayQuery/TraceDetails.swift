@@ -4,7 +4,8 @@ import XRayWire
 /// The parts of a `GetTraceSummaries` TraceSummary that live outside the `traces` row: annotations, users and
 /// services, read with one query each per listed trace.
 public enum TraceDetails {
-    /// `Http` (with `UserAgent` and `ClientIp`), `Annotations`, `Users` and `ServiceIds` for one trace, in the API's shapes; "ServiceIds" of an annotation
+    /// `Http` (with `UserAgent` and `ClientIp`), `Annotations`, `Users`, `ServiceIds` and the root causes for one
+    /// trace, in the API's shapes; "ServiceIds" of an annotation
     /// or a user name the segment whose document recorded it.
     public static func fields(traceID: String, engine: QueryEngine) throws(QueryError) -> [(key: String, value: JSONValue)] {
         var annotations: [(key: String, values: [(value: JSONValue, services: [String])])] = []
@@ -60,6 +61,12 @@ public enum TraceDetails {
         func serviceIDs(_ names: [String]) -> JSONValue {
             .array(names.map { .object(JSONObject([("Name", .string($0)), ("Names", .array([.string($0)]))])) })
         }
+        let tree: TraceTree
+        do {
+            tree = try engine.store.trace(traceID)
+        } catch {
+            throw QueryError.store(error)
+        }
         return [
             ("Http", .object(http)),
             ("Annotations", .object(JSONObject(annotations.map { entry in
@@ -71,6 +78,6 @@ public enum TraceDetails {
                 if let t = s.type { o["Type"] = .string(t) }
                 return .object(o)
             })),
-        ]
+        ] + RootCauses.fields(tree)
     }
 }

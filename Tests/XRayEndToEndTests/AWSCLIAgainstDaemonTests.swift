@@ -76,6 +76,12 @@ import Glibc
         #expect((summaries.first?["Http"] as? [String: Any])?["HttpStatus"] as? Int == 500)
         #expect(((summaries.first?["Http"] as? [String: Any])?["UserAgent"] as? String)?.hasPrefix("Werkzeug/") == true)
         #expect((summaries.first?["Http"] as? [String: Any])?["ClientIp"] as? String == "127.0.0.1")
+        let rootCause = (summaries.first?["FaultRootCauses"] as? [[String: Any]])?.first
+        let causeService = (rootCause?["Services"] as? [[String: Any]])?.first
+        #expect(causeService?["Name"] as? String == "flask-app")
+        let exceptions = ((causeService?["EntityPath"] as? [[String: Any]])?.last?["Exceptions"] as? [[String: Any]])
+        #expect(exceptions?.first?["Name"] as? String == "ValueError")
+        #expect(rootCause?["ClientImpacting"] as? Bool == true)
         let annotated = try aws(["get-trace-summaries", "--filter-expression", "annotation.user = \"ada\""] + window, endpoint: daemon.address)
         #expect((annotated["TraceSummaries"] as? [[String: Any]])?.count == 1)
 

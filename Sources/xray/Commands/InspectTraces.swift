@@ -81,7 +81,8 @@ extension XRay.Inspect {
             abstract: "List traces, newest first, optionally only those an X-Ray filter expression selects.",
             discussion: """
                 json uses the GetTraceSummaries field names (Id, StartTime, Duration, ResponseTime, HasFault, HasError, \
-                HasThrottle, IsPartial, Http, Annotations, Users, ServiceIds). The filter language is described in \
+                HasThrottle, IsPartial, Http, Annotations, Users, ServiceIds, FaultRootCauses, ErrorRootCauses, \
+                ResponseTimeRootCauses). The filter language is described in \
                 xray-inspect(1), FILTER EXPRESSIONS. Exit status: 65 for an expression that does not parse or is not \
                 supported; with --exit-status, 1 when no trace matched.
                 """
