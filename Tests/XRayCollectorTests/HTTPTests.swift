@@ -4,6 +4,10 @@ import XRayStore
 import XRayWire
 @testable import XRayCollector
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The X-Ray API over real TCP connections.
 @Suite struct HTTPTests {
     /// GetSamplingRules answers in the shape every SDK accepts: numbers for times, Attributes {}, one page.
@@ -124,6 +128,31 @@ import XRayWire
             let bad = try #require(http.post("/TraceSummaries", #"{"FilterExpression":"responsetime >"}"#))
             #expect(bad.status == 400)
             #expect(bad.json?.objectValue?["__type"] == .string("InvalidRequestException"))
+        }
+    }
+
+    /// Idle and half-written connections up to the cap are held, one more is refused with a 503, and UDP
+    /// intake goes on meanwhile, losing nothing.
+    @Test func tooManyOrHalfOpenConnectionsNeverHarmIntake() throws {
+        try TestCollector.with { c in
+            var idle: [RawHTTP] = []
+            defer { for connection in idle { connection.close() } }
+            for i in 0..<32 {
+                let connection = try RawHTTP(port: c.tcpPort)
+                // Half the connections send half a request and stall; the rest send nothing.
+                if i % 2 == 0 { connection.write("POST /GetSamplingRules HTTP/1.1\r\nContent-Length: 50\r\n\r\n{") }
+                idle.append(connection)
+            }
+            usleep(200_000)
+            let extra = try RawHTTP(port: c.tcpPort)
+            defer { extra.close() }
+            let refused = extra.readResponse()
+            #expect(refused?.status == 503)
+            #expect(refused?.json?.objectValue?["__type"] == .string("ThrottledException"))
+            c.send((0..<500).map { Array(Fixture.datagram(Fixture.segment(trace: 5000 + $0, id: 1)).utf8) })
+            let counters = c.collector.stop()
+            #expect(counters.stored == 500)
+            #expect(counters.httpRefused >= 1)
         }
     }
 
