@@ -2,7 +2,7 @@ import XRayWire
 
 /// The ways `xray inspect show` prints one trace.
 public enum TraceViewFormat: String, Sendable, CaseIterable {
-    case tree, json, xray
+    case tree, json, xray, waterfall, html
 }
 
 /// Renders assembled traces.

@@ -22,16 +22,11 @@ extension XRay.Inspect {
                 """
         )
 
-        /// XRayRender's tree, json and xray views and its waterfalls.
-        enum Format: String, CaseIterable, ExpressibleByArgument {
-            case tree, json, xray, waterfall, html
-        }
-
         @Argument(help: "A trace id, a unique prefix of one, or `last`.")
         var trace: String
 
         @Option(name: .long, help: "tree, json, xray, waterfall or html.")
-        var format: Format = .tree
+        var format: TraceViewFormat = .tree
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var colorOptions: ColorOptions
