@@ -31,6 +31,12 @@ import XRayWire
         #expect(env.leftAlone == ["AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS"])
     }
 
+    @Test func anExplicitTracingNameReplacesAnInheritedOne() {
+        let env = make(["AWS_XRAY_TRACING_NAME": "old"], tracingName: "api")
+        #expect(env.variables["AWS_XRAY_TRACING_NAME"] == "api")
+        #expect(make(["AWS_XRAY_TRACING_NAME": "old"]).variables["AWS_XRAY_TRACING_NAME"] == "old")
+    }
+
     @Test func lambdaModeAndTracingNameAreOptIn() {
         let env = make([:], tracingName: "api", lambda: true)
         #expect(env.variables["AWS_XRAY_TRACING_NAME"] == "api")
