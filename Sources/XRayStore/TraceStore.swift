@@ -137,14 +137,17 @@ public final class TraceStore {
             throw StoreError.newerSchema(path: path, found: version, supported: Schema.currentVersion)
         }
         guard version < Schema.currentVersion else { return }
-        if version == 0 {
-            let tables = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table'")
-            if tables > 0 { throw StoreError.notAStore(path: path) }
-        }
         try db.execute("BEGIN IMMEDIATE")
-        do {
-            // Another process may have migrated while we waited for the write lock.
+        do throws(StoreError) {
+            // Another process may have created or migrated the store while we waited for the write lock, so
+            // both checks happen again under it.
             let now = try db.scalarInt("PRAGMA user_version")
+            if now == 0, try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table'") > 0 {
+                throw StoreError.notAStore(path: path)
+            }
+            if now > Schema.currentVersion {
+                throw StoreError.newerSchema(path: path, found: now, supported: Schema.currentVersion)
+            }
             for index in now..<Schema.currentVersion {
                 try db.execute(Schema.migrations[index].sql)
             }
