@@ -100,3 +100,14 @@ public struct DaemonAddress: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { environmentValue }
 }
+
+extension Endpoint {
+    /// Sends one datagram to this endpoint, as an SDK does: `xray run` sends its own segment this way, so it
+    /// takes the same path into the store as every other segment. False when it could not be sent.
+    @discardableResult
+    public func send(datagram bytes: [UInt8]) -> Bool {
+        guard let fd = try? Sockets.connectUDP(self) else { return false }
+        defer { close(fd) }
+        return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) } == bytes.count
+    }
+}

@@ -177,7 +177,7 @@ public enum Launcher {
             workingDirectory: request.workingDirectory)
         // Through the same path as any SDK segment: a datagram to the collector.
         if let udp = try? DaemonAddress.parse(daemonAddress).udp {
-            sendDatagram(segment.datagram(), to: udp)
+            udp.send(datagram: segment.datagram())
         }
         let counters = collector?.stop()
 
@@ -300,23 +300,6 @@ public enum Launcher {
 
     static func baseName(_ path: String) -> String {
         String(path.split(separator: "/").last ?? Substring(path))
-    }
-
-    static func sendDatagram(_ bytes: [UInt8], to endpoint: Endpoint) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(endpoint.port).bigEndian)
-        guard inet_pton(AF_INET, endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host, &address.sin_addr) == 1 else { return }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        _ = bytes.withUnsafeBytes { buf in
-            withUnsafePointer(to: &address) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, buf.baseAddress, buf.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
     }
 }
 
