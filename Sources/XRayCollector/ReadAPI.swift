@@ -19,11 +19,15 @@ extension XRayAPI {
         case .success(let read): (body, query) = read
         }
         var offset = 0
-        if case .string(let token)? = body["NextToken"] {
-            guard let n = Int(token), n >= 0 else {
+        switch body["NextToken"] {
+        case nil, .null?: break
+        case .string(let token)?:
+            guard let n = Self.pageOffset(token) else {
                 return .error(400, "InvalidRequestException", "NextToken \"\(token.prefix(40))\" was not issued by this daemon")
             }
             offset = n
+        case let other?:
+            return .error(400, "InvalidRequestException", "NextToken must be a string, not \(other.typeName)")
         }
         query.limit = offset + Self.summariesPerPage + 1
         do {
@@ -46,8 +50,19 @@ extension XRayAPI {
             }
             return .json(.object(response))
         } catch {
-            return queryFailure(error)
+            return Self.queryFailure(error)
         }
+    }
+
+    /// The most traces a client can page past: 10,000 pages, so `offset + page` never nears `Int.max`.
+    static let maxPageOffset = 1_000_000
+
+    /// The offset a `NextToken` this daemon issued stands for: a multiple of the page size, digits only
+    /// (`Int("+5")` would accept a sign), at most `maxPageOffset`; nil for anything else.
+    static func pageOffset(_ token: String) -> Int? {
+        guard !token.isEmpty, token.utf8.count <= 7, token.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let n = Int(token), n <= maxPageOffset, n % summariesPerPage == 0 else { return nil }
+        return n
     }
 
     /// `POST /ServiceGraph`: the graph of the traces that started in `StartTime`..`EndTime` (and, with
@@ -70,7 +85,7 @@ extension XRayAPI {
             let engine = QueryEngine(store: try TraceStore(path: storePath))
             return .json(try ServiceGraph.build(query, engine: engine).json)
         } catch {
-            return queryFailure(error)
+            return Self.queryFailure(error)
         }
     }
 
@@ -107,15 +122,20 @@ extension XRayAPI {
         return .success(query)
     }
 
-    func queryFailure(_ error: any Error) -> HTTPResponse {
-        if let q = error as? QueryError, case .store = q {
-            return .error(500, "InternalFailure", q.description)
-        }
+    /// A failed read as a response: the caller's mistakes are 400s that say what to fix; a store failure is a
+    /// 500 that names neither the store's path nor any SQL, which are the daemon's business, not the client's.
+    static func queryFailure(_ error: any Error) -> HTTPResponse {
         if let q = error as? QueryError {
-            return .error(400, "InvalidRequestException", q.description)
+            switch q {
+            case .store: break
+            default: return .error(400, "InvalidRequestException", q.description)
+            }
         }
-        return .error(500, "InternalFailure", "\(error)")
+        return Self.storeFailure
     }
+
+    static let storeFailure = HTTPResponse.error(
+        500, "InternalFailure", "the daemon's trace store could not answer this request")
 }
 
 extension String {

@@ -76,29 +76,72 @@ public struct FilterCompiler {
         return "\(prefix)\(aliasCounter)"
     }
 
+    // MARK: AND/OR chains
+
+    /// The operands of a chain of one operator, left to right, found without recursion: the parser builds
+    /// `a AND b AND c` as a left-leaning tree as deep as the chain is long.
+    static func operands(_ e: FilterExpression, and: Bool) -> [FilterExpression] {
+        var out: [FilterExpression] = []
+        var stack = [e]
+        while let x = stack.popLast() {
+            switch x {
+            case .and(let a, let b) where and, .or(let a, let b) where !and:
+                stack.append(b)
+                stack.append(a)
+            default: out.append(x)
+            }
+        }
+        return out
+    }
+
+    /// Operands per level of parentheses in a chain.
+    static let chainFanOut = 32
+
+    /// Emits `items` joined by `op`, at most `chainFanOut` to a level of parentheses: SQLite's parser stack
+    /// (100 entries in most builds) overflows on a few dozen nested parentheses, and its expression depth
+    /// limit (1000) on a flat chain of a thousand terms; this keeps both to a few levels of 32.
+    mutating func chain(_ items: ArraySlice<FilterExpression>, _ op: String, at n: Node?) throws(QueryError) {
+        if items.count == 1, let only = items.first {
+            if let n { try node(only, n) } else { try trace(only) }
+            return
+        }
+        let size = (items.count + Self.chainFanOut - 1) / Self.chainFanOut
+        emit("(")
+        var start = items.startIndex
+        while start < items.endIndex {
+            if start > items.startIndex { emit(" \(op) ") }
+            let end = min(start + size, items.endIndex)
+            try chain(items[start..<end], op, at: n)
+            start = end
+        }
+        emit(")")
+    }
+
+    /// `!x`, `!!x`...: an even run of negations is `x` itself (each NOT reads NULL as false, see `negated`),
+    /// an odd run one NOT; so `!!!!` costs SQLite's parser nothing.
+    mutating func negation(_ e: FilterExpression, at n: Node?) throws(QueryError) {
+        var inner = e, count = 0
+        while case .not(let x) = inner {
+            inner = x
+            count += 1
+        }
+        let outer = negated
+        if count % 2 == 1 {
+            negated = true
+            emit("NOT (")
+        }
+        if let n { try node(inner, n) } else { try trace(inner) }
+        if count % 2 == 1 { emit(")") }
+        negated = outer
+    }
+
     // MARK: trace level
 
     mutating func trace(_ e: FilterExpression) throws(QueryError) {
         switch e {
-        case .and(let a, let b):
-            emit("(")
-            try trace(a)
-            emit(" AND ")
-            try trace(b)
-            emit(")")
-        case .or(let a, let b):
-            emit("(")
-            try trace(a)
-            emit(" OR ")
-            try trace(b)
-            emit(")")
-        case .not(let inner):
-            let outer = negated
-            negated = true
-            emit("NOT (")
-            try trace(inner)
-            emit(")")
-            negated = outer
+        case .and: try chain(Self.operands(e, and: true)[...], "AND", at: nil)
+        case .or: try chain(Self.operands(e, and: false)[...], "OR", at: nil)
+        case .not: try negation(e, at: nil)
         case .flag(let keyword): traceFlag(keyword)
         case .number(let keyword, let op, let value):
             let column = switch keyword {
@@ -370,25 +413,9 @@ public struct FilterCompiler {
     mutating func node(_ e: FilterExpression, _ n: Node) throws(QueryError) {
         let a = n.alias
         switch e {
-        case .and(let x, let y):
-            emit("(")
-            try node(x, n)
-            emit(" AND ")
-            try node(y, n)
-            emit(")")
-        case .or(let x, let y):
-            emit("(")
-            try node(x, n)
-            emit(" OR ")
-            try node(y, n)
-            emit(")")
-        case .not(let x):
-            let outer = negated
-            negated = true
-            emit("NOT (")
-            try node(x, n)
-            emit(")")
-            negated = outer
+        case .and: try chain(Self.operands(e, and: true)[...], "AND", at: n)
+        case .or: try chain(Self.operands(e, and: false)[...], "OR", at: n)
+        case .not: try negation(e, at: n)
         case .flag(let keyword):
             switch keyword {
             case .ok: emit("(\(a).error=0 AND \(a).fault=0 AND \(a).throttle=0)")

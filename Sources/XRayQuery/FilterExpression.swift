@@ -105,13 +105,20 @@ public enum RootCauseScope: String, Sendable, Hashable, CaseIterable {
 
 extension FilterExpression {
     /// The group names the expression refers to, so a caller can resolve them before compiling.
+    ///
+    /// Walks with a stack of its own, not recursion: a chain of ANDs is as deep as it is long.
     public var groupNames: [String] {
-        switch self {
-        case .and(let a, let b), .or(let a, let b): a.groupNames + b.groupNames
-        case .not(let e): e.groupNames
-        case .group(let name): [name]
-        case .service(_, let inner?), .edge(_, _, let inner?), .rootCause(_, _, let inner?): inner.groupNames
-        default: []
+        var names: [String] = []
+        var stack = [self]
+        while let e = stack.popLast() {
+            switch e {
+            case .and(let a, let b), .or(let a, let b): stack.append(b); stack.append(a)
+            case .not(let inner): stack.append(inner)
+            case .group(let name): names.append(name)
+            case .service(_, let inner?), .edge(_, _, let inner?), .rootCause(_, _, let inner?): stack.append(inner)
+            default: break
+            }
         }
+        return names
     }
 }

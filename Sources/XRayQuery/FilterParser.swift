@@ -16,7 +16,16 @@
 ///
 /// Keywords that only make sense in some places (`first`, `last`, `index` and `coverage` inside a root cause
 /// block; annotations only at trace level) are checked here, so the error can point at them.
+///
+/// Work is bounded whatever the input: at most `maxNesting` levels of `(`, `{` and `!` and at most `maxTerms`
+/// terms, so that neither this recursive-descent parser nor SQLite's own parser and expression depth limit
+/// (1000 by default, https://sqlite.org/limits.html) can be driven past its stack by a long expression.
 public struct FilterParser {
+    /// Levels of `(`, `{` and `!` inside one another; real filters use a handful.
+    public static let maxNesting = 16
+    /// Terms in one expression (`fault`, `http.status = 500`, `service("a") {...}` are one each).
+    public static let maxTerms = 1000
+
     /// Where a term is evaluated; decides which keywords are allowed.
     enum Scope: Equatable {
         case trace
@@ -27,6 +36,8 @@ public struct FilterParser {
     let expression: String
     var tokens: [FilterToken]
     var position = 0
+    var nesting = 0
+    var terms = 0
 
     /// Parses `expression`.
     ///
@@ -92,15 +103,30 @@ public struct FilterParser {
         }
     }
 
+    /// Enters one more level of `(`, `{` or `!`, refusing the one past `maxNesting`; the caller calls `leave()`.
+    mutating func enter() throws(QueryError) {
+        guard nesting < Self.maxNesting else {
+            throw fail("the expression nests (, { and ! more than \(Self.maxNesting) deep here; simplify it")
+        }
+        nesting += 1
+    }
+
+    mutating func leave() { nesting -= 1 }
+
     mutating func parseUnary(scope: Scope) throws(QueryError) -> FilterExpression {
         switch peek.kind {
         case .bang:
+            try enter()
             _ = advance()
-            return .not(try parseUnary(scope: scope))
+            let inner = try parseUnary(scope: scope)
+            leave()
+            return .not(inner)
         case .openParen:
+            try enter()
             _ = advance()
             let inner = try parseOr(scope: scope)
             try expect(.closeParen, "expected ) to close the parenthesis")
+            leave()
             return inner
         case .word:
             return try parseTerm(scope: scope)
@@ -117,6 +143,10 @@ public struct FilterParser {
     }
 
     mutating func parseTerm(scope: Scope) throws(QueryError) -> FilterExpression {
+        guard terms < Self.maxTerms else {
+            throw fail("the expression has more than \(Self.maxTerms) terms; split it into several queries or save parts as groups")
+        }
+        terms += 1
         let token = advance()
         guard case .word(let original) = token.kind else { throw fail("expected a keyword", at: token) }
         let word = original.lowercased()
@@ -323,9 +353,11 @@ public struct FilterParser {
 
     mutating func parseBlock(scope: Scope) throws(QueryError) -> FilterExpression? {
         guard peek.kind == .openBrace else { return nil }
+        try enter()
         _ = advance()
         let inner = try parseOr(scope: scope)
         try expect(.closeBrace, "expected } to close the block")
+        leave()
         return inner
     }
 

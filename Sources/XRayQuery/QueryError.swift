@@ -40,9 +40,20 @@ public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The expression on one line, with a caret under the character at `offset`.
+    /// Characters of the expression shown either side of the caret; a longer expression is cut with `…`.
+    static let caretContext = 60
+
+    /// The expression on one line, with a caret under the character at `offset`; control characters are
+    /// shown as spaces so the caret lines up and nothing reaches the terminal raw.
     static func caret(_ expression: String, _ offset: Int) -> String {
-        let flat = String(expression.map { $0 == "\n" || $0 == "\t" || $0 == "\r" ? " " : $0 })
-        return "  " + flat + "\n  " + String(repeating: " ", count: max(0, offset)) + "^"
+        let chars = Array(expression)
+        let at = min(max(0, offset), chars.count)
+        let from = max(0, at - caretContext), to = min(chars.count, at + caretContext)
+        var line = from > 0 ? "…" : ""
+        for c in chars[from..<to] {
+            line.append(c.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format } ? " " : c)
+        }
+        if to < chars.count { line += "…" }
+        return "  " + line + "\n  " + String(repeating: " ", count: at - from + (from > 0 ? 1 : 0)) + "^"
     }
 }

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Requests, filters and documents built to crash or exhaust xray, through the built binary and a real
+/// daemon socket: each must get a clear error or a sane answer, and the process must live on.
+@Suite(.serialized) struct HostileInputEndToEndTests {
+    static let traceID = "1-65540000-00000000000000000000dead"
+
+    /// A fresh store and, when asked, a daemon on it.
+    final class Fixture {
+        let folder: URL
+        var store: String { folder.appendingPathComponent("traces.sqlite").path }
+
+        init() throws { folder = try makeTemporaryDirectory("xray-hostile") }
+        deinit { try? FileManager.default.removeItem(at: folder) }
+
+        /// Imports `documents` (one JSON document a line) with `xray inspect import`.
+        func importDocuments(_ documents: [String]) throws {
+            let file = folder.appendingPathComponent("in-\(UUID().uuidString).jsonl")
+            try documents.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+            let r = try XRayBinary.run(["inspect", "import", "--store", store, file.path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+
+        func xray(_ arguments: [String]) throws -> CommandResult {
+            try XRayBinary.run(arguments + ["--store", store])
+        }
+
+        func daemon() throws -> DaemonProcess {
+            try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
+        }
+    }
+
+    /// A chain of `depth` tiny subsegments under one segment, each the parent of the next.
+    static func chain(depth: Int, traceID: String = traceID, start: String = "1700000000") -> [String] {
+        var out = [#"{"trace_id":"\#(traceID)","id":"\#(spanID(0))","name":"top","start_time":\#(start),"end_time":1700000001}"#]
+        for i in 1...depth {
+            out.append(#"{"type":"subsegment","trace_id":"\#(traceID)","id":"\#(spanID(i))","parent_id":"\#(spanID(i - 1))","name":"s\#(i)","start_time":1700000000.5,"end_time":1700000000.6}"#)
+        }
+        return out
+    }
+
+    static func spanID(_ i: Int) -> String {
+        let hex = String(i, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    // MARK: 1. integers
+
+    /// A NextToken near Int.max used to overflow `offset + page` and kill the daemon; now it is a 400 and the
+    /// daemon answers the next request.
+    @Test func aHugeNextTokenIsRefusedAndTheDaemonLives() throws {
+        let f = try Fixture()
+        try f.importDocuments(Self.chain(depth: 1))
+        let daemon = try f.daemon()
+        defer { daemon.kill() }
+        for token in ["9223372036854775707", "-100", "+100", "12", "1e3"] {
+            let r = try HTTP.post(port: daemon.port, "/TraceSummaries", #"{"NextToken":"\#(token)"}"#)
+            #expect(r.status == 400, "\(token): \(r.body)")
+            #expect(r.body.contains("InvalidRequestException"))
+        }
+        let number = try HTTP.post(port: daemon.port, "/TraceSummaries", #"{"NextToken":9223372036854775707}"#)
+        #expect(number.status == 400)
+        let ok = try HTTP.post(port: daemon.port, "/TraceSummaries", "{}")
+        #expect(ok.status == 200)
+        #expect(ok.body.contains(Self.traceID))
+    }
+
+    /// `--limit` beyond what the store can hold is refused as usage (64), not overflowed.
+    @Test func aHugeLimitIsAUsageErrorOrWorks() throws {
+        let f = try Fixture()
+        try f.importDocuments(Self.chain(depth: 1))
+        let max = try f.xray(["inspect", "traces", "--limit", "9223372036854775807"])
+        #expect(max.status == 0, "\(max.stderr)")
+        #expect(max.stdout.contains(Self.traceID))
+        let over = try f.xray(["inspect", "traces", "--limit", "92233720368547758070"])
+        #expect(over.status == 64)
+        let rejects = try f.xray(["inspect", "rejects", "--limit", "9223372036854775807"])
+        #expect(rejects.status == 0, "\(rejects.stderr)")
+    }
+
+    // MARK: 2. filters
+
+    /// 13 KB filters of each shape that used to overflow a stack: exit 65 with a caret on the CLI, a 400
+    /// over HTTP, and the daemon still answers.
+    static let hostileFilters = [
+        String(repeating: "!", count: 13_000) + "fault",
+        Array(repeating: "fault", count: 2_600).joined(separator: " AND "),
+        String(repeating: "(", count: 6_500) + "fault" + String(repeating: ")", count: 6_500),
+        Array(repeating: "fault", count: 5_000).joined(separator: " OR "),
+    ]
+
+    @Test func hostileFiltersAreRefusedOnTheCommandLine() throws {
+        let f = try Fixture()
+        try f.importDocuments(Self.chain(depth: 1))
+        for filter in Self.hostileFilters {
+            let r = try f.xray(["inspect", "traces", "--filter", filter])
+            #expect(r.status == 65, "\(filter.prefix(20)): \(r.stderr.prefix(300))")
+            #expect(r.stderr.contains("invalid filter expression") && r.stderr.contains("^"))
+        }
+        let wide = try f.xray(["inspect", "traces", "--filter", Array(repeating: "ok", count: 1000).joined(separator: " OR ")])
+        #expect(wide.status == 0, "\(wide.stderr.prefix(300))")
+        #expect(wide.stdout.contains(Self.traceID))
+    }
+
+    @Test func hostileFiltersAreA400OverHTTP() throws {
+        let f = try Fixture()
+        try f.importDocuments(Self.chain(depth: 1))
+        let daemon = try f.daemon()
+        defer { daemon.kill() }
+        for filter in Self.hostileFilters {
+            let body = #"{"FilterExpression":"\#(filter)"}"#
+            let r = try HTTP.post(port: daemon.port, "/TraceSummaries", body)
+            #expect(r.status == 400, "\(r.body.prefix(300))")
+            #expect(r.body.contains("InvalidRequestException"))
+            #expect(!r.body.contains(f.folder.path) && !r.body.contains("SELECT"))
+        }
+        let ok = try HTTP.post(port: daemon.port, "/TraceSummaries", #"{"FilterExpression":"ok"}"#)
+        #expect(ok.status == 200 && ok.body.contains(Self.traceID))
+    }
+}
+
+/// A minimal HTTP/1.1 client over a real TCP socket on 127.0.0.1.
+enum HTTP {
+    struct Response {
+        var status: Int
+        var body: String
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Sends one request with `Connection: close` and reads the answer to the end of the stream.
+    static func post(port: Int, _ path: String, _ body: String) throws -> Response {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw Failure(description: "cannot connect to 127.0.0.1:\(port)") }
+        let request = Array("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failure(description: "send failed after \(sent) bytes") }
+            sent += n
+        }
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            buffer += chunk[0..<n]
+        }
+        let text = String(decoding: buffer, as: UTF8.self)
+        guard let headEnd = text.range(of: "\r\n\r\n") else { throw Failure(description: "no response (the daemon may have died): \(text.prefix(200))") }
+        let statusLine = text[..<headEnd.lowerBound].split(separator: "\r\n").first ?? ""
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else { throw Failure(description: "bad status line \(statusLine)") }
+        return Response(status: status, body: String(text[headEnd.upperBound...]))
+    }
+}
