@@ -15,8 +15,13 @@ public enum OTLPExport {
     ///
     /// Rounded to the microsecond: SDKs write X-Ray times with microseconds, and a Double near 1.8e9 holds no
     /// more, so finer digits would only be noise (0.8 s would become 799999952 ns).
+    ///
+    /// Times before the epoch or past what 64 bits of nanoseconds hold (the year 2554), and infinite or NaN
+    /// ones, are clamped to that range instead of trapping in the conversion.
     static func nanos(_ seconds: Double) -> String {
-        let whole = max(0, seconds.rounded(.down))
+        guard seconds.isFinite, seconds > 0 else { return "0" }
+        let seconds = min(seconds, 18_446_744_072)
+        let whole = seconds.rounded(.down)
         let micros = UInt64(((seconds - whole) * 1e6).rounded())
         return String(UInt64(whole) * 1_000_000_000 + micros * 1000)
     }
@@ -31,18 +36,19 @@ public enum OTLPExport {
         var spans: [String: [JSONValue]] = [:]
         var origins: [String: String] = [:]
         let id = traceID(tree.traceID)
-        func visit(_ node: TraceNode, service: String) {
-            let e = node.entity
-            let own = e.kind == .segment ? e.name : service
+        // Entries are depth-first with parents first, so each one's service is known from its parent's.
+        var serviceOf = [String](repeating: "", count: tree.entries.count)
+        for (i, entry) in tree.entries.enumerated() {
+            let e = entry.entity
+            let own = e.kind == .segment || entry.parent == nil ? e.name : serviceOf[entry.parent ?? i]
+            serviceOf[i] = own
             if spans[own] == nil {
                 order.append(own)
                 spans[own] = []
             }
             if e.kind == .segment, let origin = e.origin { origins[own] = origin }
             spans[own]?.append(span(e, traceID: id))
-            for child in node.children { visit(child, service: own) }
         }
-        for root in tree.roots { visit(root, service: root.entity.name) }
         return .object(JSONObject([("resourceSpans", .array(order.map { service in
             var attributes = [attribute("service.name", .string(service))]
             if let origin = origins[service] { attributes.append(attribute("aws.xray.origin", .string(origin))) }

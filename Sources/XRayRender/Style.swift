@@ -38,7 +38,8 @@ enum Format {
     }
 
     static func fixed(_ value: Double, decimals: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
+        // Past 1e15 the digits are not exact anyway, and Int64 would overflow: print the Double as it is.
+        guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let rounded = (abs(value) * scale).rounded()
@@ -62,6 +63,8 @@ enum Format {
 
     /// UTC time as `2026-11-26T05:02:28.123Z`, from epoch seconds.
     static func timestamp(_ epoch: Double) -> String {
+        // Years 1 to 9999 only; anything else (infinite, NaN, absurd) is shown as the number it is.
+        guard epoch.isFinite, epoch >= -62_135_596_800, epoch < 253_402_300_800 else { return "\(epoch)" }
         let totalMillis = Int64((epoch * 1000).rounded(.down))
         let millis = Int(((totalMillis % 1000) + 1000) % 1000)
         var days = Int((totalMillis - Int64(millis)) / 1000 / 86_400)

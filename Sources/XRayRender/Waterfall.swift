@@ -2,37 +2,49 @@ import XRayWire
 
 /// Timelines of one trace: a terminal waterfall and a self-contained HTML page.
 public enum Waterfall {
-    struct Row {
-        var node: TraceNode
-        var depth: Int
+    /// Levels of indentation in a label; deeper labels say their depth instead (see `TraceViews.maxIndent`).
+    static let maxIndent = 8
+
+    static func indent(_ depth: Int) -> String {
+        guard depth > maxIndent else { return String(repeating: "  ", count: depth) }
+        return String(repeating: "  ", count: maxIndent) + "[\(depth)] "
     }
 
-    static func rows(_ trace: TraceTree) -> [Row] {
-        var out: [Row] = []
-        for r in trace.roots { r.forEach { node, depth in out.append(Row(node: node, depth: depth)) } }
-        return out
+    /// Where time `t` falls in the trace, from 0 to 1: absurd times (infinite, NaN, years away) land on an
+    /// edge instead of overflowing the conversion to a column.
+    static func fraction(_ t: Double, start: Double, span: Double) -> Double {
+        let f = (t - start) / span
+        if f.isNaN { return 0 }
+        return min(max(f, 0), 1)
+    }
+
+    /// The trace's span for scaling: at least a microsecond, and finite.
+    static func span(_ trace: TraceTree) -> Double {
+        let span = trace.endTime - trace.startTime
+        return span.isFinite ? max(span, 1e-6) : .greatestFiniteMagnitude
     }
 
     /// One bar per entity, scaled to `width` columns: `█` finished, `▓` with a fault or error (coloured),
     /// `░…` still in progress (drawn to the end of the trace).
     public static func text(_ trace: TraceTree, width: Int, style: TerminalStyle) -> String {
-        let rows = rows(trace)
+        let width = min(width, 1000)
+        let rows = trace.entries
         let start = trace.startTime
-        let span = max(trace.endTime - start, 1e-6)
-        let labels = rows.map { String(repeating: "  ", count: $0.depth) + $0.node.entity.name }
+        let span = span(trace)
+        let labels = rows.map { indent($0.depth) + $0.entity.name }
         let labelWidth = min(40, labels.map(\.count).max() ?? 0)
-        let durations = rows.map { $0.node.entity.duration.map { Format.milliseconds($0) + "ms" } ?? "in progress" }
+        let durations = rows.map { $0.entity.duration.map { Format.milliseconds($0) + "ms" } ?? "in progress" }
         let durationWidth = durations.map(\.count).max() ?? 0
         let barWidth = max(10, width - labelWidth - durationWidth - 5)
         var out = style.bold(trace.traceID) + "  " + style.dim("\(rows.count) entities, \(Format.milliseconds(span)) ms") + "\n"
         for (i, row) in rows.enumerated() {
-            let e = row.node.entity
+            let e = row.entity
             var label = labels[i]
             if label.count > labelWidth { label = String(label.prefix(labelWidth - 1)) + "…" }
             label += String(repeating: " ", count: labelWidth - label.count)
-            let from = Int(((e.startTime - start) / span * Double(barWidth)).rounded(.down))
+            let from = min(barWidth - 1, Int((fraction(e.startTime, start: start, span: span) * Double(barWidth)).rounded(.down)))
             let endTime = e.endTime ?? trace.endTime
-            var to = Int(((endTime - start) / span * Double(barWidth)).rounded(.up))
+            var to = Int((fraction(endTime, start: start, span: span) * Double(barWidth)).rounded(.up))
             to = min(barWidth, max(to, from + 1))
             let glyph: Character = e.inProgress ? "░" : (e.fault || e.error || e.throttle ? "▓" : "█")
             var bar = String(repeating: " ", count: from) + String(repeating: glyph, count: to - from)
@@ -48,14 +60,14 @@ public enum Waterfall {
     /// A single HTML page with no external assets: the waterfall, each entity's fields on click, and the raw
     /// documents. Everything from the documents is escaped; the data travels as JSON inside a script tag.
     public static func html(_ trace: TraceTree, documents: [String]) -> String {
-        let rows = rows(trace)
+        let rows = trace.entries
         let start = trace.startTime
-        let span = max(trace.endTime - start, 1e-6)
+        let span = span(trace)
         var entities: [JSONValue] = []
         for row in rows {
-            let e = row.node.entity
-            let left = (e.startTime - start) / span * 100
-            let right = ((e.endTime ?? trace.endTime) - start) / span * 100
+            let e = row.entity
+            let left = fraction(e.startTime, start: start, span: span) * 100
+            let right = fraction(e.endTime ?? trace.endTime, start: start, span: span) * 100
             var state = "ok"
             if e.fault { state = "fault" } else if e.error || e.throttle { state = "error" } else if e.inProgress { state = "progress" }
             entities.append(.object(JSONObject([
@@ -67,7 +79,7 @@ public enum Waterfall {
                 ("width", .number(JSONNumber(TraceViews.roundMicro(max(right - left, 0.2))))),
                 ("duration", .string(e.duration.map { Format.milliseconds($0) + " ms" } ?? "in progress")),
                 ("state", .string(state)),
-                ("fields", .object(row.node.fields)),
+                ("fields", .object(row.fields)),
             ])))
         }
         let data = JSONWriter.string(.object(JSONObject([
@@ -133,7 +145,7 @@ public enum Waterfall {
             row.dataset.id = e.id;
             var label = document.createElement("div");
             label.className = "label";
-            label.style.paddingLeft = (e.depth * 14) + "px";
+            label.style.paddingLeft = (Math.min(e.depth, 40) * 14) + "px";
             label.textContent = e.name;
             label.title = e.kind + " " + e.id;
             var track = document.createElement("div");

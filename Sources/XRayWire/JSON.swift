@@ -525,7 +525,7 @@ public enum JSONWriter {
         switch value {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n.text
+        case .number(let n): out += isNumberSyntax(n.text) ? n.text : "null"
         case .string(let s): writeString(s, into: &out)
         case .array(let a):
             out += "["
@@ -550,6 +550,16 @@ public enum JSONWriter {
         var s = ""
         write(value, into: &s)
         return s
+    }
+
+    /// Whether `text` can stand as a JSON number: a Double that overflowed (`JSONNumber(Double.infinity)` is
+    /// `inf`) or is NaN must be written as `null`, since no JSON reader accepts `inf` or `nan` (RFC 8259, 6).
+    static func isNumberSyntax(_ text: String) -> Bool {
+        var bytes = text.utf8.makeIterator()
+        var first = bytes.next()
+        if first == UInt8(ascii: "-") { first = bytes.next() }
+        guard let first else { return false }
+        return first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")
     }
 
     public static func writeString(_ s: String, into out: inout String) {

@@ -1,41 +1,78 @@
-/// One entity in an assembled trace, with its children in display order.
-public struct TraceNode: Sendable {
+/// One entity of an assembled trace, stored flat: the tree is indexes into `TraceTree.entries`.
+///
+/// Flat on purpose: a trace can be a `parent_id` chain thousands deep, and nested values would make every
+/// walk, copy and even the deallocation of a tree recurse once per level (a stack overflow at 20,000).
+public struct TraceEntry: Sendable {
     public var entity: Entity
     /// The entity's own document fields as received, without its inline `subsegments`.
     public var fields: JSONObject
-    public var children: [TraceNode]
+    /// The parent's index in `TraceTree.entries`; nil for a root.
+    public var parent: Int?
+    /// The children's indexes, in display order (start, name, id).
+    public var children: [Int]
+    /// 0 for a root.
+    public var depth: Int
     /// Set on a root whose `parent_id` names an entity that is not stored.
     public var missingParent: String?
+    /// This entity and all of its descendants.
+    public var subtreeCount: Int
+}
 
-    /// Depth-first, parents before children.
+/// A view of one entry of a `TraceTree`, for code that walks from a node to its children.
+public struct TraceNode: Sendable {
+    let entries: [TraceEntry]
+    /// The entry's index in `TraceTree.entries`.
+    public let index: Int
+
+    public var entity: Entity { entries[index].entity }
+    public var fields: JSONObject { entries[index].fields }
+    public var missingParent: String? { entries[index].missingParent }
+    public var depth: Int { entries[index].depth }
+    public var children: [TraceNode] { entries[index].children.map { TraceNode(entries: entries, index: $0) } }
+
+    /// Depth-first, parents before children, without recursion; `depth` is relative to this node plus `depth`.
     public func forEach(depth: Int = 0, _ body: (TraceNode, Int) -> Void) {
-        body(self, depth)
-        for c in children { c.forEach(depth: depth + 1, body) }
+        // Entries are stored in this same order, so a subtree is the contiguous run that starts at the node.
+        let base = entries[index].depth
+        for i in index..<(index + entries[index].subtreeCount) {
+            body(TraceNode(entries: entries, index: i), entries[i].depth - base + depth)
+        }
     }
 
-    public var count: Int { children.reduce(1) { $0 + $1.count } }
+    public var count: Int { entries[index].subtreeCount }
 }
 
 /// A whole trace: every stored document of one trace id, linked into trees.
 public struct TraceTree: Sendable {
     public var traceID: String
-    public var roots: [TraceNode]
+    /// Every entity, depth-first with parents before children and siblings in display order.
+    public let entries: [TraceEntry]
+    /// The indexes of the roots in `entries`, in display order.
+    public let rootIndexes: [Int]
 
-    /// The earliest start of any entity.
+    public var roots: [TraceNode] { rootIndexes.map { TraceNode(entries: entries, index: $0) } }
+
+    /// Every entity as a node, in the order of `entries`.
+    public var nodes: [TraceNode] { entries.indices.map { TraceNode(entries: entries, index: $0) } }
+
+    /// The earliest start of any entity; 0 when no start is finite.
     public var startTime: Double {
         var t = Double.infinity
-        for r in roots { r.forEach { n, _ in t = min(t, n.entity.startTime) } }
+        for e in entries where e.entity.startTime.isFinite { t = min(t, e.entity.startTime) }
         return t.isFinite ? t : 0
     }
 
-    /// The latest end of any entity (in-progress ones count with their start).
+    /// The latest end of any entity (in-progress ones count with their start); never before `startTime`.
     public var endTime: Double {
         var t = -Double.infinity
-        for r in roots { r.forEach { n, _ in t = max(t, n.entity.endTime ?? n.entity.startTime) } }
-        return t.isFinite ? t : 0
+        for e in entries {
+            let end = e.entity.endTime ?? e.entity.startTime
+            if end.isFinite { t = max(t, end) }
+        }
+        return t.isFinite ? max(t, startTime) : startTime
     }
 
-    public var entityCount: Int { roots.reduce(0) { $0 + $1.count } }
+    public var entityCount: Int { entries.count }
 }
 
 /// Links documents into trace trees (reference 2.7).
@@ -94,13 +131,30 @@ public enum TraceAssembler {
             if x.name != y.name { return x.name < y.name }
             return x.id < y.id
         }
-        func build(_ i: Int) -> TraceNode {
-            TraceNode(
-                entity: flat[i].entity, fields: flat[i].fields,
-                children: children[i].sorted(by: order).map(build), missingParent: missing[i]
-            )
+        for i in children.indices { children[i].sort(by: order) }
+        rootIndexes.sort(by: order)
+        // Depth-first with an explicit stack: the flat index of each entry in display order, with its depth
+        // and its parent's position.
+        var visit: [(flat: Int, depth: Int, parent: Int?)] = []
+        visit.reserveCapacity(flat.count)
+        var pending: [(flat: Int, depth: Int, parent: Int?)] = rootIndexes.reversed().map { ($0, 0, nil) }
+        while let next = pending.popLast() {
+            let position = visit.count
+            visit.append(next)
+            for c in children[next.flat].reversed() { pending.append((c, next.depth + 1, position)) }
         }
-        return TraceTree(traceID: traceID, roots: rootIndexes.sorted(by: order).map(build))
+        var entries: [TraceEntry] = visit.map { v in
+            TraceEntry(entity: flat[v.flat].entity, fields: flat[v.flat].fields, parent: v.parent, children: [],
+                       depth: v.depth, missingParent: missing[v.flat], subtreeCount: 1)
+        }
+        for i in entries.indices.reversed() {
+            guard let p = entries[i].parent else { continue }
+            entries[p].subtreeCount += entries[i].subtreeCount
+        }
+        for i in entries.indices { if let p = entries[i].parent { entries[p].children.append(i) } }
+        var roots: [Int] = []
+        for i in entries.indices where entries[i].parent == nil { roots.append(i) }
+        return TraceTree(traceID: traceID, entries: entries, rootIndexes: roots)
     }
 
     /// Walks a document in the same depth-first order as `SegmentDocumentParser` lists its entities.

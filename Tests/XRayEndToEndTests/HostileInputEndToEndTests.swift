@@ -122,6 +122,109 @@ import Glibc
         let ok = try HTTP.post(port: daemon.port, "/TraceSummaries", #"{"FilterExpression":"ok"}"#)
         #expect(ok.status == 200 && ok.body.contains(Self.traceID))
     }
+
+    // MARK: 3. deep trees
+
+    func parsesAsJSON(_ data: Data) -> Bool { (try? JSONSerialization.jsonObject(with: data)) != nil }
+
+    /// A 20,000-deep parent_id chain used to crash every view and the export of the whole store: each now
+    /// completes, JSON output nests at most `maxNesting` levels and says where the rest went.
+    @Test func aTwentyThousandDeepChainShowsInEveryFormatAndExports() throws {
+        let f = try Fixture()
+        try f.importDocuments(Self.chain(depth: 20_000))
+        var shown: [String: CommandResult] = [:]
+        for format in ["tree", "json", "xray", "waterfall", "html"] {
+            let r = try f.xray(["inspect", "show", "--format", format, Self.traceID])
+            #expect(r.status == 0, "\(format): \(r.stderr.prefix(300))")
+            shown[format] = r
+        }
+        #expect(shown["tree"]?.stdout.contains("[depth 20000] s20000") == true)
+        #expect(shown["waterfall"]?.stdout.contains("[20000] s20000") == true)
+        let object = try #require(try JSONSerialization.jsonObject(with: shown["json"]?.stdoutData ?? Data()) as? [String: Any])
+        let segments = try #require(object["segments"] as? [[String: Any]])
+        #expect(segments.count == 1 + 20_000 / 64, "the top plus one detached subtree every 64 levels")
+        #expect(segments[1]["nested_in"] as? String == Self.spanID(63))
+        for format in ["xray", "otlp"] {
+            let r = try f.xray(["inspect", "export", "--format", format])
+            #expect(r.status == 0, "\(format): \(r.stderr.prefix(300))")
+            #expect(parsesAsJSON(r.stdoutData), "\(format)")
+        }
+        let listing = try f.xray(["inspect", "traces", "--format", "json"])
+        #expect(listing.status == 0, "\(listing.stderr.prefix(300))")
+    }
+
+    /// The BatchGetTraces export of a chain deeper than `maxNesting` reads back as the same entities.
+    @Test func aDeepChainExportReadsBack() throws {
+        let f = try Fixture()
+        try f.importDocuments(Self.chain(depth: 300))
+        let export = try f.xray(["inspect", "export", "--format", "xray"])
+        #expect(export.status == 0)
+        let again = try Fixture()
+        let file = again.folder.appendingPathComponent("export.json")
+        try export.stdoutData.write(to: file)
+        let imported = try again.xray(["inspect", "import", file.path])
+        #expect(imported.status == 0, "\(imported.stderr.prefix(300))")
+        let before = try f.xray(["inspect", "show", "--format", "tree", Self.traceID])
+        let after = try again.xray(["inspect", "show", "--format", "tree", Self.traceID])
+        #expect(after.stdout == before.stdout && before.stdout.contains("[depth 300] s300"))
+    }
+
+    /// A 10,000-deep chain sent in PutTraceSegments calls, then BatchGetTraces and GetTraceSummaries over the
+    /// daemon's socket: both answer, and the root cause path is bounded.
+    @Test func aTenThousandDeepChainOverHTTP() throws {
+        let f = try Fixture()
+        let daemon = try f.daemon()
+        defer { daemon.kill() }
+        var documents = Self.chain(depth: 10_000)
+        documents[documents.count - 1] = documents[documents.count - 1].replacingOccurrences(of: #""end_time""#, with: #""fault":true,"end_time""#)
+        for start in stride(from: 0, to: documents.count, by: 2_500) {
+            let batch = documents[start..<min(start + 2_500, documents.count)].map { "\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            let r = try HTTP.post(port: daemon.port, "/TraceSegments", #"{"TraceSegmentDocuments":[\#(batch.joined(separator: ","))]}"#)
+            #expect(r.status == 200 && r.body.contains(#""UnprocessedTraceSegments":[]"#), "\(r.body.prefix(300))")
+        }
+        let traces = try HTTP.post(port: daemon.port, "/Traces", #"{"TraceIds":["\#(Self.traceID)"]}"#)
+        #expect(traces.status == 200)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(traces.body.utf8)) as? [String: Any])
+        #expect((body["Traces"] as? [Any])?.count == 1)
+        let summaries = try HTTP.post(port: daemon.port, "/TraceSummaries", "{}")
+        #expect(summaries.status == 200)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(summaries.body.utf8)) as? [String: Any])
+        let summary = try #require((list["TraceSummaries"] as? [[String: Any]])?.first)
+        let cause = try #require((summary["FaultRootCauses"] as? [[String: Any]])?.first)
+        let path = try #require(((cause["Services"] as? [[String: Any]])?.first)?["EntityPath"] as? [[String: Any]])
+        #expect(path.count == 64 && path.last?["Name"] as? String == "s10000")
+    }
+
+    // MARK: 4. absurd times
+
+    /// Times far outside any clock (±1.7e308 s, an in-progress entity at 1e12 s) used to trap converting a
+    /// Double to an Int: every view and export completes, JSON has no inf or nan, the HTML has finite widths.
+    @Test func absurdTimesRenderAndExport() throws {
+        let f = try Fixture()
+        let absurd = "1-65540000-0000000000000000000000ab"
+        try f.importDocuments([
+            #"{"trace_id":"\#(absurd)","id":"00000000000000a1","name":"huge","start_time":-1.7e308,"end_time":1.7e308,"subsegments":[{"id":"00000000000000a2","name":"later","start_time":1e12,"in_progress":true}]}"#,
+        ] + Self.chain(depth: 2))
+        for format in ["tree", "json", "xray", "waterfall", "html"] {
+            let r = try f.xray(["inspect", "show", "--format", format, absurd])
+            #expect(r.status == 0, "\(format): \(r.stderr.prefix(300))")
+            for bad in ["inf", "nan", "NaN", "Infinity"] where format == "json" || format == "xray" || format == "html" {
+                #expect(!r.stdout.contains(":\(bad)") && !r.stdout.contains(": \(bad)") && !r.stdout.contains(":-\(bad)"), "\(format) has \(bad)")
+            }
+            if format == "json" || format == "xray" { #expect(parsesAsJSON(r.stdoutData), "\(format)") }
+        }
+        for format in ["xray", "jsonl", "otlp"] {
+            let r = try f.xray(["inspect", "export", "--format", format])
+            #expect(r.status == 0, "\(format): \(r.stderr.prefix(300))")
+            #expect(r.stdout.contains("00000000000000000000dead"), "the other trace is exported too")
+        }
+        for format in ["table", "json", "csv"] {
+            let r = try f.xray(["inspect", "traces", "--format", format])
+            #expect(r.status == 0, "\(format): \(r.stderr.prefix(300))")
+        }
+        let html = try f.xray(["inspect", "show", "--format", "html", absurd]).stdout
+        #expect(!html.contains(#""width":-"#) && html.contains(#""width":"#))
+    }
 }
 
 /// A minimal HTTP/1.1 client over a real TCP socket on 127.0.0.1.
