@@ -27,7 +27,7 @@ let package = Package(
         // The SQLite trace store.
         .target(name: "XRayStore", dependencies: ["XRayWire", "CSQLite"], swiftSettings: swiftSettings),
         // X-Ray filter expressions compiled to parameterized SQL, stats and the service graph.
-        .target(name: "XRayQuery", dependencies: ["XRayWire", "XRayStore"], swiftSettings: swiftSettings),
+        .target(name: "XRayQuery", dependencies: ["XRayWire", "XRayStore", "XRayRender"], swiftSettings: swiftSettings),
         // Rendering of assembled traces and listings (tree, json, xray, tables). Knows no SQL.
         .target(name: "XRayRender", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         // Sampling rules: formats, validation, matching, reservoirs, simulation, lint.

@@ -1,3 +1,4 @@
+import XRayRender
 import XRayStore
 import XRayWire
 
@@ -152,7 +153,8 @@ public struct ServiceGraph: Sendable {
         }
     }
 
-    func label(_ n: Node) -> String { n.type.map { "\(n.name) (\($0))" } ?? n.name }
+    /// A node's name and type for the human formats, control characters shown escaped (`TerminalText`).
+    func label(_ n: Node) -> String { TerminalText.escape(n.type.map { "\(n.name) (\($0))" } ?? n.name) }
 
     static func seconds(_ d: Double) -> JSONValue { .number(JSONNumber(d.isFinite ? (d * 1e6).rounded() / 1e6 : 0)) }
 
@@ -204,6 +206,7 @@ public struct ServiceGraph: Sendable {
         return out
     }
 
+    /// A DOT double-quoted string: only `"` and `\` are special inside one (graphviz.org/doc/info/lang.html).
     static func quoted(_ s: String) -> String {
         "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
     }
@@ -225,7 +228,10 @@ public struct ServiceGraph: Sendable {
 
     var mermaid: String {
         var out = "graph LR\n"
-        func text(_ s: String) -> String { "\"" + s.replacing("\"", with: "#quot;") + "\"" }
+        // Mermaid labels take entity codes (`#quot;`); `#` starts one, and `<`/`>` would be read as HTML.
+        func text(_ s: String) -> String {
+            "\"" + s.replacing("#", with: "#35;").replacing("\"", with: "#quot;").replacing("<", with: "#lt;").replacing(">", with: "#gt;") + "\""
+        }
         for n in nodes { out += "  n\(n.referenceID)[\(text(label(n)))]\n" }
         for n in nodes {
             for (target, stats) in n.edges.sorted(by: { $0.key < $1.key }) {

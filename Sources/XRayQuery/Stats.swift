@@ -1,3 +1,4 @@
+import XRayRender
 import XRayStore
 import XRayWire
 
@@ -166,18 +167,18 @@ public enum TraceStats {
                 ]))
             })) + "\n"
         case .csv:
-            var out = "\(keyName),count,ok,error,fault,throttle,ok_rate,error_rate,fault_rate,throttle_rate,p50_ms,p90_ms,p99_ms,max_ms\n"
+            var out = "\(csv(TerminalText.escape(keyName))),count,ok,error,fault,throttle,ok_rate,error_rate,fault_rate,throttle_rate,p50_ms,p90_ms,p99_ms,max_ms\n"
             for r in rows {
-                let fields = [csv(r.key), String(r.count), String(r.ok), String(r.error), String(r.fault), String(r.throttle),
+                let fields = [csv(TerminalText.escape(r.key)), String(r.count), String(r.ok), String(r.error), String(r.fault), String(r.throttle),
                               String(r.rate(r.ok)), String(r.rate(r.error)), String(r.rate(r.fault)), String(r.rate(r.throttle)),
                               ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)]
                 out += fields.joined(separator: ",") + "\n"
             }
             return out
         case .table:
-            let header = [keyName.uppercased(), "COUNT", "OK", "ERROR", "FAULT", "THROTTLE", "P50 MS", "P90 MS", "P99 MS", "MAX MS"]
+            let header = [TerminalText.escape(keyName.uppercased()), "COUNT", "OK", "ERROR", "FAULT", "THROTTLE", "P50 MS", "P90 MS", "P99 MS", "MAX MS"]
             let body = rows.map { r in
-                [r.key, String(r.count), "\(r.ok) (\(percent(r.rate(r.ok))))", "\(r.error) (\(percent(r.rate(r.error))))",
+                [TerminalText.escape(r.key), String(r.count), "\(r.ok) (\(percent(r.rate(r.ok))))", "\(r.error) (\(percent(r.rate(r.error))))",
                  "\(r.fault) (\(percent(r.rate(r.fault))))", "\(r.throttle) (\(percent(r.rate(r.throttle))))",
                  ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)]
             }

@@ -22,13 +22,14 @@ public enum TraceListing {
                     t.httpURL ?? "", t.httpStatus.map(String.init) ?? "", String(t.hasFault), String(t.hasError),
                     String(t.hasThrottle), String(t.isPartial), String(t.entityCount),
                 ]
-                out += fields.map(csvField).joined(separator: ",") + "\n"
+                out += fields.map { csvField(TerminalText.escape($0)) }.joined(separator: ",") + "\n"
             }
             return out
         }
     }
 
-    /// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled.
+    /// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled. Callers escape
+    /// the text with `TerminalText.escape` first, so no control character reaches a terminal through `cat`.
     public static func csvField(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         var out = "\""
@@ -51,7 +52,8 @@ public enum TraceListing {
         for t in traces {
             rows.append([
                 t.traceID, Format.timestamp(t.startTime), Format.milliseconds(t.duration) + "ms",
-                t.rootName ?? "-", t.httpMethod ?? "-", t.httpURL.map(Format.path(ofURL:)) ?? "-",
+                TerminalText.escape(t.rootName ?? "-"), TerminalText.escape(t.httpMethod ?? "-"),
+                TerminalText.escape(t.httpURL.map(Format.path(ofURL:)) ?? "-"),
                 t.httpStatus.map(String.init) ?? "-", flags(t).joined(separator: ",").ifEmpty("ok"), String(t.entityCount),
             ])
         }
@@ -97,10 +99,10 @@ public enum RejectListing {
         case .table:
             var out = ""
             for r in rejects {
-                out += style.bold("#\(r.id)") + "  " + Format.timestamp(r.receivedAt) + "  " + (r.source ?? "-") + "\n"
-                out += "  " + style.red(r.reason) + "\n"
+                out += style.bold("#\(r.id)") + "  " + Format.timestamp(r.receivedAt) + "  " + TerminalText.escape(r.source ?? "-") + "\n"
+                out += "  " + style.red(TerminalText.escape(r.reason)) + "\n"
                 let (encoding, text) = payload(r.raw)
-                out += "  " + style.dim(encoding + ": ") + String(text.prefix(400)).replacingNewlines() + (text.count > 400 ? "…" : "") + "\n"
+                out += "  " + style.dim(encoding + ": ") + TerminalText.escape(String(text.prefix(400)).replacingNewlines()) + (text.count > 400 ? "…" : "") + "\n"
             }
             return out
         case .json:
@@ -112,7 +114,7 @@ public enum RejectListing {
             for r in rejects {
                 let (encoding, text) = payload(r.raw)
                 out += [String(r.id), Format.timestamp(r.receivedAt), r.source ?? "", r.reason, encoding, text]
-                    .map(TraceListing.csvField).joined(separator: ",") + "\n"
+                    .map { TraceListing.csvField(TerminalText.escape($0)) }.joined(separator: ",") + "\n"
             }
             return out
         }

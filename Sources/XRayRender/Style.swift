@@ -85,3 +85,38 @@ enum Format {
         return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60)).\(ms)Z"
     }
 }
+
+/// Text from documents made safe to print on a terminal: what a terminal would act on is shown instead.
+///
+/// A segment's name, URL, annotation or cause is whatever an application (or anyone who can reach the UDP
+/// port) sent; printed raw, `ESC [ 2 J` clears the screen and `ESC ] 0 ;` retitles the window, and the bidi
+/// overrides of CVE-2021-42574 reorder what the reader sees. C0 controls and DEL become `\x1b`, C1 controls
+/// `\u{9b}`, bidi controls `\u{202e}`; everything else, backslashes included, is left as it is.
+public enum TerminalText {
+    public static func escape(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: needsEscape) else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars {
+            guard needsEscape(scalar) else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
+            let hex = String(scalar.value, radix: 16)
+            if scalar.value < 0x80 {
+                out += "\\x" + (hex.count < 2 ? "0" : "") + hex
+            } else {
+                out += "\\u{" + hex + "}"
+            }
+        }
+        return out
+    }
+
+    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F: true
+        // Arabic letter mark, LRM/RLM, LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI (Unicode bidi controls, UAX #9).
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+}

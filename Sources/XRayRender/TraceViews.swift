@@ -23,12 +23,13 @@ public enum TraceViews {
         var prefixes = [""]
         for (i, entry) in trace.entries.enumerated() {
             let e = entry.entity
+            let x = TerminalText.escape
             var parts: [String] = []
-            parts.append(style.bold(e.name))
+            parts.append(style.bold(x(e.name)))
             var kind = e.kind.name
             if let o = e.origin { kind += " " + o }
             if let n = e.namespace { kind += " " + n }
-            parts.append(style.dim("[\(kind)]"))
+            parts.append(style.dim("[\(x(kind))]"))
             let offset = "+" + Format.milliseconds(e.startTime - origin) + "ms"
             let duration = e.duration.map { Format.milliseconds($0) + "ms" } ?? "…"
             parts.append(style.dim(offset) + " " + duration)
@@ -37,19 +38,19 @@ public enum TraceViews {
                 if let m = e.httpMethod { http.append(m) }
                 if let u = e.httpURL { http.append(e.kind == .segment ? Format.path(ofURL: u) : u) }
                 if let s = e.httpStatus { http.append(String(s)) }
-                parts.append(http.joined(separator: " "))
+                parts.append(x(http.joined(separator: " ")))
             }
             if e.fault { parts.append(style.red("FAULT")) }
             if e.error { parts.append(style.yellow("ERROR")) }
             if e.throttle { parts.append(style.magenta("THROTTLE")) }
             if e.inProgress { parts.append(style.cyan("IN PROGRESS")) }
             if !e.annotations.isEmpty {
-                parts.append(e.annotations.map { "\($0.key)=\($0.value.displayText)" }.joined(separator: " "))
+                parts.append(x(e.annotations.map { "\($0.key)=\($0.value.displayText)" }.joined(separator: " ")))
             }
-            if let c = e.cause { parts.append(style.red(c)) }
-            if let sql = e.sql { parts.append(style.dim("sql: " + sql)) }
-            if let missing = entry.missingParent { parts.append(style.dim("(parent \(missing) not stored)")) }
-            for w in e.warnings { parts.append(style.yellow("warning: " + w)) }
+            if let c = e.cause { parts.append(style.red(x(c))) }
+            if let sql = e.sql { parts.append(style.dim("sql: " + x(sql))) }
+            if let missing = entry.missingParent { parts.append(style.dim("(parent \(x(missing)) not stored)")) }
+            for w in e.warnings { parts.append(style.yellow("warning: " + x(w))) }
             let isRoot = entry.parent == nil
             let isLast = entry.parent.map { trace.entries[$0].children.last == i } ?? true
             let shown = min(entry.depth, maxIndent)

@@ -31,7 +31,7 @@ public enum Waterfall {
         let rows = trace.entries
         let start = trace.startTime
         let span = span(trace)
-        let labels = rows.map { indent($0.depth) + $0.entity.name }
+        let labels = rows.map { indent($0.depth) + TerminalText.escape($0.entity.name) }
         let labelWidth = min(40, labels.map(\.count).max() ?? 0)
         let durations = rows.map { $0.entity.duration.map { Format.milliseconds($0) + "ms" } ?? "in progress" }
         let durationWidth = durations.map(\.count).max() ?? 0

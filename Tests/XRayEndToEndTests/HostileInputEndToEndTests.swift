@@ -19,11 +19,11 @@ import Glibc
         deinit { try? FileManager.default.removeItem(at: folder) }
 
         /// Imports `documents` (one JSON document a line) with `xray inspect import`.
-        func importDocuments(_ documents: [String]) throws {
+        func importDocuments(_ documents: [String], status: Int32 = 0) throws {
             let file = folder.appendingPathComponent("in-\(UUID().uuidString).jsonl")
             try documents.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
             let r = try XRayBinary.run(["inspect", "import", "--store", store, file.path])
-            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.status == status, "\(r.stderr)")
         }
 
         func xray(_ arguments: [String]) throws -> CommandResult {
@@ -224,6 +224,57 @@ import Glibc
         }
         let html = try f.xray(["inspect", "show", "--format", "html", absurd]).stdout
         #expect(!html.contains(#""width":-"#) && html.contains(#""width":"#))
+    }
+
+    // MARK: 5. terminal injection
+
+    /// Clears the screen, retitles the window, rings the bell, then reverses the rest of the line.
+    static let payload = #"\u001b[2J\u001b]0;PWNED\u0007\u009b\u202e"#
+    static let hostileDocument = #"{"trace_id":"1-65540000-0000000000000000000000ee","id":"00000000000000e1","name":"n\#(payload)","start_time":1700000000,"end_time":1700000001,"fault":true,"http":{"request":{"method":"G\#(payload)","url":"https://h/p\#(payload)"},"response":{"status":500}},"annotations":{"k\#(payload)":"v\#(payload)"},"cause":{"exceptions":[{"message":"m\#(payload)","type":"T"}]},"subsegments":[{"id":"00000000000000e2","name":"c\#(payload)","namespace":"remote","start_time":1700000000.1,"end_time":1700000000.2}]}"#
+
+    /// Nothing a terminal acts on comes out raw, and the escape is visible instead.
+    func expectEscaped(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let raw = text.unicodeScalars.filter { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B || $0.value == 0x202E }
+        #expect(raw.isEmpty, "\(what) prints control characters raw", sourceLocation: sourceLocation)
+        #expect(text.contains(#"\x1b[2J"#), "\(what): \(text.prefix(300))", sourceLocation: sourceLocation)
+    }
+
+    @Test func controlCharactersInDocumentsAreShownEscapedInEveryHumanFormat() throws {
+        let f = try Fixture()
+        try f.importDocuments([Self.hostileDocument, #"{"bad\u001b[2J": 1, "# + "\u{1B}[2J"], status: 65)
+        let id = "1-65540000-0000000000000000000000ee"
+        let runs: [[String]] = [
+            ["inspect", "traces"], ["inspect", "traces", "--format", "csv"],
+            ["inspect", "show", id], ["inspect", "show", "--format", "waterfall", id],
+            ["inspect", "stats"], ["inspect", "stats", "--by", "service"], ["inspect", "stats", "--by", "url"],
+            ["inspect", "stats", "--by", "operation"], ["inspect", "stats", "--by", "annotation.k" + "\u{1B}[2J\u{1B}]0;PWNED\u{07}\u{9B}\u{202E}"],
+            ["inspect", "graph"], ["inspect", "graph", "--format", "dot"], ["inspect", "graph", "--format", "mermaid"],
+            ["inspect", "rejects"], ["inspect", "rejects", "--format", "csv"],
+        ]
+        for arguments in runs {
+            let r = try f.xray(arguments)
+            #expect(r.status == 0, "\(arguments): \(r.stderr.prefix(300))")
+            if arguments == ["inspect", "stats"] { continue }
+            expectEscaped(r.stdout, arguments.joined(separator: " "))
+        }
+        let dot = try f.xray(["inspect", "graph", "--format", "dot"]).stdout
+        #expect(dot.contains(#"label="n\\x1b[2J"#), "a backslash in a DOT label is doubled: \(dot)")
+        // JSON keeps the text exactly, as JSON escapes.
+        let json = try f.xray(["inspect", "show", "--format", "json", id]).stdout
+        #expect(json.contains(#"n\u001b[2J"#))
+    }
+
+    /// The daemon's live view (on stderr) prints each completed trace with the same escaping.
+    @Test func theLiveViewEscapesControlCharacters() throws {
+        let f = try Fixture()
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--store", f.store])
+        defer { daemon.kill() }
+        let quoted = "\"" + Self.hostileDocument.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        let r = try HTTP.post(port: daemon.port, "/TraceSegments", #"{"TraceSegmentDocuments":[\#(quoted)]}"#)
+        #expect(r.status == 200 && r.body.contains(#""UnprocessedTraceSegments":[]"#), "\(r.body)")
+        let stopped = daemon.stop(signal: SIGTERM)
+        expectEscaped(stopped.stderr, "the live view")
+        #expect(stopped.stderr.contains("0000000000000000000000ee"))
     }
 }
 

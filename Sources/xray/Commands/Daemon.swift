@@ -139,7 +139,7 @@ extension XRay {
 /// The live view: one line (or one JSON event) per trace whose root segment completed.
 enum LiveView {
     static func line(_ s: TraceSummary, style: TerminalStyle) -> String {
-        var t = time_t(s.startTime)
+        var t = time_t(s.startTime.isFinite ? max(-1e15, min(s.startTime, 1e15)) : 0)
         var parts = tm()
         localtime_r(&t, &parts)
         let clock = [parts.tm_hour, parts.tm_min, parts.tm_sec].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ":")
@@ -156,7 +156,8 @@ enum LiveView {
         if s.hasThrottle { flags.append(style.magenta("throttle")) }
         if s.isPartial { flags.append(style.dim("partial")) }
         let millis = (s.duration * 10_000).rounded() / 10
-        return [style.dim(clock), style.bold(s.rootName ?? "?"), s.httpMethod ?? "-", path, coloredStatus,
+        let x = TerminalText.escape
+        return [style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(path), coloredStatus,
                 "\(millis)ms", "\(s.entityCount) entities", flags.joined(separator: ","), style.dim(s.traceID)]
             .filter { !$0.isEmpty }.joined(separator: "  ")
     }
