@@ -94,31 +94,48 @@ struct XRayAPI: Sendable {
         return .json(.object(JSONObject([("UnprocessedTraceSegments", .array(unprocessed))])))
     }
 
+    /// Trace ids one `BatchGetTraces` request may name, as the service allows.
+    static let maxBatchTraceIDs = 5
+
     /// `BatchGetTraces` from the store: the traces asked for, in one page.
+    ///
+    /// Bounded like the service: more than `maxBatchTraceIDs` ids is a 400; a repeated id is answered once;
+    /// an id that is not trace-id shaped (`1-8hex-24hex`) or not stored is listed in `UnprocessedTraceIds`.
     func batchGetTraces(_ request: HTTPRequest) -> HTTPResponse {
         let body: JSONValue
         switch parseBody(request) {
         case .failure(let error): return error.response
         case .success(let value): body = value
         }
-        guard case .object(let object) = body, case .array(let ids)? = object["TraceIds"] else {
+        guard case .object(let object) = body, case .array(let values)? = object["TraceIds"] else {
             return .error(400, "InvalidRequestException", "expected {\"TraceIds\": [\"1-...\", ...]}")
+        }
+        guard values.count <= Self.maxBatchTraceIDs else {
+            return .error(400, "InvalidRequestException",
+                          "TraceIds has \(values.count) ids; BatchGetTraces takes at most \(Self.maxBatchTraceIDs) a request")
+        }
+        var ids: [String] = []
+        for value in values {
+            guard case .string(let id) = value else {
+                return .error(400, "InvalidRequestException", "each TraceIds entry must be a string, not \(value.typeName)")
+            }
+            if !ids.contains(id) { ids.append(id) }
         }
         do {
             // A connection thread has its own read connection: TraceStore is not thread-safe.
             let store = try TraceStore(path: storePath)
             var traces: [TraceTree] = []
             var unprocessed: [String] = []
-            for case .string(let id) in ids {
-                if try store.traceSummaries(limit: 1, traceIDs: [id]).isEmpty {
+            for id in ids {
+                guard XRayID.isTraceID(id), !(try store.traceSummaries(limit: 1, traceIDs: [id]).isEmpty) else {
                     unprocessed.append(id)
-                } else {
-                    traces.append(try store.trace(id))
+                    continue
                 }
+                traces.append(try store.trace(id))
             }
             return .json(TraceViews.batchGetTraces(traces, unprocessed: unprocessed))
         } catch {
-            return .error(500, "InternalFailure", error.description)
+            return Self.storeFailure
         }
     }
 }

@@ -276,6 +276,28 @@ import Glibc
         expectEscaped(stopped.stderr, "the live view")
         #expect(stopped.stderr.contains("0000000000000000000000ee"))
     }
+
+    // MARK: 6. BatchGetTraces bounds
+
+    /// 400 copies of one id used to make one request answer 193 MB; now more than 5 ids is a 400 as in AWS,
+    /// repeats are answered once, and ids that are not trace ids are unprocessed.
+    @Test func batchGetTracesTakesFiveDistinctTraceIDs() throws {
+        let f = try Fixture()
+        try f.importDocuments(Self.chain(depth: 3))
+        let daemon = try f.daemon()
+        defer { daemon.kill() }
+        let many = Array(repeating: #""\#(Self.traceID)""#, count: 400).joined(separator: ",")
+        let flood = try HTTP.post(port: daemon.port, "/Traces", #"{"TraceIds":[\#(many)]}"#)
+        #expect(flood.status == 400 && flood.body.contains("InvalidRequestException") && flood.body.contains("at most 5"), "\(flood.body)")
+        let six = (1...6).map { #""1-65540000-00000000000000000000000\#($0)""# }.joined(separator: ",")
+        #expect(try HTTP.post(port: daemon.port, "/Traces", #"{"TraceIds":[\#(six)]}"#).status == 400)
+        let five = Array(repeating: #""\#(Self.traceID)""#, count: 3).joined(separator: ",") + #","../../etc/passwd","1-zz""#
+        let r = try HTTP.post(port: daemon.port, "/Traces", #"{"TraceIds":[\#(five)]}"#)
+        #expect(r.status == 200)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any])
+        #expect((body["Traces"] as? [[String: Any]])?.map { $0["Id"] as? String } == [Self.traceID])
+        #expect(body["UnprocessedTraceIds"] as? [String] == ["../../etc/passwd", "1-zz"])
+    }
 }
 
 /// A minimal HTTP/1.1 client over a real TCP socket on 127.0.0.1.
