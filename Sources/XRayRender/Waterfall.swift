@@ -88,9 +88,26 @@ public enum Waterfall {
             ("entities", .array(entities)),
             ("documents", .array(documents.map { .string($0) })),
         ])))
-        // `</` cannot end the script element early once escaped; JSON allows `<\/`.
-        let safe = data.replacingAll("</", with: "<\\/")
+        let safe = scriptSafe(data)
         return htmlTemplate.replacingAll("@TITLE@", with: escapeHTML(trace.traceID)).replacingAll("@DATA@", with: safe)
+    }
+
+    /// JSON text made inert inside a `<script>` element: `<`, `>` and `&` become `\u003c`, `\u003e` and
+    /// `\u0026`. Those characters only occur inside JSON strings, where the escapes mean the same; left raw,
+    /// `</script` ends the element early and `<!--` followed by `<script` makes the HTML parser swallow the rest
+    /// of the page (WHATWG HTML, "script data double escaped state").
+    static func scriptSafe(_ json: String) -> String {
+        var out = ""
+        out.reserveCapacity(json.utf8.count)
+        for scalar in json.unicodeScalars {
+            switch scalar {
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func escapeHTML(_ s: String) -> String {
@@ -101,6 +118,7 @@ public enum Waterfall {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
+            case "'": out += "&#39;"
             default: out.append(c)
             }
         }

@@ -298,6 +298,32 @@ import Glibc
         #expect((body["Traces"] as? [[String: Any]])?.map { $0["Id"] as? String } == [Self.traceID])
         #expect(body["UnprocessedTraceIds"] as? [String] == ["../../etc/passwd", "1-zz"])
     }
+
+    // MARK: 7. HTML
+
+    /// A name such as `<!--<script>` used to make the page render nothing: the embedded data now holds no
+    /// `<` at all, and reads back as the same names.
+    @Test func theHTMLPageKeepsMarkupInNamesAsData() throws {
+        let f = try Fixture()
+        let names = ["<!--<script>", "</script><b>x", "-->", "a&amp;b", "'\"q"]
+        let id = "1-65540000-0000000000000000000000cc"
+        let subsegments = names.enumerated().map { i, name in
+            let quoted = String(data: try! JSONSerialization.data(withJSONObject: [name], options: [.fragmentsAllowed]), encoding: .utf8)!.dropFirst().dropLast()
+            return #"{"id":"00000000000000c\#(i + 2)","name":\#(quoted),"start_time":1700000000.1,"end_time":1700000000.2}"#
+        }
+        try f.importDocuments([#"{"trace_id":"\#(id)","id":"00000000000000c1","name":"<!--<script>","start_time":1700000000,"end_time":1700000001,"subsegments":[\#(subsegments.joined(separator: ","))]}"#])
+        let html = try f.xray(["inspect", "show", "--format", "html", id]).stdout
+        let open = #"<script type="application/json" id="trace-data">"#
+        let start = try #require(html.range(of: open))
+        let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
+        let data = String(html[start.upperBound..<end.lowerBound])
+        #expect(!data.contains("<") && !data.contains(">"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
+        let shown = (object["entities"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(shown?.sorted() == (["<!--<script>"] + names).sorted())
+        #expect(html.components(separatedBy: "<script").count - 1 == 2, "only the page's own two script elements")
+        #expect(html.contains("<title>xray trace \(id)</title>"))
+    }
 }
 
 /// A minimal HTTP/1.1 client over a real TCP socket on 127.0.0.1.
