@@ -152,6 +152,14 @@ public struct FilterCompiler {
             case .index, .coverage: "NULL"
             }
             compare(column, op, value)
+        case .numberIsSet(let keyword):
+            let column = switch keyword {
+            case .responseTime: "t.response_time"
+            case .duration: "t.duration"
+            case .httpStatus: "t.http_status"
+            case .index, .coverage: "NULL"
+            }
+            emit("\(column) IS NOT NULL")
         case .string(let keyword, let op, let value): traceString(keyword, op, value)
         case .annotation(let key, let test): annotation(key, test)
         case .service(let selector, let block):
@@ -281,7 +289,7 @@ public struct FilterCompiler {
         emit("t.trace_id IN (SELECT trace_id FROM annotations WHERE key=")
         bind(.text(key))
         switch test {
-        case .isSet: break
+        case .bare: emit(" AND NOT (type=2 AND value=0)")
         case .string(let op, let value):
             emit(" AND type=0 AND ")
             compare("value", op, value)
@@ -437,6 +445,14 @@ public struct FilterCompiler {
             case .coverage:
                 compare(n.coverage ? "((\(a).end_time-\(a).start_time)/nullif(t.response_time,0))" : "NULL", op, value)
             }
+        case .numberIsSet(let keyword):
+            let value = switch keyword {
+            case .responseTime, .duration: "(\(a).end_time-\(a).start_time)"
+            case .httpStatus: "\(a).http_status"
+            case .index: n.index.map { "(\($0))" } ?? "NULL"
+            case .coverage: n.coverage ? "((\(a).end_time-\(a).start_time)/nullif(t.response_time,0))" : "NULL"
+            }
+            emit("\(value) IS NOT NULL")
         case .string(let keyword, let op, let value):
             switch keyword {
             case .httpURL: compare("\(a).http_url", op, value)

@@ -9,8 +9,12 @@ public indirect enum FilterExpression: Sendable, Hashable {
     /// `fault`, `!partial`, `root = true`: a boolean keyword that holds.
     case flag(BooleanKeyword)
     case number(NumberKeyword, ComparisonOperator, Double)
+    /// A bare number keyword (`responsetime`, `http.status`): true when the field is set (reference 5, operator
+    /// "none"). A bare string keyword parses as `.string(kw, .contains, "")`, the guide's own long form.
+    case numberIsSet(NumberKeyword)
     case string(StringKeyword, StringOperator, String)
-    /// `annotation.KEY`: bare means set; otherwise compared by the literal's type.
+    /// `annotation.KEY`: bare means set, or for a boolean annotation its value; otherwise compared by the
+    /// literal's type.
     case annotation(key: String, AnnotationTest)
     /// `service(name) {filter}`; no selector is `service()`, any node; no filter means the node exists.
     case service(NodeSelector?, FilterExpression?)
@@ -76,7 +80,9 @@ public enum StringOperator: String, Sendable, Hashable, CaseIterable {
 
 /// What an `annotation.KEY` term asks of the annotation.
 public enum AnnotationTest: Sendable, Hashable {
-    case isSet
+    /// `annotation.KEY` alone: "true if the keyword is set. If the keyword is of boolean type, it will evaluate
+    /// to the boolean value" (X-Ray developer guide, filter expressions, complex keywords).
+    case bare
     case string(StringOperator, String)
     case number(ComparisonOperator, Double)
     case bool(Bool, equal: Bool)

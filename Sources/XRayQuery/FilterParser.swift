@@ -6,7 +6,7 @@
 ///     and      := unary (["AND"] unary)*           juxtaposition means AND
 ///     unary    := "!" unary | "(" expr ")" | term
 ///     term     := boolkw [("=" | "!=") ("true" | "false")]
-///               | numkw cmp NUMBER | strkw strop STRING
+///               | numkw [cmp NUMBER] | strkw [strop STRING]   bare: the field is set
 ///               | "annotation." KEY [op value] | "annotation[" KEY "]" [op value]
 ///               | "service" "(" [node] ")" [block] | "edge" "(" node "," node ")" [block]
 ///               | "rootcause." ("fault"|"error"|"responsetime") "." ("service"|"entity") [block]
@@ -156,7 +156,9 @@ public struct FilterParser {
         }
         if let keyword = NumberKeyword(rawValue: word) {
             try check(keyword, token, scope)
-            guard case .comparison(let text) = peek.kind, let op = ComparisonOperator(rawValue: text) else {
+            if case .number = peek.kind { throw fail("expected a comparison (=, !=, <, <=, >, >=) after \(word)") }
+            guard case .comparison(let text) = peek.kind else { return .numberIsSet(keyword) }
+            guard let op = ComparisonOperator(rawValue: text) else {
                 throw fail("expected a comparison (=, !=, <, <=, >, >=) after \(word)")
             }
             _ = advance()
@@ -166,7 +168,7 @@ public struct FilterParser {
             if keyword == .message && scope != .trace {
                 throw unsupported("message can only be used at trace level locally: xray stores one summary of each entity's cause, not every exception message", at: token)
             }
-            let op = try parseStringOperator(after: word)
+            guard let op = try parseStringOperator(after: word) else { return .string(keyword, .contains, "") }
             return .string(keyword, op, try parseString(what: "a double-quoted string to compare \(word) with"))
         }
         if word == "annotation" || word.hasPrefix("annotation.") {
@@ -252,10 +254,12 @@ public struct FilterParser {
         return value
     }
 
-    mutating func parseStringOperator(after name: String) throws(QueryError) -> StringOperator {
+    /// The operator after a string keyword; nil when none follows (the bare keyword: the field is set).
+    mutating func parseStringOperator(after name: String) throws(QueryError) -> StringOperator? {
         switch peek.kind {
         case .comparison("="): _ = advance(); return .equal
         case .comparison("!="): _ = advance(); return .notEqual
+        case .comparison, .string: throw fail("expected =, !=, CONTAINS, BEGINSWITH or ENDSWITH after \(name)")
         case .word(let w):
             if let op = StringOperator(rawValue: w.uppercased()), op != .equal, op != .notEqual {
                 _ = advance()
@@ -263,7 +267,7 @@ public struct FilterParser {
             }
         default: break
         }
-        throw fail("expected =, !=, CONTAINS, BEGINSWITH or ENDSWITH after \(name)")
+        return nil
     }
 
     mutating func parseAnnotation(_ original: String, _ token: FilterToken) throws(QueryError) -> FilterExpression {
@@ -284,7 +288,7 @@ public struct FilterParser {
                 _ = advance()
                 return .annotation(key: key, .string(op, try parseString(what: "a double-quoted string after \(w.uppercased())")))
             }
-            return .annotation(key: key, .isSet)
+            return .annotation(key: key, .bare)
         }
         let opToken = advance()
         guard let op = ComparisonOperator(rawValue: text) else { throw fail("expected a comparison operator", at: opToken) }

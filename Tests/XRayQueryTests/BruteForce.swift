@@ -117,6 +117,13 @@ struct BruteForce {
             case .httpStatus: return Self.compare(root.entity.httpStatus.map(Double.init), op, v)
             case .index, .coverage: return false
             }
+        case .numberIsSet(let k):
+            switch k {
+            case .responseTime: return responseTime != nil
+            case .duration: return true
+            case .httpStatus: return root.entity.httpStatus != nil
+            case .index, .coverage: return false
+            }
         case .string(let k, let op, let v):
             let r = root.entity
             switch k {
@@ -140,7 +147,8 @@ struct BruteForce {
                 item.node.entity.annotations.contains { a in
                     guard a.key == key else { return false }
                     switch (test, a.value) {
-                    case (.isSet, _): return true
+                    case (.bare, .bool(let b)): return b
+                    case (.bare, _): return true
                     case (.string(let op, let v), .string(let s)): return Self.compare(s, op, v)
                     case (.number(let op, let v), .number(let d)): return Self.compare(d, op, v)
                     case (.bool(let v, let equal), .bool(let b)): return (b == v) == equal
@@ -230,6 +238,15 @@ struct BruteForce {
             case .coverage:
                 guard path?.kind == .responseTime, let d = x.duration, let rt = responseTime, rt != 0 else { return false }
                 return Self.compare(d / rt, op, v)
+            }
+        case .numberIsSet(let k):
+            switch k {
+            case .responseTime, .duration: return x.duration != nil
+            case .httpStatus: return x.httpStatus != nil
+            case .index: return path != nil
+            case .coverage:
+                guard path?.kind == .responseTime, x.duration != nil, let rt = responseTime else { return false }
+                return rt != 0
             }
         case .string(let k, let op, let v):
             switch k {
