@@ -70,6 +70,25 @@ import Glibc
         #expect(ok.body.contains(Self.traceID))
     }
 
+    /// The same request against `xray run`'s embedded collector used to kill the run and its child; now the
+    /// child gets its 400 and the run ends with the child's own status.
+    @Test func aHugeNextTokenDoesNotKillXRayRun() throws {
+        let f = try Fixture()
+        let script = """
+            import os, urllib.request, urllib.error
+            url = "http://" + os.environ["AWS_XRAY_DAEMON_ADDRESS"] + "/TraceSummaries"
+            request = urllib.request.Request(url, data=b'{"NextToken":"9223372036854775707"}', method="POST")
+            try:
+                urllib.request.urlopen(request)
+                print("status 200")
+            except urllib.error.HTTPError as e:
+                print("status", e.code)
+            """
+        let r = try XRayBinary.run(["run", "--quiet", "--store", f.store, "--", testPython ?? "/usr/bin/python3", "-c", script])
+        #expect(r.status == 0, "\(r.stderr.prefix(300))")
+        #expect(r.stdout.contains("status 400"), "\(r.stdout)")
+    }
+
     /// `--limit` beyond what the store can hold is refused as usage (64), not overflowed.
     @Test func aHugeLimitIsAUsageErrorOrWorks() throws {
         let f = try Fixture()
