@@ -91,6 +91,15 @@ extension XRay {
                 } else if !quiet {
                     configuration.onTraceCompleted = { printError(LiveView.line($0, style: style)) }
                 }
+                // Store trouble is said when it happens, even with --quiet: losing data must never be silent.
+                configuration.onWarning = { @Sendable message in
+                    if json {
+                        writeLine(1, JSONWriter.string(.object(JSONObject([("event", .string("warning")), ("message", .string(message))]))))
+                    } else {
+                        printError("xray daemon: warning: \(message)")
+                    }
+                }
+                configuration.verifyStore = true
                 // `xray daemon --json | head -1` must not kill the daemon before it flushes.
                 signal(SIGPIPE, SIG_IGN)
                 let signals = TerminationSignals.block()
@@ -115,6 +124,11 @@ extension XRay {
                 } else {
                     printError(counters.text)
                 }
+                if counters.lostData {
+                    throw CommandFailure.message(
+                        "documents were lost or may have been (store: \(counters.lastStoreError ?? counters.storeFileProblem ?? "see above"))",
+                        code: ExitCodes.ioError)
+                }
             }
         }
 
@@ -125,7 +139,7 @@ extension XRay {
             } catch {
                 let code: Int32 = switch error {
                 case .portInUse: ExitCodes.unavailable
-                case .invalidAddress, .unresolvableHost: ExitCodes.usage
+                case .invalidAddress, .unresolvableHost, .forwardToSelf: ExitCodes.usage
                 case .samplingRules: ExitCodes.dataError
                 case .store(let storeError): CommandFailure.store(storeError).exitCode
                 case .cannotBind, .socket, .threadStart: ExitCodes.unavailable
