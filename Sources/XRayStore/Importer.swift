@@ -8,7 +8,7 @@ import Glibc
 
 /// The file shapes `xray inspect import` reads and `export` writes.
 public enum TraceFileFormat: String, Sendable, CaseIterable {
-    /// Auto-detect: a BatchGetTraces response when the file opens with `{` and a `"Traces"` key, else JSON lines.
+    /// Auto-detect: a BatchGetTraces response when the file opens with `{"Traces"` or a lone `{` line, else JSON lines.
     case auto
     /// One segment document per line, each optionally preceded by a daemon header line.
     case jsonl
@@ -98,15 +98,10 @@ public struct TraceImporter {
             rejects.append(IncomingReject(raw: raw, reason: reason, source: "\(name):\(line)", receivedAt: now()))
         }
 
-        // Lines read ahead to decide the format, handed out again before any new one.
-        var pushedBack: [LineReader.Line] = []
-        func nextLine() throws(ImportError) -> LineReader.Line? {
-            if !pushedBack.isEmpty { return pushedBack.removeFirst() }
-            do { return try reader.next() } catch { throw ImportError.read(path: name, reason: error.reason) }
-        }
-
         while true {
-            guard let line = try nextLine() else { break }
+            let next: LineReader.Line?
+            do { next = try reader.next() } catch { throw ImportError.read(path: name, reason: error.reason) }
+            guard let line = next else { break }
             lineNumber += 1
             if case .tooLong(let length) = line {
                 reject([], "line longer than \(Self.maxLineBytes) bytes (\(length)+ bytes); documents are at most 64 KiB", line: lineNumber)
@@ -116,24 +111,11 @@ public struct TraceImporter {
             while let last = bytes.last, last == 0x0D || last == 0x20 || last == 0x09 { bytes.removeLast() }
             guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
             if decided == nil {
-                var lookahead: [UInt8] = []
-                if Self.isLoneOpeningBrace(bytes) {
-                    // A pretty-printed object: its first key is on a following line.
-                    while pushedBack.count < 16, let ahead = try nextLine() {
-                        pushedBack.append(ahead)
-                        if case .text(let text) = ahead, text.contains(where: { !Self.isSpace($0) }) {
-                            lookahead = text
-                            break
-                        }
-                    }
-                }
-                decided = Self.isBatchGetTraces(firstLine: bytes, nextLine: lookahead) ? .xray : .jsonl
+                decided = Self.isBatchGetTraces(firstLine: bytes) ? .xray : .jsonl
             }
             if decided == .xray {
-                var whole = bytes + [0x0A]
-                for case .text(let text) in pushedBack { whole += text + [0x0A] }
-                let rest = try reader.readRest(limit: Self.maxWholeFileBytes - whole.count, path: name)
-                try importBatchGetTraces(whole + rest, name: name, report: &report)
+                let rest = try reader.readRest(limit: Self.maxWholeFileBytes - bytes.count, path: name)
+                try importBatchGetTraces(bytes + [0x0A] + rest, name: name, report: &report)
                 return report
             }
             if !afterHeader, Self.isHeaderLine(bytes) {
@@ -161,20 +143,16 @@ public struct TraceImporter {
         return bytes.withUnsafeBufferPointer { b in (try? DaemonDatagram.validateHeader(b)) != nil }
     }
 
-    /// A BatchGetTraces file is one object whose first key is `"Traces"` (on the first line, or on the line
-    /// after a lone `{` when pretty-printed). Anything else is JSON lines, even when its first line is
-    /// not JSON: that line is then rejected on its own and the others are still read.
-    static func isBatchGetTraces(firstLine: [UInt8], nextLine: [UInt8]) -> Bool {
+    /// A BatchGetTraces file is one object: its first line holds a whole object with `"Traces"`, opens
+    /// with `{"Traces"`, or is a lone `{` (pretty-printed, as the AWS CLI writes it). Anything else is
+    /// JSON lines, even when its first line is not JSON: that line is then rejected on its own and the
+    /// others are still read.
+    static func isBatchGetTraces(firstLine: [UInt8]) -> Bool {
         if let value = try? JSONParser.parse(firstLine).value, case .object(let o) = value { return o["Traces"] != nil }
         var text = firstLine.drop(while: isSpace)
         guard text.first == UInt8(ascii: "{") else { return false }
         text = text.dropFirst().drop(while: isSpace)
-        if text.isEmpty { text = nextLine.drop(while: isSpace) }
-        return text.starts(with: Array(#""Traces""#.utf8))
-    }
-
-    static func isLoneOpeningBrace(_ line: [UInt8]) -> Bool {
-        line.filter { !isSpace($0) } == [UInt8(ascii: "{")]
+        return text.isEmpty || text.starts(with: Array(#""Traces""#.utf8))
     }
 
     static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
@@ -184,7 +162,18 @@ public struct TraceImporter {
         do {
             value = try JSONParser.parse(bytes).value
         } catch {
-            throw ImportError.notBatchGetTraces(path: name, reason: "not JSON at \(error.description)")
+            // A pretty-printed document that is not JSON: one reject with all its bytes, as a line would be.
+            guard bytes.count <= Self.maxLineBytes else {
+                throw ImportError.notBatchGetTraces(path: name, reason: "not JSON at \(error.description)")
+            }
+            let reason = "not JSON: \(error.description)"
+            report.problems.append("\(name):1: \(reason)")
+            do {
+                report.counts += try store.ingest([], rejects: [IncomingReject(raw: bytes, reason: reason, source: "\(name):1", receivedAt: now())])
+            } catch {
+                throw ImportError.store(error, stored: report.counts.stored)
+            }
+            return
         }
         guard case .object(let root) = value, case .array(let traces) = root["Traces"] else {
             throw ImportError.notBatchGetTraces(path: name, reason: "no \"Traces\" array at the top level")

@@ -7,8 +7,8 @@ extension XRay.Inspect {
             commandName: "import",
             abstract: "Store traces from JSON-lines segment documents or a BatchGetTraces response.",
             discussion: """
-                A file that opens with { and a "Traces" key is a BatchGetTraces response as `aws xray batch-get-traces` \
-                prints it; anything else is JSON lines (one document per line, each optionally after a \
+                A file whose first line opens with {"Traces" or is a lone { is a BatchGetTraces response as \
+                `aws xray batch-get-traces` prints it; anything else is JSON lines (one document per line, each optionally after a \
                 {"format":"json","version":1} header line), even when its first line is not JSON. Good documents are \
                 stored; bad ones are reported as FILE:LINE: reason, kept as rejects (see `xray inspect rejects`), and \
                 make the exit status 65. Lines over 64 KiB are rejected unread. A damaged store is refused (exit 74); \
