@@ -37,6 +37,8 @@ public final class Collector: Sendable {
         /// Runs `PRAGMA quick_check` before starting, so a damaged store is refused instead of failing
         /// every write; off for `xray run`, whose start-up must stay fast.
         public var verifyStore = false
+        /// Folds the WAL into the store file when the collector closes the store last (`TraceStore.foldsWALOnClose`).
+        public var foldsWALOnClose = false
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -93,6 +95,7 @@ public final class Collector: Sendable {
             // more documents a second under load than SQLite's default 1,000 pages.
             store = try TraceStore(path: configuration.storePath, checkpointPages: 8000)
             if configuration.verifyStore { try store.verify() }
+            store.foldsWALOnClose = configuration.foldsWALOnClose
         } catch {
             throw .store(error)
         }

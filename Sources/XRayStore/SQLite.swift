@@ -14,6 +14,8 @@ final class SQLiteConnection {
     private var cache: [String: SQLiteStatement] = [:]
     private var staticCache: [UInt: SQLiteStatement] = [:]
     private let readOnly: Bool
+    /// Whether closing folds the WAL into the database file (see `checkpointIfLast`).
+    var checkpointOnClose = false
 
     init(path: String, readOnly: Bool) throws(StoreError) {
         var db: OpaquePointer?
@@ -40,16 +42,17 @@ final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    /// Folds the WAL back into the database file when this connection wrote and nobody else is using the store,
-    /// so that the store is one file at rest (copying `traces.sqlite` alone copies everything).
+    /// Folds the WAL back into the database file when asked to and nobody else is
+    /// using the store, so that the store is one file at rest (copying `traces.sqlite` alone copies everything).
     ///
     /// Closing connections skip SQLite's own checkpoint (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`), which would
-    /// also delete the WAL and `-shm` files that the next opener must then recreate. Instead an empty WAL
-    /// costs one `stat`, and a non-empty one a `TRUNCATE` checkpoint that never waits: with another
-    /// process reading or writing it answers `SQLITE_BUSY` at once and the last one out does it
-    /// (sqlite.org/c3ref/wal_checkpoint_v2.html).
+    /// also delete the WAL and `-shm` files that the next opener must then recreate, and which `xray run`
+    /// cannot afford: its fsyncs cost several times the run's 10 ms budget. Bulk writers opt in
+    /// (`TraceStore.foldsWALOnClose`): an empty WAL then costs one `stat`, and a non-empty one a `TRUNCATE`
+    /// checkpoint that never waits: with another process reading or writing it answers `SQLITE_BUSY` at
+    /// once and the last one out does it (sqlite.org/c3ref/wal_checkpoint_v2.html).
     private func checkpointIfLast() {
-        guard !readOnly, sqlite3_total_changes(handle) > 0, Self.fileSize(path + "-wal") > 0 else { return }
+        guard checkpointOnClose, !readOnly, Self.fileSize(path + "-wal") > 0 else { return }
         sqlite3_busy_timeout(handle, 0)
         sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
     }

@@ -124,11 +124,20 @@ public final class TraceStore {
         fileIdentity = FileIdentity(path: path)
     }
 
+    /// Whether closing the store folds its WAL into the store file when no other process uses it, so the
+    /// store is one file at rest. For daemons, imports and prune; `xray run` leaves its few pages to the
+    /// next of those (or to the 100-page automatic checkpoint) to stay within its start-up budget.
+    public var foldsWALOnClose: Bool {
+        get { db.checkpointOnClose }
+        set { db.checkpointOnClose = newValue }
+    }
+
     /// Opens the connection again: after its WAL file was deleted, new writes must go to the file that
     /// other processes see at the WAL's path, not to the deleted one this connection still holds.
     func reopen() throws(StoreError) {
         db.resetActiveStatements()
         let fresh = try SQLiteConnection(path: path, readOnly: false)
+        fresh.checkpointOnClose = db.checkpointOnClose
         try fresh.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;")
         db = fresh
         fileIdentity = FileIdentity(path: path)

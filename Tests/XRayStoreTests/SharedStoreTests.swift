@@ -60,6 +60,7 @@ import XRayWire
         let path = temporaryStorePath()
         do {
             let store = try TraceStore(path: path)
+            store.foldsWALOnClose = true
             _ = try store.ingest(try (0..<2_000).map { try document($0) })
             try store.verify()
         }

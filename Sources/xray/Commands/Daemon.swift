@@ -100,6 +100,7 @@ extension XRay {
                     }
                 }
                 configuration.verifyStore = true
+                configuration.foldsWALOnClose = true
                 // `xray daemon --json | head -1` must not kill the daemon before it flushes.
                 signal(SIGPIPE, SIG_IGN)
                 let signals = TerminationSignals.block()

@@ -28,6 +28,7 @@ extension XRay.Inspect {
             try reportingFailures {
                 let store = try storeOptions.open(checkpointPages: 8000)
                 do throws(StoreError) { try store.verify() } catch { throw CommandFailure.store(error) }
+                store.foldsWALOnClose = true
                 let importer = TraceImporter(store: store, now: epochNow)
                 var total = ImportReport()
                 for file in files {
