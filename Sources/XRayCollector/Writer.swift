@@ -104,13 +104,15 @@ struct Writer: Sendable {
         var failing = false
         var dropped = 0
         var lastFileProblem: String?
+        /// When the last transaction failed (monotonic seconds): the backlog is tried again `retryInterval` later.
+        var failedAt = 0.0
     }
 
     func run() {
         var state = State()
         while true {
             let (items, finished) = queue.takeAll(timeout: Self.retryInterval)
-            if !state.backlog.isEmpty { retryBacklog(&state) }
+            if !state.backlog.isEmpty, monotonicNow() - state.failedAt >= Self.retryInterval { retryBacklog(&state) }
             var pending = Intake.Classified()
             for item in items {
                 switch item {
@@ -216,6 +218,7 @@ struct Writer: Sendable {
     }
 
     func noteFailure(_ error: StoreError, _ state: inout State) {
+        state.failedAt = monotonicNow()
         counters.storeErrors.add(1, ordering: .relaxed)
         counters.lastStoreError.withLock { $0 = error.description }
         if !state.failing {

@@ -20,7 +20,10 @@ extension XRay {
                 trace store, keeps malformed datagrams aside (xray inspect rejects), and answers GetSamplingRules, \
                 SamplingTargets, PutTraceSegments and BatchGetTraces. Without --sampling-rules it serves one Default \
                 rule that samples every request. Ctrl-C stops reading, stores everything received, prints the counters \
-                and exits 0; a second Ctrl-C exits at once. Port 0 picks a free port; the first line on stderr names it.
+                and exits 0 (74 when documents were lost); a second Ctrl-C exits at once. Port 0 picks a free port; the \
+                first line on stderr names it (with --json, the first event on stdout). Store trouble (a full disk, a \
+                deleted WAL) is a warning when it happens; documents wait in memory and are written again. A damaged \
+                store is refused (exit 74). Any number of daemons, runs and imports may share one store.
                 """
         )
 
@@ -43,14 +46,14 @@ extension XRay {
         var samplingRules: String?
 
         @Option(name: .long, help: ArgumentHelp(
-            "Also send every accepted datagram, unchanged, to this UDP address (a real X-Ray daemon or collector).",
+            "Also send every accepted datagram, unchanged, to this UDP address (a real X-Ray daemon or collector; not this daemon's own).",
             valueName: "host:port"))
         var forward: String?
 
         @Flag(name: .long, help: "Print no live view: only the listening line, errors and the counters at the end.")
         var quiet = false
 
-        @Flag(name: .long, help: "Write JSON lines events (listening, trace, counters) on standard output.")
+        @Flag(name: .long, help: "Write JSON lines events (listening, trace, warning, counters) on standard output.")
         var json = false
 
         @OptionGroup var colorOptions: ColorOptions
