@@ -352,4 +352,26 @@ import Glibc
             #expect(shown.status == 0, "acknowledged document \(n) is not in the store")
         }
     }
+
+    /// An import that fills an 8 MB file system part-way exits 74 and says how many documents it
+    /// stored: exactly the ones the store holds (a few 4,000-document transactions fit, then one fails).
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a 2 MB tmpfs"))
+    func anImportOntoAFullDiskSaysExactlyWhatItStored() throws {
+        let folder = try makeTemporaryDirectory("xray-full-import")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let disk = folder.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        try #require(mount("tmpfs", disk.path, "tmpfs", 0, "size=8m") == 0)
+        defer { umount2(disk.path, Int32(MNT_DETACH)) }
+        let store = disk.appendingPathComponent("traces.sqlite").path
+        let file = folder.appendingPathComponent("big.jsonl")
+        try Data((1...12_000).map { Self.segment($0) + "\n" }.joined().utf8).write(to: file)
+        let result = try XRayBinary.run(["inspect", "import", file.path, "--store", store])
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("database or disk is full"), "\(result.stderr)")
+        let said = result.stderr.firstRange(of: #/; (\d+) documents of this file were stored/#).flatMap { Int(result.stderr[$0].split(separator: " ")[1]) }
+        let stored = try #require(said, "\(result.stderr)")
+        #expect(stored > 0 && stored < 12_000 && stored % 4_000 == 0, "\(result.stderr)")
+        #expect(try Self.traceCount(store) == stored)
+    }
 }
