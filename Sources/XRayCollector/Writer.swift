@@ -127,7 +127,7 @@ struct Writer: Sendable {
                     commit(&pending, &state)
                     let batch = Intake.Classified(documents: documents, rejects: rejects, rejectReasons: reasons)
                     let result = store(batch)
-                    if case .failure(let error) = result { noteFailure(error, &state) }
+                    if case .failure(let error) = result { noteFailure(error, &state, kept: false) }
                     done.finish(result)
                 case .datagrams:
                     // The parser never passes raw datagrams on.
@@ -162,7 +162,7 @@ struct Writer: Sendable {
             return
         }
         if case .failure(let error) = store(batch) {
-            noteFailure(error, &state)
+            noteFailure(error, &state, kept: true)
             keep(batch, &state)
         }
     }
@@ -181,7 +181,7 @@ struct Writer: Sendable {
                 taken += 1
             }
             if case .failure(let error) = store(merged) {
-                noteFailure(error, &state)
+                noteFailure(error, &state, kept: true)
                 return
             }
             state.backlog.removeFirst(taken)
@@ -217,10 +217,16 @@ struct Writer: Sendable {
         }
     }
 
-    func noteFailure(_ error: StoreError, _ state: inout State) {
-        state.failedAt = monotonicNow()
+    /// Counts a failed transaction and warns once per failing spell; a PutTraceSegments batch (`kept`
+    /// false) is not kept, its sender got a 503, so it warns on its own without starting a spell.
+    func noteFailure(_ error: StoreError, _ state: inout State, kept: Bool) {
         counters.storeErrors.add(1, ordering: .relaxed)
         counters.lastStoreError.withLock { $0 = error.description }
+        guard kept else {
+            if !state.failing { onWarning?("cannot write to the store: \(error.description); PutTraceSegments answered 503") }
+            return
+        }
+        state.failedAt = monotonicNow()
         if !state.failing {
             state.failing = true
             onWarning?("cannot write to the store: \(error.description); keeping documents in memory "
