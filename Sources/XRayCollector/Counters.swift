@@ -3,8 +3,8 @@ import XRayWire
 
 /// What the collector did with its input, as printed at shutdown and by `xray daemon --json`.
 ///
-/// Every document ends in exactly one of `stored`, `duplicates` or `rejected`, so once the collector has
-/// stopped, `documents == stored + duplicates + rejected`. A datagram is one document, except that a
+/// Every document ends in exactly one of `stored`, `duplicates`, `rejected` or `storeFailures` (lost),
+/// so once the collector has stopped, `documents == stored + duplicates + rejected + storeFailures`. A datagram is one document, except that a
 /// datagram whose body is an array of N subsegments is N documents.
 public struct CollectorCounters: Sendable, Hashable {
     /// UDP datagrams read from the socket.
