@@ -32,6 +32,13 @@ public final class Collector: Sendable {
         /// Called on the writer thread with the trace ids of every committed batch: how `xray run` knows
         /// which traces arrived through its collector.
         public var onTracesStored: (@Sendable ([String]) -> Void)?
+        /// Called on the writer thread when the store starts or stops failing, or its files vanish.
+        public var onWarning: (@Sendable (String) -> Void)?
+        /// Runs `PRAGMA quick_check` before starting, so a damaged store is refused instead of failing
+        /// every write; off for `xray run`, whose start-up must stay fast.
+        public var verifyStore = false
+        /// Folds the WAL into the store file when the collector closes the store last (`TraceStore.foldsWALOnClose`).
+        public var foldsWALOnClose = false
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -87,6 +94,8 @@ public final class Collector: Sendable {
             // A long WAL between checkpoints writes hot pages to the database file less often: about 6%
             // more documents a second under load than SQLite's default 1,000 pages.
             store = try TraceStore(path: configuration.storePath, checkpointPages: 8000)
+            if configuration.verifyStore { try store.verify() }
+            store.foldsWALOnClose = configuration.foldsWALOnClose
         } catch {
             throw .store(error)
         }
@@ -94,9 +103,17 @@ public final class Collector: Sendable {
         let (udp, tcp) = try bindSockets(configuration.address)
         counters.receiveBufferBytes.store(udp.receiveBuffer, ordering: .relaxed)
         var forwardFD: Int32?
-        do {
-            if let forward = configuration.forward { forwardFD = try Sockets.connectUDP(forward) }
+        do throws(CollectorError) {
+            if let forward = configuration.forward {
+                let fd = try Sockets.connectUDP(forward)
+                forwardFD = fd
+                if forwardsToItself(fd, bound: configuration.address.udp, port: udp.port) {
+                    throw CollectorError.forwardToSelf(
+                        forward: forward.description, udp: Endpoint(host: configuration.address.udp.host, port: udp.port).description)
+                }
+            }
         } catch {
+            if let forwardFD { close(forwardFD) }
             close(udp.fd)
             close(tcp.fd)
             throw error
@@ -110,7 +127,8 @@ public final class Collector: Sendable {
         let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, handler: api.handle)
         let parser = Parser(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
-                            onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored)
+                            onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
+                            onWarning: configuration.onWarning)
         let reader = UDPReader(fd: udp.fd, queue: queue, counters: counters, stopping: stopping, slotSize: configuration.slotSize)
         var started: [NativeThread] = []
         do {
@@ -135,6 +153,25 @@ public final class Collector: Sendable {
         return Collector(
             boundAddress: address, counters: counters, stopping: stopping, queue: queue, server: server,
             udpFD: udp.fd, forwardFD: forwardFD, threads: (started[2], started[1], started[0], started[3]))
+    }
+
+    /// Whether the connected `--forward` socket `fd` sends to the UDP socket bound at `bound` (port already
+    /// chosen): the same port, and a destination that reaches that socket, however it is spelled
+    /// (`localhost`, `127.0.0.1`, `0.0.0.0`, or one of this machine's own addresses when bound to any).
+    static func forwardsToItself(_ fd: Int32, bound: Endpoint, port: Int) -> Bool {
+        var peer = sockaddr_in(), local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) } }
+        length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard Int(UInt16(bigEndian: peer.sin_port)) == port else { return false }
+        let destination = UInt32(bigEndian: peer.sin_addr.s_addr)
+        // A destination the kernel routes back to this machine: loopback, "any", or our own source address.
+        let isLocal = destination == 0 || destination >> 24 == 127 || peer.sin_addr.s_addr == local.sin_addr.s_addr
+        guard let listening = try? bound.socketAddress() else { return false }
+        let boundIP = UInt32(bigEndian: listening.sin_addr.s_addr)
+        if boundIP == 0 { return isLocal }
+        return destination == boundIP || (destination == 0 && boundIP == 0x7F00_0001)
     }
 
     /// Binds UDP then TCP; with a shared address and port 0 it finds one port free for both, so the plain

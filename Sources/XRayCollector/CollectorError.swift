@@ -20,6 +20,8 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
     case store(StoreError)
     /// The sampling rules file could not be read or is invalid.
     case samplingRules(file: String, reason: String)
+    /// `--forward` names the collector's own UDP address: every datagram would come back forever.
+    case forwardToSelf(forward: String, udp: String)
 
     public enum Transport: String, Sendable { case udp = "UDP", tcp = "TCP" }
 
@@ -41,6 +43,9 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
             return "cannot start the \(name) thread: \(Self.text(errno)); the system is out of threads or memory"
         case .store(let error):
             return error.description
+        case .forwardToSelf(let forward, let udp):
+            return "--forward \(forward) is this daemon's own UDP address (\(udp)): each datagram would be received and "
+                + "forwarded again forever; forward to another daemon's address"
         case .samplingRules(let file, let reason):
             return "sampling rules \(file): \(reason); check it with: xray rules validate \(file)"
         }

@@ -3,8 +3,8 @@ import XRayWire
 
 /// What the collector did with its input, as printed at shutdown and by `xray daemon --json`.
 ///
-/// Every document ends in exactly one of `stored`, `duplicates` or `rejected`, so once the collector has
-/// stopped, `documents == stored + duplicates + rejected`. A datagram is one document, except that a
+/// Every document ends in exactly one of `stored`, `duplicates`, `rejected` or `storeFailures` (lost),
+/// so once the collector has stopped, `documents == stored + duplicates + rejected + storeFailures`. A datagram is one document, except that a
 /// datagram whose body is an array of N subsegments is N documents.
 public struct CollectorCounters: Sendable, Hashable {
     /// UDP datagrams read from the socket.
@@ -21,9 +21,19 @@ public struct CollectorCounters: Sendable, Hashable {
     public var queueHighWater = 0
     /// Datagrams the kernel dropped because the receive buffer was full (`SO_RXQ_OVFL`), or nil when unknown.
     public var kernelDrops: Int?
-    /// Documents lost because a store transaction failed (the reason is in `lastStoreError`).
+    /// Documents lost because the store could not take them: dropped from the full retry backlog, or
+    /// still in it at shutdown (the reason is in `lastStoreError`).
     public var storeFailures = 0
     public var lastStoreError: String?
+    /// Store transactions that failed (each is retried; only `storeFailures` are lost).
+    public var storeErrors = 0
+    /// Documents waiting to be written again after a failed transaction.
+    public var storeBacklog = 0
+    /// Set when the store's files were deleted or replaced under the collector.
+    public var storeFileProblem: String?
+
+    /// Something was lost, or may have been: what makes `xray daemon` exit 74.
+    public var lostData: Bool { storeFailures > 0 || storeFileProblem != nil }
     /// Datagrams sent to `--forward`, and sends that failed.
     public var forwarded = 0
     public var forwardFailures = 0
@@ -47,11 +57,13 @@ public struct CollectorCounters: Sendable, Hashable {
             ("queue_high_water", .number(JSONNumber(queueHighWater))),
             ("kernel_drops", kernelDrops.map { .number(JSONNumber($0)) } ?? .null),
             ("store_failures", .number(JSONNumber(storeFailures))),
+            ("store_errors", .number(JSONNumber(storeErrors))), ("store_backlog", .number(JSONNumber(storeBacklog))),
             ("forwarded", .number(JSONNumber(forwarded))), ("forward_failures", .number(JSONNumber(forwardFailures))),
             ("http_requests", .number(JSONNumber(httpRequests))), ("http_refused", .number(JSONNumber(httpRefused))),
             ("receive_buffer_bytes", .number(JSONNumber(receiveBufferBytes))),
         ]
         if let lastStoreError { members.append(("last_store_error", .string(lastStoreError))) }
+        if let storeFileProblem { members.append(("store_file_problem", .string(storeFileProblem))) }
         return .object(JSONObject(members))
     }
 
@@ -67,7 +79,9 @@ public struct CollectorCounters: Sendable, Hashable {
             + "receive buffer \(receiveBufferBytes / 1024) KiB")
         if forwarded + forwardFailures > 0 { lines.append("forwarded \(forwarded), forward failures \(forwardFailures)") }
         if httpRequests + httpRefused > 0 { lines.append("http requests \(httpRequests), refused connections \(httpRefused)") }
+        if storeErrors > 0 { lines.append("store errors \(storeErrors) (failed transactions, retried): \(lastStoreError ?? "")") }
         if storeFailures > 0 { lines.append("LOST \(storeFailures) documents to store errors: \(lastStoreError ?? "")") }
+        if let storeFileProblem { lines.append("STORE FILES: \(storeFileProblem)") }
         return lines.joined(separator: "\n")
     }
 }
@@ -82,6 +96,9 @@ final class LiveCounters: Sendable {
     /// -1 until the kernel reports a value.
     let kernelDrops = Atomic<Int>(-1)
     let storeFailures = Atomic<Int>(0)
+    let storeErrors = Atomic<Int>(0)
+    let storeBacklog = Atomic<Int>(0)
+    let storeFileProblem = Mutex<String?>(nil)
     let forwarded = Atomic<Int>(0)
     let forwardFailures = Atomic<Int>(0)
     let httpRequests = Atomic<Int>(0)
@@ -106,6 +123,9 @@ final class LiveCounters: Sendable {
         c.kernelDrops = drops >= 0 ? drops : nil
         c.storeFailures = storeFailures.load(ordering: .relaxed)
         c.lastStoreError = lastStoreError.withLock { $0 }
+        c.storeErrors = storeErrors.load(ordering: .relaxed)
+        c.storeBacklog = storeBacklog.load(ordering: .relaxed)
+        c.storeFileProblem = storeFileProblem.withLock { $0 }
         c.forwarded = forwarded.load(ordering: .relaxed)
         c.forwardFailures = forwardFailures.load(ordering: .relaxed)
         c.httpRequests = httpRequests.load(ordering: .relaxed)

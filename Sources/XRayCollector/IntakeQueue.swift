@@ -12,12 +12,12 @@ struct ReceivedDatagram: Sendable {
 
 /// Signalled by the writer once a batch handed in over HTTP is committed (or failed).
 final class BatchCompletion: Sendable {
-    private let state = Monitor<IngestCounts?>(nil)
+    private let state = Monitor<Result<IngestCounts, StoreError>?>(nil)
 
-    func finish(_ counts: IngestCounts) { state.withLock { $0 = counts } }
+    func finish(_ result: Result<IngestCounts, StoreError>) { state.withLock { $0 = result } }
 
     /// Waits up to `timeout` seconds for the writer; nil when it did not get there in time.
-    func wait(timeout: Double) -> IngestCounts? {
+    func wait(timeout: Double) -> Result<IngestCounts, StoreError>? {
         state.wait(until: { $0 != nil }, timeout: timeout) { state, _ in state }
     }
 }
@@ -76,9 +76,10 @@ final class IntakeQueue: Sendable {
         return accepted
     }
 
-    /// Takes everything queued, waiting until there is something; `finished` once closed and empty.
-    func takeAll() -> (items: [IntakeItem], finished: Bool) {
-        state.wait(until: { !$0.items.isEmpty || $0.closed }, timeout: nil) { state, _ in
+    /// Takes everything queued, waiting until there is something (or at most `timeout` seconds, then
+    /// possibly nothing); `finished` once closed and empty.
+    func takeAll(timeout: Double? = nil) -> (items: [IntakeItem], finished: Bool) {
+        state.wait(until: { !$0.items.isEmpty || $0.closed }, timeout: timeout) { state, _ in
             let items = state.items
             state.items.removeAll(keepingCapacity: true)
             state.weight = 0

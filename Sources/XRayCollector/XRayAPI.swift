@@ -49,7 +49,8 @@ struct XRayAPI: Sendable {
         }
     }
 
-    /// `PutTraceSegments`: stores the valid documents and lists the others in `UnprocessedTraceSegments`.
+    /// `PutTraceSegments`: stores the valid documents and lists the others in `UnprocessedTraceSegments`;
+    /// a 503 when the store failed to commit, so a 200 always means every document not listed is stored.
     func putTraceSegments(_ request: HTTPRequest) -> HTTPResponse {
         let body: JSONValue
         switch parseBody(request) {
@@ -88,8 +89,24 @@ struct XRayAPI: Sendable {
             guard queue.push(.documents(documents, rejects: rejects, rejectReasons: reasons, done: done), weight: documents.count + rejects.count) else {
                 return .error(503, "ServiceUnavailableException", "the daemon is shutting down; send again to the next one")
             }
-            // Answer once the batch is committed, so a BatchGetTraces right after sees it.
-            _ = done.wait(timeout: 10)
+            // Answer once the batch is committed, so a BatchGetTraces right after sees it, and so that what
+            // the answer acknowledges is what the store holds: a failed or late commit acknowledges nothing.
+            switch done.wait(timeout: 10) {
+            case nil:
+                return .error(503, "ServiceUnavailableException",
+                              "the store did not commit this request within 10 seconds; nothing in it is acknowledged, send it again")
+            case .failure(let error)?:
+                return .error(503, "ServiceUnavailableException",
+                              "the store cannot take writes (\(error.description)); nothing in this request was stored, send it again")
+            case .success(let counts)?:
+                for refusal in counts.refused where documents.indices.contains(refusal.index) {
+                    unprocessed.append(.object(JSONObject([
+                        ("Id", .string(documents[refusal.index].document.id)),
+                        ("ErrorCode", .string("InvalidSegment")),
+                        ("Message", .string(refusal.reason)),
+                    ])))
+                }
+            }
         }
         return .json(.object(JSONObject([("UnprocessedTraceSegments", .array(unprocessed))])))
     }

@@ -8,7 +8,7 @@ import Glibc
 
 /// The file shapes `xray inspect import` reads and `export` writes.
 public enum TraceFileFormat: String, Sendable, CaseIterable {
-    /// Auto-detect from the first line.
+    /// Auto-detect: a BatchGetTraces response when the file opens with `{"Traces"` or a lone `{` line, else JSON lines.
     case auto
     /// One segment document per line, each optionally preceded by a daemon header line.
     case jsonl
@@ -22,6 +22,12 @@ public struct ImportReport: Sendable {
     /// `file:line: reason`, in input order.
     public var problems: [String] = []
     public init() {}
+
+    /// Adds the documents SQLite refused (found by bisecting their batch) to `problems`, by their line.
+    mutating func noteRefusals(_ name: String) {
+        for refusal in counts.refused { problems.append("\(refusal.source ?? name): \(refusal.reason)") }
+        counts.refused = []
+    }
 }
 
 /// Why an import could not even start or go on.
@@ -30,7 +36,8 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
     case tooLarge(path: String, size: Int, limit: Int)
     case notBatchGetTraces(path: String, reason: String)
     case read(path: String, reason: String)
-    case store(StoreError)
+    /// The store failed; `stored` documents of this file were committed before it did.
+    case store(StoreError, stored: Int)
 
     public var description: String {
         switch self {
@@ -40,7 +47,8 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
         case .notBatchGetTraces(let path, let reason):
             "\(path): \(reason); expected JSON lines of segment documents or a BatchGetTraces response ({\"Traces\": [...]})"
         case .read(let path, let reason): "cannot read \(path): \(reason)"
-        case .store(let e): e.description
+        case .store(let e, let stored):
+            "\(e.description); \(stored) documents of this file were stored before that, the rest were not"
         }
     }
 }
@@ -103,7 +111,7 @@ public struct TraceImporter {
             while let last = bytes.last, last == 0x0D || last == 0x20 || last == 0x09 { bytes.removeLast() }
             guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
             if decided == nil {
-                decided = Self.looksLikeJSONLines(bytes) ? .jsonl : .xray
+                decided = Self.isBatchGetTraces(firstLine: bytes) ? .xray : .jsonl
             }
             if decided == .xray {
                 let rest = try reader.readRest(limit: Self.maxWholeFileBytes - bytes.count, path: name)
@@ -125,6 +133,7 @@ public struct TraceImporter {
         }
         try flush()
         report.counts += try writer.finish()
+        report.noteRefusals(name)
         return report
     }
 
@@ -134,18 +143,37 @@ public struct TraceImporter {
         return bytes.withUnsafeBufferPointer { b in (try? DaemonDatagram.validateHeader(b)) != nil }
     }
 
-    /// JSON lines start with a complete object per line; a BatchGetTraces file is one (often pretty) object.
-    static func looksLikeJSONLines(_ firstLine: [UInt8]) -> Bool {
-        guard let value = try? JSONParser.parse(firstLine).value, case .object(let o) = value else { return false }
-        return o["Traces"] == nil
+    /// A BatchGetTraces file is one object: its first line holds a whole object with `"Traces"`, opens
+    /// with `{"Traces"`, or is a lone `{` (pretty-printed, as the AWS CLI writes it). Anything else is
+    /// JSON lines, even when its first line is not JSON: that line is then rejected on its own and the
+    /// others are still read.
+    static func isBatchGetTraces(firstLine: [UInt8]) -> Bool {
+        if let value = try? JSONParser.parse(firstLine).value, case .object(let o) = value { return o["Traces"] != nil }
+        var text = firstLine.drop(while: isSpace)
+        guard text.first == UInt8(ascii: "{") else { return false }
+        text = text.dropFirst().drop(while: isSpace)
+        return text.isEmpty || text.starts(with: Array(#""Traces""#.utf8))
     }
+
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
 
     func importBatchGetTraces(_ bytes: [UInt8], name: String, report: inout ImportReport) throws(ImportError) {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes).value
         } catch {
-            throw ImportError.notBatchGetTraces(path: name, reason: "not JSON at \(error.description)")
+            // A pretty-printed document that is not JSON: one reject with all its bytes, as a line would be.
+            guard bytes.count <= Self.maxLineBytes else {
+                throw ImportError.notBatchGetTraces(path: name, reason: "not JSON at \(error.description)")
+            }
+            let reason = "not JSON: \(error.description)"
+            report.problems.append("\(name):1: \(reason)")
+            do {
+                report.counts += try store.ingest([], rejects: [IncomingReject(raw: bytes, reason: reason, source: "\(name):1", receivedAt: now())])
+            } catch {
+                throw ImportError.store(error, stored: report.counts.stored)
+            }
+            return
         }
         guard case .object(let root) = value, case .array(let traces) = root["Traces"] else {
             throw ImportError.notBatchGetTraces(path: name, reason: "no \"Traces\" array at the top level")
@@ -178,8 +206,9 @@ public struct TraceImporter {
         }
         do {
             report.counts += try store.ingest(pending, rejects: rejects)
+            report.noteRefusals(name)
         } catch {
-            throw ImportError.store(error)
+            throw ImportError.store(error, stored: report.counts.stored)
         }
     }
 }
@@ -200,7 +229,7 @@ final class PipelinedWriter: @unchecked Sendable {
 
     /// Queues one batch (one transaction); throws the first store error once one happened.
     func submit(_ documents: [IncomingDocument], _ rejects: [IncomingReject]) throws(ImportError) {
-        if failed.load(ordering: .acquiring) { try finishFailed() }
+        if failed.load(ordering: .acquiring) { _ = try finish() }
         inFlight.wait()
         queue.async { [self] in
             defer { inFlight.signal() }
@@ -217,16 +246,12 @@ final class PipelinedWriter: @unchecked Sendable {
     /// Waits for every queued batch.
     func drain() { queue.sync {} }
 
-    /// Waits for every queued batch and returns what they stored, or the first store error.
+    /// Waits for every queued batch and returns what they stored, or the first store error (with the
+    /// count of documents committed before it).
     func finish() throws(ImportError) -> IngestCounts {
         drain()
-        if let failure { throw ImportError.store(failure) }
+        if let failure { throw ImportError.store(failure, stored: counts.stored) }
         return counts
-    }
-
-    private func finishFailed() throws(ImportError) {
-        drain()
-        if let failure { throw ImportError.store(failure) }
     }
 }
 

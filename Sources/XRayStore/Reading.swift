@@ -14,6 +14,8 @@ extension TraceStore {
     public func resolveTraceID(_ query: String) throws(StoreError) -> String {
         if query == "last" {
             let s = try db.cached("SELECT trace_id FROM traces ORDER BY last_received DESC, start_time DESC LIMIT 1")
+            // A statement left on its row holds a read transaction: reset before returning (see `transaction`).
+            defer { s.reset() }
             guard try s.step(), let id = s.text(0) else { throw StoreError.emptyStore(path: path) }
             return id
         }
@@ -65,6 +67,7 @@ extension TraceStore {
         }
         if let traceIDs {
             let s = try db.cached("SELECT \(columns) FROM traces WHERE trace_id=?")
+            defer { s.reset() }
             for id in traceIDs {
                 s.reset()
                 s.bind(1, id)

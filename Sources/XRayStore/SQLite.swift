@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// SQLite's `SQLITE_TRANSIENT`: the C macro does not reach Swift.
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -9,6 +13,9 @@ final class SQLiteConnection {
     let path: String
     private var cache: [String: SQLiteStatement] = [:]
     private var staticCache: [UInt: SQLiteStatement] = [:]
+    private let readOnly: Bool
+    /// Whether closing folds the WAL into the database file (see `checkpointIfLast`).
+    var checkpointOnClose = false
 
     init(path: String, readOnly: Bool) throws(StoreError) {
         var db: OpaquePointer?
@@ -21,6 +28,7 @@ final class SQLiteConnection {
         }
         self.handle = db
         self.path = path
+        self.readOnly = readOnly
         // Readers and writers from other processes wait instead of failing with "database is locked".
         sqlite3_busy_timeout(db, 30_000)
         sqlite3_extended_result_codes(db, 1)
@@ -30,8 +38,44 @@ final class SQLiteConnection {
     deinit {
         cache.removeAll()
         staticCache.removeAll()
+        checkpointIfLast()
         sqlite3_close_v2(handle)
     }
+
+    /// Folds the WAL back into the database file when asked to and nobody else is
+    /// using the store, so that the store is one file at rest (copying `traces.sqlite` alone copies everything).
+    ///
+    /// Closing connections skip SQLite's own checkpoint (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`), which would
+    /// also delete the WAL and `-shm` files that the next opener must then recreate, and which `xray run`
+    /// cannot afford: its fsyncs cost several times the run's 10 ms budget. Bulk writers opt in
+    /// (`TraceStore.foldsWALOnClose`): an empty WAL then costs one `stat`, and a non-empty one a `TRUNCATE`
+    /// checkpoint that never waits: with another process reading or writing it answers `SQLITE_BUSY` at
+    /// once and the last one out does it (sqlite.org/c3ref/wal_checkpoint_v2.html).
+    private func checkpointIfLast() {
+        guard checkpointOnClose, !readOnly, Self.fileSize(path + "-wal") > 0 else { return }
+        sqlite3_busy_timeout(handle, 0)
+        sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+    }
+
+    /// The size of the file at `path`, 0 when there is none.
+    static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// Resets every statement of this connection that was stepped and not reset: an unfinished SELECT
+    /// holds a read transaction, and with it a snapshot that a later write cannot upgrade once another
+    /// process has committed (`SQLITE_BUSY_SNAPSHOT`, sqlite.org/rescode.html#busy_snapshot).
+    func resetActiveStatements() {
+        var statement = sqlite3_next_stmt(handle, nil)
+        while let s = statement {
+            if sqlite3_stmt_busy(s) != 0 { sqlite3_reset(s) }
+            statement = sqlite3_next_stmt(handle, s)
+        }
+    }
+
+    /// True outside any transaction, read or write (no statement pinning a snapshot either).
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
@@ -130,8 +174,13 @@ final class SQLiteStatement {
         sqlite3_bind_int(handle, index, value ? 1 : 0)
     }
 
+    /// Binds bytes; an empty buffer binds an empty blob, not NULL (which `sqlite3_bind_blob` makes of a nil pointer).
     func bind(_ index: Int32, blob: UnsafeRawBufferPointer) {
-        _ = sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), sqliteTransient)
+        guard let base = blob.baseAddress, blob.count > 0 else {
+            sqlite3_bind_zeroblob(handle, index, 0)
+            return
+        }
+        _ = sqlite3_bind_blob(handle, index, base, Int32(blob.count), sqliteTransient)
     }
 
     /// Binds the value of a typed parameter, as the query compiler produces them.

@@ -9,6 +9,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case ambiguousTracePrefix(String, candidates: [String])
     case emptyStore(path: String)
     case runNotFound(String)
+    /// `PRAGMA quick_check` found damage, or SQLite reported it (`SQLITE_CORRUPT`).
+    case corrupt(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -28,8 +30,32 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             return "\"\(prefix)\" matches \(candidates.count) traces (\(candidates.prefix(3).joined(separator: ", "))...); type more of the id"
         case .runNotFound(let query):
             return "no recorded run matches \"\(query)\"; runs are recorded by xray run -- CMD, and named by number or `last`"
+        case .corrupt(let path, let detail):
+            return "the store \(path) is damaged (\(detail)); move it aside and start a new one with --store PATH, "
+                + "or try to salvage it with: sqlite3 \(path) .recover"
         case .emptyStore(let path):
             return "the store \(path) holds no traces yet; record some with: xray run -- CMD, or xray inspect import FILE"
         }
+    }
+}
+
+extension StoreError {
+    /// SQLite's primary result code, when SQLite reported the error.
+    public var sqlitePrimaryCode: Int32? {
+        if case .sqlite(_, let code, _) = self { return code & 0xFF }
+        return nil
+    }
+
+    /// Another connection holds the lock, or moved the snapshot on: the same transaction may succeed later.
+    public var isBusy: Bool {
+        guard let code = sqlitePrimaryCode else { return false }
+        return code == 5 || code == 6  // SQLITE_BUSY, SQLITE_LOCKED
+    }
+
+    /// The error comes from the values of one document (a constraint, a type or size limit), not from the
+    /// store: the rest of its batch can still be stored.
+    public var isDocumentSpecific: Bool {
+        guard let code = sqlitePrimaryCode else { return false }
+        return code == 18 || code == 19 || code == 20 || code == 25  // TOOBIG, CONSTRAINT, MISMATCH, RANGE
     }
 }

@@ -51,6 +51,15 @@ public struct IngestCounts: Sendable, Hashable {
     public var rejected = 0
     /// Trace ids touched by the batch, in first-seen order.
     public var traceIDs: [String] = []
+    /// Documents that passed validation but that SQLite refused (kept as rejects): their index in the
+    /// batch given to `ingest`, their source and the reason.
+    public var refused: [Refusal] = []
+
+    public struct Refusal: Sendable, Hashable {
+        public var index: Int
+        public var source: String?
+        public var reason: String
+    }
 
     public init() {}
 
@@ -60,6 +69,7 @@ public struct IngestCounts: Sendable, Hashable {
         lhs.staleInProgress += rhs.staleInProgress
         lhs.rejected += rhs.rejected
         lhs.traceIDs += rhs.traceIDs
+        lhs.refused += rhs.refused
     }
 }
 
@@ -69,7 +79,10 @@ public struct IngestCounts: Sendable, Hashable {
 /// derived from it at write time so that queries never parse JSON.
 public final class TraceStore {
     public let path: String
-    let db: SQLiteConnection
+    private(set) var db: SQLiteConnection
+    /// Device and inode of the store file and of its WAL as this connection uses them (see `checkFiles`).
+    private var fileIdentity: FileIdentity?
+    private var walIdentity: FileIdentity?
 
     /// `$XRAY_STORE`, else `${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite`.
     public static func defaultPath(environment: [String: String]) -> String {
@@ -108,6 +121,72 @@ public final class TraceStore {
             throw error
         }
         try migrate()
+        fileIdentity = FileIdentity(path: path)
+    }
+
+    /// Whether closing the store folds its WAL into the store file when no other process uses it, so the
+    /// store is one file at rest. For daemons, imports and prune; `xray run` leaves its few pages to the
+    /// next of those (or to the 100-page automatic checkpoint) to stay within its start-up budget.
+    public var foldsWALOnClose: Bool {
+        get { db.checkpointOnClose }
+        set { db.checkpointOnClose = newValue }
+    }
+
+    /// Opens the connection again: after its WAL file was deleted, new writes must go to the file that
+    /// other processes see at the WAL's path, not to the deleted one this connection still holds.
+    func reopen() throws(StoreError) {
+        db.resetActiveStatements()
+        let fresh = try SQLiteConnection(path: path, readOnly: false)
+        fresh.checkpointOnClose = db.checkpointOnClose
+        try fresh.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;")
+        db = fresh
+        fileIdentity = FileIdentity(path: path)
+        walIdentity = nil
+    }
+
+    /// Refuses a damaged store before anything is written to it: `PRAGMA quick_check` reads every page
+    /// once (linear in the file's size, about a second per few GB) but skips the index cross-checks of
+    /// `integrity_check` (sqlite.org/pragma.html#pragma_quick_check).
+    ///
+    /// - Throws: `StoreError.corrupt` naming SQLite's first finding, or `.notAStore`.
+    public func verify() throws(StoreError) {
+        do throws(StoreError) {
+            let s = try db.prepare("PRAGMA quick_check(1)")
+            let ok = try s.step() ? s.text(0) : "no answer"
+            guard ok == "ok" else { throw StoreError.corrupt(path: path, detail: ok ?? "unknown damage") }
+        } catch {
+            if let code = error.sqlitePrimaryCode, code == SQLITE_CORRUPT || code == SQLITE_NOTADB {
+                throw StoreError.corrupt(path: path, detail: "SQLite error \(code): \(db.errorMessage)")
+            }
+            throw error
+        }
+    }
+
+    /// What happened to the store's files since they were opened: nil when they are where they were,
+    /// else a sentence for the user. A deleted WAL takes every commit not yet checkpointed with it, so
+    /// this also folds that WAL (still open here) into the database file and starts a new one.
+    public func checkFiles() -> String? {
+        guard let opened = fileIdentity else { return nil }
+        guard let now = FileIdentity(path: path) else {
+            return "the store file \(path) was deleted while in use; what is written now is lost when xray exits"
+        }
+        if now != opened {
+            return "the store file \(path) was replaced by another file while in use; xray keeps writing to the file it opened"
+        }
+        let walPath = path + "-wal"
+        let wal = FileIdentity(path: walPath)
+        guard let known = walIdentity else {
+            walIdentity = wal
+            return nil
+        }
+        guard wal != known else { return nil }
+        db.resetActiveStatements()
+        let rescued = (try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")) != nil
+        let reopened = (try? reopen()) != nil
+        walIdentity = FileIdentity(path: walPath)
+        return "the store's WAL file \(walPath) was deleted or replaced while in use; "
+            + (rescued ? "its commits were copied into \(path)" : "commits not yet in \(path) may be lost")
+            + (reopened ? "" : ", and the store could not be opened again")
     }
 
     static func createPrivateFile(_ path: String) throws(StoreError) {
@@ -162,21 +241,80 @@ public final class TraceStore {
     /// The schema version of the open store.
     public func schemaVersion() throws(StoreError) -> Int { try db.scalarInt("PRAGMA user_version") }
 
+    /// Tries of one write transaction that another connection kept from committing.
+    static let busyAttempts = 6
+
     /// Runs `body` in one write transaction (`BEGIN IMMEDIATE`, so writers queue instead of deadlocking).
+    ///
+    /// Several processes share a store: the busy timeout makes `BEGIN IMMEDIATE` wait for another writer,
+    /// and a transaction that still fails as busy (`SQLITE_BUSY_SNAPSHOT` is never waited for) is rolled
+    /// back and run again after 2, 4, ... 64 ms. No statement is left stepped from an earlier read, so
+    /// this connection holds no old snapshot when it begins.
+    ///
+    /// - Throws: the first error that is not busy, or the busy error after `busyAttempts` tries.
     public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try db.execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try db.execute("COMMIT")
-            return result
-        } catch {
-            try? db.execute("ROLLBACK")
-            throw error
+        var attempt = 0
+        while true {
+            attempt += 1
+            db.resetActiveStatements()
+            do throws(StoreError) {
+                try db.execute("BEGIN IMMEDIATE")
+                do throws(StoreError) {
+                    let result = try body()
+                    try db.execute("COMMIT")
+                    return result
+                } catch {
+                    if !db.isAutocommit { try? db.execute("ROLLBACK") }
+                    throw error
+                }
+            } catch where error.isBusy && attempt < Self.busyAttempts {
+                usleep(UInt32(1000 << attempt))
+            }
         }
     }
 
-    /// Stores a batch in one transaction and refreshes the summaries of the traces it touched.
+    /// Stores a batch and refreshes the summaries of the traces it touched.
+    ///
+    /// One transaction when it can; when SQLite refuses a value of one document (a constraint the
+    /// parser did not foresee), the batch is halved until that document stands alone, so every other
+    /// document is stored and the refused one is kept as a reject with SQLite's reason.
+    ///
+    /// - Throws: errors of the store itself (full disk, I/O, damage, busy after retries): nothing was stored.
     public func ingest(_ documents: [IncomingDocument], rejects: [IncomingReject] = []) throws(StoreError) -> IngestCounts {
+        do {
+            return try ingestOnce(documents[...], rejects: rejects)
+        } catch where error.isDocumentSpecific {
+            var counts = IngestCounts()
+            if !rejects.isEmpty { counts += try ingestOnce([], rejects: rejects) }
+            try bisect(documents[...], into: &counts)
+            return counts
+        }
+    }
+
+    func bisect(_ documents: ArraySlice<IncomingDocument>, into counts: inout IngestCounts) throws(StoreError) {
+        guard let first = documents.first else { return }
+        do {
+            counts += try ingestOnce(documents, rejects: [])
+        } catch where error.isDocumentSpecific {
+            guard documents.count > 1 else {
+                let reason = "the store refused it: \(Self.sqliteReason(error))"
+                counts += try ingestOnce([], rejects: [IncomingReject(
+                    raw: first.raw, reason: reason, source: first.source, receivedAt: first.receivedAt)])
+                counts.refused.append(.init(index: documents.startIndex, source: first.source, reason: reason))
+                return
+            }
+            let middle = documents.startIndex + documents.count / 2
+            try bisect(documents[..<middle], into: &counts)
+            try bisect(documents[middle...], into: &counts)
+        }
+    }
+
+    static func sqliteReason(_ error: StoreError) -> String {
+        if case .sqlite(_, _, let message) = error { return message }
+        return error.description
+    }
+
+    func ingestOnce(_ documents: ArraySlice<IncomingDocument>, rejects: [IncomingReject]) throws(StoreError) -> IngestCounts {
         try transaction { () throws(StoreError) -> IngestCounts in
             var counts = IngestCounts()
             var touched: [String: Double] = [:]
@@ -374,5 +512,18 @@ public final class TraceStore {
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
+    }
+}
+
+/// Where a file is on disk: the same path with another device or inode is another file.
+struct FileIdentity: Hashable {
+    var device: UInt64
+    var inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
     }
 }

@@ -173,6 +173,18 @@ public enum SegmentDocumentParser {
         return SegmentDocument(traceID: traceID, id: top.id, inProgress: top.inProgress, entities: entities, json: object)
     }
 
+    /// Epoch seconds a store can index: from 1970 to the end of year 9999. Beyond that a time is a
+    /// producer's bug (milliseconds or nanoseconds sent as seconds, `1e400`), and durations computed from
+    /// it would be infinite or NaN.
+    public static let saneEpochSeconds: ClosedRange<Double> = 0...253_402_300_799
+
+    static func timeProblem(_ n: JSONNumber) -> String {
+        let text = n.text.prefix(40)
+        return n.double.isFinite
+            ? "\(text) is outside 0...253402300799 (1970 to 9999) epoch seconds; send seconds, not milliseconds"
+            : "\(text) is not a finite number of epoch seconds"
+    }
+
     static func describe(_ v: JSONValue) -> String {
         switch v {
         case .string(let s): "\"\(s.prefix(40))\""
@@ -214,6 +226,7 @@ public enum SegmentDocumentParser {
             throw reject("start_time", "expected a number of epoch seconds, found \(describe(startValue))")
         }
         let start = startNumber.double
+        guard saneEpochSeconds.contains(start) else { throw reject("start_time", timeProblem(startNumber)) }
         var inProgress = false
         if let ip = o["in_progress"] {
             guard case .bool(let b) = ip else { throw reject("in_progress", "expected true or false, found \(describe(ip))") }
@@ -224,6 +237,7 @@ public enum SegmentDocumentParser {
             guard case .number(let n) = e else {
                 throw reject("end_time", "expected a number of epoch seconds, found \(describe(e))")
             }
+            guard saneEpochSeconds.contains(n.double) else { throw reject("end_time", timeProblem(n)) }
             end = n.double
         }
         switch (end, inProgress) {
@@ -261,6 +275,12 @@ public enum SegmentDocumentParser {
                 if case .object(let sql) = value { entity.sql = sql["sanitized_query"]?.stringValue ?? sql["url"]?.stringValue }
             case "cause":
                 entity.cause = causeSummary(value)
+                switch value {
+                case .string, .object: break
+                default:
+                    // Kept, as the service keeps a document and drops what does not fit its schema.
+                    entity.warnings.append("\(fieldPath(path, key)) is \(value.typeName), neither an exception id string nor an object; ignored")
+                }
             case "annotations":
                 guard case .object(let a) = value else {
                     entity.warnings.append("\(fieldPath(path, key)) is \(value.typeName), not an object; ignored")

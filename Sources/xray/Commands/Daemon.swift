@@ -20,7 +20,10 @@ extension XRay {
                 trace store, keeps malformed datagrams aside (xray inspect rejects), and answers GetSamplingRules, \
                 SamplingTargets, PutTraceSegments and BatchGetTraces. Without --sampling-rules it serves one Default \
                 rule that samples every request. Ctrl-C stops reading, stores everything received, prints the counters \
-                and exits 0; a second Ctrl-C exits at once. Port 0 picks a free port; the first line on stderr names it.
+                and exits 0 (74 when documents were lost); a second Ctrl-C exits at once. Port 0 picks a free port; the \
+                first line on stderr names it (with --json, the first event on stdout). Store trouble (a full disk, a \
+                deleted WAL) is a warning when it happens; documents wait in memory and are written again. A damaged \
+                store is refused (exit 74). Any number of daemons, runs and imports may share one store.
                 """
         )
 
@@ -43,14 +46,14 @@ extension XRay {
         var samplingRules: String?
 
         @Option(name: .long, help: ArgumentHelp(
-            "Also send every accepted datagram, unchanged, to this UDP address (a real X-Ray daemon or collector).",
+            "Also send every accepted datagram, unchanged, to this UDP address (a real X-Ray daemon or collector; not this daemon's own).",
             valueName: "host:port"))
         var forward: String?
 
         @Flag(name: .long, help: "Print no live view: only the listening line, errors and the counters at the end.")
         var quiet = false
 
-        @Flag(name: .long, help: "Write JSON lines events (listening, trace, counters) on standard output.")
+        @Flag(name: .long, help: "Write JSON lines events (listening, trace, warning, counters) on standard output.")
         var json = false
 
         @OptionGroup var colorOptions: ColorOptions
@@ -91,6 +94,16 @@ extension XRay {
                 } else if !quiet {
                     configuration.onTraceCompleted = { printError(LiveView.line($0, style: style)) }
                 }
+                // Store trouble is said when it happens, even with --quiet: losing data must never be silent.
+                configuration.onWarning = { @Sendable message in
+                    if json {
+                        writeLine(1, JSONWriter.string(.object(JSONObject([("event", .string("warning")), ("message", .string(message))]))))
+                    } else {
+                        printError("xray daemon: warning: \(message)")
+                    }
+                }
+                configuration.verifyStore = true
+                configuration.foldsWALOnClose = true
                 // `xray daemon --json | head -1` must not kill the daemon before it flushes.
                 signal(SIGPIPE, SIG_IGN)
                 let signals = TerminationSignals.block()
@@ -115,6 +128,11 @@ extension XRay {
                 } else {
                     printError(counters.text)
                 }
+                if counters.lostData {
+                    throw CommandFailure.message(
+                        "documents were lost or may have been (store: \(counters.lastStoreError ?? counters.storeFileProblem ?? "see above"))",
+                        code: ExitCodes.ioError)
+                }
             }
         }
 
@@ -125,7 +143,7 @@ extension XRay {
             } catch {
                 let code: Int32 = switch error {
                 case .portInUse: ExitCodes.unavailable
-                case .invalidAddress, .unresolvableHost: ExitCodes.usage
+                case .invalidAddress, .unresolvableHost, .forwardToSelf: ExitCodes.usage
                 case .samplingRules: ExitCodes.dataError
                 case .store(let storeError): CommandFailure.store(storeError).exitCode
                 case .cannotBind, .socket, .threadStart: ExitCodes.unavailable

@@ -39,7 +39,7 @@ enum CommandFailure: Error, CustomStringConvertible {
             case .cannotOpen: ExitCodes.noInput
             case .tooLarge, .notBatchGetTraces: ExitCodes.dataError
             case .read: ExitCodes.ioError
-            case .store(let s): CommandFailure.store(s).exitCode
+            case .store(let s, _): CommandFailure.store(s).exitCode
             }
         case .message(_, let code): code
         }

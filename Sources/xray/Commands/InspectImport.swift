@@ -7,10 +7,12 @@ extension XRay.Inspect {
             commandName: "import",
             abstract: "Store traces from JSON-lines segment documents or a BatchGetTraces response.",
             discussion: """
-                Formats are detected from the first line: JSON lines (one document per line, each optionally after a \
-                {"format":"json","version":1} header line) or a BatchGetTraces response as `aws xray batch-get-traces` \
-                prints it. Good documents are stored; bad ones are reported as FILE:LINE: reason, kept as rejects \
-                (see `xray inspect rejects`), and make the exit status 65. Lines over 64 KiB are rejected unread.
+                A file whose first line opens with {"Traces" or is a lone { is a BatchGetTraces response as \
+                `aws xray batch-get-traces` prints it; anything else is JSON lines (one document per line, each optionally after a \
+                {"format":"json","version":1} header line), even when its first line is not JSON. Good documents are \
+                stored; bad ones are reported as FILE:LINE: reason, kept as rejects (see `xray inspect rejects`), and \
+                make the exit status 65. Lines over 64 KiB are rejected unread. A damaged store is refused (exit 74); \
+                when the store fails part-way, the message says how many documents were stored before (exit 74).
                 """
         )
 
@@ -25,6 +27,8 @@ extension XRay.Inspect {
         func run() throws {
             try reportingFailures {
                 let store = try storeOptions.open(checkpointPages: 8000)
+                do throws(StoreError) { try store.verify() } catch { throw CommandFailure.store(error) }
+                store.foldsWALOnClose = true
                 let importer = TraceImporter(store: store, now: epochNow)
                 var total = ImportReport()
                 for file in files {

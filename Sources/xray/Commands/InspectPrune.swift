@@ -35,6 +35,7 @@ extension XRay.Inspect {
         func run() throws {
             try reportingFailures {
                 let store = try storeOptions.open()
+                store.foldsWALOnClose = true
                 do throws(QueryError) {
                     let selection: PruneSelection
                     if let olderThan {
