@@ -67,7 +67,7 @@ public struct OTLPSpanRejection: Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var reason: Reason
 
-    public enum Reason: Sendable, Hashable, CustomStringConvertible {
+    public enum Reason: Error, Sendable, Hashable, CustomStringConvertible {
         /// `trace_id` must be 16 bytes; the span had this many.
         case traceIDLength(Int)
         /// `span_id` must be 8 bytes.
