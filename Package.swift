@@ -24,6 +24,10 @@ let package = Package(
         .target(name: "CXRayProcess", path: "Sources/CXRayProcess"),
         // Wire model: JSON, segment documents, ids, datagram framing, trace assembly. No I/O.
         .target(name: "XRayWire", swiftSettings: swiftSettings),
+        // The system zlib, for OTLP/HTTP bodies sent with Content-Encoding gzip or deflate.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // OpenTelemetry intake core: OTLP decoding (protobuf, JSON, T1S datagrams) and AWS's span-to-segment rules.
+        .target(name: "XRayOTel", dependencies: ["XRayWire", "CZlib"], swiftSettings: swiftSettings),
         // The SQLite trace store.
         .target(name: "XRayStore", dependencies: ["XRayWire", "CSQLite"], swiftSettings: swiftSettings),
         // X-Ray filter expressions compiled to parameterized SQL, stats and the service graph.
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayOTelTests", dependencies: ["XRayOTel", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayEndToEndTests",
