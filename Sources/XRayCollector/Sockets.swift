@@ -91,10 +91,52 @@ enum Sockets {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// `a.b.c.d:port` for an IPv4 socket address.
-    static func format(_ address: sockaddr_in) -> String {
-        let ip = UInt32(bigEndian: address.sin_addr.s_addr)
-        return "\(ip >> 24).\((ip >> 16) & 0xFF).\((ip >> 8) & 0xFF).\(ip & 0xFF):\(UInt16(bigEndian: address.sin_port))"
+    /// `a.b.c.d:port` or `[v6]:port` for a socket address.
+    static func format(_ address: sockaddr_storage) -> String {
+        guard let (host, port) = hostAndPort(address) else { return "?" }
+        return "\(host):\(port)"
+    }
+
+    /// The IP literal (IPv6 in brackets, as `Host` writes it) and port of an IPv4 or IPv6 socket address.
+    static func hostAndPort(_ address: sockaddr_storage) -> (host: String, port: Int)? {
+        var address = address
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch Int32(address.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 -> (String, Int)? in
+                    var ip = v4.pointee.sin_addr
+                    guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+                    return (Self.string(text), Int(UInt16(bigEndian: v4.pointee.sin_port)))
+                }
+            }
+        case AF_INET6:
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 -> (String, Int)? in
+                    var ip = v6.pointee.sin6_addr
+                    guard inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+                    return ("[" + Self.string(text) + "]", Int(UInt16(bigEndian: v6.pointee.sin6_port)))
+                }
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The text before the first NUL of a C buffer.
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The local IP literal a connection arrived on (`127.0.0.1`, `[::1]`), lower-cased.
+    static func localHost(_ fd: Int32) -> String? {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        return hostAndPort(address)?.host.lowercased()
     }
 
     static func setTimeouts(_ fd: Int32, seconds: Int) {

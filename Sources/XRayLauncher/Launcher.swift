@@ -21,6 +21,8 @@ public struct RunRequest: Sendable {
     /// Where the embedded collector listens; default: a free loopback port for both UDP and TCP.
     public var listen: DaemonAddress?
     public var samplingRules: [SamplingRule]?
+    /// Web origins the embedded collector's HTTP API serves (`--allow-origin`).
+    public var allowedOrigins: [String] = []
     public var lambda: Bool
     /// How long to keep collecting after the command exits, for grandchildren that outlive it.
     public var linger: Double
@@ -130,10 +132,12 @@ public enum Launcher {
             daemonAddress = nesting.daemonAddress
         } else {
             do {
-                let started = try Collector.start(.init(
+                var configuration = Collector.Configuration(
                     address: request.listen ?? DaemonAddress(udp: .init(host: "127.0.0.1", port: 0), tcp: .init(host: "127.0.0.1", port: 0)),
                     storePath: request.storePath, samplingRules: request.samplingRules,
-                    onTracesStored: { ids in capturedTraces.withLock { $0.formUnion(ids) } }))
+                    onTracesStored: { ids in capturedTraces.withLock { $0.formUnion(ids) } })
+                configuration.allowedOrigins = request.allowedOrigins
+                let started = try Collector.start(configuration)
                 collector = started
                 daemonAddress = started.boundAddress.environmentValue
             } catch {

@@ -140,7 +140,7 @@ import Glibc
             for i in 0..<32 {
                 let connection = try RawHTTP(port: c.tcpPort)
                 // Half the connections send half a request and stall; the rest send nothing.
-                if i % 2 == 0 { connection.write("POST /GetSamplingRules HTTP/1.1\r\nContent-Length: 50\r\n\r\n{") }
+                if i % 2 == 0 { connection.write("POST /GetSamplingRules HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{") }
                 idle.append(connection)
             }
             usleep(200_000)
@@ -220,11 +220,99 @@ import Glibc
         try TestCollector.with { c in
             let http = try RawHTTP(port: c.tcpPort)
             defer { http.close() }
-            http.write("POST /GetSamplingRules HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+            http.write("POST /GetSamplingRules HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
             #expect(http.readResponse()?.status == 100)
             http.write("{}")
             #expect(http.readResponse()?.status == 200)
         }
+    }
+}
+
+/// Only local clients may use the API: browsers (CSRF, DNS rebinding) are refused before any work is done.
+@Suite struct RequestAdmissionTests {
+    static let probe = #"{"TraceSegmentDocuments":[]}"#
+
+    /// Sends one request with exactly these headers (plus Content-Length) and reads the answer.
+    static func exchange(port: Int, headers: [String], path: String = "/TraceSegments", method: String = "POST",
+                         body: String = probe) throws -> RawHTTP.Response {
+        let http = try RawHTTP(port: port)
+        defer { http.close() }
+        let head = ([ "\(method) \(path) HTTP/1.1"] + headers + ["Content-Length: \(body.utf8.count)"]).joined(separator: "\r\n")
+        http.write(head + "\r\n\r\n" + body)
+        return try #require(http.readResponse())
+    }
+
+    /// A rebound name in Host is refused with 403 and a rest-json error; the address itself, with or without
+    /// its port, and localhost are served.
+    @Test func hostMustNameTheServedAddress() throws {
+        try TestCollector.with { c in
+            let refused = try Self.exchange(port: c.tcpPort, headers: ["Host: rebind.attacker.example", "Content-Type: application/json"])
+            #expect(refused.status == 403)
+            #expect(refused.json?.objectValue?["__type"] == .string("AccessDeniedException"))
+            #expect(refused.json?.objectValue?["message"]?.stringValue?.contains("rebind.attacker.example") == true)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: rebind.attacker.example:\(c.tcpPort)", "Content-Type: application/json"]).status == 403)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1:\(c.tcpPort + 1)", "Content-Type: application/json"]).status == 403)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Content-Type: application/json"]).status == 400)
+            for host in ["127.0.0.1", "127.0.0.1:\(c.tcpPort)", "localhost", "LOCALHOST:\(c.tcpPort)"] {
+                #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: \(host)", "Content-Type: application/json"]).status == 200)
+            }
+            #expect(c.collector.counters.httpRefused == 4)
+        }
+    }
+
+    /// A browser's Origin header is refused with 403 unless --allow-origin named it; no CORS header is ever `*`.
+    @Test func browserOriginsAreRefusedUnlessAllowed() throws {
+        try TestCollector.with({ $0.allowedOrigins = ["http://localhost:3000"] }) { c in
+            let evil = try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://evil.example", "Content-Type: application/json"])
+            #expect(evil.status == 403)
+            #expect(evil.json?.objectValue?["message"]?.stringValue?.contains("--allow-origin") == true)
+            #expect(evil.headers["access-control-allow-origin"] == nil)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: null", "Content-Type: application/json"]).status == 403)
+            let allowed = try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://localhost:3000", "Content-Type: application/json"])
+            #expect(allowed.status == 200)
+            #expect(allowed.headers["access-control-allow-origin"] == "http://localhost:3000")
+            let preflight = try Self.exchange(
+                port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://localhost:3000", "Access-Control-Request-Method: POST"],
+                method: "OPTIONS", body: "")
+            #expect(preflight.status == 204)
+            #expect(preflight.headers["access-control-allow-origin"] == "http://localhost:3000")
+            let otherPreflight = try Self.exchange(
+                port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://evil.example", "Access-Control-Request-Method: POST"],
+                method: "OPTIONS", body: "")
+            #expect(otherPreflight.status == 403)
+        }
+    }
+
+    /// A body that is not declared JSON (what a page can send without a preflight) is refused with 415.
+    @Test(arguments: ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", nil as String?])
+    func nonJSONBodiesAreRefused(type: String?) throws {
+        try TestCollector.with { c in
+            let headers = ["Host: 127.0.0.1"] + (type.map { ["Content-Type: \($0)"] } ?? [])
+            let response = try Self.exchange(port: c.tcpPort, headers: headers)
+            #expect(response.status == 415)
+            #expect(response.json?.objectValue?["__type"] == .string("UnsupportedMediaTypeException"))
+            let stored = try c.store().traceSummaries(limit: 10)
+            #expect(stored.isEmpty)
+        }
+    }
+
+    /// What botocore, the SDK pollers and the other AWS SDKs send is served.
+    @Test(arguments: ["application/json", "application/x-amz-json-1.1", "application/x-amz-json-1.0", "Application/JSON; charset=utf-8"])
+    func jsonMediaTypesAreServed(type: String) throws {
+        try TestCollector.with { c in
+            let response = try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Content-Type: \(type)"])
+            #expect(response.status == 200)
+        }
+    }
+
+    @Test(arguments: ["http://localhost:3000", "https://app.example", "http://[::1]:8080"])
+    func acceptsOrigins(origin: String) throws {
+        try RequestPolicy.validate(origin: origin)
+    }
+
+    @Test(arguments: ["*", "localhost:3000", "http://", "http://a.example/", "http://a.example/path", "file://x"])
+    func rejectsMalformedOrigins(origin: String) {
+        #expect(throws: RequestPolicyError.self) { try RequestPolicy.validate(origin: origin) }
     }
 }
 

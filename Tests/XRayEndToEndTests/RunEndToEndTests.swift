@@ -325,7 +325,8 @@ import Testing
             import json, os, socket, subprocess, sys, time, urllib.request
             address = os.environ["AWS_XRAY_DAEMON_ADDRESS"]
             rules = json.load(urllib.request.urlopen(urllib.request.Request(
-                "http://" + address + "/GetSamplingRules", data=b"{}", method="POST")))
+                "http://" + address + "/GetSamplingRules", data=b"{}", method="POST",
+                headers={"Content-Type": "application/json"})))
             print(os.environ.get("AWS_XRAY_TRACING_NAME"), sorted(r["SamplingRule"]["RuleName"] for r in rules["SamplingRuleRecords"]))
             if len(sys.argv) == 1:
                 subprocess.Popen([sys.executable, __file__, "late"], start_new_session=True)

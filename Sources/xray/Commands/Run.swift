@@ -49,6 +49,11 @@ extension XRay {
             "Sampling rules the collector serves to SDKs (any format xray rules reads).", valueName: "file"))
         var samplingRules: String?
 
+        @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
+            "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
+            valueName: "origin"))
+        var allowOrigins: [String] = []
+
         @Flag(name: .long, help: "Emulate AWS Lambda for the SDKs, so a script's subsegments land under the run's segment.")
         var lambda = false
 
@@ -85,6 +90,9 @@ extension XRay {
             if let listen {
                 do { _ = try DaemonAddress.parse(listen) } catch { throw ValidationError("--listen: \(error.description)") }
             }
+            for origin in allowOrigins {
+                do { try RequestPolicy.validate(origin: origin) } catch { throw ValidationError("--allow-origin: \(error.description)") }
+            }
         }
 
         func run() throws {
@@ -97,12 +105,13 @@ extension XRay {
                     throw ExitCode(ExitCodes.dataError)
                 }
             }
-            let request = RunRequest(
+            var request = RunRequest(
                 command: command, storePath: storeOptions.path, name: name, tracingName: tracingName,
                 annotations: annotations.compactMap(RunArguments.annotation),
                 listen: try listen.map { try DaemonAddress.parse($0) }, samplingRules: rules, lambda: lambda,
                 linger: RunArguments.seconds(parsing: linger) ?? 0, environment: Environment.current,
                 workingDirectory: currentDirectory())
+            request.allowedOrigins = allowOrigins
             let outcome: RunOutcome
             do {
                 outcome = try Launcher.run(request)
