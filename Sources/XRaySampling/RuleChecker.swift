@@ -44,6 +44,12 @@ struct RuleChecker {
             field: path.isEmpty ? "$" : path, message: message, fix: fix))
     }
 
+    /// A list of rules over `RuleDocument.maximumRules`: one problem, and no rule of it is checked.
+    mutating func reportTooMany(_ path: String, _ count: Int) {
+        report(path, "the file has \(count) rules, over xray's limit of \(RuleDocument.maximumRules)",
+               fix: "split it or remove rules; X-Ray allows 25 sampling rules per account by default")
+    }
+
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     // MARK: Local files
@@ -91,6 +97,10 @@ struct RuleChecker {
         case nil, .null:
             break
         case .array(let items):
+            guard items.count <= RuleDocument.maximumRules else {
+                reportTooMany("rules", items.count)
+                break
+            }
             for (index, item) in items.enumerated() {
                 if let rule = localRule(item, path: "rules[\(index)]", version: version) { rules.append(rule) }
             }
@@ -116,6 +126,10 @@ struct RuleChecker {
         for key in [hostKey, "http_method", "url_path"] {
             let keyPath = Self.join(path, key)
             switch object[key] {
+            case .string(let s) where s.unicodeScalars.count > RuleDocument.maximumPatternLength:
+                report(keyPath, "the \(key) pattern is \(s.unicodeScalars.count) characters, over xray's limit of "
+                       + "\(RuleDocument.maximumPatternLength) for a local pattern",
+                       fix: "shorten it; X-Ray itself allows 64 characters for a host and 128 for a URL path")
             case .string(let s) where !s.isEmpty:
                 patterns[key] = s
             case .string, .null, nil:
@@ -206,12 +220,20 @@ struct RuleChecker {
         var entries: [(value: JSONValue, path: String)] = []
         switch value {
         case .array(let items):
+            guard items.count <= RuleDocument.maximumRules else {
+                reportTooMany("", items.count)
+                return nil
+            }
             entries = items.enumerated().map { ($1, "[\($0)]") }
         case .object(let root) where root["SamplingRuleRecords"] != nil:
             shape = .records
             guard case .array(let records)? = root["SamplingRuleRecords"] else {
                 report("SamplingRuleRecords", "SamplingRuleRecords must be a list",
                        fix: #"write "SamplingRuleRecords": [{"SamplingRule": {...}}]"#)
+                return nil
+            }
+            guard records.count <= RuleDocument.maximumRules else {
+                reportTooMany("SamplingRuleRecords", records.count)
                 return nil
             }
             for (index, record) in records.enumerated() {

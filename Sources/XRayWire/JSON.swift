@@ -202,10 +202,29 @@ public struct JSONParser {
         var index = 0
         var leniency = JSONLeniency()
         var positions: [String: JSONPosition] = [:]
+        /// Where the last recorded position was, so positions asked for in order cost one pass in all.
+        private var lineCursor = (offset: 0, line: 1, lineStart: 0)
 
         init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
             self.bytes = bytes
             self.options = options
+        }
+
+        /// The position of `offset`, counting lines from the previous call's offset: values come in
+        /// source order, so a whole file costs one pass instead of one pass per value.
+        mutating func recordedPosition(at offset: Int) -> JSONPosition {
+            if offset < lineCursor.offset { lineCursor = (0, 1, 0) }
+            var (i, line, lineStart) = lineCursor
+            let end = min(offset, bytes.count)
+            while i < end {
+                if bytes[i] == 0x0A {
+                    line += 1
+                    lineStart = i + 1
+                }
+                i += 1
+            }
+            lineCursor = (end, line, lineStart)
+            return JSONPosition(offset: offset, line: line, column: offset - lineStart + 1)
         }
 
         func position(at offset: Int) -> JSONPosition {
@@ -245,7 +264,7 @@ public struct JSONParser {
 
         mutating func parseValue(path: String, depth: Int) throws(JSONSyntaxError) -> JSONValue {
             guard index < bytes.count else { throw error("expected a value, found end of input") }
-            if options.recordPositions { positions[path] = position(at: index) }
+            if options.recordPositions { positions[path] = recordedPosition(at: index) }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(path: path, depth: depth + 1)
             case UInt8(ascii: "["): return try parseArray(path: path, depth: depth + 1)

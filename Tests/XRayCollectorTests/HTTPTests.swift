@@ -67,6 +67,45 @@ import Glibc
         }
     }
 
+    /// More statistics documents than the API's 25 are refused at once; ClientIDs are bounded in length.
+    @Test func refusesOversizedSamplingTargetsRequests() throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            // 20,000 documents in under 1 MiB: the shape that held the lock for a minute.
+            let documents = (0..<20_000).map { #"{"RuleName":"Default","ClientID":"\#(100_000 + $0)"}"# }
+            let big = try #require(http.post("/SamplingTargets", #"{"SamplingStatisticsDocuments":[\#(documents.joined(separator: ","))]}"#))
+            #expect(big.status == 400)
+            #expect(big.json?.objectValue?["message"]?.stringValue?.contains("limit of 25") == true)
+            let long = #"{"SamplingStatisticsDocuments":[{"RuleName":"Default","ClientID":"\#(String(repeating: "a", count: 65))"}]}"#
+            #expect(http.post("/SamplingTargets", long)?.status == 400)
+            let ok = #"{"SamplingStatisticsDocuments":[\#(documents.prefix(25).joined(separator: ","))]}"#
+            #expect(http.post("/SamplingTargets", ok)?.status == 200)
+        }
+    }
+
+    /// Only the 256 clients that reported last share a rule's reservoir; older ones are forgotten, so the
+    /// table cannot grow without bound.
+    @Test func forgetsTheOldestClientsPastTheCap() throws {
+        let rules = [SamplingRule(ruleName: "Default", priority: 10_000, fixedRate: JSONNumber(text: "0"), reservoirSize: JSONNumber(256))]
+        try TestCollector.with({ $0.samplingRules = rules }) { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            // 300 clients in ascending id order, the last one sorting after all the others.
+            let clients = (0..<300).map { "c" + String(repeating: "0", count: 19) + String(1000 + $0) }
+            var quota: Double?
+            for start in stride(from: 0, to: clients.count, by: 25) {
+                let batch = clients[start..<min(start + 25, clients.count)]
+                    .map { #"{"RuleName":"Default","ClientID":"\#($0)"}"# }.joined(separator: ",")
+                let response = try #require(http.post("/SamplingTargets", #"{"SamplingStatisticsDocuments":[\#(batch)]}"#))
+                #expect(response.status == 200)
+                quota = response.json?.objectValue?["SamplingTargetDocuments"]?.arrayValue?.first?.objectValue?["ReservoirQuota"]?.doubleValue
+            }
+            // 256 remembered clients share 256: one each. With all 300 the last (highest) id would get 0.
+            #expect(quota == 1)
+        }
+    }
+
     /// PutTraceSegments stores the good documents and returns the bad ones; BatchGetTraces reads them back.
     @Test func putsAndGetsTraceSegments() throws {
         try TestCollector.with { c in
