@@ -90,6 +90,11 @@ public struct RunOutcome: Sendable {
     public var counters: CollectorCounters?
     public var leftAlone: [String]
     public var nested: Bool
+    /// What was cut from the run segment so that it fits one datagram (empty when nothing was).
+    public var segmentShortened: [String] = []
+    /// False when the run's own segment did not reach the store (checked only with an embedded collector;
+    /// a nested run's segment goes to the outer run, which records it).
+    public var segmentStored = true
 }
 
 /// Why `xray run` itself failed, before or after the command: never the command's own failure.
@@ -180,8 +185,9 @@ public enum Launcher {
             command: request.command, pid: pid, termination: termination, annotations: request.annotations,
             workingDirectory: request.workingDirectory)
         // Through the same path as any SDK segment: a datagram to the collector.
+        let (datagram, shortened) = segment.fittedDatagram()
         if let udp = try? DaemonAddress.parse(daemonAddress).udp {
-            udp.send(datagram: segment.datagram())
+            udp.send(datagram: datagram)
         }
         let counters = collector?.stop()
 
@@ -197,10 +203,16 @@ public enum Launcher {
         } catch {
             throw .store(error)
         }
-        return RunOutcome(
+        var outcome = RunOutcome(
             termination: termination, traceID: traceID, segmentID: segmentID, runID: runID, pid: pid,
             duration: endedAt - startedAt, captured: captured, counters: counters,
             leftAlone: environment.leftAlone, nested: nesting != nil)
+        outcome.segmentShortened = shortened
+        if collector != nil {
+            // The collector has stopped, so everything it read is committed.
+            outcome.segmentStored = (try? isStored(store: store, traceID: traceID, id: segmentID)) ?? false
+        }
+        return outcome
     }
 
     static func lookUp(_ command: String, path: String?) -> CommandLookup.Result {
@@ -300,6 +312,12 @@ public enum Launcher {
             throw StoreError.sqlite(path: store.path, code: 0, message: "\(error)")
         }
         return out
+    }
+
+    static func isStored(store: TraceStore, traceID: String, id: String) throws -> Bool {
+        var found = false
+        try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
+        return found
     }
 
     static func baseName(_ path: String) -> String {

@@ -40,6 +40,48 @@ import Testing
         }
     }
 
+    /// A 100 KB argument (and 120 arguments of 1 KB) still leave a stored run segment: cut with a visible
+    /// marker, a warning on stderr, and the command's own status.
+    @Test func longArgumentsAreCutSoTheRunSegmentIsStored() throws {
+        let long = String(repeating: "x", count: 100_000)
+        let result = try run(["--quiet", "--", "/bin/sh", "-c", "exit 0", long])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: the run segment was shortened to fit one datagram"))
+        let argv = try #require(((try rootSegment()["metadata"] as? [String: Any])?["xray"] as? [String: Any])?["argv"] as? [String])
+        #expect(argv.prefix(3) == ["/bin/sh", "-c", "exit 0"])
+        #expect(argv.last?.hasSuffix("[xray: cut, 100000 bytes in all]") == true)
+        let many = try run(["--quiet", "--", "/bin/sh", "-c", "exit 0"] + Array(repeating: String(repeating: "y", count: 1_000), count: 120))
+        #expect(many.status == 0, "\(many.stderr)")
+        let manyArgv = try #require(((try rootSegment()["metadata"] as? [String: Any])?["xray"] as? [String: Any])?["argv"] as? [String])
+        #expect(manyArgv.last?.hasPrefix("[xray: ") == true)
+        #expect(manyArgv.last?.hasSuffix("more arguments not recorded]") == true)
+        let rejects = try XRayBinary.run(["inspect", "rejects", "--store", store])
+        #expect(!rejects.stdout.contains("xray run"))
+    }
+
+    /// Annotations follow X-Ray's rules up front: usage errors (64) for bad keys, values over 1,000 characters
+    /// and more than 50, so nothing is traced with a segment that cannot be stored.
+    @Test(arguments: [
+        ["--annotation", "k=" + String(repeating: "v", count: 70_000)],
+        ["--annotation", "bad-key=1"],
+        ["--annotation", String(repeating: "k", count: 101) + "=1"],
+        (0..<51).flatMap { ["--annotation", "k\($0)=1"] },
+    ])
+    func annotationsFollowXRaysLimits(options: [String]) throws {
+        let result = try run(options + ["--", "/bin/true"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--annotation"))
+        #expect(result.stderr.count < 2_000, "the error does not echo a huge value")
+    }
+
+    /// 1,000 characters is the longest value accepted, and it is stored whole.
+    @Test func aThousandCharacterAnnotationIsStored() throws {
+        let value = String(repeating: "v", count: 1_000)
+        let result = try run(["--quiet", "--annotation", "k=" + value, "--", "/bin/true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((try rootSegment()["annotations"] as? [String: Any])?["k"] as? String == value)
+    }
+
     @Test func aCommandNotFoundExits127AndOneNotExecutableExits126() throws {
         let missing = try run(["--quiet", "--", "no-such-command-xray"])
         #expect(missing.status == 127)

@@ -20,7 +20,7 @@ extension XRay {
                 on a free loopback port, _X_AMZN_TRACE_ID and TRACEPARENT naming the run's segment, and \
                 AWS_XRAY_CONTEXT_MISSING=LOG_ERROR; variables you already set are left alone. Returns CMD's exit \
                 status (128+N when it died from signal N, 127 when not found, 126 when not executable) and forwards \
-                INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it. Its own failures: 69 (port in use), 74 (store). \
+                INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it. Its own failures: 69 (port in use), 70 (its own segment was not stored), 74 (store). \
                 --fail-on makes a successful command exit 1 when a captured segment has that flag.
                 """
         )
@@ -36,7 +36,7 @@ extension XRay {
         var tracingName: String?
 
         @Option(name: .customLong("annotation"), help: ArgumentHelp(
-            "An annotation on the run segment (repeatable). true/false become booleans, numbers numbers.",
+            "An annotation on the run segment (repeatable, at most 50): key of letters, digits and _, value of at most 1000 characters; true/false become booleans, numbers numbers.",
             valueName: "key=value"))
         var annotations: [String] = []
 
@@ -85,8 +85,9 @@ extension XRay {
                 throw ValidationError("--linger: \"\(linger)\" is not a duration; write 500ms, 2s or 1m")
             }
             for a in annotations where RunArguments.annotation(a) == nil {
-                throw ValidationError("--annotation: \"\(a)\" is not KEY=VALUE with a key of letters, digits and _")
+                throw ValidationError("--annotation: \"\(a.prefix(100))\" is not KEY=VALUE with a key of letters, digits and _")
             }
+            if let problem = RunArguments.annotationProblem(annotations) { throw ValidationError("--annotation: \(problem)") }
             if let listen {
                 do { _ = try DaemonAddress.parse(listen) } catch { throw ValidationError("--listen: \(error.description)") }
             }
@@ -125,7 +126,16 @@ extension XRay {
                 }
             }
             if case .notStarted(_, let reason) = outcome.termination { printError("xray run: \(reason)") }
+            if !outcome.segmentShortened.isEmpty {
+                printError("xray run: warning: the run segment was shortened to fit one datagram (the runs table keeps the full command): "
+                           + outcome.segmentShortened.joined(separator: "; "))
+            }
             if !quiet { printError(RunSummary.text(outcome, style: colorOptions.standardErrorStyle)) }
+            guard outcome.segmentStored else {
+                printError("xray run: error: the run's own segment \(outcome.segmentID) was not stored in \(storeOptions.path); "
+                           + "see xray inspect rejects")
+                throw ExitCode(outcome.termination.succeeded ? ExitCodes.software : outcome.termination.exitStatus)
+            }
             if outcome.termination.succeeded, let flag = failOn.first(where: { outcome.captured.count(of: $0) > 0 }) {
                 printError("xray run: --fail-on \(flag.rawValue): \(outcome.captured.count(of: flag)) captured segments have \(flag.rawValue) set")
                 throw ExitCode(ExitCodes.failure)
