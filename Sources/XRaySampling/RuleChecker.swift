@@ -44,6 +44,18 @@ struct RuleChecker {
             field: path.isEmpty ? "$" : path, message: message, fix: fix))
     }
 
+    /// Keys written twice in one object: the SDK (Python's `json.load`) keeps the last value and xray does
+    /// too, but which one the author meant is a guess, so each repeat is an error at the repeated key.
+    mutating func reportDuplicates(_ duplicates: [JSONDuplicateKey]) {
+        for duplicate in duplicates {
+            diagnostics.append(RuleDiagnostic(
+                file: file, line: duplicate.position?.line ?? 1, column: duplicate.position?.column ?? 1,
+                field: duplicate.path, message: "key \"\(duplicate.key)\" appears more than once in the same object "
+                    + "(byte \(duplicate.offset)); the SDKs use the last value",
+                fix: "keep one \"\(duplicate.key)\" with the value you mean"))
+        }
+    }
+
     /// A list of rules over `RuleDocument.maximumRules`: one problem, and no rule of it is checked.
     mutating func reportTooMany(_ path: String, _ count: Int) {
         report(path, "the file has \(count) rules, over xray's limit of \(RuleDocument.maximumRules)",

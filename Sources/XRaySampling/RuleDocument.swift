@@ -201,6 +201,7 @@ public enum RuleDocument: Sendable, Hashable {
             return ValidationReport(file: file, format: format, document: nil, diagnostics: [diagnostic])
         }
         var checker = RuleChecker(file: file, positions: parsed.positions)
+        checker.reportDuplicates(parsed.duplicateKeys)
         let detected = format ?? detectFormat(parsed.value)
         let document: RuleDocument? =
             switch detected {

@@ -244,6 +244,25 @@ import XRayWire
         }
     }
 
+    /// `"version": 2, "version": 1` is version 1 to the SDK (last wins) and would be 2 to a first-wins
+    /// reader: validate refuses it, naming the key and its line (exit 65).
+    @Test func duplicateKeysAreAValidationError() throws {
+        let dir = try makeTemporaryDirectory("rules-duplicates")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("dup.json")
+        try Data("""
+            {"version": 2,
+             "rules": [],
+             "default": {"fixed_target": 1, "rate": 0.1, "rate": 0.5},
+             "version": 1}
+            """.utf8).write(to: file)
+        let result = try XRayBinary.run(["rules", "validate", file.path])
+        #expect(result.status == 65)
+        let output = result.stdout + result.stderr
+        #expect(output.contains("dup.json:3:46: error: default.rate: key \"rate\" appears more than once"), "\(output)")
+        #expect(output.contains("dup.json:4:2: error: version: key \"version\" appears more than once"))
+    }
+
     @Test(arguments: ["9223372036854775807", "100000001", "0"])
     func benchmarkCountIsBounded(count: String) throws {
         let rules = fixturesDirectory.appendingPathComponent("rules")
