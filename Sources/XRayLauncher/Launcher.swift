@@ -115,8 +115,14 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
 /// Runs one command under an embedded collector (or the outer run's, when nested) and records the run.
 public enum Launcher {
     public static func run(_ request: RunRequest) throws(LaunchError) -> RunOutcome {
+        // Interactive (the terminal's foreground): the command shares our process group, so the terminal's
+        // Ctrl-C and Ctrl-Z reach both and the shell's job control works. Otherwise the command leads its own
+        // group: signals go to the whole group, SIGTSTP/SIGCONT included, and a reaper kills the group if
+        // we are killed.
+        let ownGroup = xr_is_terminal_foreground() == 0
+        let jobControl: Int32 = ownGroup ? 1 : 0
         // Before any thread starts, so every collector thread inherits the mask and signals reach only us.
-        xr_block_forwarded_signals()
+        xr_block_forwarded_signals(jobControl)
         let startedAt = epochSeconds()
         let nesting = Nesting.outer(in: request.environment)
         let traceID = nesting?.traceID ?? XRayID.newTraceID(epochSeconds: Int(startedAt))
@@ -154,7 +160,7 @@ public enum Launcher {
         let environment = RunEnvironment.make(
             base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
             storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
-            functionName: name, workingDirectory: request.workingDirectory)
+            functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil)
 
         var pid: pid_t?
         var termination: ChildTermination
@@ -164,10 +170,12 @@ public enum Launcher {
         case .notExecutable(let path):
             termination = .notStarted(status: 126, reason: "\(path): permission denied (not an executable file)")
         case .found(let path):
-            switch spawn(path: path, arguments: request.command, environment: environment.variables) {
+            switch spawn(path: path, arguments: request.command, environment: environment.variables, newGroup: ownGroup) {
             case .started(let child):
                 pid = child
-                termination = waitForChild(child)
+                let reaper = ownGroup ? xr_start_reaper(child) : -1
+                termination = waitForChild(child, group: ownGroup, jobControl: jobControl)
+                if reaper > 0 { xr_stop_reaper(reaper) }
             case .failed(let e) where e == EACCES || e == ENOEXEC || e == EISDIR || e == ETXTBSY:
                 termination = .notStarted(status: 126, reason: "\(path): \(String(cString: strerror(e)))")
             case .failed(let e) where e == ENOENT || e == ENOTDIR:
@@ -177,7 +185,7 @@ public enum Launcher {
                 throw .spawn(command: path, errno: e)
             }
         }
-        if request.linger > 0 { linger(seconds: request.linger) }
+        if request.linger > 0 { linger(seconds: request.linger, jobControl: jobControl) }
         let endedAt = epochSeconds()
 
         let segment = RunSegment(
@@ -231,7 +239,7 @@ public enum Launcher {
         case failed(Int32)
     }
 
-    static func spawn(path: String, arguments: [String], environment: [String: String]) -> SpawnResult {
+    static func spawn(path: String, arguments: [String], environment: [String: String], newGroup: Bool) -> SpawnResult {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -240,7 +248,7 @@ public enum Launcher {
         }
         var pid: pid_t = 0
         let rc = argv.withUnsafeMutableBufferPointer { a in
-            envp.withUnsafeMutableBufferPointer { e in xr_spawn(path, a.baseAddress, e.baseAddress, &pid) }
+            envp.withUnsafeMutableBufferPointer { e in xr_spawn(path, a.baseAddress, e.baseAddress, newGroup ? 1 : 0, &pid) }
         }
         if rc != 0 {
             if pid > 0 {
@@ -252,13 +260,14 @@ public enum Launcher {
         return .started(pid)
     }
 
-    /// Forwards signals until the child ends. Terminal keys already reached the child (same process group),
-    /// so only signals sent with kill(2) are passed on.
-    static func waitForChild(_ child: pid_t) -> ChildTermination {
+    /// Forwards signals until the child ends: to its whole process group when it leads one, else to the child.
+    /// Terminal keys already reached the child (interactive runs share its process group), so only signals
+    /// sent with kill(2) are passed on.
+    static func waitForChild(_ child: pid_t, group: Bool, jobControl: Int32) -> ChildTermination {
         while true {
             var fromKernel: Int32 = 0
             var sender: pid_t = 0
-            let sig = xr_wait_signal(&fromKernel, &sender)
+            let sig = xr_wait_signal(jobControl, &fromKernel, &sender)
             if sig == SIGCHLD || sig < 0 {
                 var status: Int32 = 0
                 let r = waitpid(child, &status, WNOHANG)
@@ -267,7 +276,7 @@ public enum Launcher {
                 continue
             }
             if fromKernel == 0 && sender != child {
-                kill(child, sig)
+                kill(group ? -child : child, sig)
             }
         }
     }
@@ -279,14 +288,14 @@ public enum Launcher {
     }
 
     /// Keeps the collector open a little longer; a forwarded signal (Ctrl-C) cuts it short.
-    static func linger(seconds: Double) {
+    static func linger(seconds: Double, jobControl: Int32) {
         let deadline = epochSeconds() + seconds
         while true {
             let left = deadline - epochSeconds()
             if left <= 0 { return }
             var fromKernel: Int32 = 0
             var sender: pid_t = 0
-            let sig = xr_wait_signal_timeout(Int32(min(left, 1) * 1000) + 1, &fromKernel, &sender)
+            let sig = xr_wait_signal_timeout(jobControl, Int32(min(left, 1) * 1000) + 1, &fromKernel, &sender)
             if sig != 0 && sig != SIGCHLD { return }
         }
     }
