@@ -100,7 +100,8 @@ final class HTTPServer: Sendable {
         self.counters = counters
         self.stopping = stopping
         self.policy = policy
-        self.servedHosts = [endpoint.host.lowercased(), "localhost"]
+        let host = endpoint.host.lowercased()
+        self.servedHosts = [host.contains(":") ? "[\(host)]" : host, "localhost"]
         self.port = endpoint.port
         self.handler = handler
     }

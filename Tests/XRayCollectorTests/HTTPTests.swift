@@ -363,9 +363,47 @@ import Glibc
         #expect(split.udp == Endpoint(host: "127.0.0.1", port: 3000))
         #expect(split.tcp == Endpoint(host: "127.0.0.2", port: 4000))
         #expect(try DaemonAddress.parse("tcp:h:1 udp:h:2").environmentValue == "tcp:h:1 udp:h:2")
+        let v6 = try DaemonAddress.parse("[::1]:2000")
+        #expect(v6.udp == Endpoint(host: "::1", port: 2000))
+        #expect(v6.environmentValue == "[::1]:2000")
+        #expect(try DaemonAddress.parse("tcp:[::1]:1 udp:127.0.0.1:2").tcp == Endpoint(host: "::1", port: 1))
     }
 
-    @Test(arguments: ["", "127.0.0.1", "127.0.0.1:99999", ":2000", "::1:2000", "tcp:a:1", "tcp:a:1 tcp:b:2", "tcp:a:1  udp:b:2", "x:a:1 udp:b:2"])
+    /// `--listen [::1]:0`: UDP segments and the HTTP API over IPv6 loopback, `Host: [::1]:port` accepted.
+    @Test func listensOnIPv6Loopback() throws {
+        try TestCollector.with({ $0.address = DaemonAddress(udp: Endpoint(host: "::1", port: 0), tcp: Endpoint(host: "::1", port: 0)) }) { c in
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_addr = in6addr_loopback
+            address.sin6_port = in_port_t(UInt16(c.udpPort).bigEndian)
+            let udp = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+            let datagram = Array(Fixture.datagram(Fixture.segment(trace: 60, id: 1)).utf8)
+            let sent = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(udp, datagram, datagram.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+            close(udp)
+            #expect(sent == datagram.count)
+            address.sin6_port = in_port_t(UInt16(c.tcpPort).bigEndian)
+            let tcp = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(tcp) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(tcp, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let rc = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(tcp, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+            #expect(rc == 0)
+            let request = Array("POST /GetSamplingRules HTTP/1.1\r\nHost: [::1]:\(c.tcpPort)\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".utf8)
+            _ = send(tcp, request, request.count, Int32(MSG_NOSIGNAL))
+            var reply = [UInt8](repeating: 0, count: 4096)
+            let n = recv(tcp, &reply, reply.count, 0)
+            #expect(String(decoding: reply[0..<max(n, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200 "))
+            #expect(c.collector.stop().stored == 1)
+        }
+    }
+
+    @Test(arguments: ["", "127.0.0.1", "127.0.0.1:99999", ":2000", "::1:2000", "[::1]", "[::1]2000", "[nope]:1", "[::1:2000", "tcp:a:1", "tcp:a:1 tcp:b:2", "tcp:a:1  udp:b:2", "x:a:1 udp:b:2"])
     func rejectsMalformedAddresses(text: String) {
         #expect(throws: CollectorError.self) { try DaemonAddress.parse(text) }
     }
