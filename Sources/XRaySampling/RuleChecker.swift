@@ -106,8 +106,11 @@ struct RuleChecker {
 
         var rules: [LocalRule] = []
         switch root["rules"] {
-        case nil, .null:
+        case nil:
             break
+        case .null:
+            report("rules", "\"rules\" is null; the Python SDK iterates it and fails (TypeError: 'NoneType' object is not iterable)",
+                   fix: #"write "rules": [] or leave "rules" out"#)
         case .array(let items):
             guard items.count <= RuleDocument.maximumRules else {
                 reportTooMany("rules", items.count)

@@ -263,6 +263,31 @@ import XRayWire
         #expect(output.contains("dup.json:4:2: error: version: key \"version\" appears more than once"))
     }
 
+    /// Every local document the Python SDK fails to load (`Scripts/rules-oracle`'s validate cases: null
+    /// lists and objects, wrong types, missing values) is invalid for xray too, naming a field; the ones it
+    /// loads are valid.
+    @Test func validateAgreesWithTheSDKOnNullsAndWrongTypes() throws {
+        let dir = try makeTemporaryDirectory("rules-validate-oracle")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let expected = fixturesDirectory.appendingPathComponent("rules/expected/validate-local.jsonl")
+        let cases = try String(contentsOf: expected, encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(String($0)).value }
+        #expect(cases.count > 20)
+        for entry in cases {
+            let name = try #require(entry.objectValue?["case"]?.stringValue)
+            let document = try #require(entry.objectValue?["document"]?.stringValue)
+            let sdk = try #require(entry.objectValue?["sdk"]?.stringValue)
+            let file = dir.appendingPathComponent(name + ".json")
+            try Data(document.utf8).write(to: file)
+            let result = try XRayBinary.run(["rules", "validate", file.path])
+            if sdk == "ok" {
+                #expect(result.status == 0, "\(name): the SDK loads it; xray says \(result.stdout)\(result.stderr)")
+            } else {
+                #expect(result.status == 65, "\(name): the SDK fails with \(sdk); xray says \(result.stdout)\(result.stderr)")
+                #expect((result.stdout + result.stderr).contains(": error: "), "\(name)")
+            }
+        }
+    }
+
     @Test(arguments: ["9223372036854775807", "100000001", "0"])
     func benchmarkCountIsBounded(count: String) throws {
         let rules = fixturesDirectory.appendingPathComponent("rules")
