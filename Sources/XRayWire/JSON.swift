@@ -347,6 +347,8 @@ public struct JSONParser {
                     throw error("expected a string key, found \(describeCurrent())")
                 }
                 let keyOffset = index
+                // Taken before the value moves the line cursor on, so a repeat costs no rescan.
+                let keyPosition = options.recordPositions ? recordedPosition(at: keyOffset) : nil
                 let key = try parseString()
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
@@ -370,7 +372,7 @@ public struct JSONParser {
                     members[earlier].value = value
                     duplicateKeys.append(JSONDuplicateKey(
                         key: key, path: options.recordPositions ? childPath : key, offset: keyOffset,
-                        position: options.recordPositions ? recordedPosition(at: keyOffset) : nil))
+                        position: keyPosition))
                 } else {
                     members.append((key, value))
                     if keyIndex != nil {
