@@ -6,11 +6,28 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-int xr_spawn(const char *path, char *const argv[], char *const envp[], pid_t *pid) {
+/* The signals xray takes over: the forwarded ones, SIGCHLD, and with job control SIGTSTP and SIGCONT. */
+static void watched_set(sigset_t *set, int job_control) {
+    sigemptyset(set);
+    for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(set, forwarded[i]);
+    sigaddset(set, SIGCHLD);
+    if (job_control) {
+        sigaddset(set, SIGTSTP);
+        sigaddset(set, SIGCONT);
+    }
+}
+
+int xr_is_terminal_foreground(void) {
+    return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
+
+int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_group, pid_t *pid) {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) return errno;
     pid_t parent = getpid();
@@ -31,7 +48,10 @@ int xr_spawn(const char *path, char *const argv[], char *const envp[], pid_t *pi
         for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &dfl, NULL);
         sigaction(SIGPIPE, &dfl, NULL);
         sigaction(SIGCHLD, &dfl, NULL);
+        sigaction(SIGTSTP, &dfl, NULL);
+        sigaction(SIGCONT, &dfl, NULL);
         pthread_sigmask(SIG_SETMASK, &none, NULL);
+        if (new_group) setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(127); /* the parent died before prctl took effect */
         close(pipefd[0]);
@@ -42,6 +62,8 @@ int xr_spawn(const char *path, char *const argv[], char *const envp[], pid_t *pi
         _exit(127);
     }
     close(pipefd[1]);
+    /* Also from the parent, so the group exists before anyone signals it (fails harmlessly after execve). */
+    if (new_group) setpgid(child, child);
     int e = 0;
     ssize_t n;
     do { n = read(pipefd[0], &e, sizeof e); } while (n < 0 && errno == EINTR);
@@ -51,19 +73,41 @@ int xr_spawn(const char *path, char *const argv[], char *const envp[], pid_t *pi
     return n == (ssize_t)sizeof e ? e : 0;
 }
 
-void xr_block_forwarded_signals(void) {
+pid_t xr_start_reaper(pid_t group) {
+    pid_t parent = getpid();
+    pid_t reaper = fork();
+    if (reaper != 0) return reaper;
+    /* Only async-signal-safe calls: wait for the parent's death, then kill the command's whole group. */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    if (getppid() == parent) {
+        sigset_t death;
+        sigemptyset(&death);
+        sigaddset(&death, SIGUSR1);
+        siginfo_t info;
+        while (sigwaitinfo(&death, &info) < 0 && errno == EINTR) {}
+    }
+    kill(-group, SIGKILL);
+    _exit(0);
+}
+
+void xr_stop_reaper(pid_t reaper) {
+    kill(reaper, SIGKILL);
+    int status;
+    while (waitpid(reaper, &status, 0) < 0 && errno == EINTR) {}
+}
+
+void xr_block_forwarded_signals(int job_control) {
     sigset_t set;
-    sigemptyset(&set);
-    for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
-    sigaddset(&set, SIGCHLD);
+    watched_set(&set, job_control);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-int xr_wait_signal(int *from_kernel, pid_t *sender) {
+int xr_wait_signal(int job_control, int *from_kernel, pid_t *sender) {
     sigset_t set;
-    sigemptyset(&set);
-    for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
-    sigaddset(&set, SIGCHLD);
+    watched_set(&set, job_control);
     siginfo_t info;
     int sig;
     do { sig = sigwaitinfo(&set, &info); } while (sig < 0 && errno == EINTR);
@@ -72,11 +116,9 @@ int xr_wait_signal(int *from_kernel, pid_t *sender) {
     return sig;
 }
 
-int xr_wait_signal_timeout(int milliseconds, int *from_kernel, pid_t *sender) {
+int xr_wait_signal_timeout(int job_control, int milliseconds, int *from_kernel, pid_t *sender) {
     sigset_t set;
-    sigemptyset(&set);
-    for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&set, forwarded[i]);
-    sigaddset(&set, SIGCHLD);
+    watched_set(&set, job_control);
     struct timespec timeout = {milliseconds / 1000, (long)(milliseconds % 1000) * 1000000L};
     siginfo_t info;
     int sig = sigtimedwait(&set, &info, &timeout);

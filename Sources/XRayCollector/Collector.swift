@@ -39,6 +39,8 @@ public final class Collector: Sendable {
         public var verifyStore = false
         /// Folds the WAL into the store file when the collector closes the store last (`TraceStore.foldsWALOnClose`).
         public var foldsWALOnClose = false
+        /// Web origins whose requests the HTTP API serves (`--allow-origin`); see `RequestPolicy`.
+        public var allowedOrigins: [String] = []
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -124,7 +126,9 @@ public final class Collector: Sendable {
         let parsed = IntakeQueue(capacity: Writer.maxBatch, counters: LiveCounters())
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
         let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath)
-        let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, handler: api.handle)
+        let server = HTTPServer(
+            listenFD: tcp.fd, counters: counters, stopping: stopping, policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
+            endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), handler: api.handle)
         let parser = Parser(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
                             onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// An IPv4 host and port to listen on or send to.
+/// A host and port to listen on or send to: an IPv4 literal or name, or an IPv6 literal (`[::1]:2000`).
 public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -12,15 +12,32 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { "\(host):\(port)" }
+    /// `host:port`, with an IPv6 literal in brackets (`[::1]:2000`).
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// The loopback default every X-Ray SDK sends to.
     public static let defaultDaemon = Endpoint(host: "127.0.0.1", port: 2000)
 
-    /// Parses `host:port` (IPv4 literal or name; no IPv6, like every SDK).
+    /// Parses `host:port` (IPv4 literal or name) or `[v6]:port` (an IPv6 literal such as `[::1]:2000`, for
+    /// listening; the SDKs themselves only send to IPv4).
     ///
     /// - Throws: `CollectorError.invalidAddress` naming what is wrong.
     public static func parse(_ text: String) throws(CollectorError) -> Endpoint {
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else {
+                throw .invalidAddress(text, reason: "an IPv6 address in brackets needs its closing ']'")
+            }
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            var probe = in6_addr()
+            guard inet_pton(AF_INET6, host, &probe) == 1 else {
+                throw .invalidAddress(text, reason: "\"\(host)\" is not an IPv6 address")
+            }
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (0...65_535).contains(port) else {
+                throw .invalidAddress(text, reason: "expected :PORT (0 to 65535) after the ']'")
+            }
+            return Endpoint(host: host, port: port)
+        }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
             throw .invalidAddress(text, reason: "expected exactly one ':' between host and port")
@@ -32,10 +49,21 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         return Endpoint(host: String(parts[0]), port: port)
     }
 
-    /// The address as a `sockaddr_in`, resolving names through the system resolver.
+    /// The address for bind/connect: an IPv6 literal as `sockaddr_in6`, anything else as `sockaddr_in`,
+    /// resolving names through the system resolver.
     ///
     /// - Throws: `CollectorError.unresolvableHost` when the name has no IPv4 address.
-    func socketAddress() throws(CollectorError) -> sockaddr_in {
+    func socketAddress() throws(CollectorError) -> SocketAddress {
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = in_port_t(UInt16(port).bigEndian)
+            return SocketAddress(v6)
+        }
+        return SocketAddress(try ipv4SocketAddress())
+    }
+
+    private func ipv4SocketAddress() throws(CollectorError) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -49,6 +77,30 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         defer { freeaddrinfo(result) }
         sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address.sin_addr = $0.pointee.sin_addr }
         return address
+    }
+}
+
+/// A socket address of either family, ready for bind(2) and connect(2).
+struct SocketAddress {
+    var storage = sockaddr_storage()
+    var length: socklen_t
+    var family: Int32
+
+    init(_ v4: sockaddr_in) {
+        length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        family = AF_INET
+        withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) } }
+    }
+
+    init(_ v6: sockaddr_in6) {
+        length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        family = AF_INET6
+        withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) } }
+    }
+
+    /// Calls `body` with the address as the `sockaddr` pointer and length the socket calls take.
+    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        withUnsafePointer(to: storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
     }
 }
 

@@ -25,6 +25,8 @@ struct HTTPResponse: Sendable {
     var status: Int
     var body: [UInt8]
     var close = false
+    /// Extra response headers (CORS for an allowed origin).
+    var headers: [(name: String, value: String)] = []
 
     static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
         HTTPResponse(status: status, body: Array(JSONWriter.string(value).utf8))
@@ -40,12 +42,15 @@ struct HTTPResponse: Sendable {
     static func reason(_ status: Int) -> String {
         switch status {
         case 200: "OK"
+        case 204: "No Content"
         case 400: "Bad Request"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"
+        case 403: "Forbidden"
         case 411: "Length Required"
         case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"
         case 501: "Not Implemented"
@@ -58,6 +63,7 @@ struct HTTPResponse: Sendable {
         var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
         head += "Content-Type: application/json\r\n"
         head += "Content-Length: \(body.count)\r\n"
+        for header in headers { head += "\(header.name): \(header.value)\r\n" }
         head += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n"
         return Array(head.utf8) + body
     }
@@ -80,20 +86,31 @@ final class HTTPServer: Sendable {
     let handler: @Sendable (HTTPRequest) -> HTTPResponse
     let counters: LiveCounters
     let stopping: StopFlag
+    let policy: RequestPolicy
+    /// The configured listening host, lower-cased, and `localhost`: what `Host` may name besides the local IP.
+    let servedHosts: Set<String>
+    let port: Int
     private let active = Mutex<Set<Int32>>([])
 
-    init(listenFD: Int32, counters: LiveCounters, stopping: StopFlag, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+    init(
+        listenFD: Int32, counters: LiveCounters, stopping: StopFlag, policy: RequestPolicy = RequestPolicy(),
+        endpoint: Endpoint, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) {
         self.listenFD = listenFD
         self.counters = counters
         self.stopping = stopping
+        self.policy = policy
+        let host = endpoint.host.lowercased()
+        self.servedHosts = [host.contains(":") ? "[\(host)]" : host, "localhost"]
+        self.port = endpoint.port
         self.handler = handler
     }
 
     /// Accepts connections until `shutdown`.
     func acceptLoop() {
         while !stopping.isSet {
-            var address = sockaddr_in()
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { xr_accept_cloexec(listenFD, $0, &length) }
             }
@@ -143,6 +160,8 @@ final class HTTPServer: Sendable {
 
     /// Serves requests on one connection until it closes, errs, idles out or asks to close.
     func serve(_ fd: Int32, peer: String) {
+        var hosts = servedHosts
+        if let local = Sockets.localHost(fd) { hosts.insert(local) }
         var buffer: [UInt8] = []
         var scratch = [UInt8](repeating: 0, count: 64 * 1024)
         /// Reads more bytes into `buffer`; false on EOF, error, timeout or a passed deadline.
@@ -203,6 +222,16 @@ final class HTTPServer: Sendable {
                 _ = respond(.error(413, "RequestEntityTooLarge", "request body of \(length) bytes is over the 1 MiB limit", close: true))
                 return
             }
+            // Before the body is read: a refused request costs no more than its head.
+            if let refusal = policy.refusal(request, servedHosts: hosts, port: port, bodyLength: length) {
+                counters.httpRefused.add(1, ordering: .relaxed)
+                _ = respond(refusal)
+                return
+            }
+            if let preflight = policy.preflight(request) {
+                guard length == 0, respond(preflight) else { return }
+                continue
+            }
             if request.header("expect")?.lowercased() == "100-continue", buffer.count < length {
                 guard Sockets.writeAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
             }
@@ -215,6 +244,7 @@ final class HTTPServer: Sendable {
             request.body = Array(buffer[0..<length])
             buffer.removeFirst(length)
             var response = handler(request)
+            response.headers += policy.corsHeaders(request)
             if request.header("connection")?.lowercased() == "close" { response.close = true }
             guard respond(response) else { return }
         }

@@ -16,11 +16,21 @@ public final class SamplingService: Sendable {
     static let interval = 10
     /// A client that has not reported for this long no longer gets a share of a reservoir.
     static let clientExpiry = Double(2 * interval)
+    /// The API's limit on `SamplingStatisticsDocuments` per request (GetSamplingTargets, "Array Members:
+    /// Maximum number of 25 items"); a longer list is refused before any work.
+    static let maxStatisticsDocuments = 25
+    /// Clients remembered per rule; past this the one that reported longest ago is forgotten. Each SDK
+    /// process is one client, so this is far more than one machine runs.
+    static let maxClientsPerRule = 256
+    /// The API's ClientID is 24 hex digits; a little slack, but no megabyte keys in the client table.
+    static let maxClientIDLength = 64
 
     let rules: [SamplingRule]
+    /// Rule name → index in `rules`.
+    private let ruleIndex: [String: Int]
     /// When the rules were loaded: `CreatedAt`, `ModifiedAt` and `LastRuleModification`.
     let loadedAt: Double
-    /// rule name → client id → last report time.
+    /// rule name → client id → last report time; at most `maxClientsPerRule` clients per rule.
     private let reporters = Mutex<[String: [String: Double]]>([:])
 
     init(rules: [SamplingRule], loadedAt: Double) {
@@ -29,6 +39,9 @@ public final class SamplingService: Sendable {
             if rule.ruleARN == nil { rule.ruleARN = "arn:aws:xray:local:000000000000:sampling-rule/\(rule.ruleName)" }
             return rule
         }
+        var index: [String: Int] = [:]
+        for (position, rule) in rules.enumerated() where index[rule.ruleName] == nil { index[rule.ruleName] = position }
+        self.ruleIndex = index
         self.loadedAt = loadedAt.rounded(.down)
     }
 
@@ -77,9 +90,16 @@ public final class SamplingService: Sendable {
     }
 
     /// The `SamplingTargets` response for a request body, or why the body is not a valid request.
+    ///
+    /// The work under the lock is bounded: at most 25 documents, each touching one rule's table of at most
+    /// `maxClientsPerRule` clients.
     func targetsResponse(_ body: JSONValue, now: Double) -> Result<JSONValue, SamplingRequestError> {
         guard case .object(let object) = body, case .array(let documents)? = object["SamplingStatisticsDocuments"] else {
             return .failure(SamplingRequestError(message: "expected {\"SamplingStatisticsDocuments\": [...]}"))
+        }
+        guard documents.count <= Self.maxStatisticsDocuments else {
+            return .failure(SamplingRequestError(
+                message: "SamplingStatisticsDocuments has \(documents.count) entries, over the API's limit of \(Self.maxStatisticsDocuments)"))
         }
         var reports: [(rule: String, client: String)] = []
         var unprocessed: [JSONValue] = []
@@ -88,7 +108,11 @@ public final class SamplingService: Sendable {
                   case .string(let client)? = statistics["ClientID"] else {
                 return .failure(SamplingRequestError(message: "each statistics document needs a RuleName and a ClientID string"))
             }
-            if rules.contains(where: { $0.ruleName == rule }) {
+            guard client.utf8.count <= Self.maxClientIDLength else {
+                return .failure(SamplingRequestError(
+                    message: "ClientID is \(client.utf8.count) bytes; the SDKs send 24 hex digits, at most \(Self.maxClientIDLength) are accepted"))
+            }
+            if ruleIndex[rule] != nil {
                 reports.append((rule, client))
             } else {
                 unprocessed.append(.object(JSONObject([
@@ -100,11 +124,16 @@ public final class SamplingService: Sendable {
         let shares = reporters.withLock { table -> [String: Int] in
             for (rule, client) in reports { table[rule, default: [:]][client] = now }
             var out: [String: Int] = [:]
-            for (rule, client) in reports {
-                let active = (table[rule] ?? [:]).filter { now - $0.value <= Self.clientExpiry }
+            for (rule, client) in reports where out[rule] == nil {
+                var active = (table[rule] ?? [:]).filter { now - $0.value <= Self.clientExpiry }
+                if active.count > Self.maxClientsPerRule {
+                    // Forget the clients that reported longest ago; this request's clients are the newest.
+                    let oldest = active.sorted { $0.value < $1.value }.prefix(active.count - Self.maxClientsPerRule)
+                    for (forgotten, _) in oldest { active[forgotten] = nil }
+                }
                 table[rule] = active
                 let clients = active.keys.sorted()
-                let size = rules.first { $0.ruleName == rule }?.reservoirSize.int ?? 0
+                let size = ruleIndex[rule].flatMap { rules[$0].reservoirSize.int } ?? 0
                 let index = clients.firstIndex(of: client) ?? 0
                 out[rule] = size / max(clients.count, 1) + (index < size % max(clients.count, 1) ? 1 : 0)
             }
@@ -113,7 +142,7 @@ public final class SamplingService: Sendable {
         var seen = Set<String>()
         var targets: [JSONValue] = []
         for (rule, _) in reports where seen.insert(rule).inserted {
-            guard let definition = rules.first(where: { $0.ruleName == rule }) else { continue }
+            guard let definition = ruleIndex[rule].map({ rules[$0] }) else { continue }
             targets.append(.object(JSONObject([
                 ("RuleName", .string(rule)),
                 ("FixedRate", .number(definition.fixedRate)),

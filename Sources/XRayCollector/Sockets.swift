@@ -10,8 +10,8 @@ enum Sockets {
     ///
     /// - Throws: `CollectorError.portInUse` when another process holds the port.
     static func bindUDP(_ endpoint: Endpoint) throws(CollectorError) -> (fd: Int32, port: Int, receiveBuffer: Int) {
-        var address = try endpoint.socketAddress()
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let address = try endpoint.socketAddress()
+        let fd = socket(address.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .socket(operation: "socket(UDP)", errno: errno) }
         // Ask for far more than allowed: Linux caps SO_RCVBUF at net.core.rmem_max (then doubles it);
         // SO_RCVBUFFORCE goes beyond that when we happen to have CAP_NET_ADMIN.
@@ -24,9 +24,7 @@ enum Sockets {
         // The reader wakes up this often to notice a stop request.
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let rc = address.withSockaddr { bind(fd, $0, $1) }
         guard rc == 0 else {
             let error = errno
             close(fd)
@@ -43,15 +41,13 @@ enum Sockets {
     ///
     /// - Throws: `CollectorError.portInUse` when another process holds the port.
     static func listenTCP(_ endpoint: Endpoint) throws(CollectorError) -> (fd: Int32, port: Int) {
-        var address = try endpoint.socketAddress()
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let address = try endpoint.socketAddress()
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .socket(operation: "socket(TCP)", errno: errno) }
         var one: Int32 = 1
         // Restarting the daemon must not wait for TIME_WAIT connections of the previous run.
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let rc = address.withSockaddr { bind(fd, $0, $1) }
         guard rc == 0 else {
             let error = errno
             close(fd)
@@ -68,12 +64,10 @@ enum Sockets {
 
     /// Opens a UDP socket connected to `endpoint`, for `--forward`.
     static func connectUDP(_ endpoint: Endpoint) throws(CollectorError) -> Int32 {
-        var address = try endpoint.socketAddress()
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let address = try endpoint.socketAddress()
+        let fd = socket(address.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .socket(operation: "socket(UDP)", errno: errno) }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let rc = address.withSockaddr { connect(fd, $0, $1) }
         guard rc == 0 else {
             let error = errno
             close(fd)
@@ -83,18 +77,60 @@ enum Sockets {
     }
 
     static func boundPort(_ fd: Int32) -> Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return hostAndPort(address)?.port ?? 0
     }
 
-    /// `a.b.c.d:port` for an IPv4 socket address.
-    static func format(_ address: sockaddr_in) -> String {
-        let ip = UInt32(bigEndian: address.sin_addr.s_addr)
-        return "\(ip >> 24).\((ip >> 16) & 0xFF).\((ip >> 8) & 0xFF).\(ip & 0xFF):\(UInt16(bigEndian: address.sin_port))"
+    /// `a.b.c.d:port` or `[v6]:port` for a socket address.
+    static func format(_ address: sockaddr_storage) -> String {
+        guard let (host, port) = hostAndPort(address) else { return "?" }
+        return "\(host):\(port)"
+    }
+
+    /// The IP literal (IPv6 in brackets, as `Host` writes it) and port of an IPv4 or IPv6 socket address.
+    static func hostAndPort(_ address: sockaddr_storage) -> (host: String, port: Int)? {
+        var address = address
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch Int32(address.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 -> (String, Int)? in
+                    var ip = v4.pointee.sin_addr
+                    guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+                    return (Self.string(text), Int(UInt16(bigEndian: v4.pointee.sin_port)))
+                }
+            }
+        case AF_INET6:
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 -> (String, Int)? in
+                    var ip = v6.pointee.sin6_addr
+                    guard inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+                    return ("[" + Self.string(text) + "]", Int(UInt16(bigEndian: v6.pointee.sin6_port)))
+                }
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The text before the first NUL of a C buffer.
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The local IP literal a connection arrived on (`127.0.0.1`, `[::1]`), lower-cased.
+    static func localHost(_ fd: Int32) -> String? {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        return hostAndPort(address)?.host.lowercased()
     }
 
     static func setTimeouts(_ fd: Int32, seconds: Int) {
@@ -127,7 +163,12 @@ extension Sockets {
         var status = stat()
         guard fstat(fd, &status) == 0 else { return nil }
         let inode = String(status.st_ino)
-        let file = open("/proc/net/udp", O_RDONLY | O_CLOEXEC)
+        return procDrops(inode: inode, table: "/proc/net/udp") ?? procDrops(inode: inode, table: "/proc/net/udp6")
+    }
+
+    /// The drop counter of the socket with `inode` in one of the kernel's UDP tables (IPv4 or IPv6).
+    private static func procDrops(inode: String, table: String) -> Int? {
+        let file = open(table, O_RDONLY | O_CLOEXEC)
         guard file >= 0 else { return nil }
         defer { close(file) }
         var bytes: [UInt8] = []

@@ -22,7 +22,7 @@ struct UDPReader: Sendable {
         let controlSize = xr_rxq_ovfl_space()
         let buffers = UnsafeMutableRawPointer.allocate(byteCount: Self.slots * slotSize, alignment: 16)
         let controls = UnsafeMutableRawPointer.allocate(byteCount: Self.slots * controlSize, alignment: 16)
-        let names = UnsafeMutablePointer<sockaddr_in>.allocate(capacity: Self.slots)
+        let names = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: Self.slots)
         let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: Self.slots)
         let messages = UnsafeMutablePointer<xr_mmsghdr>.allocate(capacity: Self.slots)
         defer {
@@ -32,7 +32,7 @@ struct UDPReader: Sendable {
             iovecs.deallocate()
             messages.deallocate()
         }
-        names.initialize(repeating: sockaddr_in(), count: Self.slots)
+        names.initialize(repeating: sockaddr_storage(), count: Self.slots)
         messages.initialize(repeating: xr_mmsghdr(), count: Self.slots)
         for i in 0..<Self.slots {
             iovecs[i] = iovec(iov_base: buffers + i * slotSize, iov_len: slotSize)
@@ -43,7 +43,7 @@ struct UDPReader: Sendable {
             let draining = stopping.isSet
             for i in 0..<Self.slots {
                 messages[i].msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
-                messages[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+                messages[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 messages[i].msg_hdr.msg_iov = iovecs + i
                 messages[i].msg_hdr.msg_iovlen = 1
                 messages[i].msg_hdr.msg_control = controls + i * controlSize
@@ -81,7 +81,7 @@ struct UDPReader: Sendable {
                 let overflow = xr_rxq_ovfl(&messages[i].msg_hdr)
                 if overflow > drops { drops = Int(overflow) }
                 batch.append(ReceivedDatagram(
-                    bytes: bytes, source: sourceCache.name(names[i]), receivedAt: now, truncated: truncated))
+                    bytes: bytes, source: sourceCache.name(names + i, length: Int(messages[i].msg_hdr.msg_namelen)), receivedAt: now, truncated: truncated))
             }
             counters.datagrams.add(batch.count, ordering: .relaxed)
             if drops >= 0 { counters.kernelDrops.store(drops, ordering: .relaxed) }
@@ -94,15 +94,19 @@ struct UDPReader: Sendable {
 
 /// Formats sender addresses once per distinct sender rather than once per datagram.
 struct SourceNames {
-    private var lastAddress: UInt32 = 0
-    private var lastPort: UInt16 = 0
+    private var last = sockaddr_storage()
+    private var lastLength = 0
     private var lastName = ""
 
-    mutating func name(_ address: sockaddr_in) -> String {
-        if address.sin_addr.s_addr == lastAddress, address.sin_port == lastPort, !lastName.isEmpty { return lastName }
-        lastAddress = address.sin_addr.s_addr
-        lastPort = address.sin_port
-        lastName = "udp:" + Sockets.format(address)
+    /// IPv4 and IPv6 senders alike: the address bytes the kernel filled in are compared as they are.
+    mutating func name(_ address: UnsafePointer<sockaddr_storage>, length: Int) -> String {
+        let size = min(length, MemoryLayout<sockaddr_storage>.size)
+        if size == lastLength, !lastName.isEmpty, withUnsafePointer(to: &last, { memcmp($0, address, size) }) == 0 {
+            return lastName
+        }
+        last = address.pointee
+        lastLength = size
+        lastName = "udp:" + Sockets.format(address.pointee)
         return lastName
     }
 }

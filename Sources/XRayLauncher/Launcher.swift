@@ -21,6 +21,8 @@ public struct RunRequest: Sendable {
     /// Where the embedded collector listens; default: a free loopback port for both UDP and TCP.
     public var listen: DaemonAddress?
     public var samplingRules: [SamplingRule]?
+    /// Web origins the embedded collector's HTTP API serves (`--allow-origin`).
+    public var allowedOrigins: [String] = []
     public var lambda: Bool
     /// How long to keep collecting after the command exits, for grandchildren that outlive it.
     public var linger: Double
@@ -88,6 +90,11 @@ public struct RunOutcome: Sendable {
     public var counters: CollectorCounters?
     public var leftAlone: [String]
     public var nested: Bool
+    /// What was cut from the run segment so that it fits one datagram (empty when nothing was).
+    public var segmentShortened: [String] = []
+    /// False when the run's own segment did not reach the store (checked only with an embedded collector;
+    /// a nested run's segment goes to the outer run, which records it).
+    public var segmentStored = true
 }
 
 /// Why `xray run` itself failed, before or after the command: never the command's own failure.
@@ -108,8 +115,14 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
 /// Runs one command under an embedded collector (or the outer run's, when nested) and records the run.
 public enum Launcher {
     public static func run(_ request: RunRequest) throws(LaunchError) -> RunOutcome {
+        // Interactive (the terminal's foreground): the command shares our process group, so the terminal's
+        // Ctrl-C and Ctrl-Z reach both and the shell's job control works. Otherwise the command leads its own
+        // group: signals go to the whole group, SIGTSTP/SIGCONT included, and a reaper kills the group if
+        // we are killed.
+        let ownGroup = xr_is_terminal_foreground() == 0
+        let jobControl: Int32 = ownGroup ? 1 : 0
         // Before any thread starts, so every collector thread inherits the mask and signals reach only us.
-        xr_block_forwarded_signals()
+        xr_block_forwarded_signals(jobControl)
         let startedAt = epochSeconds()
         let nesting = Nesting.outer(in: request.environment)
         let traceID = nesting?.traceID ?? XRayID.newTraceID(epochSeconds: Int(startedAt))
@@ -130,10 +143,12 @@ public enum Launcher {
             daemonAddress = nesting.daemonAddress
         } else {
             do {
-                let started = try Collector.start(.init(
+                var configuration = Collector.Configuration(
                     address: request.listen ?? DaemonAddress(udp: .init(host: "127.0.0.1", port: 0), tcp: .init(host: "127.0.0.1", port: 0)),
                     storePath: request.storePath, samplingRules: request.samplingRules,
-                    onTracesStored: { ids in capturedTraces.withLock { $0.formUnion(ids) } }))
+                    onTracesStored: { ids in capturedTraces.withLock { $0.formUnion(ids) } })
+                configuration.allowedOrigins = request.allowedOrigins
+                let started = try Collector.start(configuration)
                 collector = started
                 daemonAddress = started.boundAddress.environmentValue
             } catch {
@@ -145,7 +160,7 @@ public enum Launcher {
         let environment = RunEnvironment.make(
             base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
             storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
-            functionName: name, workingDirectory: request.workingDirectory)
+            functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil)
 
         var pid: pid_t?
         var termination: ChildTermination
@@ -155,10 +170,12 @@ public enum Launcher {
         case .notExecutable(let path):
             termination = .notStarted(status: 126, reason: "\(path): permission denied (not an executable file)")
         case .found(let path):
-            switch spawn(path: path, arguments: request.command, environment: environment.variables) {
+            switch spawn(path: path, arguments: request.command, environment: environment.variables, newGroup: ownGroup) {
             case .started(let child):
                 pid = child
-                termination = waitForChild(child)
+                let reaper = ownGroup ? xr_start_reaper(child) : -1
+                termination = waitForChild(child, group: ownGroup, jobControl: jobControl)
+                if reaper > 0 { xr_stop_reaper(reaper) }
             case .failed(let e) where e == EACCES || e == ENOEXEC || e == EISDIR || e == ETXTBSY:
                 termination = .notStarted(status: 126, reason: "\(path): \(String(cString: strerror(e)))")
             case .failed(let e) where e == ENOENT || e == ENOTDIR:
@@ -168,7 +185,7 @@ public enum Launcher {
                 throw .spawn(command: path, errno: e)
             }
         }
-        if request.linger > 0 { linger(seconds: request.linger) }
+        if request.linger > 0 { linger(seconds: request.linger, jobControl: jobControl) }
         let endedAt = epochSeconds()
 
         let segment = RunSegment(
@@ -176,8 +193,9 @@ public enum Launcher {
             command: request.command, pid: pid, termination: termination, annotations: request.annotations,
             workingDirectory: request.workingDirectory)
         // Through the same path as any SDK segment: a datagram to the collector.
+        let (datagram, shortened) = segment.fittedDatagram()
         if let udp = try? DaemonAddress.parse(daemonAddress).udp {
-            udp.send(datagram: segment.datagram())
+            udp.send(datagram: datagram)
         }
         let counters = collector?.stop()
 
@@ -193,10 +211,16 @@ public enum Launcher {
         } catch {
             throw .store(error)
         }
-        return RunOutcome(
+        var outcome = RunOutcome(
             termination: termination, traceID: traceID, segmentID: segmentID, runID: runID, pid: pid,
             duration: endedAt - startedAt, captured: captured, counters: counters,
             leftAlone: environment.leftAlone, nested: nesting != nil)
+        outcome.segmentShortened = shortened
+        if collector != nil {
+            // The collector has stopped, so everything it read is committed.
+            outcome.segmentStored = (try? isStored(store: store, traceID: traceID, id: segmentID)) ?? false
+        }
+        return outcome
     }
 
     static func lookUp(_ command: String, path: String?) -> CommandLookup.Result {
@@ -215,7 +239,7 @@ public enum Launcher {
         case failed(Int32)
     }
 
-    static func spawn(path: String, arguments: [String], environment: [String: String]) -> SpawnResult {
+    static func spawn(path: String, arguments: [String], environment: [String: String], newGroup: Bool) -> SpawnResult {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -224,7 +248,7 @@ public enum Launcher {
         }
         var pid: pid_t = 0
         let rc = argv.withUnsafeMutableBufferPointer { a in
-            envp.withUnsafeMutableBufferPointer { e in xr_spawn(path, a.baseAddress, e.baseAddress, &pid) }
+            envp.withUnsafeMutableBufferPointer { e in xr_spawn(path, a.baseAddress, e.baseAddress, newGroup ? 1 : 0, &pid) }
         }
         if rc != 0 {
             if pid > 0 {
@@ -236,13 +260,14 @@ public enum Launcher {
         return .started(pid)
     }
 
-    /// Forwards signals until the child ends. Terminal keys already reached the child (same process group),
-    /// so only signals sent with kill(2) are passed on.
-    static func waitForChild(_ child: pid_t) -> ChildTermination {
+    /// Forwards signals until the child ends: to its whole process group when it leads one, else to the child.
+    /// Terminal keys already reached the child (interactive runs share its process group), so only signals
+    /// sent with kill(2) are passed on.
+    static func waitForChild(_ child: pid_t, group: Bool, jobControl: Int32) -> ChildTermination {
         while true {
             var fromKernel: Int32 = 0
             var sender: pid_t = 0
-            let sig = xr_wait_signal(&fromKernel, &sender)
+            let sig = xr_wait_signal(jobControl, &fromKernel, &sender)
             if sig == SIGCHLD || sig < 0 {
                 var status: Int32 = 0
                 let r = waitpid(child, &status, WNOHANG)
@@ -251,7 +276,7 @@ public enum Launcher {
                 continue
             }
             if fromKernel == 0 && sender != child {
-                kill(child, sig)
+                kill(group ? -child : child, sig)
             }
         }
     }
@@ -263,14 +288,14 @@ public enum Launcher {
     }
 
     /// Keeps the collector open a little longer; a forwarded signal (Ctrl-C) cuts it short.
-    static func linger(seconds: Double) {
+    static func linger(seconds: Double, jobControl: Int32) {
         let deadline = epochSeconds() + seconds
         while true {
             let left = deadline - epochSeconds()
             if left <= 0 { return }
             var fromKernel: Int32 = 0
             var sender: pid_t = 0
-            let sig = xr_wait_signal_timeout(Int32(min(left, 1) * 1000) + 1, &fromKernel, &sender)
+            let sig = xr_wait_signal_timeout(jobControl, Int32(min(left, 1) * 1000) + 1, &fromKernel, &sender)
             if sig != 0 && sig != SIGCHLD { return }
         }
     }
@@ -296,6 +321,12 @@ public enum Launcher {
             throw StoreError.sqlite(path: store.path, code: 0, message: "\(error)")
         }
         return out
+    }
+
+    static func isStored(store: TraceStore, traceID: String, id: String) throws -> Bool {
+        var found = false
+        try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
+        return found
     }
 
     static func baseName(_ path: String) -> String {

@@ -2,6 +2,31 @@ import XRayWire
 
 /// Parsing of `xray run` option values, kept here so tests reach it.
 public enum RunArguments {
+    /// X-Ray indexes at most 50 annotations per trace (developer guide, "Annotations").
+    public static let maxAnnotations = 50
+    /// The longest annotation value, in characters, as X-Ray stores them.
+    public static let maxAnnotationValueLength = 1_000
+    /// The longest annotation key xray accepts; X-Ray states no limit, and filters name keys in full.
+    public static let maxAnnotationKeyLength = 100
+
+    /// Why `--annotation` values cannot go on the run segment, or nil: count, key and value lengths.
+    public static func annotationProblem(_ texts: [String]) -> String? {
+        if texts.count > maxAnnotations {
+            return "\(texts.count) annotations given; X-Ray indexes at most \(maxAnnotations) per trace"
+        }
+        for text in texts {
+            guard let eq = text.firstIndex(of: "=") else { continue }
+            let key = text[..<eq], value = text[text.index(after: eq)...]
+            if key.count > maxAnnotationKeyLength {
+                return "the key \"\(key.prefix(20))...\" is \(key.count) characters; keys are at most \(maxAnnotationKeyLength)"
+            }
+            if value.count > maxAnnotationValueLength {
+                return "the value of \(key.prefix(maxAnnotationKeyLength)) is \(value.count) characters; X-Ray annotation values are at most \(maxAnnotationValueLength)"
+            }
+        }
+        return nil
+    }
+
     /// `key=value` for `--annotation`: `true`/`false` become booleans, numbers numbers, anything else a string.
     /// Keys are letters, digits and `_`, the only ones X-Ray filters can use.
     public static func annotation(_ text: String) -> Entity.Annotation? {

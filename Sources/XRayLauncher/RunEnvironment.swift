@@ -16,9 +16,11 @@ public struct RunEnvironment: Sendable {
     ///   - tracingName: `--tracing-name`; it is set only when given, because the SDK lets the variable override
     ///     the service name an app configures in code.
     ///   - lambda: `--lambda`; makes the Python, Java and Node SDKs attach subsegments under the run's segment.
+    ///   - nested: this run was started by another `xray run`; the trace headers in `base` are that run's,
+    ///     not the user's, and are replaced so that each run's segment is the parent of the next one's.
     public static func make(
         base: [String: String], traceID: String, segmentID: String, daemonAddress: String, storePath: String,
-        tracingName: String?, lambda: Bool, functionName: String, workingDirectory: String
+        tracingName: String?, lambda: Bool, functionName: String, workingDirectory: String, nested: Bool = false
     ) -> RunEnvironment {
         var variables = base
         var leftAlone: [String] = []
@@ -29,10 +31,14 @@ public struct RunEnvironment: Sendable {
                 variables[key] = value
             }
         }
+        /// The outer run's headers are replaced in a nested run; the user's are left alone otherwise.
+        func header(_ key: String, _ value: String) {
+            if nested { variables[key] = value } else { offer(key, value) }
+        }
         offer("AWS_XRAY_DAEMON_ADDRESS", daemonAddress)
-        offer("_X_AMZN_TRACE_ID", "Root=\(traceID);Parent=\(segmentID);Sampled=1")
+        header("_X_AMZN_TRACE_ID", "Root=\(traceID);Parent=\(segmentID);Sampled=1")
         if let traceparent = XRayID.traceparent(traceID: traceID, parentID: segmentID, sampled: true) {
-            offer("TRACEPARENT", traceparent)
+            header("TRACEPARENT", traceparent)
         }
         // `manage.py runserver` runs checks outside any segment; RUNTIME_ERROR would stop it at start-up.
         offer("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")

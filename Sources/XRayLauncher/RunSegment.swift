@@ -76,6 +76,66 @@ struct RunSegment {
         Array(("{\"format\":\"json\",\"version\":1}\n" + JSONWriter.string(.object(document))).utf8)
     }
 
+    /// The largest datagram sent: the Java SDK's 63 KiB (`UDPEmitter.UDP_PACKET_LIMIT`), under both the
+    /// 64 KiB the daemon reads and the 65,507 bytes an IPv4 datagram can carry.
+    static let datagramLimit = 63 * 1024
+    /// Arguments longer than this are cut in the segment when the whole would not fit a datagram.
+    static let argumentLimit = 1_024
+
+    /// The datagram, made to fit `datagramLimit`: long arguments are cut with a visible marker, then
+    /// arguments past what fits are replaced by a count, then long string annotations are cut.
+    /// Also returns what was shortened, for a warning; the stored `runs` row keeps the full argv.
+    func fittedDatagram() -> (bytes: [UInt8], shortened: [String]) {
+        var bytes = datagram()
+        guard bytes.count > Self.datagramLimit else { return (bytes, []) }
+        var fitted = self
+        var shortened: [String] = []
+        let long = command.filter { $0.utf8.count > Self.argumentLimit }.count
+        if long > 0 {
+            fitted.command = command.map(Self.cut)
+            shortened.append("\(long) argument(s) over \(Self.argumentLimit) bytes cut")
+            bytes = fitted.datagram()
+        }
+        if bytes.count > Self.datagramLimit {
+            var kept: [String] = []
+            var size = 0
+            // Measured as written in JSON (escapes included); half the datagram leaves room for the rest.
+            for argument in fitted.command {
+                size += JSONWriter.string(.string(argument)).utf8.count + 1
+                if size >= Self.datagramLimit / 2 { break }
+                kept.append(argument)
+            }
+            let dropped = fitted.command.count - kept.count
+            if dropped > 0 {
+                fitted.command = kept + ["[xray: \(dropped) more arguments not recorded]"]
+                shortened.append("\(dropped) argument(s) left out")
+                bytes = fitted.datagram()
+            }
+        }
+        if bytes.count > Self.datagramLimit {
+            fitted.annotations = annotations.map { a in
+                guard case .string(let s) = a.value, s.count > 100 else { return a }
+                return .init(key: a.key, value: .string(String(s.prefix(100)) + "[xray: cut]"))
+            }
+            shortened.append("long annotation values cut to 100 characters")
+            bytes = fitted.datagram()
+        }
+        return (bytes, shortened)
+    }
+
+    /// `argument` itself, or its first `argumentLimit` bytes (on a character boundary) and a marker.
+    static func cut(_ argument: String) -> String {
+        guard argument.utf8.count > argumentLimit else { return argument }
+        var kept = ""
+        var size = 0
+        for character in argument {
+            size += character.utf8.count
+            if size > argumentLimit { break }
+            kept.append(character)
+        }
+        return kept + "[xray: cut, \(argument.utf8.count) bytes in all]"
+    }
+
     /// Epoch seconds with microseconds, as the Python SDK writes them.
     static func seconds(_ t: Double) -> String {
         let micros = Int64((t * 1_000_000).rounded())

@@ -1,5 +1,8 @@
 /// Times the matcher alone, without JSON input or output, for `xray rules match --benchmark`.
 public struct MatchBenchmark: Sendable {
+    /// The most decisions one run makes: a few seconds of a release build, enough for a stable figure.
+    public static let maximumDecisions = 100_000_000
+
     public var decisions: Int
     public var seconds: Double
     /// How many decisions went to each target, so the work cannot be optimised away and can be checked.

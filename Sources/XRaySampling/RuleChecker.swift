@@ -44,6 +44,24 @@ struct RuleChecker {
             field: path.isEmpty ? "$" : path, message: message, fix: fix))
     }
 
+    /// Keys written twice in one object: the SDK (Python's `json.load`) keeps the last value and xray does
+    /// too, but which one the author meant is a guess, so each repeat is an error at the repeated key.
+    mutating func reportDuplicates(_ duplicates: [JSONDuplicateKey]) {
+        for duplicate in duplicates {
+            diagnostics.append(RuleDiagnostic(
+                file: file, line: duplicate.position?.line ?? 1, column: duplicate.position?.column ?? 1,
+                field: duplicate.path, message: "key \"\(duplicate.key)\" appears more than once in the same object "
+                    + "(byte \(duplicate.offset)); the SDKs use the last value",
+                fix: "keep one \"\(duplicate.key)\" with the value you mean"))
+        }
+    }
+
+    /// A list of rules over `RuleDocument.maximumRules`: one problem, and no rule of it is checked.
+    mutating func reportTooMany(_ path: String, _ count: Int) {
+        report(path, "the file has \(count) rules, over xray's limit of \(RuleDocument.maximumRules)",
+               fix: "split it or remove rules; X-Ray allows 25 sampling rules per account by default")
+    }
+
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     // MARK: Local files
@@ -88,9 +106,16 @@ struct RuleChecker {
 
         var rules: [LocalRule] = []
         switch root["rules"] {
-        case nil, .null:
+        case nil:
             break
+        case .null:
+            report("rules", "\"rules\" is null; the Python SDK iterates it and fails (TypeError: 'NoneType' object is not iterable)",
+                   fix: #"write "rules": [] or leave "rules" out"#)
         case .array(let items):
+            guard items.count <= RuleDocument.maximumRules else {
+                reportTooMany("rules", items.count)
+                break
+            }
             for (index, item) in items.enumerated() {
                 if let rule = localRule(item, path: "rules[\(index)]", version: version) { rules.append(rule) }
             }
@@ -116,6 +141,10 @@ struct RuleChecker {
         for key in [hostKey, "http_method", "url_path"] {
             let keyPath = Self.join(path, key)
             switch object[key] {
+            case .string(let s) where s.unicodeScalars.count > RuleDocument.maximumPatternLength:
+                report(keyPath, "the \(key) pattern is \(s.unicodeScalars.count) characters, over xray's limit of "
+                       + "\(RuleDocument.maximumPatternLength) for a local pattern",
+                       fix: "shorten it; X-Ray itself allows 64 characters for a host and 128 for a URL path")
             case .string(let s) where !s.isEmpty:
                 patterns[key] = s
             case .string, .null, nil:
@@ -206,12 +235,20 @@ struct RuleChecker {
         var entries: [(value: JSONValue, path: String)] = []
         switch value {
         case .array(let items):
+            guard items.count <= RuleDocument.maximumRules else {
+                reportTooMany("", items.count)
+                return nil
+            }
             entries = items.enumerated().map { ($1, "[\($0)]") }
         case .object(let root) where root["SamplingRuleRecords"] != nil:
             shape = .records
             guard case .array(let records)? = root["SamplingRuleRecords"] else {
                 report("SamplingRuleRecords", "SamplingRuleRecords must be a list",
                        fix: #"write "SamplingRuleRecords": [{"SamplingRule": {...}}]"#)
+                return nil
+            }
+            guard records.count <= RuleDocument.maximumRules else {
+                reportTooMany("SamplingRuleRecords", records.count)
                 return nil
             }
             for (index, record) in records.enumerated() {

@@ -161,6 +161,12 @@ public enum RuleDocument: Sendable, Hashable {
 
     /// Rules files over this size are refused before parsing; real ones are a few kilobytes.
     public static let maximumFileSize = 1 << 20
+    /// The most rules a file may hold. X-Ray allows 25 per account by default (service quotas); this is far
+    /// above that, and keeps validation, lint and the daemon's rule list cheap.
+    public static let maximumRules = 1_000
+    /// The longest local rule pattern, in code points. X-Ray's API caps Host at 64 and URLPath at 128; local
+    /// files have no limit in the SDKs, so this only refuses what no real rule needs.
+    public static let maximumPatternLength = 1_024
 
     /// Loads a rules file from bytes, detecting its format unless `format` is given.
     ///
@@ -195,6 +201,7 @@ public enum RuleDocument: Sendable, Hashable {
             return ValidationReport(file: file, format: format, document: nil, diagnostics: [diagnostic])
         }
         var checker = RuleChecker(file: file, positions: parsed.positions)
+        checker.reportDuplicates(parsed.duplicateKeys)
         let detected = format ?? detectFormat(parsed.value)
         let document: RuleDocument? =
             switch detected {

@@ -68,10 +68,11 @@ public enum RuleLinter {
                 message: "version 1 files name the host pattern service_name, although every SDK matches it against the host",
                 fix: "write \"version\": 2 and rename each \"service_name\" to \"host\" (`xray rules convert` keeps the rest)"))
         }
-        let patterns = file.rules.map { [$0.host, $0.httpMethod, $0.urlPath] }
+        var shadows = ShadowIndex(file.rules.map { [$0.host, $0.httpMethod, $0.urlPath] })
         for (index, rule) in file.rules.enumerated() {
             let label = document.label(.rule(index))
-            findings += shadowing(index: index, patterns: patterns, order: Array(0..<index), label: label, document: document)
+            findings += shadows.finding(for: index, label: label, document: document)
+            shadows.add(index)
             findings += rateChecks(rule.rate, label: label)
             for key in rule.unknownKeys {
                 findings.append(LintFinding(
@@ -93,9 +94,9 @@ public enum RuleLinter {
     private static func lintCentralized(_ file: CentralizedRuleFile, document: RuleDocument) -> [LintFinding] {
         var findings: [LintFinding] = []
         let order = RuleMatcher.sdkOrderedIndices(file.rules).filter { file.rules[$0].ignoredBySDKReason == nil }
-        let patterns = file.rules.map { [$0.host, $0.httpMethod, $0.urlPath, $0.serviceName, $0.serviceType] }
+        var shadows = ShadowIndex(file.rules.map { [$0.host, $0.httpMethod, $0.urlPath, $0.serviceName, $0.serviceType] })
         var defaultSeen: Int?
-        for (position, index) in order.enumerated() {
+        for index in order {
             let rule = file.rules[index]
             let label = document.label(.rule(index))
             if let defaultIndex = defaultSeen {
@@ -105,8 +106,8 @@ public enum RuleLinter {
                         + "for every request at its position, so they never reach this rule (Go and Java do)",
                     fix: "give this rule a priority below Default's \(file.rules[defaultIndex].priority)"))
             } else {
-                findings += shadowing(
-                    index: index, patterns: patterns, order: Array(order[..<position]), label: label, document: document)
+                findings += shadows.finding(for: index, label: label, document: document)
+                shadows.add(index)
             }
             if rule.isDefault { defaultSeen = index }
         }
@@ -145,48 +146,119 @@ public enum RuleLinter {
         let value = (rate * 1000).rounded() / 10
         return value.rounded() == value ? "\(Int(value))%" : "\(value)%"
     }
+}
 
-    /// A finding when an earlier rule in `order` covers every pattern of the rule at `index`.
-    private static func shadowing(
-        index: Int, patterns: [[String]], order: [Int], label: String, document: RuleDocument
-    ) -> [LintFinding] {
-        for earlier in order where zip(patterns[earlier], patterns[index]).allSatisfy({ covers($0, $1) }) {
-            let other = document.label(.rule(earlier))
-            if zip(patterns[earlier], patterns[index]).allSatisfy({ $0.lowercased() == $1.lowercased() }) {
-                return [LintFinding(
-                    code: .duplicate, severity: .warning, rule: label,
-                    message: "it has the same patterns as \(other), which is evaluated first, so it never applies",
-                    fix: "remove it, or change its patterns")]
-            }
-            return [LintFinding(
-                code: .shadowed, severity: .warning, rule: label,
-                message: "\(other) is evaluated first and matches every request this rule matches, so it never applies",
-                fix: "move this rule before \(other) (local: earlier in the file; centralized: a lower Priority), or remove it")]
+/// The rules evaluated so far, for shadowing checks: patterns lower-cased once, and the rules whose patterns are
+/// all `*` kept apart, so a check scans only the earlier rules with a narrower pattern, and stops at the first
+/// catch-all (at most `RuleDocument.maximumRules` rules in all).
+struct ShadowIndex {
+    /// A lower-cased pattern and the shape `covers` looks at, worked out once per rule instead of once per pair.
+    struct Pattern: Equatable {
+        enum Kind: Equatable {
+            /// Only `*`: covers everything.
+            case star
+            /// `literal*`: covers what starts with the literal.
+            case prefix(Substring)
+            /// `*literal`: covers what ends with the literal and is longer.
+            case suffix(Substring)
+            /// Anything else covers only itself.
+            case exact
         }
-        return []
+
+        let text: String
+        let kind: Kind
+
+        init(_ raw: String) {
+            let text = raw.lowercased()
+            self.text = text
+            let wildcards: Set<Character> = ["*", "?"]
+            if !text.isEmpty, text.allSatisfy({ $0 == "*" }) {
+                kind = .star
+            } else if text.hasSuffix("*"), !text.dropLast().contains(where: wildcards.contains) {
+                kind = .prefix(text.dropLast())
+            } else if text.hasPrefix("*"), !text.dropFirst().contains(where: wildcards.contains) {
+                kind = .suffix(text.dropFirst())
+            } else {
+                kind = .exact
+            }
+        }
+
+        static func == (lhs: Pattern, rhs: Pattern) -> Bool { lhs.text == rhs.text }
+
+        /// `RuleLinter.covers` for these two patterns.
+        func covers(_ narrow: Pattern) -> Bool {
+            if text == narrow.text { return true }
+            switch kind {
+            case .star: return true
+            case .exact: return false
+            case .prefix(let prefix): return narrow.text.hasPrefix(prefix)
+            case .suffix(let suffix): return narrow.text.count > suffix.count && narrow.text.hasSuffix(suffix)
+            }
+        }
     }
 
-    /// Whether every text that `narrow` matches is also matched by `wide` (a sound, incomplete check).
-    static func covers(_ wide: String, _ narrow: String) -> Bool {
-        let w = wide.lowercased()
-        let n = narrow.lowercased()
-        if !w.isEmpty, w.allSatisfy({ $0 == "*" }) { return true }
-        if w == n { return true }
-        let wildcards: Set<Character> = ["*", "?"]
-        if w.hasSuffix("*"), !w.isEmpty {
-            let prefix = w.dropLast()
-            if !prefix.contains(where: wildcards.contains), n.hasPrefix(prefix),
-               !n.prefix(prefix.count).contains(where: wildcards.contains) {
-                return true
-            }
+    private let patterns: [[Pattern]]
+    /// Evaluation position of the first added rule whose patterns are all `*`, and its index.
+    private var catchAll: (position: Int, index: Int)?
+    /// The other added rules in evaluation order, split on their URL path pattern: one without wildcards
+    /// covers only the same path, so those are found by that path instead of scanned.
+    private var byExactPath: [String: [(position: Int, index: Int)]] = [:]
+    private var otherPaths: [(position: Int, index: Int)] = []
+    private var added = 0
+    /// Every rule file lists the URL path third.
+    private static let pathField = 2
+
+    init(_ patterns: [[String]]) {
+        self.patterns = patterns.map { $0.map(Pattern.init) }
+    }
+
+    /// Adds the rule at `index` as the next one in evaluation order.
+    mutating func add(_ index: Int) {
+        let rule = patterns[index]
+        if rule.allSatisfy({ $0.kind == .star }) {
+            if catchAll == nil { catchAll = (added, index) }
+        } else if rule[Self.pathField].kind == .exact {
+            byExactPath[rule[Self.pathField].text, default: []].append((added, index))
+        } else {
+            otherPaths.append((added, index))
         }
-        if w.hasPrefix("*"), !w.isEmpty {
-            let suffix = w.dropFirst()
-            if !suffix.contains(where: wildcards.contains), n.hasSuffix(suffix), n.count > suffix.count,
-               !n.suffix(suffix.count).contains(where: wildcards.contains) {
-                return true
+        added += 1
+    }
+
+    /// The first rule in `candidates` (in evaluation order, before `limit`) that covers every pattern of `narrow`.
+    private func firstCovering(_ narrow: [Pattern], in candidates: [(position: Int, index: Int)], before limit: Int) -> (position: Int, index: Int)? {
+        for candidate in candidates {
+            if candidate.position >= limit { return nil }
+            let wide = patterns[candidate.index]
+            var all = true
+            for field in wide.indices where !wide[field].covers(narrow[field]) {
+                all = false
+                break
             }
+            if all { return candidate }
         }
-        return false
+        return nil
+    }
+
+    /// A duplicate or shadowed finding when an added rule covers every pattern of the rule at `index`, naming
+    /// the first such rule in evaluation order.
+    func finding(for index: Int, label: String, document: RuleDocument) -> [LintFinding] {
+        let p = patterns[index]
+        var best = catchAll
+        if let found = firstCovering(p, in: byExactPath[p[Self.pathField].text] ?? [], before: best?.position ?? .max) { best = found }
+        if let found = firstCovering(p, in: otherPaths, before: best?.position ?? .max) { best = found }
+        let coverer = best?.index
+        guard let coverer else { return [] }
+        let other = document.label(.rule(coverer))
+        if patterns[coverer] == p {
+            return [LintFinding(
+                code: .duplicate, severity: .warning, rule: label,
+                message: "it has the same patterns as \(other), which is evaluated first, so it never applies",
+                fix: "remove it, or change its patterns")]
+        }
+        return [LintFinding(
+            code: .shadowed, severity: .warning, rule: label,
+            message: "\(other) is evaluated first and matches every request this rule matches, so it never applies",
+            fix: "move this rule before \(other) (local: earlier in the file; centralized: a lower Priority), or remove it")]
     }
 }

@@ -261,26 +261,36 @@ public struct RuleMatcher: Sendable {
 }
 
 /// A reference glob (case-insensitive per code point, no quirks), only to detect where `wildcard_match` differs.
+///
+/// Greedy with a single restart point: for patterns of only `*` and `?` the last `*` seen is the only one
+/// worth backtracking to, so the cost is the text length times the longest run between two `*`, never the
+/// product of both lengths.
 private func plainGlobMatch(pattern: [Unicode.Scalar], text: [Unicode.Scalar]) -> Bool {
-    func fold(_ s: Unicode.Scalar) -> String { s.properties.lowercaseMapping }
-    var reachable = [Bool](repeating: false, count: text.count + 1)
-    reachable[0] = true
-    for p in pattern {
-        var next = [Bool](repeating: false, count: text.count + 1)
-        if p == "*" {
-            var any = false
-            for i in 0...text.count {
-                any = any || reachable[i]
-                next[i] = any
-            }
-        } else {
-            for i in 0..<text.count where reachable[i] && (p == "?" || fold(p) == fold(text[i])) {
-                next[i + 1] = true
-            }
-        }
-        reachable = next
+    func same(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Bool {
+        if a == b { return true }
+        if a.isASCII && b.isASCII { return (a.value | 0x20) == (b.value | 0x20) && (a.value | 0x20) >= 0x61 && (a.value | 0x20) <= 0x7A }
+        return a.properties.lowercaseMapping == b.properties.lowercaseMapping
     }
-    return reachable[text.count]
+    var i = 0
+    var p = 0
+    var restart: (text: Int, pattern: Int)?
+    while i < text.count {
+        if p < pattern.count, pattern[p] == "*" {
+            p += 1
+            restart = (i, p)
+        } else if p < pattern.count, pattern[p] == "?" || same(pattern[p], text[i]) {
+            i += 1
+            p += 1
+        } else if let last = restart {
+            restart = (last.text + 1, last.pattern)
+            i = last.text + 1
+            p = last.pattern
+        } else {
+            return false
+        }
+    }
+    while p < pattern.count, pattern[p] == "*" { p += 1 }
+    return p == pattern.count
 }
 
 /// Why a rule applies to a request, for `xray rules match`.

@@ -140,6 +140,18 @@ public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 }
 
+/// A key written twice in one object. The later value is kept, at the first key's place, as Python's
+/// `json.load` (the SDKs' parser) and most JSON parsers do; RFC 8259 4 leaves the result unspecified.
+public struct JSONDuplicateKey: Sendable, Hashable {
+    public var key: String
+    /// The key's path (`rules[0].version`) when positions are recorded, else the key alone.
+    public var path: String
+    /// 0-based byte offset of the later occurrence of the key (the one whose value was kept).
+    public var offset: Int
+    /// Line and column of that occurrence, when positions are recorded.
+    public var position: JSONPosition?
+}
+
 /// What a lenient parse had to tolerate.
 public struct JSONLeniency: Sendable, Hashable {
     /// Paths of bare `NaN`, `Infinity` or `-Infinity` values, which were turned into strings.
@@ -171,6 +183,8 @@ public struct JSONParser {
         public var leniency: JSONLeniency
         /// Positions by JSON pointer-like path (`rules[0].rate`), when requested.
         public var positions: [String: JSONPosition]
+        /// Every key repeated within an object, in source order; empty for nearly every input.
+        public var duplicateKeys: [JSONDuplicateKey] = []
     }
 
     /// Parses one JSON value that makes up the whole input, surrounding white space allowed.
@@ -193,7 +207,7 @@ public struct JSONParser {
         if state.index < buffer.count {
             throw state.error("unexpected \(state.describeCurrent()) after the end of the JSON value")
         }
-        return Result(value: value, leniency: state.leniency, positions: state.positions)
+        return Result(value: value, leniency: state.leniency, positions: state.positions, duplicateKeys: state.duplicateKeys)
     }
 
     struct State {
@@ -202,10 +216,30 @@ public struct JSONParser {
         var index = 0
         var leniency = JSONLeniency()
         var positions: [String: JSONPosition] = [:]
+        var duplicateKeys: [JSONDuplicateKey] = []
+        /// Where the last recorded position was, so positions asked for in order cost one pass in all.
+        private var lineCursor = (offset: 0, line: 1, lineStart: 0)
 
         init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
             self.bytes = bytes
             self.options = options
+        }
+
+        /// The position of `offset`, counting lines from the previous call's offset: values come in
+        /// source order, so a whole file costs one pass instead of one pass per value.
+        mutating func recordedPosition(at offset: Int) -> JSONPosition {
+            if offset < lineCursor.offset { lineCursor = (0, 1, 0) }
+            var (i, line, lineStart) = lineCursor
+            let end = min(offset, bytes.count)
+            while i < end {
+                if bytes[i] == 0x0A {
+                    line += 1
+                    lineStart = i + 1
+                }
+                i += 1
+            }
+            lineCursor = (end, line, lineStart)
+            return JSONPosition(offset: offset, line: line, column: offset - lineStart + 1)
         }
 
         func position(at offset: Int) -> JSONPosition {
@@ -245,7 +279,7 @@ public struct JSONParser {
 
         mutating func parseValue(path: String, depth: Int) throws(JSONSyntaxError) -> JSONValue {
             guard index < bytes.count else { throw error("expected a value, found end of input") }
-            if options.recordPositions { positions[path] = position(at: index) }
+            if options.recordPositions { positions[path] = recordedPosition(at: index) }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(path: path, depth: depth + 1)
             case UInt8(ascii: "["): return try parseArray(path: path, depth: depth + 1)
@@ -298,6 +332,10 @@ public struct JSONParser {
             if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
             index += 1
             var members: [(key: String, value: JSONValue)] = []
+            // Small objects look for a repeated key by scanning; large ones switch to a hash index, so an
+            // object of many keys still costs linear time.
+            var keyIndex: [String: Int]?
+            var seenKeys: UInt64 = 0
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -308,6 +346,9 @@ public struct JSONParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                     throw error("expected a string key, found \(describeCurrent())")
                 }
+                let keyOffset = index
+                // Taken before the value moves the line cursor on, so a repeat costs no rescan.
+                let keyPosition = options.recordPositions ? recordedPosition(at: keyOffset) : nil
                 let key = try parseString()
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
@@ -317,7 +358,31 @@ public struct JSONParser {
                 skipWhitespace()
                 let childPath = options.recordPositions ? (path.isEmpty ? key : path + "." + key) : ""
                 let value = try parseValue(path: childPath, depth: depth)
-                members.append((key, value))
+                let earlier: Int?
+                if let keyIndex {
+                    earlier = keyIndex[key]
+                } else {
+                    // A 64-bit filter of (length, first byte) seen so far: a key that cannot be a repeat skips the scan.
+                    let utf8 = key.utf8
+                    let bit: UInt64 = 1 << UInt64((utf8.count &* 7 &+ Int(utf8.first ?? 0)) & 63)
+                    earlier = seenKeys & bit == 0 ? nil : members.firstIndex { $0.key == key }
+                    seenKeys |= bit
+                }
+                if let earlier {
+                    members[earlier].value = value
+                    duplicateKeys.append(JSONDuplicateKey(
+                        key: key, path: options.recordPositions ? childPath : key, offset: keyOffset,
+                        position: keyPosition))
+                } else {
+                    members.append((key, value))
+                    if keyIndex != nil {
+                        keyIndex?[key] = members.count - 1
+                    } else if members.count == 16 {
+                        var built: [String: Int] = [:]
+                        for (position, member) in members.enumerated() { built[member.key] = position }
+                        keyIndex = built
+                    }
+                }
                 skipWhitespace()
                 guard index < bytes.count else { throw error("expected ',' or '}', found end of input") }
                 if bytes[index] == UInt8(ascii: ",") {

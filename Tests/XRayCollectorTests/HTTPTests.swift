@@ -67,6 +67,45 @@ import Glibc
         }
     }
 
+    /// More statistics documents than the API's 25 are refused at once; ClientIDs are bounded in length.
+    @Test func refusesOversizedSamplingTargetsRequests() throws {
+        try TestCollector.with { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            // 20,000 documents in under 1 MiB: the shape that held the lock for a minute.
+            let documents = (0..<20_000).map { #"{"RuleName":"Default","ClientID":"\#(100_000 + $0)"}"# }
+            let big = try #require(http.post("/SamplingTargets", #"{"SamplingStatisticsDocuments":[\#(documents.joined(separator: ","))]}"#))
+            #expect(big.status == 400)
+            #expect(big.json?.objectValue?["message"]?.stringValue?.contains("limit of 25") == true)
+            let long = #"{"SamplingStatisticsDocuments":[{"RuleName":"Default","ClientID":"\#(String(repeating: "a", count: 65))"}]}"#
+            #expect(http.post("/SamplingTargets", long)?.status == 400)
+            let ok = #"{"SamplingStatisticsDocuments":[\#(documents.prefix(25).joined(separator: ","))]}"#
+            #expect(http.post("/SamplingTargets", ok)?.status == 200)
+        }
+    }
+
+    /// Only the 256 clients that reported last share a rule's reservoir; older ones are forgotten, so the
+    /// table cannot grow without bound.
+    @Test func forgetsTheOldestClientsPastTheCap() throws {
+        let rules = [SamplingRule(ruleName: "Default", priority: 10_000, fixedRate: JSONNumber(text: "0"), reservoirSize: JSONNumber(256))]
+        try TestCollector.with({ $0.samplingRules = rules }) { c in
+            let http = try RawHTTP(port: c.tcpPort)
+            defer { http.close() }
+            // 300 clients in ascending id order, the last one sorting after all the others.
+            let clients = (0..<300).map { "c" + String(repeating: "0", count: 19) + String(1000 + $0) }
+            var quota: Double?
+            for start in stride(from: 0, to: clients.count, by: 25) {
+                let batch = clients[start..<min(start + 25, clients.count)]
+                    .map { #"{"RuleName":"Default","ClientID":"\#($0)"}"# }.joined(separator: ",")
+                let response = try #require(http.post("/SamplingTargets", #"{"SamplingStatisticsDocuments":[\#(batch)]}"#))
+                #expect(response.status == 200)
+                quota = response.json?.objectValue?["SamplingTargetDocuments"]?.arrayValue?.first?.objectValue?["ReservoirQuota"]?.doubleValue
+            }
+            // 256 remembered clients share 256: one each. With all 300 the last (highest) id would get 0.
+            #expect(quota == 1)
+        }
+    }
+
     /// PutTraceSegments stores the good documents and returns the bad ones; BatchGetTraces reads them back.
     @Test func putsAndGetsTraceSegments() throws {
         try TestCollector.with { c in
@@ -140,7 +179,7 @@ import Glibc
             for i in 0..<32 {
                 let connection = try RawHTTP(port: c.tcpPort)
                 // Half the connections send half a request and stall; the rest send nothing.
-                if i % 2 == 0 { connection.write("POST /GetSamplingRules HTTP/1.1\r\nContent-Length: 50\r\n\r\n{") }
+                if i % 2 == 0 { connection.write("POST /GetSamplingRules HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{") }
                 idle.append(connection)
             }
             usleep(200_000)
@@ -220,11 +259,99 @@ import Glibc
         try TestCollector.with { c in
             let http = try RawHTTP(port: c.tcpPort)
             defer { http.close() }
-            http.write("POST /GetSamplingRules HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+            http.write("POST /GetSamplingRules HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
             #expect(http.readResponse()?.status == 100)
             http.write("{}")
             #expect(http.readResponse()?.status == 200)
         }
+    }
+}
+
+/// Only local clients may use the API: browsers (CSRF, DNS rebinding) are refused before any work is done.
+@Suite struct RequestAdmissionTests {
+    static let probe = #"{"TraceSegmentDocuments":[]}"#
+
+    /// Sends one request with exactly these headers (plus Content-Length) and reads the answer.
+    static func exchange(port: Int, headers: [String], path: String = "/TraceSegments", method: String = "POST",
+                         body: String = probe) throws -> RawHTTP.Response {
+        let http = try RawHTTP(port: port)
+        defer { http.close() }
+        let head = ([ "\(method) \(path) HTTP/1.1"] + headers + ["Content-Length: \(body.utf8.count)"]).joined(separator: "\r\n")
+        http.write(head + "\r\n\r\n" + body)
+        return try #require(http.readResponse())
+    }
+
+    /// A rebound name in Host is refused with 403 and a rest-json error; the address itself, with or without
+    /// its port, and localhost are served.
+    @Test func hostMustNameTheServedAddress() throws {
+        try TestCollector.with { c in
+            let refused = try Self.exchange(port: c.tcpPort, headers: ["Host: rebind.attacker.example", "Content-Type: application/json"])
+            #expect(refused.status == 403)
+            #expect(refused.json?.objectValue?["__type"] == .string("AccessDeniedException"))
+            #expect(refused.json?.objectValue?["message"]?.stringValue?.contains("rebind.attacker.example") == true)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: rebind.attacker.example:\(c.tcpPort)", "Content-Type: application/json"]).status == 403)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1:\(c.tcpPort + 1)", "Content-Type: application/json"]).status == 403)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Content-Type: application/json"]).status == 400)
+            for host in ["127.0.0.1", "127.0.0.1:\(c.tcpPort)", "localhost", "LOCALHOST:\(c.tcpPort)"] {
+                #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: \(host)", "Content-Type: application/json"]).status == 200)
+            }
+            #expect(c.collector.counters.httpRefused == 4)
+        }
+    }
+
+    /// A browser's Origin header is refused with 403 unless --allow-origin named it; no CORS header is ever `*`.
+    @Test func browserOriginsAreRefusedUnlessAllowed() throws {
+        try TestCollector.with({ $0.allowedOrigins = ["http://localhost:3000"] }) { c in
+            let evil = try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://evil.example", "Content-Type: application/json"])
+            #expect(evil.status == 403)
+            #expect(evil.json?.objectValue?["message"]?.stringValue?.contains("--allow-origin") == true)
+            #expect(evil.headers["access-control-allow-origin"] == nil)
+            #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: null", "Content-Type: application/json"]).status == 403)
+            let allowed = try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://localhost:3000", "Content-Type: application/json"])
+            #expect(allowed.status == 200)
+            #expect(allowed.headers["access-control-allow-origin"] == "http://localhost:3000")
+            let preflight = try Self.exchange(
+                port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://localhost:3000", "Access-Control-Request-Method: POST"],
+                method: "OPTIONS", body: "")
+            #expect(preflight.status == 204)
+            #expect(preflight.headers["access-control-allow-origin"] == "http://localhost:3000")
+            let otherPreflight = try Self.exchange(
+                port: c.tcpPort, headers: ["Host: 127.0.0.1", "Origin: http://evil.example", "Access-Control-Request-Method: POST"],
+                method: "OPTIONS", body: "")
+            #expect(otherPreflight.status == 403)
+        }
+    }
+
+    /// A body that is not declared JSON (what a page can send without a preflight) is refused with 415.
+    @Test(arguments: ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", nil as String?])
+    func nonJSONBodiesAreRefused(type: String?) throws {
+        try TestCollector.with { c in
+            let headers = ["Host: 127.0.0.1"] + (type.map { ["Content-Type: \($0)"] } ?? [])
+            let response = try Self.exchange(port: c.tcpPort, headers: headers)
+            #expect(response.status == 415)
+            #expect(response.json?.objectValue?["__type"] == .string("UnsupportedMediaTypeException"))
+            let stored = try c.store().traceSummaries(limit: 10)
+            #expect(stored.isEmpty)
+        }
+    }
+
+    /// What botocore, the SDK pollers and the other AWS SDKs send is served.
+    @Test(arguments: ["application/json", "application/x-amz-json-1.1", "application/x-amz-json-1.0", "Application/JSON; charset=utf-8"])
+    func jsonMediaTypesAreServed(type: String) throws {
+        try TestCollector.with { c in
+            let response = try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1", "Content-Type: \(type)"])
+            #expect(response.status == 200)
+        }
+    }
+
+    @Test(arguments: ["http://localhost:3000", "https://app.example", "http://[::1]:8080"])
+    func acceptsOrigins(origin: String) throws {
+        try RequestPolicy.validate(origin: origin)
+    }
+
+    @Test(arguments: ["*", "localhost:3000", "http://", "http://a.example/", "http://a.example/path", "file://x"])
+    func rejectsMalformedOrigins(origin: String) {
+        #expect(throws: RequestPolicyError.self) { try RequestPolicy.validate(origin: origin) }
     }
 }
 
@@ -236,9 +363,47 @@ import Glibc
         #expect(split.udp == Endpoint(host: "127.0.0.1", port: 3000))
         #expect(split.tcp == Endpoint(host: "127.0.0.2", port: 4000))
         #expect(try DaemonAddress.parse("tcp:h:1 udp:h:2").environmentValue == "tcp:h:1 udp:h:2")
+        let v6 = try DaemonAddress.parse("[::1]:2000")
+        #expect(v6.udp == Endpoint(host: "::1", port: 2000))
+        #expect(v6.environmentValue == "[::1]:2000")
+        #expect(try DaemonAddress.parse("tcp:[::1]:1 udp:127.0.0.1:2").tcp == Endpoint(host: "::1", port: 1))
     }
 
-    @Test(arguments: ["", "127.0.0.1", "127.0.0.1:99999", ":2000", "::1:2000", "tcp:a:1", "tcp:a:1 tcp:b:2", "tcp:a:1  udp:b:2", "x:a:1 udp:b:2"])
+    /// `--listen [::1]:0`: UDP segments and the HTTP API over IPv6 loopback, `Host: [::1]:port` accepted.
+    @Test func listensOnIPv6Loopback() throws {
+        try TestCollector.with({ $0.address = DaemonAddress(udp: Endpoint(host: "::1", port: 0), tcp: Endpoint(host: "::1", port: 0)) }) { c in
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_addr = in6addr_loopback
+            address.sin6_port = in_port_t(UInt16(c.udpPort).bigEndian)
+            let udp = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+            let datagram = Array(Fixture.datagram(Fixture.segment(trace: 60, id: 1)).utf8)
+            let sent = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(udp, datagram, datagram.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+            close(udp)
+            #expect(sent == datagram.count)
+            address.sin6_port = in_port_t(UInt16(c.tcpPort).bigEndian)
+            let tcp = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(tcp) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(tcp, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let rc = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(tcp, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+            #expect(rc == 0)
+            let request = Array("POST /GetSamplingRules HTTP/1.1\r\nHost: [::1]:\(c.tcpPort)\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".utf8)
+            _ = send(tcp, request, request.count, Int32(MSG_NOSIGNAL))
+            var reply = [UInt8](repeating: 0, count: 4096)
+            let n = recv(tcp, &reply, reply.count, 0)
+            #expect(String(decoding: reply[0..<max(n, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200 "))
+            #expect(c.collector.stop().stored == 1)
+        }
+    }
+
+    @Test(arguments: ["", "127.0.0.1", "127.0.0.1:99999", ":2000", "::1:2000", "[::1]", "[::1]2000", "[nope]:1", "[::1:2000", "tcp:a:1", "tcp:a:1 tcp:b:2", "tcp:a:1  udp:b:2", "x:a:1 udp:b:2"])
     func rejectsMalformedAddresses(text: String) {
         #expect(throws: CollectorError.self) { try DaemonAddress.parse(text) }
     }

@@ -165,6 +165,141 @@ import XRayWire
     }
 }
 
+/// Hostile but well-formed inputs cost bounded work and get a clear answer.
+@Suite struct RulesBoundsEndToEndTests {
+    func localRules(_ count: Int, path: (Int) -> String = { "/api/\($0)/*" }) -> String {
+        let rules = (0..<count).map {
+            #"{"host":"h\#($0).example.com","http_method":"GET","url_path":"\#(path($0))","fixed_target":1,"rate":0.05}"#
+        }
+        return #"{"version":2,"rules":[\#(rules.joined(separator: ","))],"default":{"fixed_target":1,"rate":0.1}}"#
+    }
+
+    /// 1,000 rules validate, lint and start a daemon; 1,001 are refused naming the limit (exit 65).
+    @Test func ruleCountIsCappedAtOneThousand() throws {
+        let dir = try makeTemporaryDirectory("rules-bounds")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fits = dir.appendingPathComponent("fits.json")
+        try Data(localRules(1_000).utf8).write(to: fits)
+        #expect(try XRayBinary.run(["rules", "validate", fits.path]).status == 0)
+        let lint = try XRayBinary.run(["rules", "lint", fits.path])
+        #expect(!lint.stdout.contains("shadowed"), "\(lint.stdout)")
+        let over = dir.appendingPathComponent("over.json")
+        try Data(localRules(1_001).utf8).write(to: over)
+        let refused = try XRayBinary.run(["rules", "validate", over.path])
+        #expect(refused.status == 65)
+        #expect((refused.stdout + refused.stderr).contains("over.json:1:"))
+        #expect((refused.stdout + refused.stderr).contains("the file has 1001 rules, over xray's limit of 1000"))
+        let records = (0..<1_001).map {
+            #"{"SamplingRule":{"RuleName":"r\#($0)","Priority":\#($0 % 9999 + 1),"FixedRate":0.05,"ReservoirSize":1,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"*","URLPath":"/\#($0)","Version":1,"ResourceARN":"*","Attributes":{}}}"#
+        }
+        let centralized = dir.appendingPathComponent("centralized.json")
+        try Data(#"{"SamplingRuleRecords":[\#(records.joined(separator: ","))]}"#.utf8).write(to: centralized)
+        let daemon = try XRayBinary.run(["daemon", "--listen", "127.0.0.1:0", "--store", dir.appendingPathComponent("s.sqlite").path,
+                                         "--sampling-rules", centralized.path])
+        #expect(daemon.status == 65)
+        #expect(daemon.stderr.contains("over xray's limit of 1000"))
+    }
+
+    /// A rule shadowed by the 1,000th rule's neighbour is still found in a large file.
+    @Test func lintFindsShadowingInALargeFile() throws {
+        let dir = try makeTemporaryDirectory("rules-lint")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("rules.json")
+        try Data(localRules(1_000) { $0 == 999 ? "/api/998/x" : "/api/\($0)/*" }.replacingOccurrences(of: "h999.", with: "h998.").utf8)
+            .write(to: file)
+        let lint = try XRayBinary.run(["rules", "lint", file.path])
+        #expect(lint.stdout.contains("rules[999]"), "\(lint.stdout)")
+        #expect(lint.stdout.contains("shadowed"))
+    }
+
+    /// `*a` repeated up to the pattern limit, then `b`, against a 60 KB path answers (no match) at once, in
+    /// batch and explained; the 10,000- and 400,000-character versions are refused by validate and match.
+    @Test func pathologicalWildcardsFinishOrAreRefused() throws {
+        let dir = try makeTemporaryDirectory("rules-wild")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = "/" + String(repeating: "a", count: 60_000)
+        let requests = dir.appendingPathComponent("requests.jsonl")
+        try Data(#"{"host":"h","method":"GET","path":"\#(path)"}"#.utf8).write(to: requests)
+        func file(_ count: Int) throws -> String {
+            let file = dir.appendingPathComponent("wild\(count).json")
+            let pattern = String(repeating: "*a", count: count) + "b"
+            try Data(#"{"version":2,"rules":[{"host":"*","http_method":"*","url_path":"\#(pattern)","fixed_target":1,"rate":0.5}],"default":{"fixed_target":1,"rate":0.1}}"#.utf8)
+                .write(to: file)
+            return file.path
+        }
+        let longest = try file(511)
+        let match = try XRayBinary.run(["rules", "match", longest, "--requests", requests.path])
+        #expect(match.status == 0, "\(match.stderr)")
+        #expect(match.stdout.contains(#""default":true"#))
+        let explained = try XRayBinary.run(["rules", "match", longest, "--host", "h", "--method", "GET", "--path", path])
+        #expect(explained.status == 0, "\(explained.stderr)")
+        #expect(explained.stdout.contains("decision: default"))
+        for count in [5_000, 200_000] {
+            let rules = try file(count)
+            for command in ["validate", "match"] {
+                let refused = try XRayBinary.run(["rules", command, rules, "--requests", requests.path].filter { command == "match" || !$0.hasSuffix("jsonl") && $0 != "--requests" })
+                #expect(refused.status == 65)
+                #expect((refused.stdout + refused.stderr).contains("rules[0].url_path: the url_path pattern is \(2 * count + 1) characters, over xray's limit of 1024"))
+            }
+        }
+    }
+
+    /// `"version": 2, "version": 1` is version 1 to the SDK (last wins) and would be 2 to a first-wins
+    /// reader: validate refuses it, naming the key and its line (exit 65).
+    @Test func duplicateKeysAreAValidationError() throws {
+        let dir = try makeTemporaryDirectory("rules-duplicates")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("dup.json")
+        try Data("""
+            {"version": 2,
+             "rules": [],
+             "default": {"fixed_target": 1, "rate": 0.1, "rate": 0.5},
+             "version": 1}
+            """.utf8).write(to: file)
+        let result = try XRayBinary.run(["rules", "validate", file.path])
+        #expect(result.status == 65)
+        let output = result.stdout + result.stderr
+        #expect(output.contains("dup.json:3:46: error: default.rate: key \"rate\" appears more than once"), "\(output)")
+        #expect(output.contains("dup.json:4:2: error: version: key \"version\" appears more than once"))
+    }
+
+    /// Every local document the Python SDK fails to load (`Scripts/rules-oracle`'s validate cases: null
+    /// lists and objects, wrong types, missing values) is invalid for xray too, naming a field; the ones it
+    /// loads are valid.
+    @Test func validateAgreesWithTheSDKOnNullsAndWrongTypes() throws {
+        let dir = try makeTemporaryDirectory("rules-validate-oracle")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let expected = fixturesDirectory.appendingPathComponent("rules/expected/validate-local.jsonl")
+        let cases = try String(contentsOf: expected, encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(String($0)).value }
+        #expect(cases.count > 20)
+        for entry in cases {
+            let name = try #require(entry.objectValue?["case"]?.stringValue)
+            let document = try #require(entry.objectValue?["document"]?.stringValue)
+            let sdk = try #require(entry.objectValue?["sdk"]?.stringValue)
+            let file = dir.appendingPathComponent(name + ".json")
+            try Data(document.utf8).write(to: file)
+            let result = try XRayBinary.run(["rules", "validate", file.path])
+            if sdk == "ok" {
+                #expect(result.status == 0, "\(name): the SDK loads it; xray says \(result.stdout)\(result.stderr)")
+            } else {
+                #expect(result.status == 65, "\(name): the SDK fails with \(sdk); xray says \(result.stdout)\(result.stderr)")
+                #expect((result.stdout + result.stderr).contains(": error: "), "\(name)")
+            }
+        }
+    }
+
+    @Test(arguments: ["9223372036854775807", "100000001", "0"])
+    func benchmarkCountIsBounded(count: String) throws {
+        let rules = fixturesDirectory.appendingPathComponent("rules")
+        let result = try XRayBinary.run([
+            "rules", "match", rules.appendingPathComponent("local-v2.json").path,
+            "--requests", rules.appendingPathComponent("requests.jsonl").path, "--benchmark", count,
+        ])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--benchmark must be from 1 to 100000000"))
+    }
+}
+
 /// The checked-in expectations are what the Python SDK produces today (needs the test virtualenv).
 @Suite struct RulesEndToEndOracleTests {
     @Test(.enabled(if: testPython != nil, "needs the test virtualenv's Python with aws-xray-sdk"))

@@ -40,6 +40,127 @@ import Testing
         }
     }
 
+    /// A 100 KB argument (and 120 arguments of 1 KB) still leave a stored run segment: cut with a visible
+    /// marker, a warning on stderr, and the command's own status.
+    @Test func longArgumentsAreCutSoTheRunSegmentIsStored() throws {
+        let long = String(repeating: "x", count: 100_000)
+        let result = try run(["--quiet", "--", "/bin/sh", "-c", "exit 0", long])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: the run segment was shortened to fit one datagram"))
+        let argv = try #require(((try rootSegment()["metadata"] as? [String: Any])?["xray"] as? [String: Any])?["argv"] as? [String])
+        #expect(argv.prefix(3) == ["/bin/sh", "-c", "exit 0"])
+        #expect(argv.last?.hasSuffix("[xray: cut, 100000 bytes in all]") == true)
+        let many = try run(["--quiet", "--", "/bin/sh", "-c", "exit 0"] + Array(repeating: String(repeating: "y", count: 1_000), count: 120))
+        #expect(many.status == 0, "\(many.stderr)")
+        let manyArgv = try #require(((try rootSegment()["metadata"] as? [String: Any])?["xray"] as? [String: Any])?["argv"] as? [String])
+        #expect(manyArgv.last?.hasPrefix("[xray: ") == true)
+        #expect(manyArgv.last?.hasSuffix("more arguments not recorded]") == true)
+        let rejects = try XRayBinary.run(["inspect", "rejects", "--store", store])
+        #expect(!rejects.stdout.contains("xray run"))
+    }
+
+    /// Annotations follow X-Ray's rules up front: usage errors (64) for bad keys, values over 1,000 characters
+    /// and more than 50, so nothing is traced with a segment that cannot be stored.
+    @Test(arguments: [
+        ["--annotation", "k=" + String(repeating: "v", count: 70_000)],
+        ["--annotation", "bad-key=1"],
+        ["--annotation", String(repeating: "k", count: 101) + "=1"],
+        (0..<51).flatMap { ["--annotation", "k\($0)=1"] },
+    ])
+    func annotationsFollowXRaysLimits(options: [String]) throws {
+        let result = try run(options + ["--", "/bin/true"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--annotation"))
+        #expect(result.stderr.count < 2_000, "the error does not echo a huge value")
+    }
+
+    /// 1,000 characters is the longest value accepted, and it is stored whole.
+    @Test func aThousandCharacterAnnotationIsStored() throws {
+        let value = String(repeating: "v", count: 1_000)
+        let result = try run(["--quiet", "--annotation", "k=" + value, "--", "/bin/true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((try rootSegment()["annotations"] as? [String: Any])?["k"] as? String == value)
+    }
+
+    /// Three nested runs form a chain: each run's segment is the child of its direct parent run's.
+    @Test func nestedRunsFormAChain() throws {
+        let xray = XRayBinary.url.path
+        let result = try run(["--quiet", "--name", "outer", "--", xray, "run", "--quiet", "--name", "middle", "--",
+                              xray, "run", "--quiet", "--name", "inner", "--", "/bin/true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        var found: [String: (id: String?, parent: String?)] = [:]
+        func walk(_ entity: [String: Any]) {
+            if let name = entity["name"] as? String { found[name] = (entity["id"] as? String, entity["parent_id"] as? String) }
+            for key in ["subsegments", "children"] { for child in entity[key] as? [[String: Any]] ?? [] { walk(child) } }
+        }
+        for segment in try showJSON()["segments"] as? [[String: Any]] ?? [] { walk(segment) }
+        let outer = try #require(found["outer"]), middle = try #require(found["middle"]), inner = try #require(found["inner"])
+        #expect(outer.parent == nil)
+        #expect(middle.parent == outer.id)
+        #expect(inner.parent == middle.id)
+    }
+
+    /// Starts `xray run` in the background (stdin not a terminal, so the command leads its own process
+    /// group) with a script that writes its pid file; returns the process and the pid written.
+    func startInBackground(_ script: String, pidFile: URL) throws -> (Process, Int32) {
+        let process = Process()
+        process.executableURL = XRayBinary.url
+        process.arguments = ["run", "--quiet", "--store", store, "--", "/bin/sh", "-c", script]
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var pid: Int32?
+        for _ in 0..<500 where pid == nil {
+            pid = (try? String(contentsOf: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if pid == nil { usleep(10_000) }
+        }
+        return (process, try #require(pid))
+    }
+
+    /// The process state letter from /proc (R, S, T, Z, ...), nil once it is gone.
+    func state(_ pid: Int32) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(close, offsetBy: 2)...].first
+    }
+
+    /// Waits (bounded) until `pid` is in one of `states` or gone (nil in `states`).
+    func waitFor(_ pid: Int32, _ states: Set<Character?>) -> Character? {
+        var current = state(pid)
+        for _ in 0..<500 where !states.contains(current) {
+            usleep(10_000)
+            current = state(pid)
+        }
+        return current
+    }
+
+    /// A grandchild in the command's process group dies with `xray run`, even when it is killed with SIGKILL.
+    @Test func grandchildrenDieWhenXrayRunIsKilled() throws {
+        let pidFile = dir.appendingPathComponent("grandchild.pid")
+        let (process, grandchild) = try startInBackground("sleep 300 & echo $! > \(pidFile.path); wait", pidFile: pidFile)
+        #expect(state(grandchild) != nil)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let after = waitFor(grandchild, [nil, "Z"])
+        #expect(after == nil || after == "Z", "the grandchild is still \(after.map(String.init) ?? "?")")
+        if after != nil && after != "Z" { kill(grandchild, SIGKILL) }
+    }
+
+    /// SIGTSTP sent to `xray run` stops the command's group and SIGCONT resumes it; xray itself keeps
+    /// running and still returns the command's status.
+    @Test func stopAndContinueAreForwarded() throws {
+        let pidFile = dir.appendingPathComponent("child.pid")
+        let (process, child) = try startInBackground("echo $$ > \(pidFile.path); sleep 300", pidFile: pidFile)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        kill(process.processIdentifier, SIGTSTP)
+        #expect(waitFor(child, ["T"]) == "T")
+        #expect(state(process.processIdentifier) != "T", "xray run itself is not stopped")
+        kill(process.processIdentifier, SIGCONT)
+        #expect(waitFor(child, ["S", "R"]) != "T")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+    }
+
     @Test func aCommandNotFoundExits127AndOneNotExecutableExits126() throws {
         let missing = try run(["--quiet", "--", "no-such-command-xray"])
         #expect(missing.status == 127)
@@ -325,7 +446,8 @@ import Testing
             import json, os, socket, subprocess, sys, time, urllib.request
             address = os.environ["AWS_XRAY_DAEMON_ADDRESS"]
             rules = json.load(urllib.request.urlopen(urllib.request.Request(
-                "http://" + address + "/GetSamplingRules", data=b"{}", method="POST")))
+                "http://" + address + "/GetSamplingRules", data=b"{}", method="POST",
+                headers={"Content-Type": "application/json"})))
             print(os.environ.get("AWS_XRAY_TRACING_NAME"), sorted(r["SamplingRule"]["RuleName"] for r in rules["SamplingRuleRecords"]))
             if len(sys.argv) == 1:
                 subprocess.Popen([sys.executable, __file__, "late"], start_new_session=True)

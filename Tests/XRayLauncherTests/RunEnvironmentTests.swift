@@ -31,6 +31,21 @@ import XRayWire
         #expect(env.leftAlone == ["AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS"])
     }
 
+    /// In a nested run the inherited headers are the outer run's: they are replaced so the chain holds,
+    /// and not reported as left alone.
+    @Test func aNestedRunReplacesTheOuterRunsHeaders() {
+        let outer = ["_X_AMZN_TRACE_ID": "Root=\(trace);Parent=1111111111111111;Sampled=1",
+                     "TRACEPARENT": "00-5759e988bd862e3fe1be46a994272793-1111111111111111-01",
+                     Nesting.addressVariable: "127.0.0.1:4000", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:4000"]
+        let env = RunEnvironment.make(
+            base: outer, traceID: trace, segmentID: segment, daemonAddress: "127.0.0.1:4000", storePath: "/s.sqlite",
+            tracingName: nil, lambda: false, functionName: "job", workingDirectory: "/work", nested: true)
+        #expect(env.variables["_X_AMZN_TRACE_ID"] == "Root=\(trace);Parent=\(segment);Sampled=1")
+        #expect(env.variables["TRACEPARENT"] == "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
+        #expect(env.leftAlone.isEmpty)
+        #expect(make(outer).variables["_X_AMZN_TRACE_ID"] == outer["_X_AMZN_TRACE_ID"], "not nested: the user's header wins")
+    }
+
     @Test func anExplicitTracingNameReplacesAnInheritedOne() {
         let env = make(["AWS_XRAY_TRACING_NAME": "old"], tracingName: "api")
         #expect(env.variables["AWS_XRAY_TRACING_NAME"] == "api")

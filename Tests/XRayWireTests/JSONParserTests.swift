@@ -37,4 +37,29 @@ import Testing
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(deep) }
     }
+
+    /// The last of two equal keys wins, at the first one's place, as in Python's json.load; each repeat is
+    /// reported with its byte offset (and line when positions are recorded).
+    @Test func duplicateKeysKeepTheLastValueAndAreReported() throws {
+        let text = #"{"version":2,"a":{"x":1,"x":2},"version":1}"#
+        let r = try JSONParser.parse(text)
+        #expect(JSONWriter.string(r.value) == #"{"version":1,"a":{"x":2}}"#)
+        #expect(r.duplicateKeys.map(\.key) == ["x", "version"])
+        #expect(r.duplicateKeys.map(\.offset) == [24, 31])
+        #expect(r.duplicateKeys.first?.position == nil)
+        let positioned = try JSONParser.parse("{\n \"rules\": [{\"rate\": 1,\n  \"rate\": 2}]}", options: .init(recordPositions: true))
+        #expect(positioned.duplicateKeys == [JSONDuplicateKey(key: "rate", path: "rules[0].rate", offset: 27,
+                                                              position: JSONPosition(offset: 27, line: 3, column: 3))])
+        #expect(try JSONParser.parse(#"{"a":1,"b":2}"#).duplicateKeys.isEmpty)
+    }
+
+    /// Objects past the scan threshold find repeats through their index, and many distinct keys stay distinct.
+    @Test func duplicatesInLargeObjectsAreFound() throws {
+        let keys = (0..<5_000).map { #""k\#($0)":\#($0)"# }
+        let r = try JSONParser.parse("{" + keys.joined(separator: ",") + #","k3":"late","k4999":"last"}"#)
+        #expect(r.value.objectValue?.count == 5_000)
+        #expect(r.value.objectValue?["k3"] == .string("late"))
+        #expect(r.value.objectValue?["k4999"] == .string("last"))
+        #expect(r.duplicateKeys.map(\.key) == ["k3", "k4999"])
+    }
 }

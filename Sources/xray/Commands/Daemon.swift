@@ -50,6 +50,11 @@ extension XRay {
             valueName: "host:port"))
         var forward: String?
 
+        @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
+            "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
+            valueName: "origin"))
+        var allowOrigins: [String] = []
+
         @Flag(name: .long, help: "Print no live view: only the listening line, errors and the counters at the end.")
         var quiet = false
 
@@ -63,6 +68,9 @@ extension XRay {
             _ = try address()
             if let forward {
                 do { _ = try Endpoint.parse(forward) } catch { throw ValidationError("--forward: \(error.description)") }
+            }
+            for origin in allowOrigins {
+                do { try RequestPolicy.validate(origin: origin) } catch { throw ValidationError("--allow-origin: \(error.description)") }
             }
         }
 
@@ -88,6 +96,7 @@ extension XRay {
                 let style = TerminalStyle.resolve(colorOptions.color, environment: Environment.current, isTerminal: isatty(2) == 1)
                 var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
+                configuration.allowedOrigins = allowOrigins
                 if let samplingRules { configuration.samplingRules = try collector { () throws(CollectorError) in try SamplingService.load(path: samplingRules) } }
                 if json {
                     configuration.onTraceCompleted = { writeLine(1, JSONWriter.string(LiveView.event($0))) }

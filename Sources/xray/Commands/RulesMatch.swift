@@ -49,7 +49,7 @@ extension XRay.Rules {
         @Option(help: "The segment name used when the host does not match --dynamic-naming.")
         var fallback: String?
 
-        @Option(help: "Time N decisions over the --requests in process and print decisions per second.")
+        @Option(help: "Time N decisions (at most 100000000) over the --requests in process and print decisions per second.")
         var benchmark: Int?
 
         @Option(help: "Read the rules file as local or centralized instead of detecting it.")
@@ -67,7 +67,9 @@ extension XRay.Rules {
             if benchmark != nil, requests == nil {
                 throw ValidationError("--benchmark needs --requests FILE.jsonl to take requests from")
             }
-            if let benchmark, benchmark < 1 { throw ValidationError("--benchmark must be at least 1") }
+            if let benchmark, !(1...MatchBenchmark.maximumDecisions).contains(benchmark) {
+                throw ValidationError("--benchmark must be from 1 to \(MatchBenchmark.maximumDecisions), not \(benchmark)")
+            }
             if (dynamicNaming == nil) != (fallback == nil) {
                 throw ValidationError("--dynamic-naming and --fallback go together: the pattern and the name used when it does not match")
             }

@@ -20,7 +20,8 @@ extension XRay {
                 on a free loopback port, _X_AMZN_TRACE_ID and TRACEPARENT naming the run's segment, and \
                 AWS_XRAY_CONTEXT_MISSING=LOG_ERROR; variables you already set are left alone. Returns CMD's exit \
                 status (128+N when it died from signal N, 127 when not found, 126 when not executable) and forwards \
-                INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it. Its own failures: 69 (port in use), 74 (store). \
+                INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it (when stdin is not the terminal's foreground, to its whole \
+                process group, TSTP and CONT too, and the group is killed if xray run dies). Its own failures: 69 (port in use), 70 (its own segment was not stored), 74 (store). \
                 --fail-on makes a successful command exit 1 when a captured segment has that flag.
                 """
         )
@@ -36,7 +37,7 @@ extension XRay {
         var tracingName: String?
 
         @Option(name: .customLong("annotation"), help: ArgumentHelp(
-            "An annotation on the run segment (repeatable). true/false become booleans, numbers numbers.",
+            "An annotation on the run segment (repeatable, at most 50): key of letters, digits and _, value of at most 1000 characters; true/false become booleans, numbers numbers.",
             valueName: "key=value"))
         var annotations: [String] = []
 
@@ -48,6 +49,11 @@ extension XRay {
         @Option(name: .long, help: ArgumentHelp(
             "Sampling rules the collector serves to SDKs (any format xray rules reads).", valueName: "file"))
         var samplingRules: String?
+
+        @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
+            "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
+            valueName: "origin"))
+        var allowOrigins: [String] = []
 
         @Flag(name: .long, help: "Emulate AWS Lambda for the SDKs, so a script's subsegments land under the run's segment.")
         var lambda = false
@@ -80,10 +86,14 @@ extension XRay {
                 throw ValidationError("--linger: \"\(linger)\" is not a duration; write 500ms, 2s or 1m")
             }
             for a in annotations where RunArguments.annotation(a) == nil {
-                throw ValidationError("--annotation: \"\(a)\" is not KEY=VALUE with a key of letters, digits and _")
+                throw ValidationError("--annotation: \"\(a.prefix(100))\" is not KEY=VALUE with a key of letters, digits and _")
             }
+            if let problem = RunArguments.annotationProblem(annotations) { throw ValidationError("--annotation: \(problem)") }
             if let listen {
                 do { _ = try DaemonAddress.parse(listen) } catch { throw ValidationError("--listen: \(error.description)") }
+            }
+            for origin in allowOrigins {
+                do { try RequestPolicy.validate(origin: origin) } catch { throw ValidationError("--allow-origin: \(error.description)") }
             }
         }
 
@@ -97,12 +107,13 @@ extension XRay {
                     throw ExitCode(ExitCodes.dataError)
                 }
             }
-            let request = RunRequest(
+            var request = RunRequest(
                 command: command, storePath: storeOptions.path, name: name, tracingName: tracingName,
                 annotations: annotations.compactMap(RunArguments.annotation),
                 listen: try listen.map { try DaemonAddress.parse($0) }, samplingRules: rules, lambda: lambda,
                 linger: RunArguments.seconds(parsing: linger) ?? 0, environment: Environment.current,
                 workingDirectory: currentDirectory())
+            request.allowedOrigins = allowOrigins
             let outcome: RunOutcome
             do {
                 outcome = try Launcher.run(request)
@@ -116,7 +127,16 @@ extension XRay {
                 }
             }
             if case .notStarted(_, let reason) = outcome.termination { printError("xray run: \(reason)") }
+            if !outcome.segmentShortened.isEmpty {
+                printError("xray run: warning: the run segment was shortened to fit one datagram (the runs table keeps the full command): "
+                           + outcome.segmentShortened.joined(separator: "; "))
+            }
             if !quiet { printError(RunSummary.text(outcome, style: colorOptions.standardErrorStyle)) }
+            guard outcome.segmentStored else {
+                printError("xray run: error: the run's own segment \(outcome.segmentID) was not stored in \(storeOptions.path); "
+                           + "see xray inspect rejects")
+                throw ExitCode(outcome.termination.succeeded ? ExitCodes.software : outcome.termination.exitStatus)
+            }
             if outcome.termination.succeeded, let flag = failOn.first(where: { outcome.captured.count(of: $0) > 0 }) {
                 printError("xray run: --fail-on \(flag.rawValue): \(outcome.captured.count(of: flag)) captured segments have \(flag.rawValue) set")
                 throw ExitCode(ExitCodes.failure)
