@@ -163,6 +163,8 @@ public final class Collector: Sendable {
     /// chosen): the same port, and a destination that reaches that socket, however it is spelled
     /// (`localhost`, `127.0.0.1`, `0.0.0.0`, or one of this machine's own addresses when bound to any).
     static func forwardsToItself(_ fd: Int32, bound: Endpoint, port: Int) -> Bool {
+        guard let listening = try? bound.socketAddress() else { return false }
+        guard let boundV4 = listening.ipv4 else { return forwardsToItselfOverIPv6(fd, port: port) }
         var peer = sockaddr_in(), local = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) } }
@@ -172,10 +174,19 @@ public final class Collector: Sendable {
         let destination = UInt32(bigEndian: peer.sin_addr.s_addr)
         // A destination the kernel routes back to this machine: loopback, "any", or our own source address.
         let isLocal = destination == 0 || destination >> 24 == 127 || peer.sin_addr.s_addr == local.sin_addr.s_addr
-        guard let listening = try? bound.socketAddress() else { return false }
-        let boundIP = UInt32(bigEndian: listening.sin_addr.s_addr)
+        let boundIP = UInt32(bigEndian: boundV4.sin_addr.s_addr)
         if boundIP == 0 { return isLocal }
         return destination == boundIP || (destination == 0 && boundIP == 0x7F00_0001)
+    }
+
+    /// The IPv6 side of `forwardsToItself`: the same port on `::1` or `::`, which reach an IPv6 loopback listener.
+    static func forwardsToItselfOverIPv6(_ fd: Int32, port: Int) -> Bool {
+        var peer = sockaddr_in6()
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let rc = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) } }
+        guard rc == 0, Int32(peer.sin6_family) == AF_INET6, Int(UInt16(bigEndian: peer.sin6_port)) == port else { return false }
+        let bytes = withUnsafeBytes(of: peer.sin6_addr) { Array($0) }
+        return bytes.dropLast().allSatisfy { $0 == 0 } && (bytes[15] == 0 || bytes[15] == 1)
     }
 
     /// Binds UDP then TCP; with a shared address and port 0 it finds one port free for both, so the plain

@@ -98,6 +98,12 @@ struct SocketAddress {
         withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) } }
     }
 
+    /// The IPv4 form, when this is an IPv4 address.
+    var ipv4: sockaddr_in? {
+        guard family == AF_INET else { return nil }
+        return withUnsafeBytes(of: storage) { $0.loadUnaligned(as: sockaddr_in.self) }
+    }
+
     /// Calls `body` with the address as the `sockaddr` pointer and length the socket calls take.
     func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         withUnsafePointer(to: storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }

@@ -144,7 +144,9 @@ public enum RuleLinter {
 
     private static func percent(_ rate: Double) -> String {
         let value = (rate * 1000).rounded() / 10
-        return value.rounded() == value ? "\(Int(value))%" : "\(value)%"
+        // Whole percentages print without ".0"; a rate past what Int holds (the SDKs accept any rate) prints as is.
+        guard value.isFinite, abs(value) < 1e15, value.rounded() == value else { return "\(value)%" }
+        return "\(Int(value))%"
     }
 }
 

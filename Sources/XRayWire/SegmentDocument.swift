@@ -117,11 +117,16 @@ public enum SegmentDocumentParser {
             throw DocumentRejection(field: nil, message: "not JSON: \(error.description)")
         }
         var warnings: [(path: String, text: String)] = []
-        if !result.leniency.nonFiniteNumbers.isEmpty {
+        if !result.leniency.nonFiniteNumbers.isEmpty || !result.duplicateKeys.isEmpty {
             // Rare: parse again with paths so each warning lands on the entity that holds the value.
             let withPaths = try? JSONParser.parse(buffer: bytes, options: .init(recordPositions: true))
             for path in withPaths?.leniency.nonFiniteNumbers ?? result.leniency.nonFiniteNumbers {
                 warnings.append((path, "\(path) is not a finite number; stored as a string. The X-Ray service would reject this document"))
+            }
+            // Python's json (the SDKs and the service's own tooling) keeps the last of repeated keys, and so
+            // does the parser; the repeat is worth seeing, since another reader may keep the first.
+            for duplicate in withPaths?.duplicateKeys ?? result.duplicateKeys {
+                warnings.append((duplicate.path, "key \"\(duplicate.key.prefix(64))\" repeated at byte \(duplicate.offset); the last value was kept"))
             }
         }
         return try parse(value: result.value, warnings: warnings)

@@ -231,8 +231,10 @@ final class StreamBox: @unchecked Sendable {
 
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 
-    /// Waits (at most `seconds`) until the writer closed the pipe and every byte was taken.
-    func waitForEnd(seconds: Double = 3) {
+    /// Waits (at most `seconds`) until the writer closed the pipe and every byte was taken. Callers wait after
+    /// the process exited, when the end of input is certain: the long default only matters on a loaded machine,
+    /// where the reading queue may run late.
+    func waitForEnd(seconds: Double = 30) {
         let deadline = Date().addingTimeInterval(seconds)
         while !lock.withLock({ ended }), Date() < deadline { usleep(5_000) }
     }

@@ -83,6 +83,14 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
         let sub = doc.json["subsegments"]?.arrayValue?.first?.objectValue
         #expect(sub?["metadata"]?.objectValue?["default"]?.objectValue?["x"] == .string("NaN"))
     }
+
+    @Test func aRepeatedKeyKeepsTheLastValueWithAWarningOnItsEntity() throws {
+        let doc = try SegmentDocumentParser.parse(segment(#","subsegments":[{"id":"1111111111111111","name":"first","name":"last","start_time":1.5E9,"end_time":1.5E9}]"#))
+        #expect(doc.entities[0].warnings.isEmpty)
+        #expect(doc.entities[1].name == "last")
+        #expect(doc.entities[1].warnings.count == 1)
+        #expect(doc.entities[1].warnings.first?.contains(#"key "name" repeated"#) == true)
+    }
 }
 
 /// Each rejection names the field (or byte position) at fault.
