@@ -287,33 +287,6 @@ import Glibc
         return true
     }()
 
-    /// POSTs `body` to `path` on 127.0.0.1:`port` and returns the status and body of the answer.
-    static func post(_ path: String, _ body: String, port: Int) -> (status: Int, body: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return (0, "") }
-        let request = Array("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
-        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        var answer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            answer += chunk[0..<n]
-        }
-        let text = String(decoding: answer, as: UTF8.self)
-        let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-        let payload = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
-        return (status, payload)
-    }
-
     /// A store on a full 2 MB file system: the failure is a warning when it happens, PutTraceSegments
     /// acknowledges only what was committed, the counters say what was lost, and the exit status is 74.
     @Test(.enabled(if: canMountTmpfs, "needs root to mount a 2 MB tmpfs"))
@@ -333,7 +306,7 @@ import Glibc
             Self.segment($0, pad: 2_000).replacingOccurrences(of: "00000000000000aa", with: String(format: "%016x", $0))
         }
         let body = try JSONSerialization.data(withJSONObject: ["TraceSegmentDocuments": documents])
-        let answer = Self.post("/TraceSegments", String(decoding: body, as: UTF8.self), port: daemon.port)
+        let answer = try HTTP.post(port: daemon.port, "/TraceSegments", String(decoding: body, as: UTF8.self))
         var acknowledged: [Int] = []
         if answer.status == 200 {
             let parsed = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]

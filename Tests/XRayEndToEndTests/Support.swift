@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a run of the built binary printed and returned.
 struct CommandResult {
     var status: Int32
@@ -96,4 +100,53 @@ var testPython: String? {
     let local = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(".tools/venv/bin/python").path
     return FileManager.default.isExecutableFile(atPath: local) ? local : nil
+}
+
+/// A minimal HTTP/1.1 client over a real TCP socket on 127.0.0.1.
+enum HTTP {
+    struct Response {
+        var status: Int
+        var body: String
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Sends one request with `Connection: close` and reads the answer to the end of the stream.
+    static func post(port: Int, _ path: String, _ body: String) throws -> Response {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw Failure(description: "cannot connect to 127.0.0.1:\(port)") }
+        let request = Array("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failure(description: "send failed after \(sent) bytes") }
+            sent += n
+        }
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            buffer += chunk[0..<n]
+        }
+        let text = String(decoding: buffer, as: UTF8.self)
+        guard let headEnd = text.range(of: "\r\n\r\n") else { throw Failure(description: "no response (the daemon may have died): \(text.prefix(200))") }
+        let statusLine = text[..<headEnd.lowerBound].split(separator: "\r\n").first ?? ""
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else { throw Failure(description: "bad status line \(statusLine)") }
+        return Response(status: status, body: String(text[headEnd.upperBound...]))
+    }
 }
