@@ -10,7 +10,7 @@ public enum TraceAnalysis {
         let entries = tree.entries
         for (i, entry) in entries.enumerated() {
             out += callFindings(tree, parent: i, options: options)
-            guard let end = entry.entity.endTime, end.isFinite, entry.entity.startTime.isFinite else { continue }
+            guard let end = entry.entity.endTime, end.isFinite, entry.entity.startTime.isFinite, !isRunSegment(entry) else { continue }
             let cover = coverage(tree, i)
             if cover.own > options.slow {
                 out.append(Finding(
@@ -33,6 +33,13 @@ public enum TraceAnalysis {
         }
         out += hiddenErrors(tree)
         return out
+    }
+
+    /// The segment `xray run` records for the command itself (`aws.xray.sdk` is `xray run`): it lasts as long
+    /// as the command, so its own time and gaps say nothing about any request.
+    public static func isRunSegment(_ entry: TraceEntry) -> Bool {
+        entry.entity.kind == .segment
+            && entry.fields["aws"]?.objectValue?["xray"]?.objectValue?["sdk"]?.stringValue == "xray run"
     }
 
     /// An entity's own time (its duration minus the union of its children's spans, clipped to it) and the

@@ -83,6 +83,15 @@ import XRayWire
         #expect(try findings(root, InsightsOptions(slow: 1.81)).filter { $0.kind == .slowSpan }.isEmpty)
     }
 
+    @Test func theSegmentXRayRunRecordsForTheCommandIsNeitherSlowNorGappy() throws {
+        let document = try SegmentDocumentParser.parse("""
+            {"trace_id":"\(traceID)","id":"0000000000000001","name":"python","start_time":\(base),"end_time":\(base + 2),\
+            "aws":{"xray":{"sdk":"xray run"}},"subsegments":[{"id":"0000000000000002","name":"w","start_time":\(base + 1.5),"end_time":\(base + 1.6)}]}
+            """)
+        let t = TraceAssembler.assemble(traceID: traceID, documents: [document])
+        #expect(TraceAnalysis.findings(t, options: InsightsOptions()).isEmpty)
+    }
+
     @Test func gapsAreUncoveredStretchesOfASegmentOverTheThreshold() throws {
         let root = Node("web", 0, 1, [Node("a", 0, 0.2), Node("b", 0.25, 0.5), Node("c", 0.8, 1.0)])
         let gaps = try findings(root).filter { $0.kind == .gap }
