@@ -180,15 +180,12 @@ public struct FailIf: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One endpoint crossing one rule.
-public struct Violation: Sendable, Hashable {
+public struct Violation: Sendable {
     public var rule: FailIf
     public var endpoint: String
     public var a: Double
     public var b: Double
     public var change: (absolute: Double, percent: Double)
-
-    public static func == (l: Violation, r: Violation) -> Bool { l.rule == r.rule && l.endpoint == r.endpoint }
-    public func hash(into h: inout Hasher) { h.combine(rule); h.combine(endpoint) }
 }
 
 /// Why a comparison cannot be made.
@@ -207,9 +204,9 @@ public enum DiffError: Error, Sendable, Hashable, CustomStringConvertible {
 public struct TreeDiff: Sendable, Hashable {
     public struct Change: Sendable, Hashable {
         public var path: [String]
-        /// Seconds, nil when in progress.
-        public var a: Double?
-        public var b: Double?
+        /// Seconds.
+        public var a: Double
+        public var b: Double
     }
     public var added: [[String]]
     public var removed: [[String]]

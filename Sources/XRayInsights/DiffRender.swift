@@ -43,16 +43,22 @@ extension RunComparison {
 
     /// For people: one row per endpoint and a column per metric; markdown for a pull-request comment.
     func table(_ violations: [Violation], markdown: Bool) -> String {
+        // Text from a trace must not end a markdown cell or open HTML in the comment it is pasted into.
+        func text(_ s: String) -> String {
+            let safe = TerminalText.escape(s)
+            return markdown ? safe.replacing("|", with: "\\|").replacing("<", with: "&lt;") : safe
+        }
+        func path(_ p: [String]) -> String { p.map(text).joined(separator: " > ") }
         let header = ["endpoint"] + Self.columns.map { $0.rawValue + ($0.unit.isEmpty ? "" : " (\($0.unit))") }
         let rows = (endpoints + [total]).map { e in
-            [TerminalText.escape(e.endpoint) + (e.a == nil ? " (new)" : e.b == nil ? " (vanished)" : "")]
+            [text(e.endpoint) + (e.a == nil ? " (new)" : e.b == nil ? " (vanished)" : "")]
                 + Self.columns.map { Self.cell(e, $0) }
         }
         var out = ""
         if markdown {
             out += "| " + header.joined(separator: " | ") + " |\n"
             out += "|" + String(repeating: " --- |", count: header.count) + "\n"
-            for r in rows { out += "| " + r.map { $0.replacing("|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+            for r in rows { out += "| " + r.joined(separator: " | ") + " |\n" }
         } else {
             var widths = header.map(\.count)
             for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -62,26 +68,24 @@ extension RunComparison {
         if skipped.a + skipped.b > 0 {
             out += (markdown ? "\n" : "") + "traces without an HTTP root, not counted: \(skipped.a) in A, \(skipped.b) in B\n"
         }
-        for name in added { out += (markdown ? "\n- " : "") + "new endpoint: " + TerminalText.escape(name) + "\n" }
-        for name in vanished { out += (markdown ? "\n- " : "") + "vanished endpoint: " + TerminalText.escape(name) + "\n" }
+        for name in added { out += (markdown ? "\n- " : "") + "new endpoint: " + text(name) + "\n" }
+        for name in vanished { out += (markdown ? "\n- " : "") + "vanished endpoint: " + text(name) + "\n" }
         if let s = structure {
             let bullet = markdown ? "- " : "  "
             out += markdown ? "\n**Trace structure**\n\n" : "\ntrace structure:\n"
             if s.added.isEmpty && s.removed.isEmpty && s.slower.isEmpty { out += bullet + "the same entities, none slower\n" }
-            for p in s.added { out += bullet + "added: " + Self.pathText(p) + "\n" }
-            for p in s.removed { out += bullet + "removed: " + Self.pathText(p) + "\n" }
+            for p in s.added { out += bullet + "added: " + path(p) + "\n" }
+            for p in s.removed { out += bullet + "removed: " + path(p) + "\n" }
             for c in s.slower {
-                out += bullet + "slower: " + Self.pathText(c.path) + " " + ms(c.a ?? 0) + " → " + ms(c.b ?? 0) + "\n"
+                out += bullet + "slower: " + path(c.path) + " " + ms(c.a) + " → " + ms(c.b) + "\n"
             }
         }
         if !violations.isEmpty {
             out += markdown ? "\n**Failed checks**\n\n" : "\nfailed checks:\n"
-            for v in violations { out += (markdown ? "- " : "  ") + Self.describe(v) + "\n" }
+            for v in violations { out += (markdown ? "- " + text(Self.describe(v)) : "  " + Self.describe(v)) + "\n" }
         }
         return out
     }
-
-    static func pathText(_ p: [String]) -> String { p.map(TerminalText.escape).joined(separator: " > ") }
 
     /// `GET /books/{id}: sql_per_request 7.00 → 2.00 (-5, -71%) crosses sql_per_request > +20%`.
     public static func describe(_ v: Violation) -> String {
@@ -123,7 +127,7 @@ extension RunComparison {
                 ("slower", .array(s.slower.map { c in
                     .object(JSONObject([
                         ("path", .array(c.path.map { .string($0) })),
-                        ("a_ms", c.a.map { number($0 * 1000) } ?? .null), ("b_ms", c.b.map { number($0 * 1000) } ?? .null),
+                        ("a_ms", number(c.a * 1000)), ("b_ms", number(c.b * 1000)),
                     ]))
                 })),
             ]))))

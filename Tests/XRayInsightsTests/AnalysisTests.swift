@@ -135,6 +135,16 @@ import XRayWire
         #expect(report.tracesAnalyzed == 4)
     }
 
+    @Test func jsonLinesHoldOneFindingOrCriticalPathPerLine() throws {
+        var report = InsightsReport(options: InsightsOptions())
+        report.add(try tree(Node("web", 0, 0.1, queries(5) { "select * from b where id = \($0)" })))
+        let lines = report.render(.jsonl).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix(#"{"kind":"n_plus_one","trace_id":"\#(traceID)","path":["web"]"#))
+        #expect(lines[1].hasPrefix(#"{"kind":"critical_path""#))
+        #expect(report.render(.json).contains(#""traces_analyzed": 1"#))
+    }
+
     @Test func aDeepChainIsAnalysedWithoutRecursion() throws {
         // 3,000 nested documents linked by parent_id: every walk must be iterative.
         var docs: [SegmentDocument] = []

@@ -51,6 +51,13 @@ import XRayWire
         #expect(markdown.contains("- vanished endpoint: GET /old"))
     }
 
+    @Test func markdownCellsCannotBreakTheTableOrOpenHTML() throws {
+        let c = RunComparison(a: [try sample("http://h/a|b<script>", 0.1, sql: 0)], b: [])
+        let markdown = c.render(.markdown)
+        #expect(markdown.contains(#"GET /a\|b&lt;script> (vanished)"#))
+        #expect(!markdown.contains("<script>"))
+    }
+
     @Test(arguments: [
         ("sql_per_request > +20%", DiffMetric.sqlPerRequest, true, 20.0, true),
         ("p95>+10%", .p95, true, 10, true),
