@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "XRayQuery", dependencies: ["XRayWire", "XRayStore", "XRayRender"], swiftSettings: swiftSettings),
         // Rendering of assembled traces and listings (tree, json, xray, tables). Knows no SQL.
         .target(name: "XRayRender", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
+        // `inspect insights` and `inspect diff`: N+1s, slow spans, gaps and run-to-run comparison over assembled traces.
+        .target(name: "XRayInsights", dependencies: ["XRayWire", "XRayStore", "XRayQuery", "XRayRender"], swiftSettings: swiftSettings),
         // Sampling rules: formats, validation, matching, reservoirs, simulation, lint.
         .target(name: "XRaySampling", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         // UDP and TCP intake shared by `xray daemon` and `xray run`.
@@ -51,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "xray",
             dependencies: [
-                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
+                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher", "XRayInsights",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayOTelTests", dependencies: ["XRayOTel", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayInsightsTests", dependencies: ["XRayInsights", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayEndToEndTests",
