@@ -28,6 +28,8 @@ public struct RunRequest: Sendable {
     public var linger: Double
     public var environment: [String: String]
     public var workingDirectory: String
+    /// `--capture-all`: the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`.
+    public var captureAll = false
 
     public init(
         command: [String], storePath: String, name: String? = nil, tracingName: String? = nil,
@@ -89,6 +91,8 @@ public struct RunOutcome: Sendable {
     /// The collector's counters; nil for a nested run, whose outer run collects.
     public var counters: CollectorCounters?
     public var leftAlone: [String]
+    /// The user's `AWS_XRAY_DAEMON_ADDRESS`, left in place: where the command's SDKs sent their segments.
+    public var userDaemonAddress: String?
     public var nested: Bool
     /// What was cut from the run segment so that it fits one datagram (empty when nothing was).
     public var segmentShortened: [String] = []
@@ -160,7 +164,8 @@ public enum Launcher {
         let environment = RunEnvironment.make(
             base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
             storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
-            functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil)
+            functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil,
+            captureAll: request.captureAll)
 
         var pid: pid_t?
         var termination: ChildTermination
@@ -216,6 +221,9 @@ public enum Launcher {
             duration: endedAt - startedAt, captured: captured, counters: counters,
             leftAlone: environment.leftAlone, nested: nesting != nil)
         outcome.segmentShortened = shortened
+        if !request.captureAll {
+            outcome.userDaemonAddress = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen)
+        }
         if collector != nil {
             // The collector has stopped, so everything it read is committed.
             outcome.segmentStored = (try? isStored(store: store, traceID: traceID, id: segmentID)) ?? false

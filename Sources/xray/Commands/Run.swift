@@ -63,6 +63,10 @@ extension XRay {
             valueName: "duration"))
         var linger: String = "0s"
 
+        @Flag(name: .long, help: ArgumentHelp(
+            "Send the command's segments to this run even when AWS_XRAY_DAEMON_ADDRESS is exported (it is replaced for the command)."))
+        var captureAll = false
+
         @Flag(name: .long, help: "Print no summary.")
         var quiet = false
 
@@ -114,6 +118,13 @@ extension XRay {
                 linger: RunArguments.seconds(parsing: linger) ?? 0, environment: Environment.current,
                 workingDirectory: currentDirectory())
             request.allowedOrigins = allowOrigins
+            request.captureAll = captureAll
+            var elsewhere: (address: String, finding: DaemonProbe.Finding)?
+            if !captureAll, let address = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen) {
+                let finding = DaemonProbe.probe(address)
+                elsewhere = (address, finding)
+                printError(RunSummary.elsewhereWarning(address: address, finding: finding))
+            }
             let outcome: RunOutcome
             do {
                 outcome = try Launcher.run(request)
@@ -131,7 +142,9 @@ extension XRay {
                 printError("xray run: warning: the run segment was shortened to fit one datagram (the runs table keeps the full command): "
                            + outcome.segmentShortened.joined(separator: "; "))
             }
-            if !quiet { printError(RunSummary.text(outcome, style: colorOptions.standardErrorStyle)) }
+            if !quiet {
+                printError(RunSummary.text(outcome, elsewhere: elsewhere?.finding, lambda: lambda, style: colorOptions.standardErrorStyle))
+            }
             guard outcome.segmentStored else {
                 printError("xray run: error: the run's own segment \(outcome.segmentID) was not stored in \(storeOptions.path); "
                            + "see xray inspect rejects")
@@ -158,7 +171,38 @@ extension CapturedSummary {
 
 /// The lines `xray run` prints on stderr after the command.
 enum RunSummary {
-    static func text(_ o: RunOutcome, style: TerminalStyle) -> String {
+    /// Said before the command starts: its segments will not reach this run.
+    static func elsewhereWarning(address: String, finding: DaemonProbe.Finding) -> String {
+        "xray run: warning: AWS_XRAY_DAEMON_ADDRESS is set to \(address), so the command's SDKs send their segments "
+            + "there, not to this run: \(destination(finding)); --capture-all sends them to this run"
+    }
+
+    /// What answered at the user's address, in words.
+    static func destination(_ finding: DaemonProbe.Finding) -> String {
+        switch finding {
+        case .xrayDaemon: "an X-Ray daemon answers there (GetSamplingRules), so they are stored there, not here"
+        case .notXRay(let detail): "\(detail), which is not an X-Ray daemon, so they are probably lost"
+        case .unreachable(let detail): "nothing answers there (\(detail)), so they are lost"
+        case .invalid(let detail): "the SDKs cannot use it (\(detail))"
+        }
+    }
+
+    /// Why a run that started its command captured no entity of its own: the usual reasons, the likeliest first.
+    static func emptyRunReasons(_ o: RunOutcome, lambda: Bool) -> [String] {
+        var reasons: [String] = []
+        if let address = o.userDaemonAddress {
+            reasons.append("AWS_XRAY_DAEMON_ADDRESS was yours (\(address)): the segments went there; --capture-all sends them here")
+        }
+        if !lambda {
+            reasons.append("a plain script has no segment for @xray_recorder.capture or in_subsegment to attach to: run it with --lambda")
+        }
+        reasons.append("the SDK is not set up: xray_recorder.configure(...), the framework's X-Ray middleware, patch_all() for libraries")
+        reasons.append("sampling: the SDK's default rule records the first request each second and 5% of the rest; "
+                       + "use xray_recorder.configure(sampling=False)")
+        return reasons
+    }
+
+    static func text(_ o: RunOutcome, elsewhere: DaemonProbe.Finding?, lambda: Bool, style: TerminalStyle) -> String {
         let c = o.captured
         var lines: [String] = []
         var head = "xray run: trace \(style.bold(o.traceID)) (run \(o.runID)), \(c.traces) traces, \(c.entities) segments"
@@ -172,8 +216,17 @@ enum RunSummary {
             flags.append(style.red("\(rejected) rejected datagrams (xray inspect rejects)"))
         }
         if !flags.isEmpty { lines.append("xray run: " + flags.joined(separator: ", ")) }
-        if !o.leftAlone.isEmpty {
-            lines.append("xray run: left alone, as you had set them: " + o.leftAlone.joined(separator: ", "))
+        let leftAlone = o.leftAlone.filter { o.userDaemonAddress == nil || $0 != RunEnvironment.daemonAddressVariable }
+        if !leftAlone.isEmpty {
+            lines.append("xray run: left alone, as you had set them: " + leftAlone.joined(separator: ", "))
+        }
+        if let address = o.userDaemonAddress {
+            let answer = elsewhere.map { "; " + destination($0) } ?? ""
+            lines.append("xray run: the command's segments went to \(address) (your AWS_XRAY_DAEMON_ADDRESS)\(answer)")
+        }
+        if c.entities == 0, !o.nested, o.pid != nil {
+            lines.append("xray run: the command sent no segment; likely reasons:")
+            lines += emptyRunReasons(o, lambda: lambda).map { "xray run:   - " + $0 }
         }
         if o.nested { lines.append("xray run: nested: segments went to the outer run's collector") }
         lines.append("xray run: see it with: xray inspect show \(o.traceID)")

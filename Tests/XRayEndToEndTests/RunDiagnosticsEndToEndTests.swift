@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// `xray run` never captures nothing without saying why: an exported daemon address, an empty run, and the
+/// `--fail-on` gate naming what tripped it. Through the built binary with the real Python SDK.
+@Suite(.serialized) struct RunDiagnosticsEndToEndTests {
+    let dir: URL
+    let store: String
+
+    init() throws {
+        dir = try makeTemporaryDirectory("run-diagnostics")
+        store = dir.appendingPathComponent("traces.sqlite").path
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        try XRayBinary.run(["run", "--store", store] + arguments, environment: environment)
+    }
+
+    /// A script that records one segment of its own with the SDK and says on stderr when it started.
+    func segmentScript() throws -> String {
+        let script = dir.appendingPathComponent("job.py")
+        try Data("""
+            import sys
+            print("command started", file=sys.stderr, flush=True)
+            from aws_xray_sdk.core import xray_recorder
+            xray_recorder.configure(service="job", sampling=False)
+            xray_recorder.begin_segment("job")
+            xray_recorder.end_segment()
+            """.utf8).write(to: script)
+        return script.path
+    }
+
+    /// A loopback TCP port nothing listens on: bound, read back, closed.
+    func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        try #require(bound == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func runTraceNames() throws -> [String] {
+        let listed = try XRayBinary.run(["inspect", "traces", "--run", "last", "--format", "csv", "--store", store])
+        return listed.stdout.split(separator: "\n").dropFirst().map(String.init)
+    }
+
+    /// An exported address where nothing listens: said before the command starts, said again in the summary
+    /// with where the segments went, and the empty run lists its likely reasons.
+    @Test(.enabled(if: testPython != nil))
+    func anExportedDaemonAddressWithNothingThereIsSaidBeforeTheCommandStarts() throws {
+        let python = try #require(testPython)
+        let address = "127.0.0.1:\(try closedPort())"
+        let result = try run(["--", python, try segmentScript()], environment: ["AWS_XRAY_DAEMON_ADDRESS": address])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warning = try #require(result.stderr.range(of: "AWS_XRAY_DAEMON_ADDRESS is set to \(address)"))
+        let started = try #require(result.stderr.range(of: "command started"))
+        #expect(warning.lowerBound < started.lowerBound, "the warning comes before the command runs")
+        #expect(result.stderr.contains("nothing answers there"))
+        #expect(result.stderr.contains("the command's segments went to \(address)"))
+        #expect(result.stderr.contains("likely reasons"))
+        #expect(result.stderr.contains("--capture-all"))
+        #expect(try runTraceNames().count == 1, "only the run's own trace")
+    }
+
+    /// An exported address where `xray daemon` answers is recognised as an X-Ray daemon, and the segment
+    /// lands there; `--capture-all` makes the run's collector take it instead.
+    @Test(.enabled(if: testPython != nil))
+    func anExportedAddressOfARunningDaemonIsRecognisedAndCaptureAllWins() throws {
+        let python = try #require(testPython)
+        let script = try segmentScript()
+        let daemonStore = dir.appendingPathComponent("daemon.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", daemonStore])
+        defer { daemon.kill() }
+        let environment = ["AWS_XRAY_DAEMON_ADDRESS": daemon.address]
+
+        let elsewhere = try run(["--", python, script], environment: environment)
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        #expect(elsewhere.stderr.contains("an X-Ray daemon answers there"))
+        #expect(!elsewhere.stderr.contains("left alone, as you had set them: AWS_XRAY_DAEMON_ADDRESS"))
+        #expect(try runTraceNames().count == 1)
+
+        let captured = try run(["--capture-all", "--", python, script], environment: environment)
+        #expect(captured.status == 0, "\(captured.stderr)")
+        #expect(!captured.stderr.contains("AWS_XRAY_DAEMON_ADDRESS is set to"))
+        #expect(!captured.stderr.contains("likely reasons"))
+        #expect(try runTraceNames().contains { $0.contains(",job,") }, "the run's collector took the segment")
+
+        let stopped = daemon.stop(signal: SIGINT)
+        #expect(stopped.status == 0)
+        let atDaemon = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", daemonStore])
+        #expect(atDaemon.stdout.split(separator: "\n").filter { $0.contains(",job,") }.count == 1, "only the first run's segment")
+    }
+
+    /// A command that sends nothing gets the reasons, and no address warning when none was exported.
+    @Test func anEmptyRunListsTheLikelyReasons() throws {
+        let result = try run(["--", "/bin/true"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("likely reasons"))
+        #expect(result.stderr.contains("--lambda"))
+        #expect(result.stderr.contains("sampling"))
+        #expect(!result.stderr.contains("AWS_XRAY_DAEMON_ADDRESS is set to"))
+    }
+}
