@@ -69,6 +69,19 @@ public enum ChildTermination: Sendable, Hashable {
     public var succeeded: Bool { self == .exited(0) }
 }
 
+/// An entity's flag, as `--fail-on` names it (reference: `error` 4xx, `fault` 5xx, `throttle` 429).
+public enum EntityFlag: String, Sendable, Hashable, CaseIterable {
+    case fault, error, throttle
+
+    public func isSet(on entity: Entity) -> Bool {
+        switch self {
+        case .fault: entity.fault
+        case .error: entity.error
+        case .throttle: entity.throttle
+        }
+    }
+}
+
 /// What a run captured, for the summary and `--fail-on`.
 public struct CapturedSummary: Sendable, Hashable {
     public var traces = 0
@@ -76,7 +89,17 @@ public struct CapturedSummary: Sendable, Hashable {
     public var errors = 0
     public var faults = 0
     public var throttles = 0
+    /// The traces with at least one entity (other than the run's own segment) that has the flag, by trace id.
+    public var flaggedTraces: [EntityFlag: [String]] = [:]
     public init() {}
+
+    public func count(of flag: EntityFlag) -> Int {
+        switch flag {
+        case .fault: faults
+        case .error: errors
+        case .throttle: throttles
+        }
+    }
 }
 
 /// The result of one `xray run`.
@@ -312,7 +335,7 @@ public enum Launcher {
         var out = CapturedSummary()
         out.traces = traceIDs.count
         do {
-            for id in traceIDs {
+            for id in traceIDs.sorted() {
                 try store.select(
                     "SELECT count(*), coalesce(sum(error),0), coalesce(sum(fault),0), coalesce(sum(throttle),0) FROM entities WHERE trace_id=? AND id<>?",
                     [.text(id), .text(runSegment)]
@@ -321,6 +344,9 @@ public enum Launcher {
                     out.errors += row.int(1)
                     out.faults += row.int(2)
                     out.throttles += row.int(3)
+                    for (flag, column) in [(EntityFlag.error, 1), (.fault, 2), (.throttle, 3)] where row.int(Int32(column)) > 0 {
+                        out.flaggedTraces[flag, default: []].append(id)
+                    }
                 }
             }
         } catch let error as StoreError {

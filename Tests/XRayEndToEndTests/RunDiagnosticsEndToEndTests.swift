@@ -105,4 +105,33 @@ import Testing
         #expect(result.stderr.contains("sampling"))
         #expect(!result.stderr.contains("AWS_XRAY_DAEMON_ADDRESS is set to"))
     }
+
+    var examples: URL { fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples") }
+
+    /// `--fail-on fault` names each offending trace: id, request, status, the entity with the flag and its
+    /// cause; a Django `Http404` is `fault,error` (the SDK's doing), and the hint says how to allow it.
+    @Test(.enabled(if: testPython != nil))
+    func failOnNamesTheOffendingTraceAndExplainsDjangos404() throws {
+        let python = try #require(testPython)
+        let result = try run(["--fail-on", "fault", "--", python, examples.appendingPathComponent("django_app.py").path])
+        #expect(result.stdout.contains("/order/7/ 404"))
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("--fail-on fault: 1 trace matches"))
+        let line = try #require(result.stderr.split(separator: "\n").first { $0.contains("GET http://testserver/order/7/ 404") })
+        #expect(line.contains("fault,error on segment my-site: Http404: no order 7"))
+        #expect(line.contains("1-"), "the trace id leads the line")
+        #expect(result.stderr.contains("--fail-on 'fault AND !http.status = 404'"))
+    }
+
+    /// A filter expression is a gate too: 5xx only lets the 404 pass.
+    @Test(.enabled(if: testPython != nil))
+    func failOnTakesAFilterExpression() throws {
+        let python = try #require(testPython)
+        let result = try run(["--fail-on", "fault AND !http.status = 404", "--", python, examples.appendingPathComponent("django_app.py").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("--fail-on"))
+        let bad = try run(["--fail-on", "fault AND (", "--", "/bin/true"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--fail-on"))
+    }
 }

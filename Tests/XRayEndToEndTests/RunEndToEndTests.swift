@@ -282,6 +282,7 @@ import Testing
         #expect(result.status == 1, "the /checkout fault trips --fail-on")
         #expect(result.stdout.contains("/checkout 500"))
         #expect(result.stderr.contains("4 traces"))
+        #expect(result.stderr.contains("GET http://localhost/checkout 500  fault on segment shop: RuntimeError: payment service unavailable"))
         let traces = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", store])
         let lines = traces.stdout.split(separator: "\n").dropFirst()
         #expect(lines.filter { $0.contains(",shop,") }.count == 3)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import XRayCollector
 import XRayLauncher
+import XRayQuery
 import XRayRender
 import XRaySampling
 import XRayStore
@@ -22,7 +23,10 @@ extension XRay {
                 status (128+N when it died from signal N, 127 when not found, 126 when not executable) and forwards \
                 INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it (when stdin is not the terminal's foreground, to its whole \
                 process group, TSTP and CONT too, and the group is killed if xray run dies). Its own failures: 69 (port in use), 70 (its own segment was not stored), 74 (store). \
-                --fail-on makes a successful command exit 1 when a captured segment has that flag.
+                --fail-on makes a successful command exit 1 when a captured entity has that flag or a trace of the run \
+                matches that filter expression, and prints each such trace. Django's Http404 is recorded as fault and \
+                error by the SDK: --fail-on 'fault AND !http.status = 404' fails on 5xx only. --capture-all sends the \
+                segments to the run even when AWS_XRAY_DAEMON_ADDRESS is exported.
                 """
         )
 
@@ -71,18 +75,14 @@ extension XRay {
         var quiet = false
 
         @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-            "Exit 1 when the command succeeded but a captured segment has this flag (repeatable).",
-            valueName: "fault|error|throttle"))
-        var failOn: [FailureFlag] = []
+            "Exit 1 when the command succeeded but a captured entity has this flag, or a captured trace matches this filter expression, e.g. 'fault AND !http.status = 404' (repeatable).",
+            valueName: "fault|error|throttle|expr"))
+        var failOn: [String] = []
 
         @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "cmd"))
         var command: [String] = []
 
         @OptionGroup var colorOptions: ColorOptions
-
-        enum FailureFlag: String, ExpressibleByArgument, CaseIterable {
-            case fault, error, throttle
-        }
 
         func validate() throws {
             guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. xray run -- python app.py") }
@@ -98,6 +98,9 @@ extension XRay {
             }
             for origin in allowOrigins {
                 do { try RequestPolicy.validate(origin: origin) } catch { throw ValidationError("--allow-origin: \(error.description)") }
+            }
+            for text in failOn {
+                do { _ = try FailOnCondition(parsing: text) } catch { throw ValidationError("--fail-on: \(error.description)") }
             }
         }
 
@@ -150,22 +153,159 @@ extension XRay {
                            + "see xray inspect rejects")
                 throw ExitCode(outcome.termination.succeeded ? ExitCodes.software : outcome.termination.exitStatus)
             }
-            if outcome.termination.succeeded, let flag = failOn.first(where: { outcome.captured.count(of: $0) > 0 }) {
-                printError("xray run: --fail-on \(flag.rawValue): \(outcome.captured.count(of: flag)) captured segments have \(flag.rawValue) set")
-                throw ExitCode(ExitCodes.failure)
+            if outcome.termination.succeeded, !failOn.isEmpty {
+                let failures: [FailOnGate.Failure]
+                do {
+                    failures = try FailOnGate.check(failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome, storePath: storeOptions.path)
+                } catch {
+                    printError("xray run: error: --fail-on: \(error.description)")
+                    throw ExitCode(error.isStoreError ? ExitCodes.ioError : ExitCodes.dataError)
+                }
+                if !failures.isEmpty {
+                    printError(FailOnGate.report(failures, runID: outcome.runID))
+                    throw ExitCode(ExitCodes.failure)
+                }
             }
             throw ExitCode(outcome.termination.exitStatus)
         }
     }
 }
 
-extension CapturedSummary {
-    func count(of flag: XRay.Run.FailureFlag) -> Int {
-        switch flag {
-        case .fault: faults
-        case .error: errors
-        case .throttle: throttles
+/// One `--fail-on` value: a flag on any captured entity, or a filter expression over the run's traces.
+enum FailOnCondition {
+    case flag(EntityFlag)
+    case filter(text: String, FilterExpression)
+
+    init(parsing text: String) throws(QueryError) {
+        if let flag = EntityFlag(rawValue: text) {
+            self = .flag(flag)
+        } else {
+            self = .filter(text: text, try FilterParser.parse(text))
         }
+    }
+
+    var text: String {
+        switch self {
+        case .flag(let flag): flag.rawValue
+        case .filter(let text, _): text
+        }
+    }
+}
+
+/// The `--fail-on` gate: which of the run's traces trip it, and each one in a line a CI log can act on.
+enum FailOnGate {
+    /// Traces described one by one; the rest are counted.
+    static let maxListed = 10
+
+    struct Failure {
+        var condition: String
+        var traceIDs: [String]
+        var lines: [String]
+        /// Said when a fault comes with a 4xx status, as Django's `Http404` does.
+        var hint: String?
+    }
+
+    /// The conditions that matched, in the order given, each with its first traces described.
+    ///
+    /// A flag matches any entity other than the run's own segment, as the summary counts them. A filter
+    /// expression has X-Ray's meaning, where the trace's root decides `fault` and `error` and `http.status`
+    /// is the root's: `fault AND !http.status = 404` keeps Django's `Http404`, which the SDK marks
+    /// `fault` and `error`, from failing the gate.
+    static func check(_ conditions: [FailOnCondition], outcome: RunOutcome, storePath: String) throws(QueryError) -> [Failure] {
+        let store: TraceStore
+        do {
+            store = try TraceStore(path: storePath, readOnly: true)
+        } catch {
+            throw .store(error)
+        }
+        var failures: [Failure] = []
+        for condition in conditions {
+            let ids: [String]
+            var flag: EntityFlag?
+            switch condition {
+            case .flag(let f):
+                flag = f
+                ids = outcome.captured.flaggedTraces[f] ?? []
+            case .filter(_, let expression):
+                var query = TraceQuery(filter: expression)
+                query.run = String(outcome.runID)
+                ids = try QueryEngine(store: store).traceIDs(query)
+            }
+            guard !ids.isEmpty else { continue }
+            let listed = Array(ids.prefix(maxListed))
+            let summaries: [TraceSummary]
+            do {
+                summaries = try store.traceSummaries(limit: listed.count, traceIDs: listed)
+            } catch {
+                throw .store(error)
+            }
+            var lines: [String] = []
+            for id in listed {
+                let tree: TraceTree
+                do {
+                    tree = try store.trace(id)
+                } catch {
+                    throw .store(error)
+                }
+                lines.append(describe(tree, summary: summaries.first { $0.traceID == id }, flag: flag, excluding: outcome.segmentID))
+            }
+            var failure = Failure(condition: condition.text, traceIDs: ids, lines: lines)
+            if flag == .fault, summaries.contains(where: { $0.hasFault && (400..<500).contains($0.httpStatus ?? 0) }) {
+                // The Django middleware's process_exception marks the segment 500 (fault) before the 404
+                // response marks it error, so a 404 counts as a fault too.
+                failure.hint = "a fault with a 4xx status is how the SDK records Django's Http404; "
+                    + "to fail on 5xx only: --fail-on 'fault AND !http.status = 404'"
+            }
+            failures.append(failure)
+        }
+        return failures
+    }
+
+    /// `TRACE  METHOD URL STATUS  FLAGS on KIND NAME: CAUSE`, naming the entity where the flag starts: one
+    /// that has it while none of its children does (the filter language's root cause).
+    static func describe(_ tree: TraceTree, summary: TraceSummary?, flag: EntityFlag?, excluding runSegment: String) -> String {
+        var line = tree.traceID
+        if let summary {
+            let request = [summary.httpMethod, summary.httpURL, summary.httpStatus.map(String.init)].compactMap { $0 }
+            line += "  " + (request.isEmpty ? summary.rootName ?? "" : request.joined(separator: " "))
+        }
+        let entries = tree.entries
+        for candidate in flag.map({ [$0] }) ?? EntityFlag.allCases {
+            let origin = entries.indices.first { i in
+                let e = entries[i].entity
+                return e.id != runSegment && candidate.isSet(on: e)
+                    && !entries[i].children.contains { candidate.isSet(on: entries[$0].entity) }
+            }
+            guard let origin else { continue }
+            let entity = entries[origin].entity
+            let flags = EntityFlag.allCases.filter { $0.isSet(on: entity) }.map(\.rawValue).joined(separator: ",")
+            line += "  \(flags) on \(entity.kind.name) \(entity.name)"
+            if let status = entity.httpStatus, status != summary?.httpStatus { line += " (\(status))" }
+            line += ": " + (entity.cause ?? "no cause recorded")
+            break
+        }
+        return line
+    }
+
+    static func report(_ failures: [Failure], runID: Int) -> String {
+        var lines: [String] = []
+        for failure in failures {
+            let n = failure.traceIDs.count
+            lines.append("xray run: --fail-on \(failure.condition): \(n) \(n == 1 ? "trace matches" : "traces match")")
+            lines += failure.lines.map { "xray run:   " + $0 }
+            if n > failure.lines.count {
+                lines.append("xray run:   and \(n - failure.lines.count) more: xray inspect traces --run \(runID)")
+            }
+            if let hint = failure.hint { lines.append("xray run: hint: " + hint) }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension QueryError {
+    var isStoreError: Bool {
+        if case .store = self { return true }
+        return false
     }
 }
 
