@@ -14,7 +14,7 @@ public struct RunRequest: Sendable {
     /// The command and its arguments, exactly as given after `--`.
     public var command: [String]
     public var storePath: String
-    /// The run segment's name; default: the command's base name.
+    /// The run segment's name; default: `tracingName`, else `RunArguments.segmentName(for:)`.
     public var name: String?
     public var tracingName: String?
     public var annotations: [Entity.Annotation]
@@ -141,6 +141,10 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
 
 /// Runs one command under an embedded collector (or the outer run's, when nested) and records the run.
 public enum Launcher {
+    /// Run segments' `origin`, so that later commands can tell them from the app's segments (X-Ray origins
+    /// name the resource type, such as `AWS::EC2::Instance`; `xray::` marks this tool's own).
+    public static let runSegmentOrigin = "xray::Run"
+
     public static func run(_ request: RunRequest) throws(LaunchError) -> RunOutcome {
         // Interactive (the terminal's foreground): the command shares our process group, so the terminal's
         // Ctrl-C and Ctrl-Z reach both and the shell's job control works. Otherwise the command leads its own
@@ -183,7 +187,7 @@ public enum Launcher {
             }
         }
 
-        let name = request.name ?? baseName(request.command.first ?? "command")
+        let name = request.name ?? request.tracingName ?? RunArguments.segmentName(for: request.command)
         let environment = RunEnvironment.make(
             base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
             storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
@@ -361,10 +365,6 @@ public enum Launcher {
         var found = false
         try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
         return found
-    }
-
-    static func baseName(_ path: String) -> String {
-        String(path.split(separator: "/").last ?? Substring(path))
     }
 }
 

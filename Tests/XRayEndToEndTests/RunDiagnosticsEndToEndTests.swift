@@ -134,4 +134,21 @@ import Testing
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("--fail-on"))
     }
+
+    /// A Python run's segment is named after the script, and `--tracing-name` still wins.
+    @Test(.enabled(if: testPython != nil))
+    func aPythonRunIsNamedAfterItsScript() throws {
+        let python = try #require(testPython)
+        let script = dir.appendingPathComponent("manage.py")
+        try Data("import sys\n".utf8).write(to: script)
+        #expect(try run(["--quiet", "--", python, script.path, "check"]).status == 0)
+        let names = { () throws -> String? in
+            let shown = try XRayBinary.run(["inspect", "show", "last", "--format", "json", "--store", self.store])
+            let json = try JSONSerialization.jsonObject(with: shown.stdoutData) as? [String: Any]
+            return (json?["segments"] as? [[String: Any]])?.first?["name"] as? String
+        }
+        #expect(try names() == "manage.py check")
+        #expect(try run(["--quiet", "--tracing-name", "api", "--", python, script.path]).status == 0)
+        #expect(try names() == "api")
+    }
 }

@@ -30,6 +30,7 @@ import Testing
         #expect(result.status == status)
         let root = try rootSegment()
         #expect(root["name"] as? String == "sh")
+        #expect(root["origin"] as? String == "xray::Run", "run segments have their own origin")
         let metadata = try #require((root["metadata"] as? [String: Any])?["xray"] as? [String: Any])
         #expect(metadata["exit_status"] as? Int == Int(status))
         #expect(metadata["argv"] as? [String] == ["/bin/sh", "-c", script])

@@ -169,3 +169,24 @@ import XRayWire
         }
     }
 }
+
+@Suite struct RunSegmentNameTests {
+    /// A Python run is named after its script or module (and a subcommand word), not the interpreter.
+    @Test(arguments: [
+        (["python", "manage.py", "runserver", "--noreload", "127.0.0.1:8000"], "manage.py runserver"),
+        (["/venv/bin/python", "-m", "pytest"], "pytest"),
+        (["python3", "-mpytest", "-k", "slow"], "pytest"),
+        (["python3.11", "app.py"], "app.py"),
+        (["python3", "-u", "-W", "ignore", "/srv/site/manage.py", "test"], "manage.py test"),
+        (["python", "drive.py", "8080", "/a,/b"], "drive.py"),
+        (["python", "-m", "django", "runserver"], "django runserver"),
+        (["python", "-c", "print(1)"], "python"),
+        (["python3"], "python3"),
+        (["pypy3", "job.py"], "job.py"),
+        (["/bin/sh", "-c", "exit 0"], "sh"),
+        (["pythonista", "x.py"], "pythonista"),
+    ])
+    func pythonRunsAreNamedAfterTheScriptOrModule(_ command: [String], _ name: String) {
+        #expect(RunArguments.segmentName(for: command) == name)
+    }
+}

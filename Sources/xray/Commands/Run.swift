@@ -32,7 +32,7 @@ extension XRay {
 
         @OptionGroup var storeOptions: StoreOptions
 
-        @Option(name: .long, help: "The run segment's name (default: the command's base name).")
+        @Option(name: .long, help: "The run segment's name (default: --tracing-name, else the command's base name, or for Python the script or module: manage.py runserver, pytest).")
         var name: String?
 
         @Option(name: .long, help: ArgumentHelp(
