@@ -85,7 +85,11 @@ public enum EntityFlag: String, Sendable, Hashable, CaseIterable {
 /// What a run captured, for the summary and `--fail-on`.
 public struct CapturedSummary: Sendable, Hashable {
     public var traces = 0
+    /// Every entity of the run's traces, the run's own segment included.
     public var entities = 0
+    /// The entities other than the run's own segment: what the command's SDKs sent.
+    public var commandEntities = 0
+    /// Flag counts, like `flaggedTraces`, leave out the run's own segment: a failed command shows in its status.
     public var errors = 0
     public var faults = 0
     public var throttles = 0
@@ -341,14 +345,19 @@ public enum Launcher {
         do {
             for id in traceIDs.sorted() {
                 try store.select(
-                    "SELECT count(*), coalesce(sum(error),0), coalesce(sum(fault),0), coalesce(sum(throttle),0) FROM entities WHERE trace_id=? AND id<>?",
-                    [.text(id), .text(runSegment)]
+                    """
+                    SELECT count(*), coalesce(sum(id<>?1),0), coalesce(sum(error AND id<>?1),0),
+                        coalesce(sum(fault AND id<>?1),0), coalesce(sum(throttle AND id<>?1),0)
+                    FROM entities WHERE trace_id=?2
+                    """,
+                    [.text(runSegment), .text(id)]
                 ) { row in
                     out.entities += row.int(0)
-                    out.errors += row.int(1)
-                    out.faults += row.int(2)
-                    out.throttles += row.int(3)
-                    for (flag, column) in [(EntityFlag.error, 1), (.fault, 2), (.throttle, 3)] where row.int(Int32(column)) > 0 {
+                    out.commandEntities += row.int(1)
+                    out.errors += row.int(2)
+                    out.faults += row.int(3)
+                    out.throttles += row.int(4)
+                    for (flag, column) in [(EntityFlag.error, 2), (.fault, 3), (.throttle, 4)] where row.int(Int32(column)) > 0 {
                         out.flaggedTraces[flag, default: []].append(id)
                     }
                 }

@@ -151,4 +151,21 @@ import Testing
         #expect(try run(["--quiet", "--tracing-name", "api", "--", python, script.path]).status == 0)
         #expect(try names() == "api")
     }
+
+    /// The summary counts entities, the run's own segment included, in the singular when there is one, and
+    /// its hint names the run's traces.
+    @Test(.enabled(if: testPython != nil))
+    func theSummaryCountsEntitiesWithTheRunsOwnSegment() throws {
+        let python = try #require(testPython)
+        let empty = try run(["--", "/bin/true"])
+        #expect(empty.stderr.contains("1 trace, 1 entity captured"), "\(empty.stderr)")
+        #expect(empty.stderr.contains("see it with: xray inspect traces --run 1 or xray inspect show 1-"))
+        let one = try run(["--", python, try segmentScript()])
+        #expect(one.stderr.contains("2 traces, 2 entities captured"), "\(one.stderr)")
+        #expect(one.stderr.contains("xray inspect traces --run 2"))
+        let failed = try run(["--", "/bin/sh", "-c", "exit 3"])
+        #expect(failed.status == 3)
+        let trace = try #require(failed.stderr.split(separator: " ").first { $0.hasPrefix("1-") })
+        #expect(failed.stderr.contains("the first failed trace: xray inspect show \(trace)"))
+    }
 }

@@ -345,15 +345,15 @@ enum RunSummary {
     static func text(_ o: RunOutcome, elsewhere: DaemonProbe.Finding?, lambda: Bool, style: TerminalStyle) -> String {
         let c = o.captured
         var lines: [String] = []
-        var head = "xray run: trace \(style.bold(o.traceID)) (run \(o.runID)), \(c.traces) traces, \(c.entities) segments"
-        head += " captured in \(formatSeconds(o.duration))"
+        var head = "xray run: trace \(style.bold(o.traceID)) (run \(o.runID)), \(count(c.traces, "trace")), "
+        head += "\(count(c.entities, "entity", "entities")) captured in \(formatSeconds(o.duration))"
         lines.append(head)
         var flags: [String] = []
-        if c.faults > 0 { flags.append(style.red("\(c.faults) faults")) }
-        if c.errors > 0 { flags.append(style.yellow("\(c.errors) errors")) }
-        if c.throttles > 0 { flags.append(style.magenta("\(c.throttles) throttles")) }
+        if c.faults > 0 { flags.append(style.red(count(c.faults, "fault"))) }
+        if c.errors > 0 { flags.append(style.yellow(count(c.errors, "error"))) }
+        if c.throttles > 0 { flags.append(style.magenta(count(c.throttles, "throttle"))) }
         if let rejected = o.counters?.rejected, rejected > 0 {
-            flags.append(style.red("\(rejected) rejected datagrams (xray inspect rejects)"))
+            flags.append(style.red("\(count(rejected, "rejected datagram")) (xray inspect rejects)"))
         }
         if !flags.isEmpty { lines.append("xray run: " + flags.joined(separator: ", ")) }
         let leftAlone = o.leftAlone.filter { o.userDaemonAddress == nil || $0 != RunEnvironment.daemonAddressVariable }
@@ -364,13 +364,23 @@ enum RunSummary {
             let answer = elsewhere.map { "; " + destination($0) } ?? ""
             lines.append("xray run: the command's segments went to \(address) (your AWS_XRAY_DAEMON_ADDRESS)\(answer)")
         }
-        if c.entities == 0, !o.nested, o.pid != nil {
+        if c.commandEntities == 0, !o.nested, o.pid != nil {
             lines.append("xray run: the command sent no segment; likely reasons:")
             lines += emptyRunReasons(o, lambda: lambda).map { "xray run:   - " + $0 }
         }
         if o.nested { lines.append("xray run: nested: segments went to the outer run's collector") }
-        lines.append("xray run: see it with: xray inspect show \(o.traceID)")
+        let failed = c.flaggedTraces[.fault]?.first ?? c.flaggedTraces[.error]?.first ?? (o.termination.succeeded ? nil : o.traceID)
+        if let failed {
+            lines.append("xray run: see it with: xray inspect traces --run \(o.runID); the first failed trace: xray inspect show \(failed)")
+        } else {
+            lines.append("xray run: see it with: xray inspect traces --run \(o.runID) or xray inspect show \(o.traceID)")
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// `1 trace`, `2 traces`: the count and the noun, singular or plural.
+    static func count<N: BinaryInteger>(_ n: N, _ singular: String, _ plural: String? = nil) -> String {
+        "\(n) " + (n == 1 ? singular : plural ?? singular + "s")
     }
 
     static func formatSeconds(_ s: Double) -> String {
