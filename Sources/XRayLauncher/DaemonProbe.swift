@@ -25,7 +25,7 @@ public enum DaemonProbe {
     /// Connects to the TCP half of `address` and asks for sampling rules, as the SDKs' rule pollers do
     /// (X-Ray API `GetSamplingRules`, which the daemon proxies on its TCP address).
     ///
-    /// Bounded: at most `timeoutMilliseconds` for the connection and as long again for the answer.
+    /// Bounded: at most `timeoutMilliseconds` for the connection and as long again for the whole answer.
     public static func probe(_ address: String, timeoutMilliseconds: Int32 = 1000) -> Finding {
         let endpoint: Endpoint
         do {
@@ -63,7 +63,10 @@ public enum DaemonProbe {
         guard sent == bytes.count else { return .notXRay("tcp \(endpoint) accepted the connection but not the request") }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while response.count < maxResponse, wait(fd, events: Int16(POLLIN), milliseconds: timeoutMilliseconds) {
+        let deadline = epochSeconds() + Double(timeoutMilliseconds) / 1000
+        while response.count < maxResponse {
+            let left = Int32(((deadline - epochSeconds()) * 1000).rounded(.up))
+            guard left > 0, wait(fd, events: Int16(POLLIN), milliseconds: left) else { break }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { break }
             response += buffer[0..<n]

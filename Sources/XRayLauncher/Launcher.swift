@@ -96,14 +96,6 @@ public struct CapturedSummary: Sendable, Hashable {
     /// The traces with at least one entity (other than the run's own segment) that has the flag, by trace id.
     public var flaggedTraces: [EntityFlag: [String]] = [:]
     public init() {}
-
-    public func count(of flag: EntityFlag) -> Int {
-        switch flag {
-        case .fault: faults
-        case .error: errors
-        case .throttle: throttles
-        }
-    }
 }
 
 /// The result of one `xray run`.
