@@ -11,11 +11,10 @@ from aws_xray_sdk.core import patch, xray_recorder
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 
 app = Flask(__name__)
+xray_recorder.configure(service="shop", sampling=False)  # every request, not the SDK's 1 a second + 5%
+XRayMiddleware(app, xray_recorder)  # AWS_XRAY_DAEMON_ADDRESS is read from the environment
+patch(("sqlite3",))  # or patch_all(): requests, sqlite3, ... calls become subsegments
 app.logger.disabled = True  # the /checkout failure is the point; its traceback is noise here
-# Without sampling=False the SDK traces the first request each second and 5% of the rest.
-xray_recorder.configure(service="shop", sampling=False)
-XRayMiddleware(app, xray_recorder)
-patch(("sqlite3",))
 
 
 @app.route("/orders/<user>")

@@ -14,7 +14,7 @@ public struct RunRequest: Sendable {
     /// The command and its arguments, exactly as given after `--`.
     public var command: [String]
     public var storePath: String
-    /// The run segment's name; default: the command's base name.
+    /// The run segment's name; default: `tracingName`, else `RunArguments.segmentName(for:)`.
     public var name: String?
     public var tracingName: String?
     public var annotations: [Entity.Annotation]
@@ -28,6 +28,8 @@ public struct RunRequest: Sendable {
     public var linger: Double
     public var environment: [String: String]
     public var workingDirectory: String
+    /// `--capture-all`: the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`.
+    public var captureAll = false
 
     public init(
         command: [String], storePath: String, name: String? = nil, tracingName: String? = nil,
@@ -67,13 +69,32 @@ public enum ChildTermination: Sendable, Hashable {
     public var succeeded: Bool { self == .exited(0) }
 }
 
+/// An entity's flag, as `--fail-on` names it (reference: `error` 4xx, `fault` 5xx, `throttle` 429).
+public enum EntityFlag: String, Sendable, Hashable, CaseIterable {
+    case fault, error, throttle
+
+    public func isSet(on entity: Entity) -> Bool {
+        switch self {
+        case .fault: entity.fault
+        case .error: entity.error
+        case .throttle: entity.throttle
+        }
+    }
+}
+
 /// What a run captured, for the summary and `--fail-on`.
 public struct CapturedSummary: Sendable, Hashable {
     public var traces = 0
+    /// Every entity of the run's traces, the run's own segment included.
     public var entities = 0
+    /// The entities other than the run's own segment: what the command's SDKs sent.
+    public var commandEntities = 0
+    /// Flag counts, like `flaggedTraces`, leave out the run's own segment: a failed command shows in its status.
     public var errors = 0
     public var faults = 0
     public var throttles = 0
+    /// The traces with at least one entity (other than the run's own segment) that has the flag, by trace id.
+    public var flaggedTraces: [EntityFlag: [String]] = [:]
     public init() {}
 }
 
@@ -89,6 +110,8 @@ public struct RunOutcome: Sendable {
     /// The collector's counters; nil for a nested run, whose outer run collects.
     public var counters: CollectorCounters?
     public var leftAlone: [String]
+    /// The user's `AWS_XRAY_DAEMON_ADDRESS`, left in place: where the command's SDKs sent their segments.
+    public var userDaemonAddress: String?
     public var nested: Bool
     /// What was cut from the run segment so that it fits one datagram (empty when nothing was).
     public var segmentShortened: [String] = []
@@ -114,6 +137,10 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
 
 /// Runs one command under an embedded collector (or the outer run's, when nested) and records the run.
 public enum Launcher {
+    /// Run segments' `origin`, so that later commands can tell them from the app's segments (X-Ray origins
+    /// name the resource type, such as `AWS::EC2::Instance`; `xray::` marks this tool's own).
+    public static let runSegmentOrigin = "xray::Run"
+
     public static func run(_ request: RunRequest) throws(LaunchError) -> RunOutcome {
         // Interactive (the terminal's foreground): the command shares our process group, so the terminal's
         // Ctrl-C and Ctrl-Z reach both and the shell's job control works. Otherwise the command leads its own
@@ -156,11 +183,12 @@ public enum Launcher {
             }
         }
 
-        let name = request.name ?? baseName(request.command.first ?? "command")
+        let name = request.name ?? request.tracingName ?? RunArguments.segmentName(for: request.command)
         let environment = RunEnvironment.make(
             base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
             storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
-            functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil)
+            functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil,
+            captureAll: request.captureAll)
 
         var pid: pid_t?
         var termination: ChildTermination
@@ -216,6 +244,9 @@ public enum Launcher {
             duration: endedAt - startedAt, captured: captured, counters: counters,
             leftAlone: environment.leftAlone, nested: nesting != nil)
         outcome.segmentShortened = shortened
+        if !request.captureAll {
+            outcome.userDaemonAddress = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen)
+        }
         if collector != nil {
             // The collector has stopped, so everything it read is committed.
             outcome.segmentStored = (try? isStored(store: store, traceID: traceID, id: segmentID)) ?? false
@@ -304,15 +335,23 @@ public enum Launcher {
         var out = CapturedSummary()
         out.traces = traceIDs.count
         do {
-            for id in traceIDs {
+            for id in traceIDs.sorted() {
                 try store.select(
-                    "SELECT count(*), coalesce(sum(error),0), coalesce(sum(fault),0), coalesce(sum(throttle),0) FROM entities WHERE trace_id=? AND id<>?",
-                    [.text(id), .text(runSegment)]
+                    """
+                    SELECT count(*), coalesce(sum(id<>?1),0), coalesce(sum(error AND id<>?1),0),
+                        coalesce(sum(fault AND id<>?1),0), coalesce(sum(throttle AND id<>?1),0)
+                    FROM entities WHERE trace_id=?2
+                    """,
+                    [.text(runSegment), .text(id)]
                 ) { row in
                     out.entities += row.int(0)
-                    out.errors += row.int(1)
-                    out.faults += row.int(2)
-                    out.throttles += row.int(3)
+                    out.commandEntities += row.int(1)
+                    out.errors += row.int(2)
+                    out.faults += row.int(3)
+                    out.throttles += row.int(4)
+                    for (flag, column) in [(EntityFlag.error, 2), (.fault, 3), (.throttle, 4)] where row.int(Int32(column)) > 0 {
+                        out.flaggedTraces[flag, default: []].append(id)
+                    }
                 }
             }
         } catch let error as StoreError {
@@ -327,10 +366,6 @@ public enum Launcher {
         var found = false
         try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
         return found
-    }
-
-    static func baseName(_ path: String) -> String {
-        String(path.split(separator: "/").last ?? Substring(path))
     }
 }
 

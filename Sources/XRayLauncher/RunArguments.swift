@@ -49,4 +49,60 @@ public enum RunArguments {
         guard let v = Double(text), v >= 0, v.isFinite else { return nil }
         return v
     }
+
+    /// The run segment's default name: the command's base name, or for a Python interpreter the script or
+    /// module it runs and a subcommand word after it, so that Django runs are not all named `python`:
+    /// `python manage.py runserver` is `manage.py runserver`, `python -m pytest` is `pytest`,
+    /// `python3.11 app.py` is `app.py`. `python -c` and a bare interpreter keep the interpreter's name.
+    public static func segmentName(for command: [String]) -> String {
+        let program = baseName(command.first ?? "command")
+        guard isPython(program) else { return program }
+        var rest = command.dropFirst()
+        var target: String?
+        while let argument = rest.first {
+            rest = rest.dropFirst()
+            if argument == "-m" {
+                target = rest.first
+                rest = rest.dropFirst()
+                break
+            }
+            if argument.hasPrefix("-m") && !argument.hasPrefix("--") {
+                target = String(argument.dropFirst(2))
+                break
+            }
+            if argument == "-c" || argument.hasPrefix("-c") && !argument.hasPrefix("--") || argument == "-" || argument == "--" {
+                return program
+            }
+            // Interpreter options that take the next argument as their value.
+            if ["-W", "-X", "--check-hash-based-pycs"].contains(argument) {
+                rest = rest.dropFirst()
+                continue
+            }
+            if argument.hasPrefix("-") { continue }
+            target = baseName(argument)
+            break
+        }
+        guard let target, !target.isEmpty else { return program }
+        if let next = rest.first, isSubcommand(next) { return target + " " + next }
+        return target
+    }
+
+    /// `python`, `python3`, `python3.11`, `pypy3`: names of CPython and PyPy interpreters.
+    static func isPython(_ name: String) -> Bool {
+        for prefix in ["python", "pypy"] where name.hasPrefix(prefix) {
+            return name.dropFirst(prefix.count).allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+        }
+        return false
+    }
+
+    /// A word such as `runserver` or `test`: a letter, then letters, digits, `_`, `-` or `:`. Paths, options
+    /// and values such as `0:8000` are not.
+    static func isSubcommand(_ text: String) -> Bool {
+        guard let first = text.first, first.isASCII, first.isLetter else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-:".contains($0)) }
+    }
+
+    static func baseName(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? Substring(path))
+    }
 }

@@ -1,3 +1,4 @@
+import XRayCollector
 import XRayWire
 
 /// The environment `xray run` gives the command: the caller's, plus the trace context, without overriding
@@ -18,9 +19,11 @@ public struct RunEnvironment: Sendable {
     ///   - lambda: `--lambda`; makes the Python, Java and Node SDKs attach subsegments under the run's segment.
     ///   - nested: this run was started by another `xray run`; the trace headers in `base` are that run's,
     ///     not the user's, and are replaced so that each run's segment is the parent of the next one's.
+    ///   - captureAll: `--capture-all`; the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`.
     public static func make(
         base: [String: String], traceID: String, segmentID: String, daemonAddress: String, storePath: String,
-        tracingName: String?, lambda: Bool, functionName: String, workingDirectory: String, nested: Bool = false
+        tracingName: String?, lambda: Bool, functionName: String, workingDirectory: String, nested: Bool = false,
+        captureAll: Bool = false
     ) -> RunEnvironment {
         var variables = base
         var leftAlone: [String] = []
@@ -35,7 +38,7 @@ public struct RunEnvironment: Sendable {
         func header(_ key: String, _ value: String) {
             if nested { variables[key] = value } else { offer(key, value) }
         }
-        offer("AWS_XRAY_DAEMON_ADDRESS", daemonAddress)
+        if captureAll { variables[daemonAddressVariable] = daemonAddress } else { offer(daemonAddressVariable, daemonAddress) }
         header("_X_AMZN_TRACE_ID", "Root=\(traceID);Parent=\(segmentID);Sampled=1")
         if let traceparent = XRayID.traceparent(traceID: traceID, parentID: segmentID, sampled: true) {
             header("TRACEPARENT", traceparent)
@@ -51,6 +54,17 @@ public struct RunEnvironment: Sendable {
         variables[Nesting.addressVariable] = daemonAddress
         if base["XRAY_STORE"] == nil { variables["XRAY_STORE"] = storePath }
         return RunEnvironment(variables: variables, leftAlone: leftAlone.sorted())
+    }
+
+    public static let daemonAddressVariable = "AWS_XRAY_DAEMON_ADDRESS"
+
+    /// The `AWS_XRAY_DAEMON_ADDRESS` the user exported, when it would send the command's segments somewhere
+    /// other than this run's collector: set, not empty, not the `--listen` address, and not a nested run's
+    /// (whose value is the outer run's collector, or was already reported by the outer run).
+    public static func userDaemonAddress(in base: [String: String], listen: DaemonAddress?) -> String? {
+        guard let value = base[daemonAddressVariable], !value.isEmpty, Nesting.outer(in: base) == nil else { return nil }
+        if let listen, value == listen.environmentValue { return nil }
+        return value
     }
 }
 

@@ -19,6 +19,7 @@ struct RunSegment {
             ("name", .string(RunSegment.cleanName(name))),
             ("id", .string(id)),
             ("trace_id", .string(traceID)),
+            ("origin", .string(Launcher.runSegmentOrigin)),
             ("start_time", .number(JSONNumber(text: RunSegment.seconds(startTime)))),
             ("end_time", .number(JSONNumber(text: RunSegment.seconds(endTime)))),
             ("in_progress", .bool(false)),

@@ -1,5 +1,6 @@
 import Testing
 @testable import XRayLauncher
+import XRayCollector
 import XRayWire
 
 @Suite struct RunEnvironmentTests {
@@ -122,5 +123,70 @@ import XRayWire
         #expect(e.cause == "Signal: job was killed by signal 9 (SIGKILL)")
         #expect(e.startTime == 1_700_000_000.25)
         #expect(doc.json["metadata"]?.objectValue?["xray"]?.objectValue?["exit_status"] == .number(JSONNumber(137)))
+    }
+}
+
+@Suite struct DaemonAddressOverrideTests {
+    /// `--capture-all` replaces an exported address with the run's collector and does not report it.
+    @Test func captureAllReplacesAnExportedDaemonAddress() {
+        let env = RunEnvironment.make(
+            base: ["AWS_XRAY_DAEMON_ADDRESS": "10.0.0.1:2000"], traceID: "1-5759e988-bd862e3fe1be46a994272793",
+            segmentID: "53995c3f42cd8ad8", daemonAddress: "127.0.0.1:4000", storePath: "/s.sqlite", tracingName: nil,
+            lambda: false, functionName: "job", workingDirectory: "/work", captureAll: true)
+        #expect(env.variables["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:4000")
+        #expect(env.leftAlone.isEmpty)
+    }
+
+    /// Only an address that sends segments away from the run counts: not unset or empty, not the `--listen`
+    /// address, not a nested run's inherited one.
+    @Test func theUsersAddressCountsOnlyWhenItPointsAwayFromTheRun() throws {
+        #expect(RunEnvironment.userDaemonAddress(in: [:], listen: nil) == nil)
+        #expect(RunEnvironment.userDaemonAddress(in: ["AWS_XRAY_DAEMON_ADDRESS": ""], listen: nil) == nil)
+        #expect(RunEnvironment.userDaemonAddress(in: ["AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"], listen: nil) == "127.0.0.1:2000")
+        let listen = try DaemonAddress.parse("127.0.0.1:2000")
+        #expect(RunEnvironment.userDaemonAddress(in: ["AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"], listen: listen) == nil)
+        let nested = ["AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:4000", Nesting.addressVariable: "127.0.0.1:4000",
+                      "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"]
+        #expect(RunEnvironment.userDaemonAddress(in: nested, listen: nil) == nil)
+    }
+
+    /// The probe tells "nothing there" from "something that is not X-Ray" from a daemon's answer.
+    @Test func theProbeClassifiesWhatAnswers() throws {
+        let endpoint = try Endpoint.parse("127.0.0.1:2000")
+        let rules = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"SamplingRuleRecords\":[]}".utf8)
+        #expect(DaemonProbe.classify(rules, endpoint: endpoint) == .xrayDaemon)
+        guard case .notXRay = DaemonProbe.classify(Array("HTTP/1.1 404 Not Found\r\n\r\n".utf8), endpoint: endpoint) else {
+            Issue.record("a 404 is not an X-Ray daemon")
+            return
+        }
+        guard case .notXRay = DaemonProbe.classify(Array("SSH-2.0-OpenSSH_9.6\r\n".utf8), endpoint: endpoint) else {
+            Issue.record("a non-HTTP answer is not an X-Ray daemon")
+            return
+        }
+        guard case .invalid = DaemonProbe.probe("not an address") else {
+            Issue.record("an unparsable value is invalid")
+            return
+        }
+    }
+}
+
+@Suite struct RunSegmentNameTests {
+    /// A Python run is named after its script or module (and a subcommand word), not the interpreter.
+    @Test(arguments: [
+        (["python", "manage.py", "runserver", "--noreload", "127.0.0.1:8000"], "manage.py runserver"),
+        (["/venv/bin/python", "-m", "pytest"], "pytest"),
+        (["python3", "-mpytest", "-k", "slow"], "pytest"),
+        (["python3.11", "app.py"], "app.py"),
+        (["python3", "-u", "-W", "ignore", "/srv/site/manage.py", "test"], "manage.py test"),
+        (["python", "drive.py", "8080", "/a,/b"], "drive.py"),
+        (["python", "-m", "django", "runserver"], "django runserver"),
+        (["python", "-c", "print(1)"], "python"),
+        (["python3"], "python3"),
+        (["pypy3", "job.py"], "job.py"),
+        (["/bin/sh", "-c", "exit 0"], "sh"),
+        (["pythonista", "x.py"], "pythonista"),
+    ])
+    func pythonRunsAreNamedAfterTheScriptOrModule(_ command: [String], _ name: String) {
+        #expect(RunArguments.segmentName(for: command) == name)
     }
 }

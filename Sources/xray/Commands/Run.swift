@@ -1,6 +1,7 @@
 import ArgumentParser
 import XRayCollector
 import XRayLauncher
+import XRayQuery
 import XRayRender
 import XRaySampling
 import XRayStore
@@ -22,13 +23,16 @@ extension XRay {
                 status (128+N when it died from signal N, 127 when not found, 126 when not executable) and forwards \
                 INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it (when stdin is not the terminal's foreground, to its whole \
                 process group, TSTP and CONT too, and the group is killed if xray run dies). Its own failures: 69 (port in use), 70 (its own segment was not stored), 74 (store). \
-                --fail-on makes a successful command exit 1 when a captured segment has that flag.
+                --fail-on makes a successful command exit 1 when a captured entity has that flag or a trace of the run \
+                matches that filter expression, and prints each such trace. Django's Http404 is recorded as fault and \
+                error by the SDK: --fail-on 'fault AND !http.status = 404' fails on 5xx only. --capture-all sends the \
+                segments to the run even when AWS_XRAY_DAEMON_ADDRESS is exported.
                 """
         )
 
         @OptionGroup var storeOptions: StoreOptions
 
-        @Option(name: .long, help: "The run segment's name (default: the command's base name).")
+        @Option(name: .long, help: "The run segment's name (default: --tracing-name, else the command's base name, or for Python the script or module: manage.py runserver, pytest).")
         var name: String?
 
         @Option(name: .long, help: ArgumentHelp(
@@ -63,22 +67,22 @@ extension XRay {
             valueName: "duration"))
         var linger: String = "0s"
 
+        @Flag(name: .long, help: ArgumentHelp(
+            "Send the command's segments to this run even when AWS_XRAY_DAEMON_ADDRESS is exported (it is replaced for the command)."))
+        var captureAll = false
+
         @Flag(name: .long, help: "Print no summary.")
         var quiet = false
 
         @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-            "Exit 1 when the command succeeded but a captured segment has this flag (repeatable).",
-            valueName: "fault|error|throttle"))
-        var failOn: [FailureFlag] = []
+            "Exit 1 when the command succeeded but a captured entity has this flag, or a captured trace matches this filter expression, e.g. 'fault AND !http.status = 404' (repeatable).",
+            valueName: "fault|error|throttle|expr"))
+        var failOn: [String] = []
 
         @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "cmd"))
         var command: [String] = []
 
         @OptionGroup var colorOptions: ColorOptions
-
-        enum FailureFlag: String, ExpressibleByArgument, CaseIterable {
-            case fault, error, throttle
-        }
 
         func validate() throws {
             guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. xray run -- python app.py") }
@@ -94,6 +98,9 @@ extension XRay {
             }
             for origin in allowOrigins {
                 do { try RequestPolicy.validate(origin: origin) } catch { throw ValidationError("--allow-origin: \(error.description)") }
+            }
+            for text in failOn {
+                do { _ = try FailOnCondition(parsing: text) } catch { throw ValidationError("--fail-on: \(error.description)") }
             }
         }
 
@@ -114,6 +121,13 @@ extension XRay {
                 linger: RunArguments.seconds(parsing: linger) ?? 0, environment: Environment.current,
                 workingDirectory: currentDirectory())
             request.allowedOrigins = allowOrigins
+            request.captureAll = captureAll
+            var elsewhere: (address: String, finding: DaemonProbe.Finding)?
+            if !captureAll, let address = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen) {
+                let finding = DaemonProbe.probe(address)
+                elsewhere = (address, finding)
+                printError(RunSummary.elsewhereWarning(address: address, finding: finding))
+            }
             let outcome: RunOutcome
             do {
                 outcome = try Launcher.run(request)
@@ -131,53 +145,242 @@ extension XRay {
                 printError("xray run: warning: the run segment was shortened to fit one datagram (the runs table keeps the full command): "
                            + outcome.segmentShortened.joined(separator: "; "))
             }
-            if !quiet { printError(RunSummary.text(outcome, style: colorOptions.standardErrorStyle)) }
+            if !quiet {
+                printError(RunSummary.text(outcome, elsewhere: elsewhere?.finding, lambda: lambda, style: colorOptions.standardErrorStyle))
+            }
             guard outcome.segmentStored else {
                 printError("xray run: error: the run's own segment \(outcome.segmentID) was not stored in \(storeOptions.path); "
                            + "see xray inspect rejects")
                 throw ExitCode(outcome.termination.succeeded ? ExitCodes.software : outcome.termination.exitStatus)
             }
-            if outcome.termination.succeeded, let flag = failOn.first(where: { outcome.captured.count(of: $0) > 0 }) {
-                printError("xray run: --fail-on \(flag.rawValue): \(outcome.captured.count(of: flag)) captured segments have \(flag.rawValue) set")
-                throw ExitCode(ExitCodes.failure)
+            if outcome.termination.succeeded, !failOn.isEmpty {
+                let failures: [FailOnGate.Failure]
+                do {
+                    failures = try FailOnGate.check(failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome, storePath: storeOptions.path)
+                } catch {
+                    printError("xray run: error: --fail-on: \(error.description)")
+                    throw ExitCode(error.isStoreError ? ExitCodes.ioError : ExitCodes.dataError)
+                }
+                if !failures.isEmpty {
+                    printError(FailOnGate.report(failures, runID: outcome.runID))
+                    throw ExitCode(ExitCodes.failure)
+                }
             }
             throw ExitCode(outcome.termination.exitStatus)
         }
     }
 }
 
-extension CapturedSummary {
-    func count(of flag: XRay.Run.FailureFlag) -> Int {
-        switch flag {
-        case .fault: faults
-        case .error: errors
-        case .throttle: throttles
+/// One `--fail-on` value: a flag on any captured entity, or a filter expression over the run's traces.
+enum FailOnCondition {
+    case flag(EntityFlag)
+    case filter(text: String, FilterExpression)
+
+    init(parsing text: String) throws(QueryError) {
+        if let flag = EntityFlag(rawValue: text) {
+            self = .flag(flag)
+        } else {
+            self = .filter(text: text, try FilterParser.parse(text))
         }
+    }
+
+    var text: String {
+        switch self {
+        case .flag(let flag): flag.rawValue
+        case .filter(let text, _): text
+        }
+    }
+}
+
+/// The `--fail-on` gate: which of the run's traces trip it, and each one in a line a CI log can act on.
+enum FailOnGate {
+    /// Traces described one by one; the rest are counted.
+    static let maxListed = 10
+
+    struct Failure {
+        var condition: String
+        var traceIDs: [String]
+        var lines: [String]
+        /// Said when a fault comes with a 4xx status, as Django's `Http404` does.
+        var hint: String?
+    }
+
+    /// The conditions that matched, in the order given, each with its first traces described.
+    ///
+    /// A flag matches any entity other than the run's own segment, as the summary counts them. A filter
+    /// expression has X-Ray's meaning, where the trace's root decides `fault` and `error` and `http.status`
+    /// is the root's: `fault AND !http.status = 404` keeps Django's `Http404`, which the SDK marks
+    /// `fault` and `error`, from failing the gate.
+    static func check(_ conditions: [FailOnCondition], outcome: RunOutcome, storePath: String) throws(QueryError) -> [Failure] {
+        let store: TraceStore
+        do {
+            store = try TraceStore(path: storePath, readOnly: true)
+        } catch {
+            throw .store(error)
+        }
+        var failures: [Failure] = []
+        for condition in conditions {
+            let ids: [String]
+            var flag: EntityFlag?
+            switch condition {
+            case .flag(let f):
+                flag = f
+                ids = outcome.captured.flaggedTraces[f] ?? []
+            case .filter(_, let expression):
+                var query = TraceQuery(filter: expression)
+                query.run = String(outcome.runID)
+                ids = try QueryEngine(store: store).traceIDs(query)
+            }
+            guard !ids.isEmpty else { continue }
+            let listed = Array(ids.prefix(maxListed))
+            let summaries: [TraceSummary]
+            do {
+                summaries = try store.traceSummaries(limit: listed.count, traceIDs: listed)
+            } catch {
+                throw .store(error)
+            }
+            var lines: [String] = []
+            for id in listed {
+                let tree: TraceTree
+                do {
+                    tree = try store.trace(id)
+                } catch {
+                    throw .store(error)
+                }
+                lines.append(describe(tree, summary: summaries.first { $0.traceID == id }, flag: flag, excluding: outcome.segmentID))
+            }
+            var failure = Failure(condition: condition.text, traceIDs: ids, lines: lines)
+            if flag == .fault, summaries.contains(where: { $0.hasFault && (400..<500).contains($0.httpStatus ?? 0) }) {
+                // The Django middleware's process_exception marks the segment 500 (fault) before the 404
+                // response marks it error, so a 404 counts as a fault too.
+                failure.hint = "a fault with a 4xx status is how the SDK records Django's Http404; "
+                    + "to fail on 5xx only: --fail-on 'fault AND !http.status = 404'"
+            }
+            failures.append(failure)
+        }
+        return failures
+    }
+
+    /// `TRACE  METHOD URL STATUS  FLAGS on KIND NAME: CAUSE`, naming the entity where the flag starts: one
+    /// that has it while none of its children does (the filter language's root cause).
+    static func describe(_ tree: TraceTree, summary: TraceSummary?, flag: EntityFlag?, excluding runSegment: String) -> String {
+        var line = tree.traceID
+        if let summary {
+            let request = [summary.httpMethod, summary.httpURL, summary.httpStatus.map(String.init)].compactMap { $0 }
+            line += "  " + (request.isEmpty ? summary.rootName ?? "" : request.joined(separator: " "))
+        }
+        let entries = tree.entries
+        for candidate in flag.map({ [$0] }) ?? EntityFlag.allCases {
+            let origin = entries.indices.first { i in
+                let e = entries[i].entity
+                return e.id != runSegment && candidate.isSet(on: e)
+                    && !entries[i].children.contains { candidate.isSet(on: entries[$0].entity) }
+            }
+            guard let origin else { continue }
+            let entity = entries[origin].entity
+            let flags = EntityFlag.allCases.filter { $0.isSet(on: entity) }.map(\.rawValue).joined(separator: ",")
+            line += "  \(flags) on \(entity.kind.name) \(entity.name)"
+            if let status = entity.httpStatus, status != summary?.httpStatus { line += " (\(status))" }
+            line += ": " + (entity.cause ?? "no cause recorded")
+            break
+        }
+        return line
+    }
+
+    static func report(_ failures: [Failure], runID: Int) -> String {
+        var lines: [String] = []
+        for failure in failures {
+            let n = failure.traceIDs.count
+            lines.append("xray run: --fail-on \(failure.condition): \(n) \(n == 1 ? "trace matches" : "traces match")")
+            lines += failure.lines.map { "xray run:   " + $0 }
+            if n > failure.lines.count {
+                lines.append("xray run:   and \(n - failure.lines.count) more: xray inspect traces --run \(runID)")
+            }
+            if let hint = failure.hint { lines.append("xray run: hint: " + hint) }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension QueryError {
+    var isStoreError: Bool {
+        if case .store = self { return true }
+        return false
     }
 }
 
 /// The lines `xray run` prints on stderr after the command.
 enum RunSummary {
-    static func text(_ o: RunOutcome, style: TerminalStyle) -> String {
+    /// Said before the command starts: its segments will not reach this run.
+    static func elsewhereWarning(address: String, finding: DaemonProbe.Finding) -> String {
+        "xray run: warning: AWS_XRAY_DAEMON_ADDRESS is set to \(address), so the command's SDKs send their segments "
+            + "there, not to this run: \(destination(finding)); --capture-all sends them to this run"
+    }
+
+    /// What answered at the user's address, in words.
+    static func destination(_ finding: DaemonProbe.Finding) -> String {
+        switch finding {
+        case .xrayDaemon: "an X-Ray daemon answers there (GetSamplingRules), so they are stored there, not here"
+        case .notXRay(let detail): "\(detail), which is not an X-Ray daemon, so they are probably lost"
+        case .unreachable(let detail): "nothing answers there (\(detail)), so they are lost"
+        case .invalid(let detail): "the SDKs cannot use it (\(detail))"
+        }
+    }
+
+    /// Why a run that started its command captured no entity of its own: the usual reasons, the likeliest first.
+    static func emptyRunReasons(_ o: RunOutcome, lambda: Bool) -> [String] {
+        var reasons: [String] = []
+        if let address = o.userDaemonAddress {
+            reasons.append("AWS_XRAY_DAEMON_ADDRESS was yours (\(address)): the segments went there; --capture-all sends them here")
+        }
+        if !lambda {
+            reasons.append("a plain script has no segment for @xray_recorder.capture or in_subsegment to attach to: run it with --lambda")
+        }
+        reasons.append("the SDK is not set up: xray_recorder.configure(...), the framework's X-Ray middleware, patch_all() for libraries")
+        reasons.append("sampling: the SDK's default rule records the first request each second and 5% of the rest; "
+                       + "use xray_recorder.configure(sampling=False)")
+        return reasons
+    }
+
+    static func text(_ o: RunOutcome, elsewhere: DaemonProbe.Finding?, lambda: Bool, style: TerminalStyle) -> String {
         let c = o.captured
         var lines: [String] = []
-        var head = "xray run: trace \(style.bold(o.traceID)) (run \(o.runID)), \(c.traces) traces, \(c.entities) segments"
-        head += " captured in \(formatSeconds(o.duration))"
+        var head = "xray run: trace \(style.bold(o.traceID)) (run \(o.runID)), \(count(c.traces, "trace")), "
+        head += "\(count(c.entities, "entity", "entities")) captured in \(formatSeconds(o.duration))"
         lines.append(head)
         var flags: [String] = []
-        if c.faults > 0 { flags.append(style.red("\(c.faults) faults")) }
-        if c.errors > 0 { flags.append(style.yellow("\(c.errors) errors")) }
-        if c.throttles > 0 { flags.append(style.magenta("\(c.throttles) throttles")) }
+        if c.faults > 0 { flags.append(style.red(count(c.faults, "fault"))) }
+        if c.errors > 0 { flags.append(style.yellow(count(c.errors, "error"))) }
+        if c.throttles > 0 { flags.append(style.magenta(count(c.throttles, "throttle"))) }
         if let rejected = o.counters?.rejected, rejected > 0 {
-            flags.append(style.red("\(rejected) rejected datagrams (xray inspect rejects)"))
+            flags.append(style.red("\(count(rejected, "rejected datagram")) (xray inspect rejects)"))
         }
         if !flags.isEmpty { lines.append("xray run: " + flags.joined(separator: ", ")) }
-        if !o.leftAlone.isEmpty {
-            lines.append("xray run: left alone, as you had set them: " + o.leftAlone.joined(separator: ", "))
+        let leftAlone = o.leftAlone.filter { o.userDaemonAddress == nil || $0 != RunEnvironment.daemonAddressVariable }
+        if !leftAlone.isEmpty {
+            lines.append("xray run: left alone, as you had set them: " + leftAlone.joined(separator: ", "))
+        }
+        if let address = o.userDaemonAddress {
+            let answer = elsewhere.map { "; " + destination($0) } ?? ""
+            lines.append("xray run: the command's segments went to \(address) (your AWS_XRAY_DAEMON_ADDRESS)\(answer)")
+        }
+        if c.commandEntities == 0, !o.nested, o.pid != nil {
+            lines.append("xray run: the command sent no segment; likely reasons:")
+            lines += emptyRunReasons(o, lambda: lambda).map { "xray run:   - " + $0 }
         }
         if o.nested { lines.append("xray run: nested: segments went to the outer run's collector") }
-        lines.append("xray run: see it with: xray inspect show \(o.traceID)")
+        let failed = c.flaggedTraces[.fault]?.first ?? c.flaggedTraces[.error]?.first ?? (o.termination.succeeded ? nil : o.traceID)
+        if let failed {
+            lines.append("xray run: see it with: xray inspect traces --run \(o.runID); the first failed trace: xray inspect show \(failed)")
+        } else {
+            lines.append("xray run: see it with: xray inspect traces --run \(o.runID) or xray inspect show \(o.traceID)")
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// `1 trace`, `2 traces`: the count and the noun, singular or plural.
+    static func count<N: BinaryInteger>(_ n: N, _ singular: String, _ plural: String? = nil) -> String {
+        "\(n) " + (n == 1 ? singular : plural ?? singular + "s")
     }
 
     static func formatSeconds(_ s: Double) -> String {

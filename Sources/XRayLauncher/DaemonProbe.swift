@@ -1,0 +1,97 @@
+import XRayCollector
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What answers at an `AWS_XRAY_DAEMON_ADDRESS` the user exported, so that `xray run` can say where the
+/// command's segments will go before it starts, instead of capturing nothing without a word.
+public enum DaemonProbe {
+    public enum Finding: Sendable, Hashable {
+        /// `POST /GetSamplingRules` on the TCP address answered with sampling rules: an X-Ray daemon (or an
+        /// `xray daemon`) is there and will take the segments.
+        case xrayDaemon
+        /// Something accepted the TCP connection but did not answer as an X-Ray daemon does.
+        case notXRay(String)
+        /// Nothing accepted the connection: the UDP segments sent there are lost.
+        case unreachable(String)
+        /// The value is not an address the SDKs can use.
+        case invalid(String)
+    }
+
+    /// The longest answer read: a rules document of the default rule is a few hundred bytes.
+    static let maxResponse = 64 * 1024
+
+    /// Connects to the TCP half of `address` and asks for sampling rules, as the SDKs' rule pollers do
+    /// (X-Ray API `GetSamplingRules`, which the daemon proxies on its TCP address).
+    ///
+    /// Bounded: at most `timeoutMilliseconds` for the connection and as long again for the whole answer.
+    public static func probe(_ address: String, timeoutMilliseconds: Int32 = 1000) -> Finding {
+        let endpoint: Endpoint
+        do {
+            endpoint = try DaemonAddress.parse(address).tcp
+        } catch {
+            return .invalid(error.description)
+        }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
+        guard rc == 0, let first = list else {
+            return .unreachable("cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { return .unreachable("socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        if connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
+            guard errno == EINPROGRESS else { return .unreachable("tcp \(endpoint): \(String(cString: strerror(errno)))") }
+            guard wait(fd, events: Int16(POLLOUT), milliseconds: timeoutMilliseconds) else {
+                return .unreachable("tcp \(endpoint): no answer within \(timeoutMilliseconds) ms")
+            }
+            var failure: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
+            if failure != 0 { return .unreachable("tcp \(endpoint): \(String(cString: strerror(failure)))") }
+        }
+        let body = "{}"
+        let request = "POST /GetSamplingRules HTTP/1.1\r\nHost: \(endpoint)\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+        let bytes = Array(request.utf8)
+        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == bytes.count else { return .notXRay("tcp \(endpoint) accepted the connection but not the request") }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = epochSeconds() + Double(timeoutMilliseconds) / 1000
+        while response.count < maxResponse {
+            let left = Int32(((deadline - epochSeconds()) * 1000).rounded(.up))
+            guard left > 0, wait(fd, events: Int16(POLLIN), milliseconds: left) else { break }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        return classify(response, endpoint: endpoint)
+    }
+
+    /// An X-Ray daemon answers `200` with a `SamplingRuleRecords` list.
+    static func classify(_ response: [UInt8], endpoint: Endpoint) -> Finding {
+        let text = String(decoding: response, as: UTF8.self)
+        guard let statusLine = text.split(separator: "\r\n", maxSplits: 1).first, statusLine.hasPrefix("HTTP/") else {
+            return .notXRay("tcp \(endpoint) answered, but not over HTTP")
+        }
+        if statusLine.split(separator: " ").dropFirst().first == "200", text.contains("\"SamplingRuleRecords\"") {
+            return .xrayDaemon
+        }
+        return .notXRay("tcp \(endpoint) answered \(statusLine.prefix(80)) to GetSamplingRules")
+    }
+
+    static func wait(_ fd: Int32, events: Int16, milliseconds: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: events, revents: 0)
+        while true {
+            let n = poll(&entry, 1, milliseconds)
+            if n < 0 && errno == EINTR { continue }
+            return n > 0
+        }
+    }
+}
