@@ -1,7 +1,42 @@
-/// Entry point: dispatches on the name the binary was called by (`xray-run` is `xray run`).
-let invokedAs = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? "xray"
-var arguments = Array(CommandLine.arguments.dropFirst())
-if invokedAs.hasPrefix("xray-") {
-    arguments.insert(String(invokedAs.dropFirst("xray-".count)), at: 0)
+import ArgumentParser
+
+/// The name the binary was called by, and whether it is one of the subcommand links `Scripts/install` makes.
+///
+/// Only the exact names `xray-run`, `xray-inspect`, `xray-rules` and `xray-daemon` are subcommands: a release
+/// download such as `xray-linux-x86_64` or `xray-static` is plain `xray`.
+enum Invocation {
+    static let name: String = {
+        guard let path = CommandLine.arguments.first, let last = path.split(separator: "/").last else { return "xray" }
+        return String(last)
+    }()
+
+    /// The subcommand the invoked name stands for, when it is one of the links.
+    static var subcommand: (any ParsableCommand.Type)? {
+        switch name {
+        case "xray-run": XRay.Run.self
+        case "xray-daemon": XRay.Daemon.self
+        case "xray-inspect": XRay.Inspect.self
+        case "xray-rules": XRay.Rules.self
+        default: nil
+        }
+    }
+
+    /// `base` under `xray`; the invoked name when that subcommand is the root, so help, usage and error hints
+    /// print `xray-inspect traces`, not `xray inspect traces`.
+    static func commandName(_ base: String) -> String {
+        name == "xray-\(base)" && subcommand != nil ? name : base
+    }
 }
-XRay.main(arguments)
+
+// ArgumentParser names a command by `_commandName` in usage lines, help and completion scripts.
+extension XRay.Run { static var _commandName: String { Invocation.commandName("run") } }
+extension XRay.Daemon { static var _commandName: String { Invocation.commandName("daemon") } }
+extension XRay.Inspect { static var _commandName: String { Invocation.commandName("inspect") } }
+extension XRay.Rules { static var _commandName: String { Invocation.commandName("rules") } }
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let subcommand = Invocation.subcommand, arguments != ["--version"] {
+    subcommand.main(arguments)
+} else {
+    XRay.main(arguments)
+}

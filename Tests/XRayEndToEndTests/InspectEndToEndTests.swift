@@ -118,7 +118,7 @@ import Testing
         #expect(result.status == 66 || result.status == 0)
         #expect(!result.stderr.contains("Unexpected argument"))
         let help = try XRayBinary.run(["--help"], executable: link)
-        #expect(help.stdout.contains("USAGE: xray inspect"))
+        #expect(help.stdout.contains("USAGE: xray-inspect <subcommand>"))
     }
 
     @Test func usageErrorsExit64() throws {
