@@ -39,6 +39,8 @@ public final class Collector: Sendable {
         public var verifyStore = false
         /// Folds the WAL into the store file when the collector closes the store last (`TraceStore.foldsWALOnClose`).
         public var foldsWALOnClose = false
+        /// Operations served beside intake and sampling (the read API, composed in by the executable).
+        package var operations = HTTPOperations.standard
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -123,7 +125,7 @@ public final class Collector: Sendable {
         // Parsed documents weigh several times their bytes: keep one batch waiting while the writer commits one.
         let parsed = IntakeQueue(capacity: Writer.maxBatch, counters: LiveCounters())
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
-        let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath)
+        let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath, operations: configuration.operations)
         let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, handler: api.handle)
         let parser = Parser(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
