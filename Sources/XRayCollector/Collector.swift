@@ -69,12 +69,12 @@ public final class Collector: Sendable {
     private let server: HTTPServer
     private let udpFD: Int32
     private let forwardFD: Int32?
-    private let threads: (reader: NativeThread, parser: NativeThread, writer: NativeThread, acceptor: NativeThread)
+    private let threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread)
     private let finalCounters = Mutex<CollectorCounters?>(nil)
 
     private init(
         boundAddress: DaemonAddress, counters: LiveCounters, stopping: StopFlag, queue: IntakeQueue, server: HTTPServer,
-        udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, parser: NativeThread, writer: NativeThread, acceptor: NativeThread)
+        udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread)
     ) {
         self.boundAddress = boundAddress
         self.live = counters
@@ -123,11 +123,11 @@ public final class Collector: Sendable {
         let stopping = StopFlag()
         let queue = IntakeQueue(capacity: configuration.queueCapacity, counters: counters)
         // Parsed documents weigh several times their bytes: keep one batch waiting while the writer commits one.
-        let parsed = IntakeQueue(capacity: Writer.maxBatch, counters: LiveCounters())
+        let parsed = DocumentQueue(capacity: Writer.maxBatch, counters: nil)
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
-        let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath, operations: configuration.operations)
+        let api = XRayAPI(sampling: sampling, intake: DocumentHandoff(queue: queue), storePath: configuration.storePath, operations: configuration.operations)
         let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, handler: api.handle)
-        let parser = Parser(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
+        let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
                             onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
                             onWarning: configuration.onWarning)
@@ -135,7 +135,7 @@ public final class Collector: Sendable {
         var started: [NativeThread] = []
         do {
             started.append(try NativeThread.start("xray-writer", writer.run))
-            started.append(try NativeThread.start("xray-parser", parser.run))
+            started.append(try NativeThread.start("xray-decoder", decoder.run))
             started.append(try NativeThread.start("xray-udp", reader.run))
             started.append(try NativeThread.start("xray-accept", server.acceptLoop))
         } catch {
@@ -217,9 +217,9 @@ public final class Collector: Sendable {
             live.kernelDrops.store(drops, ordering: .relaxed)
         }
         close(udpFD)
-        // The parser closes the writer's queue once it has passed everything on.
+        // The decoder closes the writer's queue once it has passed everything on.
         queue.close()
-        threads.parser.join()
+        threads.decoder.join()
         threads.writer.join()
         if let forwardFD { close(forwardFD) }
         let result = live.snapshot

@@ -11,12 +11,15 @@ package struct OperationRequest: Sendable {
     package var storePath: String
     /// Epoch seconds when the collector took the request.
     package var receivedAt: Double
+    /// Where an operation that takes documents hands them to the writer.
+    package var intake: DocumentHandoff
 
-    package init(body: [UInt8], peer: String, storePath: String, receivedAt: Double) {
+    package init(body: [UInt8], peer: String, storePath: String, receivedAt: Double, intake: DocumentHandoff) {
         self.body = body
         self.peer = peer
         self.storePath = storePath
         self.receivedAt = receivedAt
+        self.intake = intake
     }
 
     /// The body as JSON (an empty body is `{}`), or the 400 that says why it is not.
@@ -79,7 +82,7 @@ package struct HTTPOperations: Sendable {
 /// sampling here, the others through `HTTPOperations`.
 struct XRayAPI: Sendable {
     let sampling: SamplingService
-    let queue: IntakeQueue
+    let intake: DocumentHandoff
     let storePath: String
     let operations: HTTPOperations
 
@@ -99,7 +102,7 @@ struct XRayAPI: Sendable {
         guard request.method == "POST" else {
             return HTTPResponse(.error(405, "MethodNotAllowedException", "\(request.path) takes POST, not \(request.method)"))
         }
-        return HTTPResponse(operation(OperationRequest(body: request.body, peer: request.peer, storePath: storePath, receivedAt: epochSeconds())))
+        return HTTPResponse(operation(OperationRequest(body: request.body, peer: request.peer, storePath: storePath, receivedAt: epochSeconds(), intake: intake)))
     }
 
     func samplingTargets(_ request: OperationRequest) -> OperationResponse {
@@ -149,20 +152,18 @@ struct XRayAPI: Sendable {
             }
         }
         if !documents.isEmpty || !rejects.isEmpty {
-            let done = BatchCompletion()
-            guard queue.push(.documents(documents, rejects: rejects, rejectReasons: reasons, done: done), weight: documents.count + rejects.count) else {
-                return .error(503, "ServiceUnavailableException", "the daemon is shutting down; send again to the next one")
-            }
             // Answer once the batch is committed, so a BatchGetTraces right after sees it, and so that what
             // the answer acknowledges is what the store holds: a failed or late commit acknowledges nothing.
-            switch done.wait(timeout: 10) {
-            case nil:
+            switch request.intake.store(documents, rejects: rejects, rejectReasons: reasons, timeout: 10) {
+            case .closed:
+                return .error(503, "ServiceUnavailableException", "the daemon is shutting down; send again to the next one")
+            case .timedOut:
                 return .error(503, "ServiceUnavailableException",
                               "the store did not commit this request within 10 seconds; nothing in it is acknowledged, send it again")
-            case .failure(let error)?:
+            case .failed(let error):
                 return .error(503, "ServiceUnavailableException",
                               "the store cannot take writes (\(error.description)); nothing in this request was stored, send it again")
-            case .success(let counts)?:
+            case .stored(let counts):
                 for refusal in counts.refused where documents.indices.contains(refusal.index) {
                     unprocessed.append(.object(JSONObject([
                         ("Id", .string(documents[refusal.index].document.id)),
