@@ -3,14 +3,8 @@ import XRayStore
 /// A filter compiled to a boolean SQL expression over the `traces` table (aliased `t`), with its bound values.
 ///
 /// The SQL text comes only from this file's fixed fragments; every value from the user is a `?` parameter
-/// in `parameters`, in order.
-public struct CompiledFilter: Sendable, Hashable {
-    public var sql: String
-    public var parameters: [SQLValue]
-
-    /// The filter that keeps every trace.
-    public static let all = CompiledFilter(sql: "1", parameters: [])
-}
+/// in `parameters`, in order. The store runs it (`TraceStore.traceSummaries(matching:order:limit:)`).
+public typealias CompiledFilter = SQLFilter
 
 /// Compiles a `FilterExpression` to SQL over the store's `traces`, `entities`, `annotations` and `documents` tables.
 ///

@@ -1,12 +1,6 @@
 import XRayStore
 
-/// A named filter the user saved, which `group.name = "NAME"` refers to (X-Ray's groups, kept in the store).
-public struct FilterGroup: Sendable, Hashable {
-    public var name: String
-    public var filter: String
-}
-
-/// Saved groups in the store's `groups` table.
+/// Saved groups: what makes a name and a filter fit to save; the store keeps them.
 public struct GroupStore {
     let store: TraceStore
 
@@ -14,11 +8,11 @@ public struct GroupStore {
 
     /// Every group, by name.
     public func list() throws(QueryError) -> [FilterGroup] {
-        var out: [FilterGroup] = []
-        try QueryEngine(store: store).rows("SELECT name, filter FROM groups ORDER BY name", []) { s in
-            out.append(FilterGroup(name: s.text(0) ?? "", filter: s.text(1) ?? ""))
+        do {
+            return try store.groups()
+        } catch {
+            throw QueryError.store(error)
         }
-        return out
     }
 
     func all() throws(QueryError) -> [String: String] {
@@ -35,7 +29,7 @@ public struct GroupStore {
         groups[name] = filter
         _ = try FilterCompiler.compile(.group(name), groups: groups)
         do {
-            try store.execute("INSERT INTO groups(name, filter, created_at) VALUES(?,?,?)", [.text(name), .text(filter), .double(now)])
+            try store.insertGroup(name: name, filter: filter, createdAt: now)
         } catch {
             throw QueryError.store(error)
         }
@@ -44,7 +38,7 @@ public struct GroupStore {
     /// Removes a group; returns false when there was none of that name.
     public func remove(name: String) throws(QueryError) -> Bool {
         do {
-            return try store.execute("DELETE FROM groups WHERE name=?", [.text(name)]) > 0
+            return try store.deleteGroup(name: name)
         } catch {
             throw QueryError.store(error)
         }

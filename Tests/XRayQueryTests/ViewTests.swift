@@ -99,7 +99,7 @@ import XRayWire
 
     @Test func pruneDeletesWholeTracesAndKeepsTheNewest() throws {
         let store = try fixtureStore()
-        let removed = try Pruner.prune(store, .keepLast(3), vacuum: true)
+        let removed = try store.prune(.keepLast(3), vacuum: true)
         #expect(removed.traces == 12)
         #expect(try store.allTraceIDs().count == 3)
         let counts = try store.counts()
@@ -107,7 +107,7 @@ import XRayWire
         var orphans = -1
         try store.select("SELECT count(*) FROM entities WHERE trace_id NOT IN (SELECT trace_id FROM traces)", []) { orphans = $0.int(0) }
         #expect(orphans == 0)
-        let old = try Pruner.prune(store, .endedBefore(4_000_000_000), vacuum: false)
+        let old = try store.prune(.endedBefore(4_000_000_000), vacuum: false)
         #expect(old.traces == 3)
         #expect(try store.counts().entities == 0)
     }
