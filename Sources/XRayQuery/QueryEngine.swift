@@ -53,17 +53,6 @@ public struct QueryEngine {
         return compiled
     }
 
-    /// Runs a read with StoreError mapped into QueryError.
-    func rows(_ sql: String, _ parameters: [SQLValue], _ each: (StoreRow) -> Void) throws(QueryError) {
-        do {
-            try store.select(sql, parameters) { each($0) }
-        } catch let error as StoreError {
-            throw QueryError.store(error)
-        } catch {
-            throw QueryError.store(.sqlite(path: store.path, code: 0, message: String(describing: error)))
-        }
-    }
-
     /// Runs a store read with StoreError mapped into QueryError.
     func reading<T>(_ body: () throws(StoreError) -> T) throws(QueryError) -> T {
         do {

@@ -32,10 +32,11 @@ public enum TraceDetails {
             }
         }
         var services: [(name: String, type: String?)] = []
-        try engine.rows(ServiceGraph.nodeSQL(where: "c.trace_id=?"), [.text(traceID)]) { s in
-            let name = s.text(0) ?? ""
-            let node = (name: name, type: ServiceGraph.nodeType(origin: s.text(1), kind: s.int(2), namespace: s.text(3), name: name))
-            if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
+        try engine.reading { () throws(StoreError) in
+            try engine.store.serviceNodes(traceID: traceID, ServiceGraph.nodeSQL) { row in
+                let node = (name: row.name, type: ServiceGraph.nodeType(origin: row.origin, kind: row.kind, namespace: row.namespace, name: row.name))
+                if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
+            }
         }
         // The root segment's request, with the two fields the summary row does not keep.
         var http = JSONObject()
