@@ -4,7 +4,7 @@ import XRayStore
 ///
 /// The SQL text comes only from this file's fixed fragments; every value from the user is a `?` parameter
 /// in `parameters`, in order. The store runs it (`TraceStore.traceSummaries(matching:order:limit:)`).
-public typealias CompiledFilter = SQLFilter
+package typealias CompiledFilter = SQLFilter
 
 /// Compiles a `FilterExpression` to SQL over the store's `traces`, `entities`, `annotations` and `documents` tables.
 ///
@@ -21,7 +21,7 @@ public typealias CompiledFilter = SQLFilter
 ///   the slowest leaf. The entity path runs from its service's segment down to it; the service path from the
 ///   trace's entry segment down to its service. `index` counts from 0 at the top of a path, `first` is index 0,
 ///   `last` the root cause's end, `coverage` an entity's duration over the trace's response time.
-public struct FilterCompiler {
+package struct FilterCompiler {
     /// Saved groups by name, as filter text: what `group.name = "g"` refers to.
     var groups: [String: String]
     var sql = ""
@@ -36,7 +36,7 @@ public struct FilterCompiler {
     ///
     /// - Throws: `QueryError.unknownGroup` for a group that is not saved, `.groupCycle` when groups refer to each
     ///   other, and parse errors of a saved group's filter.
-    public static func compile(_ expression: FilterExpression, groups: [String: String] = [:]) throws(QueryError) -> CompiledFilter {
+    package static func compile(_ expression: FilterExpression, groups: [String: String] = [:]) throws(QueryError) -> CompiledFilter {
         var compiler = FilterCompiler(groups: groups)
         try compiler.trace(expression)
         return CompiledFilter(sql: compiler.sql, parameters: compiler.parameters)

@@ -1,13 +1,13 @@
 import XRayStore
 
 /// Saved groups: what makes a name and a filter fit to save; the store keeps them.
-public struct GroupStore {
+package struct GroupStore {
     let store: TraceStore
 
-    public init(store: TraceStore) { self.store = store }
+    package init(store: TraceStore) { self.store = store }
 
     /// Every group, by name.
-    public func list() throws(QueryError) -> [FilterGroup] {
+    package func list() throws(QueryError) -> [FilterGroup] {
         do {
             return try store.groups()
         } catch {
@@ -22,7 +22,7 @@ public struct GroupStore {
     /// Saves a group after checking that its filter parses and compiles (so a broken group is never stored).
     ///
     /// - Throws: `.invalidGroupName`, `.duplicateGroup`, or the filter's own parse or compile error.
-    public func add(name: String, filter: String, now: Double) throws(QueryError) {
+    package func add(name: String, filter: String, now: Double) throws(QueryError) {
         guard Self.isValidName(name) else { throw QueryError.invalidGroupName(name) }
         var groups = try all()
         guard groups[name] == nil else { throw QueryError.duplicateGroup(name) }
@@ -36,7 +36,7 @@ public struct GroupStore {
     }
 
     /// Removes a group; returns false when there was none of that name.
-    public func remove(name: String) throws(QueryError) -> Bool {
+    package func remove(name: String) throws(QueryError) -> Bool {
         do {
             return try store.deleteGroup(name: name)
         } catch {

@@ -2,18 +2,18 @@ import XRayStore
 import XRayWire
 
 /// Which traces to read: a filter, a window on the trace's start time, an order and a limit.
-public struct TraceQuery: Sendable {
-    public var filter: FilterExpression?
+package struct TraceQuery: Sendable {
+    package var filter: FilterExpression?
     /// Inclusive lower bound on the trace's start, epoch seconds.
-    public var start: Double?
+    package var start: Double?
     /// Exclusive upper bound on the trace's start, epoch seconds.
-    public var end: Double?
-    public var sort: TraceSort
-    public var limit: Int?
+    package var end: Double?
+    package var sort: TraceSort
+    package var limit: Int?
     /// Only the traces an `xray run` captured: `last` or a run number.
-    public var run: String?
+    package var run: String?
 
-    public init(filter: FilterExpression? = nil, start: Double? = nil, end: Double? = nil, sort: TraceSort = .start, limit: Int? = nil) {
+    package init(filter: FilterExpression? = nil, start: Double? = nil, end: Double? = nil, sort: TraceSort = .start, limit: Int? = nil) {
         self.filter = filter
         self.start = start
         self.end = end
@@ -23,10 +23,10 @@ public struct TraceQuery: Sendable {
 }
 
 /// Runs filter expressions against a store: the one place XRayQuery's SQL meets `TraceStore.select`.
-public struct QueryEngine {
-    public let store: TraceStore
+package struct QueryEngine {
+    package let store: TraceStore
 
-    public init(store: TraceStore) { self.store = store }
+    package init(store: TraceStore) { self.store = store }
 
     /// The WHERE clause (over `traces t`) and its parameters for a query's filter and time window.
     func whereClause(_ query: TraceQuery) throws(QueryError) -> SQLFilter {
@@ -63,19 +63,19 @@ public struct QueryEngine {
     }
 
     /// The matching traces' summaries, in the query's order.
-    public func summaries(_ query: TraceQuery) throws(QueryError) -> [TraceSummary] {
+    package func summaries(_ query: TraceQuery) throws(QueryError) -> [TraceSummary] {
         let filter = try whereClause(query)
         return try reading { () throws(StoreError) in try store.traceSummaries(matching: filter, order: query.sort, limit: query.limit) }
     }
 
     /// How many traces match (the limit is ignored).
-    public func count(_ query: TraceQuery) throws(QueryError) -> Int {
+    package func count(_ query: TraceQuery) throws(QueryError) -> Int {
         let filter = try whereClause(query)
         return try reading { () throws(StoreError) in try store.countTraces(matching: filter) }
     }
 
     /// The matching trace ids, oldest first: the order `export` writes.
-    public func traceIDs(_ query: TraceQuery) throws(QueryError) -> [String] {
+    package func traceIDs(_ query: TraceQuery) throws(QueryError) -> [String] {
         let filter = try whereClause(query)
         return try reading { () throws(StoreError) in try store.traceIDs(matching: filter) }
     }

@@ -3,18 +3,18 @@ import XRayStore
 import XRayWire
 
 /// Counts and response times of calls to a node or along an edge, in `GetServiceGraph`'s terms.
-public struct CallStatistics: Sendable, Hashable {
-    public var total = 0
-    public var ok = 0
+package struct CallStatistics: Sendable, Hashable {
+    package var total = 0
+    package var ok = 0
     /// 4xx other than throttling.
-    public var errorOther = 0
-    public var throttle = 0
-    public var fault = 0
-    public var totalResponseTime = 0.0
+    package var errorOther = 0
+    package var throttle = 0
+    package var fault = 0
+    package var totalResponseTime = 0.0
     /// Response time rounded to the millisecond, and how many calls took it.
-    public var histogram: [Double: Int] = [:]
+    package var histogram: [Double: Int] = [:]
 
-    public init() {}
+    package init() {}
 
     mutating func add(error: Bool, fault: Bool, throttle: Bool, responseTime: Double?) {
         total += 1
@@ -33,7 +33,7 @@ public struct CallStatistics: Sendable, Hashable {
         }
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object(JSONObject([
             ("OkCount", .number(JSONNumber(ok))),
             ("ErrorStatistics", .object(JSONObject([
@@ -55,23 +55,23 @@ public struct CallStatistics: Sendable, Hashable {
 
 /// The service graph of the matching traces: one node per service (name and type), a `client` node for
 /// callers that were not traced, and an edge per caller/callee pair (see `FilterCompiler` for what a node is).
-public struct ServiceGraph: Sendable {
-    public struct Node: Sendable, Hashable {
-        public var referenceID: Int
-        public var name: String
-        public var type: String?
+package struct ServiceGraph: Sendable {
+    package struct Node: Sendable, Hashable {
+        package var referenceID: Int
+        package var name: String
+        package var type: String?
         /// Called by the client: the service is an entry point.
-        public var isRoot = false
-        public var statistics = CallStatistics()
-        public var edges: [Int: CallStatistics] = [:]
-        public var start = Double.infinity
-        public var end = -Double.infinity
+        package var isRoot = false
+        package var statistics = CallStatistics()
+        package var edges: [Int: CallStatistics] = [:]
+        package var start = Double.infinity
+        package var end = -Double.infinity
     }
 
     /// Nodes in order of first appearance; index 0 is the client.
-    public var nodes: [Node]
-    public var start: Double
-    public var end: Double
+    package var nodes: [Node]
+    package var start: Double
+    package var end: Double
 
     /// The type shown for a node: the segment's `origin`, `AWS::Name` for an AWS SDK call, `remote` for other calls.
     static func nodeType(origin: String?, kind: Int, namespace: String?, name: String) -> String? {
@@ -88,7 +88,7 @@ public struct ServiceGraph: Sendable {
     }
 
     /// Builds the graph of the traces `query` selects (its limit and order are ignored).
-    public static func build(_ query: TraceQuery, engine: QueryEngine) throws(QueryError) -> ServiceGraph {
+    package static func build(_ query: TraceQuery, engine: QueryEngine) throws(QueryError) -> ServiceGraph {
         let filter = try engine.whereClause(query)
         var graph = ServiceGraph(nodes: [Node(referenceID: 0, name: "client", type: "client")], start: .infinity, end: -.infinity)
         var index: [String: Int] = [:]
@@ -125,11 +125,11 @@ public struct ServiceGraph: Sendable {
     }
 
     /// Output formats of `xray inspect graph`.
-    public enum Format: String, Sendable, CaseIterable {
+    package enum Format: String, Sendable, CaseIterable {
         case text, json, dot, mermaid
     }
 
-    public func render(_ format: Format) -> String {
+    package func render(_ format: Format) -> String {
         switch format {
         case .json: return JSONWriter.prettyString(json) + "\n"
         case .text: return text
@@ -144,7 +144,7 @@ public struct ServiceGraph: Sendable {
     static func seconds(_ d: Double) -> JSONValue { .number(JSONNumber(d.isFinite ? (d * 1e6).rounded() / 1e6 : 0)) }
 
     /// The `GetServiceGraph` response shape.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object(JSONObject([
             ("StartTime", Self.seconds(start)),
             ("EndTime", Self.seconds(end)),

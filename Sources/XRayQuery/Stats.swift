@@ -3,7 +3,7 @@ import XRayStore
 import XRayWire
 
 /// What `xray inspect stats --by` groups on.
-public enum StatsGrouping: Sendable, Hashable {
+package enum StatsGrouping: Sendable, Hashable {
     /// One group with every matching trace.
     case none
     /// Every service node (segment or inferred node) of the matching traces, by name: its own calls.
@@ -16,7 +16,7 @@ public enum StatsGrouping: Sendable, Hashable {
     case annotation(String)
 
     /// Parses `service`, `operation`, `url` or `annotation.KEY`; nil for anything else.
-    public init?(grouping argument: String) {
+    package init?(grouping argument: String) {
         switch argument.lowercased() {
         case "service": self = .service
         case "operation": self = .operation
@@ -29,31 +29,31 @@ public enum StatsGrouping: Sendable, Hashable {
 }
 
 /// Counts, rates and response-time percentiles of one group.
-public struct StatsRow: Sendable, Hashable {
-    public var key: String
-    public var count = 0
-    public var ok = 0
-    public var error = 0
-    public var fault = 0
-    public var throttle = 0
+package struct StatsRow: Sendable, Hashable {
+    package var key: String
+    package var count = 0
+    package var ok = 0
+    package var error = 0
+    package var fault = 0
+    package var throttle = 0
     /// Response times in seconds (in-progress entries have none), sorted once all rows are in.
     var times: [Double] = []
 
     /// Nearest-rank percentile of the response times, in seconds; nil when none is known.
-    public func percentile(_ p: Double) -> Double? {
+    package func percentile(_ p: Double) -> Double? {
         guard !times.isEmpty else { return nil }
         let rank = Int((p / 100 * Double(times.count)).rounded(.up))
         return times[min(max(rank, 1), times.count) - 1]
     }
 
-    public var maximum: Double? { times.last }
+    package var maximum: Double? { times.last }
 
-    public func rate(_ n: Int) -> Double { count == 0 ? 0 : Double(n) / Double(count) }
+    package func rate(_ n: Int) -> Double { count == 0 ? 0 : Double(n) / Double(count) }
 }
 
 /// `xray inspect stats`: groups the matching traces (or their service nodes) and summarises each group.
-public enum TraceStats {
-    public static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine) throws(QueryError) -> [StatsRow] {
+package enum TraceStats {
+    package static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine) throws(QueryError) -> [StatsRow] {
         let filter = try engine.whereClause(query)
         let group: StatsSampleGroup
         switch grouping {
@@ -111,7 +111,7 @@ public enum TraceStats {
     }
 
     /// Output formats of `xray inspect stats`.
-    public enum Format: String, Sendable, CaseIterable {
+    package enum Format: String, Sendable, CaseIterable {
         case table, json, csv
     }
 
@@ -122,7 +122,7 @@ public enum TraceStats {
 
     static func percent(_ r: Double) -> String { String((r * 1000).rounded() / 10) + "%" }
 
-    public static func render(_ rows: [StatsRow], by grouping: StatsGrouping, format: Format) -> String {
+    package static func render(_ rows: [StatsRow], by grouping: StatsGrouping, format: Format) -> String {
         let keyName = switch grouping {
         case .none: "group"
         case .service: "service"

@@ -3,11 +3,11 @@ import XRayWire
 
 /// The parts of a `GetTraceSummaries` TraceSummary that live outside the `traces` row: annotations, users and
 /// services, read with one query each per listed trace.
-public enum TraceDetails {
+package enum TraceDetails {
     /// `Http` (with `UserAgent` and `ClientIp`), `Annotations`, `Users`, `ServiceIds` and the root causes for one
     /// trace, in the API's shapes; "ServiceIds" of an annotation
     /// or a user name the segment whose document recorded it.
-    public static func fields(traceID: String, engine: QueryEngine) throws(QueryError) -> [(key: String, value: JSONValue)] {
+    package static func fields(traceID: String, engine: QueryEngine) throws(QueryError) -> [(key: String, value: JSONValue)] {
         var annotations: [(key: String, values: [(value: JSONValue, services: [String])])] = []
         for source in try engine.reading({ () throws(StoreError) in try engine.store.annotationSources(traceID: traceID) }) {
             let value: JSONValue = switch source.value {

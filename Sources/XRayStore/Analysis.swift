@@ -2,14 +2,14 @@ import XRayWire
 
 /// What makes an entity a service node, as SQL the filter compiler writes (XRayQuery's `FilterCompiler`),
 /// over the aliases the store's statements use: `c` for the node, `p` for its parent.
-public struct ServiceNodeSQL: Sendable, Hashable {
+package struct ServiceNodeSQL: Sendable, Hashable {
     /// True when `c` is a service node.
-    public var isNode: String
+    package var isNode: String
     /// The id of the segment that owns `p`, and of the one that owns `c`.
-    public var parentSegment: String
-    public var ownSegment: String
+    package var parentSegment: String
+    package var ownSegment: String
 
-    public init(isNode: String, parentSegment: String, ownSegment: String) {
+    package init(isNode: String, parentSegment: String, ownSegment: String) {
         self.isNode = isNode
         self.parentSegment = parentSegment
         self.ownSegment = ownSegment
@@ -17,24 +17,24 @@ public struct ServiceNodeSQL: Sendable, Hashable {
 }
 
 /// One service node of a stored trace, with the segment that called it.
-public struct ServiceNodeRow: Sendable {
-    public var name: String
-    public var origin: String?
-    public var kind: Int
-    public var namespace: String?
-    public var error: Bool
-    public var fault: Bool
-    public var throttle: Bool
-    public var responseTime: Double?
+package struct ServiceNodeRow: Sendable {
+    package var name: String
+    package var origin: String?
+    package var kind: Int
+    package var namespace: String?
+    package var error: Bool
+    package var fault: Bool
+    package var throttle: Bool
+    package var responseTime: Double?
     /// The calling segment's name and origin; nil when the caller is not stored (the client).
-    public var caller: (name: String, origin: String?)?
-    public var start: Double
+    package var caller: (name: String, origin: String?)?
+    package var start: Double
     /// The end, or the start while in progress.
-    public var end: Double
+    package var end: Double
 }
 
 /// What `xray inspect stats` groups the samples it reads by.
-public enum StatsSampleGroup: Sendable, Hashable {
+package enum StatsSampleGroup: Sendable, Hashable {
     /// One sample per trace, all in one group.
     case all
     /// One sample per service node (`isNode` over alias `c`), grouped by its name.
@@ -48,19 +48,19 @@ public enum StatsSampleGroup: Sendable, Hashable {
 }
 
 /// One trace's (or service node's) outcome, for stats.
-public struct StatsSample: Sendable {
+package struct StatsSample: Sendable {
     /// The group's text; for `.annotation`, empty and `annotation` holds the value.
-    public var group: String
-    public var annotation: AnnotationValue?
-    public var error: Bool
-    public var fault: Bool
-    public var throttle: Bool
-    public var responseTime: Double?
+    package var group: String
+    package var annotation: AnnotationValue?
+    package var error: Bool
+    package var fault: Bool
+    package var throttle: Bool
+    package var responseTime: Double?
 }
 
 extension TraceStore {
     /// The service nodes of the traces `filter` matches.
-    public func serviceNodes(
+    package func serviceNodes(
         ofTracesMatching filter: SQLFilter, _ node: ServiceNodeSQL, each: (ServiceNodeRow) -> Void
     ) throws(StoreError) {
         try rows(Self.nodeSQL(where: "c.trace_id IN (SELECT t.trace_id FROM traces t WHERE \(filter.sql))", node), filter.parameters) {
@@ -69,7 +69,7 @@ extension TraceStore {
     }
 
     /// The service nodes of one trace.
-    public func serviceNodes(traceID: String, _ node: ServiceNodeSQL, each: (ServiceNodeRow) -> Void) throws(StoreError) {
+    package func serviceNodes(traceID: String, _ node: ServiceNodeSQL, each: (ServiceNodeRow) -> Void) throws(StoreError) {
         try rows(Self.nodeSQL(where: "c.trace_id=?", node), [.text(traceID)]) { each(Self.serviceNode($0)) }
     }
 
@@ -100,7 +100,7 @@ extension TraceStore {
 
     /// The samples stats count for the traces `filter` matches; `everyTrace` says the filter matches all of
     /// them, so service nodes are read from the entities alone, without a join.
-    public func statsSamples(
+    package func statsSamples(
         _ group: StatsSampleGroup, matching filter: SQLFilter, everyTrace: Bool, each: (StatsSample) -> Void
     ) throws(StoreError) {
         var parameters = filter.parameters

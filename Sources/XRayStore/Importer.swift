@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// The file shapes `xray inspect import` reads and `export` writes.
-public enum TraceFileFormat: String, Sendable, CaseIterable {
+package enum TraceFileFormat: String, Sendable, CaseIterable {
     /// Auto-detect: a BatchGetTraces response when the file opens with `{"Traces"` or a lone `{` line, else JSON lines.
     case auto
     /// One segment document per line, each optionally preceded by a daemon header line.
@@ -17,11 +17,11 @@ public enum TraceFileFormat: String, Sendable, CaseIterable {
 }
 
 /// What an import did, with one message per rejected document.
-public struct ImportReport: Sendable {
-    public var counts = IngestCounts()
+package struct ImportReport: Sendable {
+    package var counts = IngestCounts()
     /// `file:line: reason`, in input order.
-    public var problems: [String] = []
-    public init() {}
+    package var problems: [String] = []
+    package init() {}
 
     /// Adds the documents SQLite refused (found by bisecting their batch) to `problems`, by their line.
     mutating func noteRefusals(_ name: String) {
@@ -31,7 +31,7 @@ public struct ImportReport: Sendable {
 }
 
 /// Why an import could not even start or go on.
-public enum ImportError: Error, Sendable, CustomStringConvertible {
+package enum ImportError: Error, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case tooLarge(path: String, size: Int, limit: Int)
     case notBatchGetTraces(path: String, reason: String)
@@ -39,7 +39,7 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
     /// The store failed; `stored` documents of this file were committed before it did.
     case store(StoreError, stored: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
         case .tooLarge(let path, let size, let limit):
@@ -54,18 +54,18 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads trace files into the store in batches, never reading a line past its limit.
-public struct TraceImporter {
+package struct TraceImporter {
     /// The longest line accepted: a 64 KiB document plus its header.
-    public static let maxLineBytes = 65_536 + 64
+    package static let maxLineBytes = 65_536 + 64
     /// The largest whole-file BatchGetTraces document read into memory.
-    public static let maxWholeFileBytes = 256 << 20
+    package static let maxWholeFileBytes = 256 << 20
     /// Documents per transaction: as the daemon's writer, large enough that shared index pages are rewritten rarely.
     static let batchSize = 4_000
 
     let store: TraceStore
     let now: @Sendable () -> Double
 
-    public init(store: TraceStore, now: @escaping @Sendable () -> Double) {
+    package init(store: TraceStore, now: @escaping @Sendable () -> Double) {
         self.store = store
         self.now = now
     }
@@ -74,7 +74,7 @@ public struct TraceImporter {
     ///
     /// A second thread reads and parses while this one writes to SQLite, so both cores work, as in the
     /// daemon; the store never leaves this thread.
-    public func importFile(_ path: String, format: TraceFileFormat) throws(ImportError) -> ImportReport {
+    package func importFile(_ path: String, format: TraceFileFormat) throws(ImportError) -> ImportReport {
         let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImportError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { if fd != 0 { close(fd) } }

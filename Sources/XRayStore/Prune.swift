@@ -1,5 +1,5 @@
 /// Which traces `xray inspect prune` deletes.
-public enum PruneSelection: Sendable, Hashable {
+package enum PruneSelection: Sendable, Hashable {
     /// Traces that ended before this epoch second.
     case endedBefore(Double)
     /// All but the `n` newest traces by start time.
@@ -11,7 +11,7 @@ extension TraceStore {
     /// many traces and documents went; with `vacuum`, then gives the space back to the file system.
     ///
     /// - Important: runs of `xray run` keep their records; only their traces go.
-    public func prune(_ selection: PruneSelection, vacuum: Bool) throws(StoreError) -> (traces: Int, documents: Int) {
+    package func prune(_ selection: PruneSelection, vacuum: Bool) throws(StoreError) -> (traces: Int, documents: Int) {
         let result = try transaction { () throws(StoreError) -> (traces: Int, documents: Int) in
             try execute("CREATE TEMP TABLE IF NOT EXISTS prune_ids(trace_id TEXT PRIMARY KEY)", [])
             try execute("DELETE FROM temp.prune_ids", [])

@@ -1,17 +1,17 @@
 import XRayWire
 
 /// A stored document: its raw bytes as received, with where and when they came from.
-public struct StoredDocument: Sendable {
-    public var traceID: String
-    public var id: String
-    public var raw: [UInt8]
-    public var receivedAt: Double
-    public var source: String?
+package struct StoredDocument: Sendable {
+    package var traceID: String
+    package var id: String
+    package var raw: [UInt8]
+    package var receivedAt: Double
+    package var source: String?
 }
 
 extension TraceStore {
     /// Resolves `last` (the trace that most recently received data) or a unique prefix of a trace id.
-    public func resolveTraceID(_ query: String) throws(StoreError) -> String {
+    package func resolveTraceID(_ query: String) throws(StoreError) -> String {
         if query == "last" {
             let s = try db.cached("SELECT trace_id FROM traces ORDER BY last_received DESC, start_time DESC LIMIT 1")
             // A statement left on its row holds a read transaction: reset before returning (see `transaction`).
@@ -32,7 +32,7 @@ extension TraceStore {
     }
 
     /// Every stored document of a trace, oldest arrival first.
-    public func documents(traceID: String) throws(StoreError) -> [StoredDocument] {
+    package func documents(traceID: String) throws(StoreError) -> [StoredDocument] {
         let s = try db.cached("SELECT id, raw, received_at, source FROM documents WHERE trace_id=? ORDER BY rowid")
         s.bind(1, traceID)
         var out: [StoredDocument] = []
@@ -44,14 +44,14 @@ extension TraceStore {
 
     /// Loads and assembles a whole trace. Documents were validated on the way in, so none fails here;
     /// one that somehow does (a store edited by hand) is skipped rather than hiding the rest.
-    public func trace(_ traceID: String) throws(StoreError) -> TraceTree {
+    package func trace(_ traceID: String) throws(StoreError) -> TraceTree {
         let docs = try documents(traceID: traceID)
         let parsed = docs.compactMap { try? SegmentDocumentParser.parse(bytes: $0.raw) }
         return TraceAssembler.assemble(traceID: traceID, documents: parsed)
     }
 
     /// The newest traces first (by start time), at most `limit`.
-    public func traceSummaries(limit: Int, traceIDs: [String]? = nil) throws(StoreError) -> [TraceSummary] {
+    package func traceSummaries(limit: Int, traceIDs: [String]? = nil) throws(StoreError) -> [TraceSummary] {
         var out: [TraceSummary] = []
         if let traceIDs {
             let s = try db.cached("SELECT \(TraceSummary.columns) FROM traces t WHERE trace_id=?")
@@ -70,7 +70,7 @@ extension TraceStore {
     }
 
     /// The summaries of the traces `filter` matches, in `order`, at most `limit`.
-    public func traceSummaries(matching filter: SQLFilter, order: TraceSort, limit: Int?) throws(StoreError) -> [TraceSummary] {
+    package func traceSummaries(matching filter: SQLFilter, order: TraceSort, limit: Int?) throws(StoreError) -> [TraceSummary] {
         var parameters = filter.parameters
         var sql = "SELECT \(TraceSummary.columns) FROM traces t WHERE \(filter.sql) ORDER BY \(order.orderBy)"
         if let limit {
@@ -83,14 +83,14 @@ extension TraceStore {
     }
 
     /// How many traces `filter` matches.
-    public func countTraces(matching filter: SQLFilter) throws(StoreError) -> Int {
+    package func countTraces(matching filter: SQLFilter) throws(StoreError) -> Int {
         var n = 0
         try rows("SELECT count(*) FROM traces t WHERE \(filter.sql)", filter.parameters) { n = $0.int(0) }
         return n
     }
 
     /// The ids of the traces `filter` matches, oldest first: the order `export` writes.
-    public func traceIDs(matching filter: SQLFilter) throws(StoreError) -> [String] {
+    package func traceIDs(matching filter: SQLFilter) throws(StoreError) -> [String] {
         var out: [String] = []
         try rows("SELECT t.trace_id FROM traces t WHERE \(filter.sql) ORDER BY t.start_time, t.trace_id", filter.parameters) { s in
             if let id = s.text(0) { out.append(id) }
@@ -99,12 +99,12 @@ extension TraceStore {
     }
 
     /// The condition (over `traces t`) for the traces run `id` captured.
-    public func capturedBy(run id: Int) -> SQLFilter {
+    package func capturedBy(run id: Int) -> SQLFilter {
         SQLFilter(sql: "t.trace_id IN (SELECT trace_id FROM run_traces WHERE run_id=?)", parameters: [.int(id)])
     }
 
     /// Each annotation of a trace with the name of the segment whose document recorded it, by key, then arrival.
-    public func annotationSources(traceID: String) throws(StoreError) -> [(key: String, value: AnnotationValue, service: String)] {
+    package func annotationSources(traceID: String) throws(StoreError) -> [(key: String, value: AnnotationValue, service: String)] {
         var out: [(key: String, value: AnnotationValue, service: String)] = []
         try rows("""
             SELECT a.key, a.type, a.value, top.name FROM annotations a JOIN documents d ON d.rowid=a.document_id
@@ -121,7 +121,7 @@ extension TraceStore {
     }
 
     /// Each user name set on an entity of a trace, with the name of the segment whose document recorded it.
-    public func userSources(traceID: String) throws(StoreError) -> [(name: String, service: String)] {
+    package func userSources(traceID: String) throws(StoreError) -> [(name: String, service: String)] {
         var out: [(name: String, service: String)] = []
         try rows("""
             SELECT e.user, top.name FROM entities e JOIN documents d ON d.rowid=e.document_id
@@ -133,7 +133,7 @@ extension TraceStore {
     }
 
     /// The root segment's request, with the two fields the summary row does not keep; nil without a root.
-    public func rootRequest(traceID: String) throws(StoreError) -> RootRequest? {
+    package func rootRequest(traceID: String) throws(StoreError) -> RootRequest? {
         var out: RootRequest?
         try rows("""
             SELECT e.http_url, e.http_status, e.http_method, e.http_user_agent, e.http_client_ip FROM traces t
@@ -145,7 +145,7 @@ extension TraceStore {
     }
 
     /// Every trace id, oldest first: what `export` writes when given no ids.
-    public func allTraceIDs() throws(StoreError) -> [String] {
+    package func allTraceIDs() throws(StoreError) -> [String] {
         let s = try db.cached("SELECT trace_id FROM traces ORDER BY start_time, trace_id")
         var out: [String] = []
         while try s.step() { if let id = s.text(0) { out.append(id) } }
@@ -153,7 +153,7 @@ extension TraceStore {
     }
 
     /// Rejected input, newest first.
-    public func rejects(limit: Int) throws(StoreError) -> [RejectRecord] {
+    package func rejects(limit: Int) throws(StoreError) -> [RejectRecord] {
         let s = try db.cached("SELECT rowid, received_at, source, reason, raw FROM rejects ORDER BY rowid DESC LIMIT ?")
         s.bind(1, limit)
         var out: [RejectRecord] = []
@@ -164,33 +164,33 @@ extension TraceStore {
     }
 
     /// Counts for a quick look at the store.
-    public func counts() throws(StoreError) -> (traces: Int, documents: Int, entities: Int, rejects: Int) {
+    package func counts() throws(StoreError) -> (traces: Int, documents: Int, entities: Int, rejects: Int) {
         (try db.scalarInt("SELECT count(*) FROM traces"), try db.scalarInt("SELECT count(*) FROM documents"),
          try db.scalarInt("SELECT count(*) FROM entities"), try db.scalarInt("SELECT count(*) FROM rejects"))
     }
 }
 
 /// A condition over `traces t` built by xray's own code (the filter compiler), every user value bound.
-public struct SQLFilter: Sendable, Hashable {
-    public var sql: String
-    public var parameters: [SQLValue]
+package struct SQLFilter: Sendable, Hashable {
+    package var sql: String
+    package var parameters: [SQLValue]
 
-    public init(sql: String, parameters: [SQLValue]) {
+    package init(sql: String, parameters: [SQLValue]) {
         self.sql = sql
         self.parameters = parameters
     }
 
     /// Every trace.
-    public static let all = SQLFilter(sql: "1", parameters: [])
+    package static let all = SQLFilter(sql: "1", parameters: [])
 
     /// Both conditions.
-    public func and(_ other: SQLFilter) -> SQLFilter {
+    package func and(_ other: SQLFilter) -> SQLFilter {
         SQLFilter(sql: "(\(sql)) AND \(other.sql)", parameters: parameters + other.parameters)
     }
 }
 
 /// How `xray inspect traces` orders what it lists; each case maps to a fixed ORDER BY, never to user text.
-public enum TraceSort: String, Sendable, CaseIterable {
+package enum TraceSort: String, Sendable, CaseIterable {
     case start, duration, responsetime
 
     var orderBy: String {
@@ -203,12 +203,12 @@ public enum TraceSort: String, Sendable, CaseIterable {
 }
 
 /// A root segment's `http.request` and status, as GetTraceSummaries reports them.
-public struct RootRequest: Sendable, Hashable {
-    public var url: String?
-    public var status: Int?
-    public var method: String?
-    public var userAgent: String?
-    public var clientIP: String?
+package struct RootRequest: Sendable, Hashable {
+    package var url: String?
+    package var status: Int?
+    package var method: String?
+    package var userAgent: String?
+    package var clientIP: String?
 }
 
 extension TraceSummary {
@@ -229,23 +229,23 @@ extension TraceSummary {
 }
 
 /// One result row of `TraceStore.select`, read by column index.
-public struct StoreRow {
+package struct StoreRow {
     let statement: SQLiteStatement
 
-    public func int(_ column: Int32) -> Int { statement.int(column) }
-    public func optionalInt(_ column: Int32) -> Int? { statement.optionalInt(column) }
-    public func double(_ column: Int32) -> Double { statement.double(column) }
-    public func optionalDouble(_ column: Int32) -> Double? { statement.optionalDouble(column) }
-    public func bool(_ column: Int32) -> Bool { statement.bool(column) }
-    public func text(_ column: Int32) -> String? { statement.text(column) }
-    public func isNull(_ column: Int32) -> Bool { statement.isNull(column) }
+    package func int(_ column: Int32) -> Int { statement.int(column) }
+    package func optionalInt(_ column: Int32) -> Int? { statement.optionalInt(column) }
+    package func double(_ column: Int32) -> Double { statement.double(column) }
+    package func optionalDouble(_ column: Int32) -> Double? { statement.optionalDouble(column) }
+    package func bool(_ column: Int32) -> Bool { statement.bool(column) }
+    package func text(_ column: Int32) -> String? { statement.text(column) }
+    package func isNull(_ column: Int32) -> Bool { statement.isNull(column) }
 }
 
 extension TraceStore {
     /// Runs a read query built by xray's own code (the filter compiler), with every value bound.
     ///
     /// - Important: `sql` must never contain text from the user; user values go in `parameters`.
-    public func select(_ sql: String, _ parameters: [SQLValue], each: (StoreRow) throws -> Void) throws {
+    package func select(_ sql: String, _ parameters: [SQLValue], each: (StoreRow) throws -> Void) throws {
         let s = try db.cached(sql)
         for (i, p) in parameters.enumerated() { s.bind(Int32(i + 1), p) }
         defer { s.reset() }
@@ -262,7 +262,7 @@ extension TraceStore {
 
     /// Runs a write statement built by xray's own code (prune, groups), with every value bound; returns the changed row count.
     @discardableResult
-    public func execute(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> Int {
+    package func execute(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> Int {
         let s = try db.cached(sql)
         for (i, p) in parameters.enumerated() { s.bind(Int32(i + 1), p) }
         defer { s.reset() }
