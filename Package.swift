@@ -47,7 +47,7 @@ let package = Package(
         // `xray run`: starts a command under an embedded collector and records the run's own segment.
         .target(
             name: "XRayLauncher",
-            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "CXRayProcess"],
+            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRaySampling", "CXRayProcess"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
