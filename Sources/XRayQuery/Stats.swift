@@ -67,7 +67,7 @@ package enum TraceStats {
         case .annotation(let key): group = .annotation(key)
         }
         // Without a filter or window every trace counts: service nodes need no join.
-        let everyTrace = query.filter == nil && query.start == nil && query.end == nil
+        let everyTrace = query.filter == nil && query.start == nil && query.end == nil && query.run == nil
         var rows: [String: StatsRow] = [:]
         var order: [String] = []
         try engine.reading { () throws(StoreError) in

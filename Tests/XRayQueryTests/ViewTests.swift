@@ -31,6 +31,22 @@ import XRayWire
         #expect(csv[1].hasPrefix("front,4,1,2,1,1,0.25,0.5,0.25,0.25,500.0,3200.0,3200.0,3200.0"))
     }
 
+    /// `--run` alone narrows per-service stats to the run's traces: with no filter or window, the service
+    /// nodes used to be read from every trace in the store.
+    @Test func statsByServiceOfARunCountOnlyItsTraces() throws {
+        let store = try fixtureStore()
+        let engine = QueryEngine(store: store)
+        let captured = try engine.traceIDs(try syntheticOnly())
+        _ = try store.recordRun(
+            RunRecord(id: 0, traceID: captured[0], segmentID: "00000000000000aa", name: "t", argv: ["t"], startedAt: 1, endedAt: 2, exitStatus: 0),
+            traceIDs: captured)
+        var ofRun = TraceQuery()
+        ofRun.run = "last"
+        let rows = try TraceStats.compute(ofRun, by: .service, engine: engine)
+        #expect(rows == (try TraceStats.compute(try syntheticOnly(), by: .service, engine: engine)))
+        #expect(rows != (try TraceStats.compute(TraceQuery(), by: .service, engine: engine)))
+    }
+
     @Test func statsByAnnotationOperationAndURL() throws {
         let store = try fixtureStore()
         let engine = QueryEngine(store: store)
