@@ -242,7 +242,7 @@ package struct StoreRow {
 }
 
 extension TraceStore {
-    /// Runs a read query built by xray's own code (the filter compiler), with every value bound.
+    /// Runs a read built outside this module (the run record in XRayLauncher, tests), with every value bound.
     ///
     /// - Important: `sql` must never contain text from the user; user values go in `parameters`.
     package func select(_ sql: String, _ parameters: [SQLValue], each: (StoreRow) throws -> Void) throws {
@@ -260,9 +260,9 @@ extension TraceStore {
         while try s.step() { each(s) }
     }
 
-    /// Runs a write statement built by xray's own code (prune, groups), with every value bound; returns the changed row count.
+    /// Runs one of this module's write statements (prune, groups), with every value bound; returns the changed row count.
     @discardableResult
-    package func execute(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> Int {
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> Int {
         let s = try db.cached(sql)
         for (i, p) in parameters.enumerated() { s.bind(Int32(i + 1), p) }
         defer { s.reset() }
