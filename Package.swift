@@ -41,28 +41,38 @@ let package = Package(
         // UDP and TCP intake shared by `xray daemon` and `xray run`.
         .target(
             name: "XRayCollector",
-            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "XRayQuery", "XRayRender", "CXRaySystem"],
+            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "CXRaySystem"],
+            swiftSettings: swiftSettings
+        ),
+        // BatchGetTraces, GetTraceSummaries, GetServiceGraph: served by the collector through its operations seam.
+        .target(
+            name: "XRayReadAPI",
+            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRayQuery", "XRayRender"],
             swiftSettings: swiftSettings
         ),
         // `xray run`: starts a command under an embedded collector and records the run's own segment.
         .target(
             name: "XRayLauncher",
-            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "CXRayProcess"],
+            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRaySampling", "CXRayProcess"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "xray",
             dependencies: [
-                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher", "XRayInsights",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
+                "XRayReadAPI", "XRayInsights", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "XRayWireTests", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender", "CSQLite"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "XRayReadAPITests", dependencies: ["XRayReadAPI", "XRayQuery", "XRayStore"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayOTelTests", dependencies: ["XRayOTel", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayInsightsTests", dependencies: ["XRayInsights", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),

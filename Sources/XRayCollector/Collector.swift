@@ -16,36 +16,38 @@ import Glibc
 /// // point AWS_XRAY_DAEMON_ADDRESS at collector.boundAddress, run the app ...
 /// let counters = collector.stop()
 /// ```
-public final class Collector: Sendable {
-    public struct Configuration: Sendable {
+package final class Collector: Sendable {
+    package struct Configuration: Sendable {
         /// Where to listen; port 0 picks a free port (the same one for UDP and TCP when they share an address).
-        public var address: DaemonAddress
-        public var storePath: String
+        package var address: DaemonAddress
+        package var storePath: String
         /// Centralized rules to serve; nil serves one `Default` rule that samples everything.
-        public var samplingRules: [SamplingRule]?
+        package var samplingRules: [SamplingRule]?
         /// Where to send a copy of every accepted datagram.
-        public var forward: Endpoint?
+        package var forward: Endpoint?
         /// Datagrams that may wait between reader and writer before the reader blocks.
-        public var queueCapacity: Int
+        package var queueCapacity: Int
         /// Called on the writer thread each time a trace's root segment is stored complete.
-        public var onTraceCompleted: (@Sendable (TraceSummary) -> Void)?
+        package var onTraceCompleted: (@Sendable (TraceSummary) -> Void)?
         /// Called on the writer thread with the trace ids of every committed batch: how `xray run` knows
         /// which traces arrived through its collector.
-        public var onTracesStored: (@Sendable ([String]) -> Void)?
+        package var onTracesStored: (@Sendable ([String]) -> Void)?
         /// Called on the writer thread when the store starts or stops failing, or its files vanish.
-        public var onWarning: (@Sendable (String) -> Void)?
+        package var onWarning: (@Sendable (String) -> Void)?
         /// Runs `PRAGMA quick_check` before starting, so a damaged store is refused instead of failing
         /// every write; off for `xray run`, whose start-up must stay fast.
-        public var verifyStore = false
+        package var verifyStore = false
         /// Folds the WAL into the store file when the collector closes the store last (`TraceStore.foldsWALOnClose`).
-        public var foldsWALOnClose = false
+        package var foldsWALOnClose = false
         /// Web origins whose requests the HTTP API serves (`--allow-origin`); see `RequestPolicy`.
-        public var allowedOrigins: [String] = []
+        package var allowedOrigins: [String] = []
+        /// Operations served beside intake and sampling (the read API, composed in by the executable).
+        package var operations = HTTPOperations.standard
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
 
-        public init(
+        package init(
             address: DaemonAddress = .default, storePath: String, samplingRules: [SamplingRule]? = nil,
             forward: Endpoint? = nil, queueCapacity: Int = 32_768,
             onTraceCompleted: (@Sendable (TraceSummary) -> Void)? = nil,
@@ -62,19 +64,19 @@ public final class Collector: Sendable {
     }
 
     /// The addresses actually bound (port 0 replaced by the chosen port).
-    public let boundAddress: DaemonAddress
+    package let boundAddress: DaemonAddress
     private let live: LiveCounters
     private let stopping: StopFlag
     private let queue: IntakeQueue
     private let server: HTTPServer
     private let udpFD: Int32
     private let forwardFD: Int32?
-    private let threads: (reader: NativeThread, parser: NativeThread, writer: NativeThread, acceptor: NativeThread)
+    private let threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread)
     private let finalCounters = Mutex<CollectorCounters?>(nil)
 
     private init(
         boundAddress: DaemonAddress, counters: LiveCounters, stopping: StopFlag, queue: IntakeQueue, server: HTTPServer,
-        udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, parser: NativeThread, writer: NativeThread, acceptor: NativeThread)
+        udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread)
     ) {
         self.boundAddress = boundAddress
         self.live = counters
@@ -90,7 +92,7 @@ public final class Collector: Sendable {
     ///
     /// - Throws: `CollectorError.portInUse` (exit 69 in the CLI) when a port is taken, `.store` when the store
     ///   cannot be opened, `.invalidAddress`/`.unresolvableHost` for bad addresses.
-    public static func start(_ configuration: Configuration) throws(CollectorError) -> Collector {
+    package static func start(_ configuration: Configuration) throws(CollectorError) -> Collector {
         let store: TraceStore
         do {
             // A long WAL between checkpoints writes hot pages to the database file less often: about 6%
@@ -123,13 +125,13 @@ public final class Collector: Sendable {
         let stopping = StopFlag()
         let queue = IntakeQueue(capacity: configuration.queueCapacity, counters: counters)
         // Parsed documents weigh several times their bytes: keep one batch waiting while the writer commits one.
-        let parsed = IntakeQueue(capacity: Writer.maxBatch, counters: LiveCounters())
+        let parsed = DocumentQueue(capacity: Writer.maxBatch, counters: nil)
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
-        let api = XRayAPI(sampling: sampling, queue: queue, storePath: configuration.storePath)
+        let api = XRayAPI(sampling: sampling, intake: DocumentHandoff(queue: queue), storePath: configuration.storePath, operations: configuration.operations)
         let server = HTTPServer(
             listenFD: tcp.fd, counters: counters, stopping: stopping, policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
             endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), handler: api.handle)
-        let parser = Parser(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
+        let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
                             onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
                             onWarning: configuration.onWarning)
@@ -137,7 +139,7 @@ public final class Collector: Sendable {
         var started: [NativeThread] = []
         do {
             started.append(try NativeThread.start("xray-writer", writer.run))
-            started.append(try NativeThread.start("xray-parser", parser.run))
+            started.append(try NativeThread.start("xray-decoder", decoder.run))
             started.append(try NativeThread.start("xray-udp", reader.run))
             started.append(try NativeThread.start("xray-accept", server.acceptLoop))
         } catch {
@@ -211,12 +213,12 @@ public final class Collector: Sendable {
     }
 
     /// The counters so far.
-    public var counters: CollectorCounters { live.snapshot }
+    package var counters: CollectorCounters { live.snapshot }
 
     /// Stops reading, drains what the kernel still holds, stores everything queued, and returns the counters.
     ///
     /// Safe to call more than once; later calls return the same counters.
-    public func stop() -> CollectorCounters {
+    package func stop() -> CollectorCounters {
         if let done = finalCounters.withLock({ $0 }) { return done }
         stopping.set()
         // Wakes the reader out of recvmmsg at once instead of at its 200 ms timeout; what the kernel
@@ -230,9 +232,9 @@ public final class Collector: Sendable {
             live.kernelDrops.store(drops, ordering: .relaxed)
         }
         close(udpFD)
-        // The parser closes the writer's queue once it has passed everything on.
+        // The decoder closes the writer's queue once it has passed everything on.
         queue.close()
-        threads.parser.join()
+        threads.decoder.join()
         threads.writer.join()
         if let forwardFD { close(forwardFD) }
         let result = live.snapshot

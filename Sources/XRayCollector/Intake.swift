@@ -3,19 +3,11 @@ import XRayWire
 
 /// Turns received bytes into documents to store or rejects to keep, the way the X-Ray service would.
 enum Intake {
-    /// What one datagram became.
-    struct Classified {
-        var documents: [IncomingDocument] = []
-        var rejects: [IncomingReject] = []
-        /// The counter key of each reject, in the order of `rejects`.
-        var rejectReasons: [String] = []
-    }
-
     /// Largest datagram the reader keeps whole; anything longer arrives truncated and is rejected.
     static let slotSize = DaemonDatagram.maxSize
 
     /// Splits the header, parses the body (an object, or an array of subsegments), and keeps raw bytes.
-    static func classify(_ datagram: ReceivedDatagram, into out: inout Classified) {
+    static func classify(_ datagram: ReceivedDatagram, into out: inout ParsedBatch) {
         if datagram.truncated {
             out.rejects.append(IncomingReject(
                 raw: datagram.bytes,
@@ -48,17 +40,25 @@ enum Intake {
         }
     }
 
-    /// An array body: each element is a document of its own, stored or rejected on its own.
-    static func classifyArray(_ slice: UnsafeBufferPointer<UInt8>, _ datagram: ReceivedDatagram, into out: inout Classified) {
-        let elements: [JSONValue]
-        do {
-            guard case .array(let array) = try JSONParser.parse(buffer: slice).value else {
-                reject(datagram, DocumentRejection(field: nil, message: "not JSON: expected an array"), into: &out)
-                return
+    /// An array body: each element is a document of its own, stored (with its own bytes, as they arrived)
+    /// or rejected on its own; a body that is not JSON is rejected whole.
+    static func classifyArray(_ slice: UnsafeBufferPointer<UInt8>, _ datagram: ReceivedDatagram, into out: inout ParsedBatch) {
+        let ranges = elementRanges(slice)
+        var elements: [(range: Range<Int>, value: JSONValue)] = []
+        for range in ranges ?? [] {
+            guard let value = try? JSONParser.parse(buffer: UnsafeBufferPointer(rebasing: slice[range])).value else { break }
+            elements.append((range, value))
+        }
+        guard let ranges, elements.count == ranges.count else {
+            // Not JSON somewhere: the parser over the whole body says where, as for any other body.
+            let message: String
+            do {
+                _ = try JSONParser.parse(buffer: slice)
+                message = "not JSON: expected an array of subsegment objects"
+            } catch {
+                message = "not JSON: \(error.description)"
             }
-            elements = array
-        } catch {
-            reject(datagram, DocumentRejection(field: nil, message: "not JSON: \(error.description)"), into: &out)
+            reject(datagram, DocumentRejection(field: nil, message: message), into: &out)
             return
         }
         guard !elements.isEmpty else {
@@ -66,9 +66,9 @@ enum Intake {
             return
         }
         for (index, element) in elements.enumerated() {
-            let raw = Array(JSONWriter.string(element).utf8)
+            let raw = Array(slice[element.range])
             do {
-                let document = try SegmentDocumentParser.parse(value: element)
+                let document = try SegmentDocumentParser.parse(value: element.value)
                 out.documents.append(IncomingDocument(
                     raw: raw, document: document, source: datagram.source, receivedAt: datagram.receivedAt))
             } catch {
@@ -80,7 +80,55 @@ enum Intake {
         }
     }
 
-    static func reject(_ datagram: ReceivedDatagram, _ rejection: DocumentRejection, into out: inout Classified) {
+    /// The byte range of each top-level element of the JSON array `bytes` (which starts with `[`), found
+    /// by a scan that only tracks strings and bracket depth; nil when the array's own structure is broken
+    /// (an empty element, a missing comma or `]`, bytes after it, nesting past `JSONParser.maxDepth`).
+    /// Whether each element is JSON is for the parser to say.
+    static func elementRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>]? {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        var ranges: [Range<Int>] = []
+        var i = 1
+        while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+            i += 1
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+            return i == bytes.count ? [] : nil
+        }
+        var start = i
+        var depth = 0
+        var inString = false
+        var escaped = false
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+            } else if b == UInt8(ascii: "\"") {
+                inString = true
+            } else if b == UInt8(ascii: "{") || b == UInt8(ascii: "[") {
+                depth += 1
+                if depth >= JSONParser.maxDepth { return nil }
+            } else if (b == UInt8(ascii: "}") || b == UInt8(ascii: "]")) && depth > 0 {
+                depth -= 1
+            } else if depth == 0, b == UInt8(ascii: ",") || b == UInt8(ascii: "]") || b == UInt8(ascii: "}") {
+                var end = i
+                while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+                guard end > start, b != UInt8(ascii: "}") else { return nil }
+                ranges.append(start..<end)
+                i += 1
+                if b == UInt8(ascii: "]") {
+                    while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+                    return i == bytes.count ? ranges : nil
+                }
+                while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+                start = i
+                continue
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    static func reject(_ datagram: ReceivedDatagram, _ rejection: DocumentRejection, into out: inout ParsedBatch) {
         out.rejects.append(IncomingReject(
             raw: datagram.bytes, reason: rejection.description, source: datagram.source, receivedAt: datagram.receivedAt))
         out.rejectReasons.append(reasonKey(rejection))

@@ -22,39 +22,65 @@ final class BatchCompletion: Sendable {
     }
 }
 
-/// Work for the writer thread.
-enum IntakeItem: Sendable {
-    case datagrams([ReceivedDatagram])
-    /// Documents from `PutTraceSegments`, already parsed; `rejectReasons` parallels `rejects`.
-    case documents([IncomingDocument], rejects: [IncomingReject], rejectReasons: [String], done: BatchCompletion)
-    /// Datagrams the parser thread already turned into documents and rejects.
-    case classified(Intake.Classified)
+/// Documents already parsed, and the rejects met on the way: what every way a document arrives (datagram,
+/// PutTraceSegments body) becomes before the writer takes it.
+struct ParsedBatch: Sendable {
+    var documents: [IncomingDocument] = []
+    var rejects: [IncomingReject] = []
+    /// The counter key of each reject, in the order of `rejects`.
+    var rejectReasons: [String] = []
+    /// Told the outcome once committed or failed; nil for datagrams, which are kept and retried instead.
+    var completion: BatchCompletion?
+
+    var count: Int { documents.count + rejects.count }
+    var isEmpty: Bool { documents.isEmpty && rejects.isEmpty }
+
+    /// Appends `other`'s documents and rejects (not its completion).
+    mutating func append(_ other: ParsedBatch) {
+        documents += other.documents
+        rejects += other.rejects
+        rejectReasons += other.rejectReasons
+    }
 }
 
-/// A bounded handoff between pipeline threads: reader (and HTTP threads) → parser → SQLite writer.
+/// What the decoder thread takes: datagrams from the reader, and batches parsed on an HTTP thread, which
+/// pass through it so that what arrived first is stored first.
+enum DecoderInput: Sendable {
+    case datagrams([ReceivedDatagram])
+    case parsed(ParsedBatch)
+}
+
+/// The reader's (and HTTP threads') queue to the decoder.
+typealias IntakeQueue = BoundedQueue<DecoderInput>
+
+/// The decoder's queue to the SQLite writer.
+typealias DocumentQueue = BoundedQueue<ParsedBatch>
+
+/// A bounded handoff between pipeline threads: reader (and HTTP threads) → decoder → SQLite writer.
 ///
 /// Bounded so a store that cannot keep up cannot eat all memory: when it is full the reader blocks, the
 /// kernel's receive buffer absorbs the rest, and anything beyond that shows up as kernel drops. The
-/// capacity (in datagrams) is far above what a healthy writer lets accumulate.
-final class IntakeQueue: Sendable {
+/// capacity (in documents) is far above what a healthy writer lets accumulate.
+final class BoundedQueue<Item: Sendable>: Sendable {
     struct State {
-        var items: [IntakeItem] = []
+        var items: [Item] = []
         var weight = 0
         var closed = false
     }
 
     let capacity: Int
     private let state = Monitor(State())
-    private let counters: LiveCounters
+    /// Where the deepest fill is recorded; nil for a queue whose depth no counter reports.
+    private let counters: LiveCounters?
 
-    init(capacity: Int, counters: LiveCounters) {
+    init(capacity: Int, counters: LiveCounters?) {
         self.capacity = capacity
         self.counters = counters
     }
 
     /// Appends `item`, waiting while the queue is full; false once the queue is closed.
     @discardableResult
-    func push(_ item: IntakeItem, weight: Int) -> Bool {
+    func push(_ item: Item, weight: Int) -> Bool {
         let capacity = capacity
         let (accepted, depth) = state.wait(
             until: { $0.closed || $0.weight == 0 || $0.weight + weight <= capacity }, timeout: nil
@@ -64,7 +90,7 @@ final class IntakeQueue: Sendable {
             state.weight += weight
             return (true, state.weight)
         }
-        if accepted {
+        if accepted, let counters {
             var high = counters.queueHighWater.load(ordering: .relaxed)
             while depth > high {
                 let (exchanged, original) = counters.queueHighWater.compareExchange(
@@ -78,7 +104,7 @@ final class IntakeQueue: Sendable {
 
     /// Takes everything queued, waiting until there is something (or at most `timeout` seconds, then
     /// possibly nothing); `finished` once closed and empty.
-    func takeAll(timeout: Double? = nil) -> (items: [IntakeItem], finished: Bool) {
+    func takeAll(timeout: Double? = nil) -> (items: [Item], finished: Bool) {
         state.wait(until: { !$0.items.isEmpty || $0.closed }, timeout: timeout) { state, _ in
             let items = state.items
             state.items.removeAll(keepingCapacity: true)
@@ -87,8 +113,41 @@ final class IntakeQueue: Sendable {
         }
     }
 
-    /// Refuses new items; the writer still takes what is queued.
+    /// Refuses new items; the consumer still takes what is queued.
     func close() {
         state.withLock { $0.closed = true }
+    }
+}
+
+/// The one way documents parsed outside the decoder reach the writer: a PutTraceSegments body today, and
+/// any operation joined through `HTTPOperations` (OTLP spans translated to documents) next.
+///
+/// The batch queues behind whatever the decoder already holds, and the caller waits for its commit, so an
+/// answer acknowledges only what the store holds.
+package struct DocumentHandoff: Sendable {
+    let queue: IntakeQueue
+
+    package enum Outcome: Sendable {
+        case stored(IngestCounts)
+        case failed(StoreError)
+        /// Not committed within the timeout: nothing is acknowledged.
+        case timedOut
+        /// The collector is stopping and took nothing.
+        case closed
+    }
+
+    /// Stores `documents` and keeps `rejects` (with `rejectReasons`, their counter keys, in order) in one
+    /// transaction, waiting at most `timeout` seconds for the commit.
+    package func store(
+        _ documents: [IncomingDocument], rejects: [IncomingReject], rejectReasons: [String], timeout: Double
+    ) -> Outcome {
+        let done = BatchCompletion()
+        let batch = ParsedBatch(documents: documents, rejects: rejects, rejectReasons: rejectReasons, completion: done)
+        guard queue.push(.parsed(batch), weight: batch.count) else { return .closed }
+        switch done.wait(timeout: timeout) {
+        case nil: return .timedOut
+        case .failure(let error)?: return .failed(error)
+        case .success(let counts)?: return .stored(counts)
+        }
     }
 }

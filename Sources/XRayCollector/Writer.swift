@@ -1,4 +1,4 @@
-import CXRaySystem
+import Synchronization
 import XRayStore
 import XRayWire
 
@@ -7,68 +7,15 @@ import Glibc
 #endif
 
 /// Hands the store, opened on the starting thread, to the writer thread that alone uses it afterwards.
-final class StoreHandoff: @unchecked Sendable {
-    // Safe: `TraceStore` is not thread-safe, but after `Collector.start` returns only the writer thread
-    // touches it (the start thread never keeps a reference), so it is never used from two threads at once.
-    let store: TraceStore
-    init(_ store: TraceStore) { self.store = store }
-}
-
-/// The parser thread: turns queued datagrams into documents and rejects, and forwards accepted ones.
 ///
-/// Parsing runs on its own thread so the SQLite writer does nothing but write: on two cores the two
-/// halves then run side by side instead of one after the other.
-struct Parser: Sendable {
-    let input: IntakeQueue
-    let output: IntakeQueue
-    let counters: LiveCounters
-    let forwardFD: Int32?
+/// The lock is never contended (only the writer takes it); it is what lets the compiler check that the
+/// store, which is not thread-safe, is sent once and never used from two threads.
+final class StoreHandoff: Sendable {
+    private let store: Mutex<TraceStore>
+    init(_ store: sending TraceStore) { self.store = Mutex(store) }
 
-    func run() {
-        var pending = Intake.Classified()
-        func flush() {
-            guard !pending.documents.isEmpty || !pending.rejects.isEmpty else { return }
-            output.push(.classified(pending), weight: pending.documents.count + pending.rejects.count)
-            pending = Intake.Classified()
-        }
-        while true {
-            let (items, finished) = input.takeAll()
-            for item in items {
-                switch item {
-                case .datagrams(let datagrams):
-                    for datagram in datagrams {
-                        let before = pending.documents.count
-                        let rejectsBefore = pending.rejects.count
-                        Intake.classify(datagram, into: &pending)
-                        counters.documents.add(
-                            pending.documents.count - before + pending.rejects.count - rejectsBefore, ordering: .relaxed)
-                        if let forwardFD, pending.documents.count > before { forward(datagram.bytes, fd: forwardFD) }
-                        if pending.documents.count + pending.rejects.count >= Writer.maxBatch { flush() }
-                    }
-                case .documents(let documents, let rejects, _, _):
-                    // Keep arrival order: what was parsed before this request is stored before it.
-                    flush()
-                    counters.documents.add(documents.count + rejects.count, ordering: .relaxed)
-                    output.push(item, weight: documents.count + rejects.count)
-                case .classified:
-                    output.push(item, weight: 1)
-                }
-            }
-            flush()
-            if finished {
-                output.close()
-                return
-            }
-        }
-    }
-
-    func forward(_ bytes: [UInt8], fd: Int32) {
-        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, XR_MSG_DONTWAIT) }
-        if sent == bytes.count {
-            counters.forwarded.add(1, ordering: .relaxed)
-        } else {
-            counters.forwardFailures.add(1, ordering: .relaxed)
-        }
+    func withStore<T: Sendable, E: Error>(_ body: (TraceStore) throws(E) -> T) throws(E) -> T {
+        try store.withLock { store throws(E) -> T in try body(store) }
     }
 }
 
@@ -91,7 +38,7 @@ struct Writer: Sendable {
     static let retryInterval = 0.5
 
     let handoff: StoreHandoff
-    let queue: IntakeQueue
+    let queue: DocumentQueue
     let counters: LiveCounters
     let onTraceCompleted: (@Sendable (TraceSummary) -> Void)?
     let onTracesStored: (@Sendable ([String]) -> Void)?
@@ -99,7 +46,7 @@ struct Writer: Sendable {
 
     /// What the writer thread alone keeps between batches.
     struct State {
-        var backlog: [Intake.Classified] = []
+        var backlog: [ParsedBatch] = []
         var backlogCount = 0
         var failing = false
         var dropped = 0
@@ -113,26 +60,17 @@ struct Writer: Sendable {
         while true {
             let (items, finished) = queue.takeAll(timeout: Self.retryInterval)
             if !state.backlog.isEmpty, monotonicNow() - state.failedAt >= Self.retryInterval { retryBacklog(&state) }
-            var pending = Intake.Classified()
-            for item in items {
-                switch item {
-                case .classified(let batch):
-                    if pending.documents.count + pending.rejects.count + batch.documents.count + batch.rejects.count > Self.maxBatch {
-                        commit(&pending, &state)
-                    }
-                    pending.documents += batch.documents
-                    pending.rejects += batch.rejects
-                    pending.rejectReasons += batch.rejectReasons
-                case .documents(let documents, let rejects, let reasons, let done):
+            var pending = ParsedBatch()
+            for batch in items {
+                if let completion = batch.completion {
                     commit(&pending, &state)
-                    let batch = Intake.Classified(documents: documents, rejects: rejects, rejectReasons: reasons)
                     let result = store(batch)
                     if case .failure(let error) = result { noteFailure(error, &state, kept: false) }
-                    done.finish(result)
-                case .datagrams:
-                    // The parser never passes raw datagrams on.
-                    break
+                    completion.finish(result)
+                    continue
                 }
+                if pending.count + batch.count > Self.maxBatch { commit(&pending, &state) }
+                pending.append(batch)
             }
             commit(&pending, &state)
             checkFiles(&state)
@@ -154,9 +92,9 @@ struct Writer: Sendable {
     }
 
     /// Stores one UDP batch, or keeps it in the backlog when the store fails (or already fails); the batch is emptied.
-    func commit(_ batch: inout Intake.Classified, _ state: inout State) {
-        guard !batch.documents.isEmpty || !batch.rejects.isEmpty else { return }
-        defer { batch = Intake.Classified() }
+    func commit(_ batch: inout ParsedBatch, _ state: inout State) {
+        guard !batch.isEmpty else { return }
+        defer { batch = ParsedBatch() }
         if !state.backlog.isEmpty {
             keep(batch, &state)
             return
@@ -172,12 +110,8 @@ struct Writer: Sendable {
         while let first = state.backlog.first {
             var merged = first
             var taken = 1
-            while taken < state.backlog.count,
-                  merged.documents.count + merged.rejects.count + state.backlog[taken].documents.count
-                    + state.backlog[taken].rejects.count <= Self.maxBatch {
-                merged.documents += state.backlog[taken].documents
-                merged.rejects += state.backlog[taken].rejects
-                merged.rejectReasons += state.backlog[taken].rejectReasons
+            while taken < state.backlog.count, merged.count + state.backlog[taken].count <= Self.maxBatch {
+                merged.append(state.backlog[taken])
                 taken += 1
             }
             if case .failure(let error) = store(merged) {
@@ -185,7 +119,7 @@ struct Writer: Sendable {
                 return
             }
             state.backlog.removeFirst(taken)
-            state.backlogCount -= merged.documents.count + merged.rejects.count
+            state.backlogCount -= merged.count
             counters.storeBacklog.store(state.backlogCount, ordering: .relaxed)
         }
         if state.failing {
@@ -197,13 +131,13 @@ struct Writer: Sendable {
     }
 
     /// Adds a failed batch to the backlog, dropping the oldest documents past `maxBacklog`.
-    func keep(_ batch: Intake.Classified, _ state: inout State) {
+    func keep(_ batch: ParsedBatch, _ state: inout State) {
         state.backlog.append(batch)
-        state.backlogCount += batch.documents.count + batch.rejects.count
+        state.backlogCount += batch.count
         var dropped = 0
         while state.backlogCount > Self.maxBacklog, let oldest = state.backlog.first {
             state.backlog.removeFirst()
-            let n = oldest.documents.count + oldest.rejects.count
+            let n = oldest.count
             state.backlogCount -= n
             dropped += n
         }
@@ -236,7 +170,7 @@ struct Writer: Sendable {
 
     /// Looks for a deleted or replaced store file or WAL; says so once per new finding.
     func checkFiles(_ state: inout State) {
-        guard let problem = handoff.store.checkFiles() else { return }
+        guard let problem = handoff.withStore({ $0.checkFiles() }) else { return }
         guard problem != state.lastFileProblem else { return }
         state.lastFileProblem = problem
         counters.storeFileProblem.withLock { $0 = problem }
@@ -244,11 +178,11 @@ struct Writer: Sendable {
     }
 
     /// Stores one batch in one transaction (bisected if one document is refused) and updates the counters.
-    func store(_ batch: Intake.Classified) -> Result<IngestCounts, StoreError> {
-        guard !batch.documents.isEmpty || !batch.rejects.isEmpty else { return .success(IngestCounts()) }
+    func store(_ batch: ParsedBatch) -> Result<IngestCounts, StoreError> {
+        guard !batch.isEmpty else { return .success(IngestCounts()) }
         let counts: IngestCounts
-        do {
-            counts = try handoff.store.ingest(batch.documents, rejects: batch.rejects)
+        do throws(StoreError) {
+            counts = try handoff.withStore { store throws(StoreError) in try store.ingest(batch.documents, rejects: batch.rejects) }
         } catch {
             return .failure(error)
         }
@@ -274,7 +208,7 @@ struct Writer: Sendable {
                   !incoming.document.inProgress, seen.insert(incoming.document.traceID).inserted else { continue }
             ids.append(incoming.document.traceID)
         }
-        guard !ids.isEmpty, let summaries = try? handoff.store.traceSummaries(limit: ids.count, traceIDs: ids) else { return }
+        guard !ids.isEmpty, let summaries = try? handoff.withStore({ store throws(StoreError) in try store.traceSummaries(limit: ids.count, traceIDs: ids) }) else { return }
         for summary in summaries { callback(summary) }
     }
 }

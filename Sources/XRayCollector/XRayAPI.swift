@@ -1,45 +1,112 @@
-import XRayQuery
-import XRayRender
+import Synchronization
 import XRayStore
 import XRayWire
 
-/// The X-Ray REST operations served on the TCP address (rest-json, `POST`, reference 1.5).
+/// A request to one X-Ray operation: the body as sent, who sent it, and the store the collector writes.
+package struct OperationRequest: Sendable {
+    package var body: [UInt8]
+    /// `127.0.0.1:40112`.
+    package var peer: String
+    /// Read operations open their own connection to it: `TraceStore` is not thread-safe.
+    package var storePath: String
+    /// Epoch seconds when the collector took the request.
+    package var receivedAt: Double
+    /// Where an operation that takes documents hands them to the writer.
+    package var intake: DocumentHandoff
+
+    package init(body: [UInt8], peer: String, storePath: String, receivedAt: Double, intake: DocumentHandoff) {
+        self.body = body
+        self.peer = peer
+        self.storePath = storePath
+        self.receivedAt = receivedAt
+        self.intake = intake
+    }
+
+    /// The body as JSON (an empty body is `{}`), or the 400 that says why it is not.
+    package func json() -> Result<JSONValue, OperationFailure> {
+        if body.isEmpty { return .success(.object(JSONObject())) }
+        do {
+            return .success(try JSONParser.parse(body, options: .init(allowNonFinite: false)).value)
+        } catch {
+            return .failure(OperationFailure(.error(400, "InvalidRequestException", "the body is not JSON: \(error.description)")))
+        }
+    }
+}
+
+/// An operation's answer: a status and a JSON body, errors in the rest-json shape the AWS SDKs decode.
+package struct OperationResponse: Sendable {
+    package var status: Int
+    package var body: [UInt8]
+
+    package static func json(_ value: JSONValue, status: Int = 200) -> OperationResponse {
+        OperationResponse(status: status, body: Array(JSONWriter.string(value).utf8))
+    }
+
+    /// `{"__type": "...", "message": "..."}` with a 4xx/5xx status (reference 1.5, rest-json errors).
+    package static func error(_ status: Int, _ type: String, _ message: String) -> OperationResponse {
+        json(.object(JSONObject([("__type", .string(type)), ("message", .string(message))])), status: status)
+    }
+}
+
+/// A ready error response carried through a `Result`.
+package struct OperationFailure: Error {
+    package var response: OperationResponse
+    package init(_ response: OperationResponse) { self.response = response }
+}
+
+/// Operations a collector serves beside its own (intake and sampling), by path.
+///
+/// The seam through which the read operations (BatchGetTraces, GetTraceSummaries, GetServiceGraph) join the
+/// API: they need the query and render layers, which the collector must not depend on, so the executable
+/// composes them in (`XRayReadAPI`).
+package struct HTTPOperations: Sendable {
+    package typealias Handler = @Sendable (OperationRequest) -> OperationResponse
+
+    /// In the order an unknown path's 404 lists them.
+    package var routes: [(path: String, handler: Handler)]
+
+    package init(_ routes: [(path: String, handler: Handler)] = []) { self.routes = routes }
+
+    private static let installed = Mutex(HTTPOperations())
+
+    /// What a new `Collector.Configuration` serves: set once by the executable before any collector starts,
+    /// so the collector `xray run` builds inside XRayLauncher (which must not depend on the query layer
+    /// either) serves the same API as `xray daemon`.
+    package static var standard: HTTPOperations {
+        get { installed.withLock { $0 } }
+        set { installed.withLock { $0 = newValue } }
+    }
+}
+
+/// The X-Ray REST operations served on the TCP address (rest-json, `POST`, reference 1.5): intake and
+/// sampling here, the others through `HTTPOperations`.
 struct XRayAPI: Sendable {
     let sampling: SamplingService
-    let queue: IntakeQueue
+    let intake: DocumentHandoff
     let storePath: String
+    let operations: HTTPOperations
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
-        let operations: [String: (HTTPRequest) -> HTTPResponse] = [
-            "/GetSamplingRules": { _ in .json(sampling.rulesResponse()) },
-            "/SamplingTargets": samplingTargets,
-            "/TraceSegments": putTraceSegments,
-            "/Traces": batchGetTraces,
-            "/TraceSummaries": getTraceSummaries,
-            "/ServiceGraph": getServiceGraph,
+        let own: [(path: String, handler: HTTPOperations.Handler)] = [
+            ("/GetSamplingRules", { _ in .json(sampling.rulesResponse()) }),
+            ("/SamplingTargets", samplingTargets),
+            ("/TraceSegments", putTraceSegments),
         ]
-        guard let operation = operations[request.path] else {
-            return .error(404, "UnknownOperationException",
-                          "no X-Ray operation at \(request.method) \(request.path); this daemon serves POST "
-                          + "/GetSamplingRules, /SamplingTargets, /TraceSegments, /Traces, /TraceSummaries and /ServiceGraph")
+        let routes = own + operations.routes
+        guard let operation = routes.first(where: { $0.path == request.path })?.handler else {
+            let paths = routes.map(\.path)
+            let list = paths.count > 1 ? paths.dropLast().joined(separator: ", ") + " and " + paths[paths.count - 1] : paths.joined()
+            return HTTPResponse(.error(404, "UnknownOperationException",
+                                              "no X-Ray operation at \(request.method) \(request.path); this daemon serves POST \(list)"))
         }
         guard request.method == "POST" else {
-            return .error(405, "MethodNotAllowedException", "\(request.path) takes POST, not \(request.method)")
+            return HTTPResponse(.error(405, "MethodNotAllowedException", "\(request.path) takes POST, not \(request.method)"))
         }
-        return operation(request)
+        return HTTPResponse(operation(OperationRequest(body: request.body, peer: request.peer, storePath: storePath, receivedAt: epochSeconds(), intake: intake)))
     }
 
-    func parseBody(_ request: HTTPRequest) -> Result<JSONValue, HTTPResponseError> {
-        if request.body.isEmpty { return .success(.object(JSONObject())) }
-        do {
-            return .success(try JSONParser.parse(request.body, options: .init(allowNonFinite: false)).value)
-        } catch {
-            return .failure(HTTPResponseError(response: .error(400, "InvalidRequestException", "the body is not JSON: \(error.description)")))
-        }
-    }
-
-    func samplingTargets(_ request: HTTPRequest) -> HTTPResponse {
-        switch parseBody(request) {
+    func samplingTargets(_ request: OperationRequest) -> OperationResponse {
+        switch request.json() {
         case .failure(let error): return error.response
         case .success(let body):
             switch sampling.targetsResponse(body, now: epochSeconds()) {
@@ -51,16 +118,16 @@ struct XRayAPI: Sendable {
 
     /// `PutTraceSegments`: stores the valid documents and lists the others in `UnprocessedTraceSegments`;
     /// a 503 when the store failed to commit, so a 200 always means every document not listed is stored.
-    func putTraceSegments(_ request: HTTPRequest) -> HTTPResponse {
+    func putTraceSegments(_ request: OperationRequest) -> OperationResponse {
         let body: JSONValue
-        switch parseBody(request) {
+        switch request.json() {
         case .failure(let error): return error.response
         case .success(let value): body = value
         }
         guard case .object(let object) = body, case .array(let texts)? = object["TraceSegmentDocuments"] else {
             return .error(400, "InvalidRequestException", "expected {\"TraceSegmentDocuments\": [\"<segment JSON>\", ...]}")
         }
-        let now = epochSeconds()
+        let now = request.receivedAt
         let source = "http:" + request.peer
         var documents: [IncomingDocument] = []
         var rejects: [IncomingReject] = []
@@ -85,20 +152,18 @@ struct XRayAPI: Sendable {
             }
         }
         if !documents.isEmpty || !rejects.isEmpty {
-            let done = BatchCompletion()
-            guard queue.push(.documents(documents, rejects: rejects, rejectReasons: reasons, done: done), weight: documents.count + rejects.count) else {
-                return .error(503, "ServiceUnavailableException", "the daemon is shutting down; send again to the next one")
-            }
             // Answer once the batch is committed, so a BatchGetTraces right after sees it, and so that what
             // the answer acknowledges is what the store holds: a failed or late commit acknowledges nothing.
-            switch done.wait(timeout: 10) {
-            case nil:
+            switch request.intake.store(documents, rejects: rejects, rejectReasons: reasons, timeout: 10) {
+            case .closed:
+                return .error(503, "ServiceUnavailableException", "the daemon is shutting down; send again to the next one")
+            case .timedOut:
                 return .error(503, "ServiceUnavailableException",
                               "the store did not commit this request within 10 seconds; nothing in it is acknowledged, send it again")
-            case .failure(let error)?:
+            case .failed(let error):
                 return .error(503, "ServiceUnavailableException",
                               "the store cannot take writes (\(error.description)); nothing in this request was stored, send it again")
-            case .success(let counts)?:
+            case .stored(let counts):
                 for refusal in counts.refused where documents.indices.contains(refusal.index) {
                     unprocessed.append(.object(JSONObject([
                         ("Id", .string(documents[refusal.index].document.id)),
@@ -110,54 +175,8 @@ struct XRayAPI: Sendable {
         }
         return .json(.object(JSONObject([("UnprocessedTraceSegments", .array(unprocessed))])))
     }
-
-    /// Trace ids one `BatchGetTraces` request may name, as the service allows.
-    static let maxBatchTraceIDs = 5
-
-    /// `BatchGetTraces` from the store: the traces asked for, in one page.
-    ///
-    /// Bounded like the service: more than `maxBatchTraceIDs` ids is a 400; a repeated id is answered once;
-    /// an id that is not trace-id shaped (`1-8hex-24hex`) or not stored is listed in `UnprocessedTraceIds`.
-    func batchGetTraces(_ request: HTTPRequest) -> HTTPResponse {
-        let body: JSONValue
-        switch parseBody(request) {
-        case .failure(let error): return error.response
-        case .success(let value): body = value
-        }
-        guard case .object(let object) = body, case .array(let values)? = object["TraceIds"] else {
-            return .error(400, "InvalidRequestException", "expected {\"TraceIds\": [\"1-...\", ...]}")
-        }
-        guard values.count <= Self.maxBatchTraceIDs else {
-            return .error(400, "InvalidRequestException",
-                          "TraceIds has \(values.count) ids; BatchGetTraces takes at most \(Self.maxBatchTraceIDs) a request")
-        }
-        var ids: [String] = []
-        for value in values {
-            guard case .string(let id) = value else {
-                return .error(400, "InvalidRequestException", "each TraceIds entry must be a string, not \(value.typeName)")
-            }
-            if !ids.contains(id) { ids.append(id) }
-        }
-        do {
-            // A connection thread has its own read connection: TraceStore is not thread-safe.
-            let store = try TraceStore(path: storePath)
-            var traces: [TraceTree] = []
-            var unprocessed: [String] = []
-            for id in ids {
-                guard XRayID.isTraceID(id), !(try store.traceSummaries(limit: 1, traceIDs: [id]).isEmpty) else {
-                    unprocessed.append(id)
-                    continue
-                }
-                traces.append(try store.trace(id))
-            }
-            return .json(TraceViews.batchGetTraces(traces, unprocessed: unprocessed))
-        } catch {
-            return Self.storeFailure
-        }
-    }
 }
 
-/// A ready error response carried through a `Result`.
-struct HTTPResponseError: Error {
-    var response: HTTPResponse
+extension HTTPResponse {
+    init(_ response: OperationResponse) { self.init(status: response.status, body: response.body) }
 }

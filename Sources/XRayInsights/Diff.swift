@@ -1,20 +1,20 @@
 import XRayWire
 
 /// One request as `diff` counts it: the root segment that answered an HTTP request, and the calls below it.
-public struct RequestSample: Sendable, Hashable {
+package struct RequestSample: Sendable, Hashable {
     /// `METHOD /path/{id}`.
-    public var endpoint: String
+    package var endpoint: String
     /// Seconds.
-    public var responseTime: Double
-    public var sqlCalls: Int
-    public var remoteCalls: Int
-    public var error: Bool
-    public var fault: Bool
+    package var responseTime: Double
+    package var sqlCalls: Int
+    package var remoteCalls: Int
+    package var error: Bool
+    package var fault: Bool
 
     /// The trace's request: its first root segment with an HTTP URL, with every SQL call (an entity with
     /// `sql`) and remote call (a `remote` or `aws` subsegment that is not SQL) of the trace. Nil when no root
     /// answered an HTTP request (a batch job, the run's own segment), or the root is still in progress.
-    public static func of(_ tree: TraceTree) -> RequestSample? {
+    package static func of(_ tree: TraceTree) -> RequestSample? {
         guard let r = tree.rootIndexes.first(where: {
             tree.entries[$0].entity.kind == .segment && tree.entries[$0].entity.httpURL != nil
         }), let url = tree.entries[r].entity.httpURL, let duration = tree.entries[r].entity.duration, duration.isFinite else { return nil }
@@ -36,7 +36,7 @@ public struct RequestSample: Sendable, Hashable {
 }
 
 /// What `diff` compares, per endpoint.
-public enum DiffMetric: String, Sendable, Hashable, CaseIterable {
+package enum DiffMetric: String, Sendable, Hashable, CaseIterable {
     case requests, p50, p95, max
     case sqlPerRequest = "sql_per_request"
     case callsPerRequest = "calls_per_request"
@@ -44,7 +44,7 @@ public enum DiffMetric: String, Sendable, Hashable, CaseIterable {
     case faultRate = "fault_rate"
 
     /// Milliseconds for the times, percent for the rates.
-    public var unit: String {
+    package var unit: String {
         switch self {
         case .p50, .p95, .max: "ms"
         case .errorRate, .faultRate: "%"
@@ -54,11 +54,11 @@ public enum DiffMetric: String, Sendable, Hashable, CaseIterable {
 }
 
 /// The requests of one endpoint (or of all of them) reduced to the metrics.
-public struct EndpointStats: Sendable, Hashable {
-    public var values: [DiffMetric: Double]
+package struct EndpointStats: Sendable, Hashable {
+    package var values: [DiffMetric: Double]
 
     /// Percentiles are nearest-rank in milliseconds, as `stats` computes them; rates are percent.
-    public init(_ samples: [RequestSample]) {
+    package init(_ samples: [RequestSample]) {
         let times = samples.map(\.responseTime).sorted()
         let n = Double(samples.count)
         func rank(_ p: Double) -> Double {
@@ -81,17 +81,17 @@ public struct EndpointStats: Sendable, Hashable {
         ]
     }
 
-    public subscript(_ metric: DiffMetric) -> Double { values[metric] ?? 0 }
+    package subscript(_ metric: DiffMetric) -> Double { values[metric] ?? 0 }
 }
 
 /// One endpoint in both selections; nil on a side where it has no request.
-public struct EndpointComparison: Sendable, Hashable {
-    public var endpoint: String
-    public var a: EndpointStats?
-    public var b: EndpointStats?
+package struct EndpointComparison: Sendable, Hashable {
+    package var endpoint: String
+    package var a: EndpointStats?
+    package var b: EndpointStats?
 
     /// The change from A to B: absolute, and percent of A (infinite when A is 0 and B is not).
-    public func change(_ metric: DiffMetric) -> (absolute: Double, percent: Double)? {
+    package func change(_ metric: DiffMetric) -> (absolute: Double, percent: Double)? {
         guard let a, let b else { return nil }
         let delta = b[metric] - a[metric]
         let percent = a[metric] == 0 ? (delta == 0 ? 0 : (delta > 0 ? Double.infinity : -Double.infinity)) : delta / a[metric] * 100
@@ -100,19 +100,19 @@ public struct EndpointComparison: Sendable, Hashable {
 }
 
 /// Two selections compared endpoint by endpoint.
-public struct RunComparison: Sendable {
+package struct RunComparison: Sendable {
     /// Endpoints in name order.
-    public var endpoints: [EndpointComparison]
+    package var endpoints: [EndpointComparison]
     /// Every request of each side together, labelled `(all)`.
-    public var total: EndpointComparison
+    package var total: EndpointComparison
     /// Traces with no HTTP root, which no endpoint counts.
-    public var skipped: (a: Int, b: Int)
+    package var skipped: (a: Int, b: Int)
     /// Set when A and B are two traces.
-    public var structure: TreeDiff?
+    package var structure: TreeDiff?
 
-    public static let totalLabel = "(all)"
+    package static let totalLabel = "(all)"
 
-    public init(a: [RequestSample], b: [RequestSample], skipped: (a: Int, b: Int) = (0, 0), structure: TreeDiff? = nil) {
+    package init(a: [RequestSample], b: [RequestSample], skipped: (a: Int, b: Int) = (0, 0), structure: TreeDiff? = nil) {
         var byA: [String: [RequestSample]] = [:], byB: [String: [RequestSample]] = [:]
         for s in a { byA[s.endpoint, default: []].append(s) }
         for s in b { byB[s.endpoint, default: []].append(s) }
@@ -124,11 +124,11 @@ public struct RunComparison: Sendable {
         self.structure = structure
     }
 
-    public var added: [String] { endpoints.filter { $0.a == nil }.map(\.endpoint) }
-    public var vanished: [String] { endpoints.filter { $0.b == nil }.map(\.endpoint) }
+    package var added: [String] { endpoints.filter { $0.a == nil }.map(\.endpoint) }
+    package var vanished: [String] { endpoints.filter { $0.b == nil }.map(\.endpoint) }
 
     /// Every rule crossed, by every endpoint present on both sides and by the total.
-    public func violations(_ rules: [FailIf]) -> [Violation] {
+    package func violations(_ rules: [FailIf]) -> [Violation] {
         var out: [Violation] = []
         for rule in rules {
             for e in endpoints + [total] {
@@ -141,22 +141,22 @@ public struct RunComparison: Sendable {
 }
 
 /// A `--fail-if` rule: `METRIC > +N%`, `METRIC > +N`, or with `<` and a negative change for a drop.
-public struct FailIf: Sendable, Hashable, CustomStringConvertible {
-    public var metric: DiffMetric
-    public var greater: Bool
-    public var threshold: Double
-    public var percent: Bool
+package struct FailIf: Sendable, Hashable, CustomStringConvertible {
+    package var metric: DiffMetric
+    package var greater: Bool
+    package var threshold: Double
+    package var percent: Bool
 
-    public static let forms = "METRIC > +N% or METRIC > +N (also < -N% and < -N), METRIC one of " + DiffMetric.allCases.map(\.rawValue).joined(separator: ", ")
+    package static let forms = "METRIC > +N% or METRIC > +N (also < -N% and < -N), METRIC one of " + DiffMetric.allCases.map(\.rawValue).joined(separator: ", ")
 
-    public init(metric: DiffMetric, greater: Bool, threshold: Double, percent: Bool) {
+    package init(metric: DiffMetric, greater: Bool, threshold: Double, percent: Bool) {
         self.metric = metric
         self.greater = greater
         self.threshold = threshold
         self.percent = percent
     }
 
-    public init(parsing text: String) throws(DiffError) {
+    package init(parsing text: String) throws(DiffError) {
         let s = text.filter { $0 != " " && $0 != "\t" }
         guard let op = s.firstIndex(where: { $0 == ">" || $0 == "<" }) else { throw .malformedFailIf(text, forms: Self.forms) }
         guard let metric = DiffMetric(rawValue: String(s[..<op])) else { throw .malformedFailIf(text, forms: Self.forms) }
@@ -169,30 +169,30 @@ public struct FailIf: Sendable, Hashable, CustomStringConvertible {
         self.init(metric: metric, greater: s[op] == ">", threshold: threshold, percent: percent)
     }
 
-    public func isCrossed(by change: (absolute: Double, percent: Double)) -> Bool {
+    package func isCrossed(by change: (absolute: Double, percent: Double)) -> Bool {
         let v = percent ? change.percent : change.absolute
         return greater ? v > threshold : v < threshold
     }
 
-    public var description: String {
+    package var description: String {
         "\(metric.rawValue) \(greater ? ">" : "<") \(threshold >= 0 ? "+" : "")\(trim(threshold))\(percent ? "%" : "")"
     }
 }
 
 /// One endpoint crossing one rule.
-public struct Violation: Sendable {
-    public var rule: FailIf
-    public var endpoint: String
-    public var a: Double
-    public var b: Double
-    public var change: (absolute: Double, percent: Double)
+package struct Violation: Sendable {
+    package var rule: FailIf
+    package var endpoint: String
+    package var a: Double
+    package var b: Double
+    package var change: (absolute: Double, percent: Double)
 }
 
 /// Why a comparison cannot be made.
-public enum DiffError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum DiffError: Error, Sendable, Hashable, CustomStringConvertible {
     case malformedFailIf(String, forms: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformedFailIf(let text, let forms): "'\(text)' is not a rule; accepted forms: \(forms)"
         }
@@ -201,20 +201,20 @@ public enum DiffError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Two traces' trees matched by the path of names from the root (a repeated sibling name counts as
 /// `name#2`, `name#3`, …).
-public struct TreeDiff: Sendable, Hashable {
-    public struct Change: Sendable, Hashable {
-        public var path: [String]
+package struct TreeDiff: Sendable, Hashable {
+    package struct Change: Sendable, Hashable {
+        package var path: [String]
         /// Seconds.
-        public var a: Double
-        public var b: Double
+        package var a: Double
+        package var b: Double
     }
-    public var added: [[String]]
-    public var removed: [[String]]
+    package var added: [[String]]
+    package var removed: [[String]]
     /// Entities in both whose duration grew, most first.
-    public var slower: [Change]
+    package var slower: [Change]
 
     /// Paths are interned as (parent id, name, ordinal) so that a deep trace costs linear time, not depth².
-    public init(_ a: TraceTree, _ b: TraceTree) {
+    package init(_ a: TraceTree, _ b: TraceTree) {
         struct Key: Hashable { var parent: Int; var name: String; var ordinal: Int }
         var ids: [Key: Int] = [:]
         func keys(_ tree: TraceTree) -> [Int] {

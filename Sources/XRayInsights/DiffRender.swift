@@ -2,7 +2,7 @@ import XRayRender
 import XRayWire
 
 /// How `diff` prints a comparison.
-public enum DiffFormat: String, Sendable, CaseIterable {
+package enum DiffFormat: String, Sendable, CaseIterable {
     case table, json, markdown
 }
 
@@ -10,7 +10,7 @@ extension RunComparison {
     /// The columns of the tables, in order.
     static let columns: [DiffMetric] = DiffMetric.allCases
 
-    public func render(_ format: DiffFormat, violations: [Violation] = []) -> String {
+    package func render(_ format: DiffFormat, violations: [Violation] = []) -> String {
         switch format {
         case .table: table(violations, markdown: false)
         case .markdown: table(violations, markdown: true)
@@ -88,7 +88,7 @@ extension RunComparison {
     }
 
     /// `GET /books/{id}: sql_per_request 7.00 → 2.00 (-5, -71%) crosses sql_per_request > +20%`.
-    public static func describe(_ v: Violation) -> String {
+    package static func describe(_ v: Violation) -> String {
         TerminalText.escape(v.endpoint) + ": " + v.rule.metric.rawValue + " " + value(v.a, v.rule.metric) + " → "
             + value(v.b, v.rule.metric) + " (" + signed(v.change.absolute) + ", " + percent(v.change.percent)
             + ") crosses " + v.rule.description

@@ -2,13 +2,13 @@ import XRayRender
 import XRayWire
 
 /// How `insights` prints its report.
-public enum InsightsFormat: String, Sendable, CaseIterable {
+package enum InsightsFormat: String, Sendable, CaseIterable {
     case table, json, jsonl
 }
 
 extension FindingKind {
     /// The short label of the table.
-    public var label: String {
+    package var label: String {
         switch self {
         case .nPlusOne: "n+1"
         case .repeatedCall: "repeated"
@@ -20,7 +20,7 @@ extension FindingKind {
 }
 
 extension InsightsReport {
-    public func render(_ format: InsightsFormat) -> String {
+    package func render(_ format: InsightsFormat) -> String {
         switch format {
         case .table: table()
         case .json: JSONWriter.prettyString(.object(JSONObject([
@@ -76,7 +76,7 @@ func number(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }
 
 extension Finding {
     /// Times in milliseconds, like `stats`.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("kind", .string(kind.rawValue)),
             ("trace_id", .string(traceID)),
@@ -95,7 +95,7 @@ extension Finding {
 }
 
 extension CriticalPath {
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object(JSONObject([
             ("kind", .string("critical_path")),
             ("trace_id", .string(traceID)),

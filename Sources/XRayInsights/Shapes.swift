@@ -1,12 +1,12 @@
 /// The shape of a query or a URL: the text with the values that vary from call to call replaced, so that
 /// one query issued per row, or one request per id, groups into one key.
-public enum Shape {
+package enum Shape {
     /// SQL with its literals replaced by `?`: numbers, quoted strings, and whole `IN (...)` lists.
     ///
     /// Whitespace runs become one space and keywords keep their case: a query written twice the same way
     /// gives the same shape. Placeholders (`?`, `%s`, `$1`, `:name`) are left as they are; they already stand
     /// for a value.
-    public static func sql(_ query: String) -> String {
+    package static func sql(_ query: String) -> String {
         let s = Array(query.unicodeScalars)
         var out = String.UnicodeScalarView()
         var i = 0
@@ -98,7 +98,7 @@ public enum Shape {
     }
 
     /// Whether a query carries placeholders, so that two calls with the same text may still differ in values.
-    public static func hasPlaceholders(_ query: String) -> Bool {
+    package static func hasPlaceholders(_ query: String) -> Bool {
         let s = Array(query.unicodeScalars)
         var quote: Unicode.Scalar?
         for (i, c) in s.enumerated() {
@@ -118,7 +118,7 @@ public enum Shape {
 
     /// A URL with its ids replaced by `{id}`: numeric path segments, UUIDs and long hex strings, in the path
     /// and in query values. The scheme and host stay: two services are two shapes.
-    public static func url(_ url: String) -> String {
+    package static func url(_ url: String) -> String {
         let (head, path, query) = split(url)
         var out = head + normalizePath(path)
         if let query {
@@ -134,7 +134,7 @@ public enum Shape {
 
     /// The path of a URL without its query string, ids replaced by `{id}`: the endpoint `diff` compares.
     /// `http://host/books/7?x=1` and `/books/9` are both `/books/{id}`.
-    public static func endpointPath(_ url: String) -> String {
+    package static func endpointPath(_ url: String) -> String {
         let path = split(url).path
         return normalizePath(path.isEmpty ? "/" : path)
     }

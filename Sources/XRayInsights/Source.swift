@@ -3,11 +3,11 @@ import XRayStore
 import XRayWire
 
 /// Why traces cannot be read for insights or diff; the store's and the query engine's own errors, kept.
-public enum InsightsError: Error, Sendable, CustomStringConvertible {
+package enum InsightsError: Error, Sendable, CustomStringConvertible {
     case store(StoreError)
     case query(QueryError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .store(let e): e.description
         case .query(let e): e.description
@@ -17,27 +17,27 @@ public enum InsightsError: Error, Sendable, CustomStringConvertible {
 
 /// The thin layer between the analyses and the store: which trace ids a selection names, and each trace's
 /// tree, read one at a time so memory follows one trace, not the selection.
-public struct InsightsSource {
-    public let engine: QueryEngine
+package struct InsightsSource {
+    package let engine: QueryEngine
 
-    public init(store: TraceStore) { engine = QueryEngine(store: store) }
+    package init(store: TraceStore) { engine = QueryEngine(store: store) }
 
     /// A trace id, a unique prefix of one, or `last`.
-    public func traceID(_ text: String) throws(InsightsError) -> String {
+    package func traceID(_ text: String) throws(InsightsError) -> String {
         do { return try engine.store.resolveTraceID(text) } catch { throw .store(error) }
     }
 
     /// The ids a query selects, oldest first.
-    public func traceIDs(_ query: TraceQuery) throws(InsightsError) -> [String] {
+    package func traceIDs(_ query: TraceQuery) throws(InsightsError) -> [String] {
         do { return try engine.traceIDs(query) } catch { throw .query(error) }
     }
 
-    public func tree(_ id: String) throws(InsightsError) -> TraceTree {
+    package func tree(_ id: String) throws(InsightsError) -> TraceTree {
         do { return try engine.store.trace(id) } catch { throw .store(error) }
     }
 
     /// A `--run` value as the query engine takes it: `previous` (the run before the newest) becomes its number.
-    public func run(_ text: String) throws(InsightsError) -> String {
+    package func run(_ text: String) throws(InsightsError) -> String {
         guard text == "previous" else { return text }
         var id: Int?
         do {
@@ -52,12 +52,12 @@ public struct InsightsSource {
     }
 
     /// Every tree of a selection, one at a time.
-    public func forEachTree(_ ids: [String], _ body: (TraceTree) -> Void) throws(InsightsError) {
+    package func forEachTree(_ ids: [String], _ body: (TraceTree) -> Void) throws(InsightsError) {
         for id in ids { body(try tree(id)) }
     }
 
     /// The requests of a selection and how many of its traces have no HTTP root.
-    public func samples(_ ids: [String]) throws(InsightsError) -> (samples: [RequestSample], skipped: Int) {
+    package func samples(_ ids: [String]) throws(InsightsError) -> (samples: [RequestSample], skipped: Int) {
         var out: [RequestSample] = []
         var skipped = 0
         try forEachTree(ids) { tree in

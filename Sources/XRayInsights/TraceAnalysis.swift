@@ -2,9 +2,9 @@ import XRayWire
 
 /// The analyses of one assembled trace, as pure functions over its flat entries: each walks the entries once
 /// (children are already sorted by start), so the work is linear in the size of the trace.
-public enum TraceAnalysis {
+package enum TraceAnalysis {
     /// Every finding in one trace, in entry order.
-    public static func findings(_ tree: TraceTree, options: InsightsOptions) -> [Finding] {
+    package static func findings(_ tree: TraceTree, options: InsightsOptions) -> [Finding] {
         var out: [Finding] = []
         let origin = tree.startTime
         let entries = tree.entries
@@ -37,14 +37,14 @@ public enum TraceAnalysis {
 
     /// The segment `xray run` records for the command itself (`aws.xray.sdk` is `xray run`): it lasts as long
     /// as the command, so its own time and gaps say nothing about any request.
-    public static func isRunSegment(_ entry: TraceEntry) -> Bool {
+    package static func isRunSegment(_ entry: TraceEntry) -> Bool {
         entry.entity.kind == .segment
             && entry.fields["aws"]?.objectValue?["xray"]?.objectValue?["sdk"]?.stringValue == "xray run"
     }
 
     /// An entity's own time (its duration minus the union of its children's spans, clipped to it) and the
     /// stretches of it no child covers.
-    public static func coverage(_ tree: TraceTree, _ index: Int) -> (own: Double, gaps: [(start: Double, length: Double)]) {
+    package static func coverage(_ tree: TraceTree, _ index: Int) -> (own: Double, gaps: [(start: Double, length: Double)]) {
         let e = tree.entries[index].entity
         guard let end = e.endTime, end >= e.startTime else { return (0, []) }
         var gaps: [(start: Double, length: Double)] = []
@@ -70,7 +70,7 @@ public enum TraceAnalysis {
 
     /// The key a call groups under: `SQL <query>` or `HTTP <method> <url>`, shaped or exact; nil for an
     /// entity that is not a call.
-    public static func callKey(_ entry: TraceEntry, shaped: Bool) -> String? {
+    package static func callKey(_ entry: TraceEntry, shaped: Bool) -> String? {
         if case .object(let sql)? = entry.fields["sql"], let query = sql["sanitized_query"]?.stringValue {
             if shaped { return "SQL " + Shape.sql(query) }
             // Placeholders hide the values: two calls with the same text may fetch different rows.
@@ -144,7 +144,7 @@ public enum TraceAnalysis {
 
     /// From the root that ends last, each step is the child that finished last: the entity its parent was
     /// still waiting on when it ended. Nil for a trace with nothing finished.
-    public static func criticalPath(_ tree: TraceTree) -> CriticalPath? {
+    package static func criticalPath(_ tree: TraceTree) -> CriticalPath? {
         func end(_ i: Int) -> Double { tree.entries[i].entity.endTime ?? -.infinity }
         guard var current = tree.rootIndexes.max(by: { end($0) < end($1) }), end(current).isFinite else { return nil }
         var steps: [CriticalStep] = []
@@ -158,7 +158,7 @@ public enum TraceAnalysis {
     }
 
     /// Names from the root down to entry `index`; past 32 levels only the nearest 32, after `…`.
-    public static func path(_ tree: TraceTree, _ index: Int) -> [String] {
+    package static func path(_ tree: TraceTree, _ index: Int) -> [String] {
         var names: [String] = []
         var i: Int? = index
         while let j = i, names.count < 32 {

@@ -3,14 +3,8 @@ import XRayStore
 /// A filter compiled to a boolean SQL expression over the `traces` table (aliased `t`), with its bound values.
 ///
 /// The SQL text comes only from this file's fixed fragments; every value from the user is a `?` parameter
-/// in `parameters`, in order.
-public struct CompiledFilter: Sendable, Hashable {
-    public var sql: String
-    public var parameters: [SQLValue]
-
-    /// The filter that keeps every trace.
-    public static let all = CompiledFilter(sql: "1", parameters: [])
-}
+/// in `parameters`, in order. The store runs it (`TraceStore.traceSummaries(matching:order:limit:)`).
+package typealias CompiledFilter = SQLFilter
 
 /// Compiles a `FilterExpression` to SQL over the store's `traces`, `entities`, `annotations` and `documents` tables.
 ///
@@ -27,7 +21,7 @@ public struct CompiledFilter: Sendable, Hashable {
 ///   the slowest leaf. The entity path runs from its service's segment down to it; the service path from the
 ///   trace's entry segment down to its service. `index` counts from 0 at the top of a path, `first` is index 0,
 ///   `last` the root cause's end, `coverage` an entity's duration over the trace's response time.
-public struct FilterCompiler {
+package struct FilterCompiler {
     /// Saved groups by name, as filter text: what `group.name = "g"` refers to.
     var groups: [String: String]
     var sql = ""
@@ -42,7 +36,7 @@ public struct FilterCompiler {
     ///
     /// - Throws: `QueryError.unknownGroup` for a group that is not saved, `.groupCycle` when groups refer to each
     ///   other, and parse errors of a saved group's filter.
-    public static func compile(_ expression: FilterExpression, groups: [String: String] = [:]) throws(QueryError) -> CompiledFilter {
+    package static func compile(_ expression: FilterExpression, groups: [String: String] = [:]) throws(QueryError) -> CompiledFilter {
         var compiler = FilterCompiler(groups: groups)
         try compiler.trace(expression)
         return CompiledFilter(sql: compiler.sql, parameters: compiler.parameters)

@@ -2,7 +2,7 @@
 ///
 /// Negation is a node of its own (`!kw`, `kw = false` and `!(...)` all become `.not`), so the compiler has one
 /// place that decides what "not" means for a keyword whose field is absent.
-public indirect enum FilterExpression: Sendable, Hashable {
+package indirect enum FilterExpression: Sendable, Hashable {
     case and(FilterExpression, FilterExpression)
     case or(FilterExpression, FilterExpression)
     case not(FilterExpression)
@@ -27,12 +27,12 @@ public indirect enum FilterExpression: Sendable, Hashable {
 }
 
 /// Keywords that are true or false of a trace or a node.
-public enum BooleanKeyword: String, Sendable, Hashable, CaseIterable {
+package enum BooleanKeyword: String, Sendable, Hashable, CaseIterable {
     case ok, error, throttle, fault, partial, inferred, first, last, remote, root
 }
 
 /// Keywords with a number value, in seconds for times.
-public enum NumberKeyword: String, Sendable, Hashable, CaseIterable {
+package enum NumberKeyword: String, Sendable, Hashable, CaseIterable {
     case responseTime = "responsetime"
     case duration
     case httpStatus = "http.status"
@@ -41,7 +41,7 @@ public enum NumberKeyword: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Keywords with a string value.
-public enum StringKeyword: String, Sendable, Hashable, CaseIterable {
+package enum StringKeyword: String, Sendable, Hashable, CaseIterable {
     case httpURL = "http.url"
     case httpMethod = "http.method"
     case httpUserAgent = "http.useragent"
@@ -55,7 +55,7 @@ public enum StringKeyword: String, Sendable, Hashable, CaseIterable {
     case resourceARN = "resource.arn"
 }
 
-public enum ComparisonOperator: String, Sendable, Hashable, CaseIterable {
+package enum ComparisonOperator: String, Sendable, Hashable, CaseIterable {
     case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
 
     func holds(_ a: Double, _ b: Double) -> Bool {
@@ -70,7 +70,7 @@ public enum ComparisonOperator: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-public enum StringOperator: String, Sendable, Hashable, CaseIterable {
+package enum StringOperator: String, Sendable, Hashable, CaseIterable {
     case equal = "="
     case notEqual = "!="
     case contains = "CONTAINS"
@@ -79,7 +79,7 @@ public enum StringOperator: String, Sendable, Hashable, CaseIterable {
 }
 
 /// What an `annotation.KEY` term asks of the annotation.
-public enum AnnotationTest: Sendable, Hashable {
+package enum AnnotationTest: Sendable, Hashable {
     /// `annotation.KEY` alone: "true if the keyword is set. If the keyword is of boolean type, it will evaluate
     /// to the boolean value" (X-Ray developer guide, filter expressions, complex keywords).
     case bare
@@ -89,23 +89,23 @@ public enum AnnotationTest: Sendable, Hashable {
 }
 
 /// A service in `service(...)` or `edge(...)`: a plain name, or `id(name:, type:, account.id:)` with any part omitted.
-public struct NodeSelector: Sendable, Hashable {
-    public var name: String?
-    public var type: String?
-    public var accountID: String?
+package struct NodeSelector: Sendable, Hashable {
+    package var name: String?
+    package var type: String?
+    package var accountID: String?
 
-    public init(name: String?, type: String? = nil, accountID: String? = nil) {
+    package init(name: String?, type: String? = nil, accountID: String? = nil) {
         self.name = name
         self.type = type
         self.accountID = accountID
     }
 }
 
-public enum RootCauseKind: String, Sendable, Hashable, CaseIterable {
+package enum RootCauseKind: String, Sendable, Hashable, CaseIterable {
     case fault, error, responseTime = "responsetime"
 }
 
-public enum RootCauseScope: String, Sendable, Hashable, CaseIterable {
+package enum RootCauseScope: String, Sendable, Hashable, CaseIterable {
     case service, entity
 }
 
@@ -113,7 +113,7 @@ extension FilterExpression {
     /// The group names the expression refers to, so a caller can resolve them before compiling.
     ///
     /// Walks with a stack of its own, not recursion: a chain of ANDs is as deep as it is long.
-    public var groupNames: [String] {
+    package var groupNames: [String] {
         var names: [String] = []
         var stack = [self]
         while let e = stack.popLast() {

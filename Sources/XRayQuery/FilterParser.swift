@@ -20,11 +20,11 @@
 /// Work is bounded whatever the input: at most `maxNesting` levels of `(`, `{` and `!` and at most `maxTerms`
 /// terms, so that neither this recursive-descent parser nor SQLite's own parser and expression depth limit
 /// (1000 by default, https://sqlite.org/limits.html) can be driven past its stack by a long expression.
-public struct FilterParser {
+package struct FilterParser {
     /// Levels of `(`, `{` and `!` inside one another; real filters use a handful.
-    public static let maxNesting = 16
+    package static let maxNesting = 16
     /// Terms in one expression (`fault`, `http.status = 500`, `service("a") {...}` are one each).
-    public static let maxTerms = 1000
+    package static let maxTerms = 1000
 
     /// Where a term is evaluated; decides which keywords are allowed.
     enum Scope: Equatable {
@@ -43,7 +43,7 @@ public struct FilterParser {
     ///
     /// - Throws: `QueryError.syntax` with the offset and what was expected there, or `QueryError.unsupported`
     ///   for a construct xray cannot evaluate locally.
-    public static func parse(_ expression: String) throws(QueryError) -> FilterExpression {
+    package static func parse(_ expression: String) throws(QueryError) -> FilterExpression {
         var parser = FilterParser(expression: expression, tokens: FilterLexer.tokens(expression))
         guard parser.peek.kind != .end else {
             throw QueryError.syntax(expression: expression, offset: 0, message: "the expression is empty; expected a keyword such as fault or responsetime > 1")

@@ -1,24 +1,18 @@
 import XRayStore
 
-/// A named filter the user saved, which `group.name = "NAME"` refers to (X-Ray's groups, kept in the store).
-public struct FilterGroup: Sendable, Hashable {
-    public var name: String
-    public var filter: String
-}
-
-/// Saved groups in the store's `groups` table.
-public struct GroupStore {
+/// Saved groups: what makes a name and a filter fit to save; the store keeps them.
+package struct GroupStore {
     let store: TraceStore
 
-    public init(store: TraceStore) { self.store = store }
+    package init(store: TraceStore) { self.store = store }
 
     /// Every group, by name.
-    public func list() throws(QueryError) -> [FilterGroup] {
-        var out: [FilterGroup] = []
-        try QueryEngine(store: store).rows("SELECT name, filter FROM groups ORDER BY name", []) { s in
-            out.append(FilterGroup(name: s.text(0) ?? "", filter: s.text(1) ?? ""))
+    package func list() throws(QueryError) -> [FilterGroup] {
+        do {
+            return try store.groups()
+        } catch {
+            throw QueryError.store(error)
         }
-        return out
     }
 
     func all() throws(QueryError) -> [String: String] {
@@ -28,23 +22,23 @@ public struct GroupStore {
     /// Saves a group after checking that its filter parses and compiles (so a broken group is never stored).
     ///
     /// - Throws: `.invalidGroupName`, `.duplicateGroup`, or the filter's own parse or compile error.
-    public func add(name: String, filter: String, now: Double) throws(QueryError) {
+    package func add(name: String, filter: String, now: Double) throws(QueryError) {
         guard Self.isValidName(name) else { throw QueryError.invalidGroupName(name) }
         var groups = try all()
         guard groups[name] == nil else { throw QueryError.duplicateGroup(name) }
         groups[name] = filter
         _ = try FilterCompiler.compile(.group(name), groups: groups)
         do {
-            try store.execute("INSERT INTO groups(name, filter, created_at) VALUES(?,?,?)", [.text(name), .text(filter), .double(now)])
+            try store.insertGroup(name: name, filter: filter, createdAt: now)
         } catch {
             throw QueryError.store(error)
         }
     }
 
     /// Removes a group; returns false when there was none of that name.
-    public func remove(name: String) throws(QueryError) -> Bool {
+    package func remove(name: String) throws(QueryError) -> Bool {
         do {
-            return try store.execute("DELETE FROM groups WHERE name=?", [.text(name)]) > 0
+            return try store.deleteGroup(name: name)
         } catch {
             throw QueryError.store(error)
         }

@@ -5,9 +5,9 @@ import XRayWire
 ///
 /// Ids follow the OpenTelemetry X-Ray propagator: the trace id is the X-Ray id's 32 hex digits without `1-` and
 /// the dashes, a span id is the entity id. Each service (the segment that records an entity) is one resource.
-public enum OTLPExport {
+package enum OTLPExport {
     /// `1-5759e988-bd862e3fe1be46a994272793` → `5759e988bd862e3fe1be46a994272793`.
-    public static func traceID(_ xrayID: String) -> String {
+    package static func traceID(_ xrayID: String) -> String {
         String(xrayID.dropFirst(2).filter { $0 != "-" })
     }
 
@@ -31,7 +31,7 @@ public enum OTLPExport {
     }
 
     /// One `{"resourceSpans": [...]}` request for a trace.
-    public static func request(_ tree: TraceTree) -> JSONValue {
+    package static func request(_ tree: TraceTree) -> JSONValue {
         var order: [String] = []
         var spans: [String: [JSONValue]] = [:]
         var origins: [String: String] = [:]

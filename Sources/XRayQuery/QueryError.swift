@@ -1,7 +1,7 @@
 import XRayStore
 
 /// Why a filter, a query or a group command could not be done, worded for the person at the terminal.
-public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The expression does not parse; `offset` counts characters from its start.
     case syntax(expression: String, offset: Int, message: String)
     /// The expression parses, but names something xray cannot evaluate on a local store.
@@ -14,9 +14,9 @@ public enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTime(String)
     case store(StoreError)
 
-    public static func == (lhs: QueryError, rhs: QueryError) -> Bool { lhs.description == rhs.description }
+    package static func == (lhs: QueryError, rhs: QueryError) -> Bool { lhs.description == rhs.description }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .syntax(let expression, let offset, let message):
             return "invalid filter expression: \(message)\n" + Self.caret(expression, offset)

@@ -4,17 +4,17 @@ import XRayWire
 /// The root-cause fields of a `GetTraceSummaries` TraceSummary, computed from the assembled trace with the
 /// same meaning the filter language gives `rootcause.*`: for faults and errors, the entities with the flag
 /// none of whose children has it; for response time, the slowest leaf.
-public enum RootCauses {
+package enum RootCauses {
     /// Root causes listed per kind; a trace with more (thousands of faulty leaves) lists the first ones.
-    public static let maxCauses = 16
+    package static let maxCauses = 16
     /// Entities in one `EntityPath`; a longer path keeps the ones nearest the cause.
-    public static let maxPathLength = 64
+    package static let maxPathLength = 64
 
     /// `FaultRootCauses`, `ErrorRootCauses` and `ResponseTimeRootCauses`, in the API's shapes.
     ///
     /// One pass over the flat entries and bounded paths: time and memory stay linear in the trace however
     /// deep its `parent_id` chains are.
-    public static func fields(_ trace: TraceTree) -> [(key: String, value: JSONValue)] {
+    package static func fields(_ trace: TraceTree) -> [(key: String, value: JSONValue)] {
         let entries = trace.entries
         var faults: [Int] = []
         var errors: [Int] = []

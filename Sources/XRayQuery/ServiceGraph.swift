@@ -3,18 +3,18 @@ import XRayStore
 import XRayWire
 
 /// Counts and response times of calls to a node or along an edge, in `GetServiceGraph`'s terms.
-public struct CallStatistics: Sendable, Hashable {
-    public var total = 0
-    public var ok = 0
+package struct CallStatistics: Sendable, Hashable {
+    package var total = 0
+    package var ok = 0
     /// 4xx other than throttling.
-    public var errorOther = 0
-    public var throttle = 0
-    public var fault = 0
-    public var totalResponseTime = 0.0
+    package var errorOther = 0
+    package var throttle = 0
+    package var fault = 0
+    package var totalResponseTime = 0.0
     /// Response time rounded to the millisecond, and how many calls took it.
-    public var histogram: [Double: Int] = [:]
+    package var histogram: [Double: Int] = [:]
 
-    public init() {}
+    package init() {}
 
     mutating func add(error: Bool, fault: Bool, throttle: Bool, responseTime: Double?) {
         total += 1
@@ -33,7 +33,7 @@ public struct CallStatistics: Sendable, Hashable {
         }
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object(JSONObject([
             ("OkCount", .number(JSONNumber(ok))),
             ("ErrorStatistics", .object(JSONObject([
@@ -55,23 +55,23 @@ public struct CallStatistics: Sendable, Hashable {
 
 /// The service graph of the matching traces: one node per service (name and type), a `client` node for
 /// callers that were not traced, and an edge per caller/callee pair (see `FilterCompiler` for what a node is).
-public struct ServiceGraph: Sendable {
-    public struct Node: Sendable, Hashable {
-        public var referenceID: Int
-        public var name: String
-        public var type: String?
+package struct ServiceGraph: Sendable {
+    package struct Node: Sendable, Hashable {
+        package var referenceID: Int
+        package var name: String
+        package var type: String?
         /// Called by the client: the service is an entry point.
-        public var isRoot = false
-        public var statistics = CallStatistics()
-        public var edges: [Int: CallStatistics] = [:]
-        public var start = Double.infinity
-        public var end = -Double.infinity
+        package var isRoot = false
+        package var statistics = CallStatistics()
+        package var edges: [Int: CallStatistics] = [:]
+        package var start = Double.infinity
+        package var end = -Double.infinity
     }
 
     /// Nodes in order of first appearance; index 0 is the client.
-    public var nodes: [Node]
-    public var start: Double
-    public var end: Double
+    package var nodes: [Node]
+    package var start: Double
+    package var end: Double
 
     /// The type shown for a node: the segment's `origin`, `AWS::Name` for an AWS SDK call, `remote` for other calls.
     static func nodeType(origin: String?, kind: Int, namespace: String?, name: String) -> String? {
@@ -80,26 +80,15 @@ public struct ServiceGraph: Sendable {
         return namespace == "aws" ? "AWS::\(name)" : "remote"
     }
 
-    /// One row per service node of the entities matching `condition` (over alias `c`), with its caller's
-    /// segment as `name \u{1F} origin` (NULL when the caller is not stored: the client).
-    static func nodeSQL(where condition: String) -> String {
+    /// What a service node is, from the filter compiler's fragments, for the store's node reads.
+    static var nodeSQL: ServiceNodeSQL {
         var fragments = FilterCompiler(groups: [:])
         fragments.serviceNode("c")
-        let isNode = fragments.sql
-        let parentSegment = fragments.owningSegmentID("p"), ownSegment = fragments.owningSegmentID("c")
-        return """
-            SELECT c.name, c.origin, c.kind, c.namespace, c.error, c.fault, c.throttle, c.end_time-c.start_time,
-                CASE WHEN c.kind=0 THEN (SELECT s.name || char(31) || coalesce(s.origin,'') FROM entities p JOIN entities s
-                    ON s.trace_id=p.trace_id AND s.id=\(parentSegment) WHERE p.trace_id=c.trace_id AND p.id=c.parent_id AND s.kind=0)
-                ELSE (SELECT s2.name || char(31) || coalesce(s2.origin,'') FROM entities s2 WHERE s2.trace_id=c.trace_id
-                    AND s2.id=\(ownSegment) AND s2.kind=0) END,
-                c.start_time, coalesce(c.end_time, c.start_time)
-            FROM entities c WHERE \(condition) AND \(isNode)
-            """
+        return ServiceNodeSQL(isNode: fragments.sql, parentSegment: fragments.owningSegmentID("p"), ownSegment: fragments.owningSegmentID("c"))
     }
 
     /// Builds the graph of the traces `query` selects (its limit and order are ignored).
-    public static func build(_ query: TraceQuery, engine: QueryEngine) throws(QueryError) -> ServiceGraph {
+    package static func build(_ query: TraceQuery, engine: QueryEngine) throws(QueryError) -> ServiceGraph {
         let filter = try engine.whereClause(query)
         var graph = ServiceGraph(nodes: [Node(referenceID: 0, name: "client", type: "client")], start: .infinity, end: -.infinity)
         var index: [String: Int] = [:]
@@ -110,41 +99,37 @@ public struct ServiceGraph: Sendable {
             index[key] = graph.nodes.count - 1
             return graph.nodes.count - 1
         }
-        let sql = nodeSQL(where: "c.trace_id IN (SELECT t.trace_id FROM traces t WHERE \(filter.sql))")
-        try engine.rows(sql, filter.parameters) { s in
-            let name = s.text(0) ?? ""
-            let callee = node(name, nodeType(origin: s.text(1), kind: s.int(2), namespace: s.text(3), name: name))
-            let caller: Int
-            if let callerKey = s.text(8) {
-                let parts = callerKey.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
-                let origin = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
-                caller = node(String(parts[0]), origin)
-            } else {
-                caller = 0
-                graph.nodes[callee].isRoot = true
+        try engine.reading { () throws(StoreError) in
+            try engine.store.serviceNodes(ofTracesMatching: filter, nodeSQL) { row in
+                let callee = node(row.name, nodeType(origin: row.origin, kind: row.kind, namespace: row.namespace, name: row.name))
+                let caller: Int
+                if let calling = row.caller {
+                    caller = node(calling.name, calling.origin)
+                } else {
+                    caller = 0
+                    graph.nodes[callee].isRoot = true
+                }
+                graph.nodes[callee].statistics.add(error: row.error, fault: row.fault, throttle: row.throttle, responseTime: row.responseTime)
+                graph.nodes[caller].edges[callee, default: CallStatistics()].add(
+                    error: row.error, fault: row.fault, throttle: row.throttle, responseTime: row.responseTime)
+                for i in [caller, callee] {
+                    graph.nodes[i].start = min(graph.nodes[i].start, row.start)
+                    graph.nodes[i].end = max(graph.nodes[i].end, row.end)
+                }
+                graph.start = min(graph.start, row.start)
+                graph.end = max(graph.end, row.end)
             }
-            let responseTime = s.isNull(7) ? nil : s.double(7)
-            let (error, fault, throttle) = (s.bool(4), s.bool(5), s.bool(6))
-            graph.nodes[callee].statistics.add(error: error, fault: fault, throttle: throttle, responseTime: responseTime)
-            graph.nodes[caller].edges[callee, default: CallStatistics()].add(error: error, fault: fault, throttle: throttle, responseTime: responseTime)
-            let (start, end) = (s.double(9), s.double(10))
-            for i in [caller, callee] {
-                graph.nodes[i].start = min(graph.nodes[i].start, start)
-                graph.nodes[i].end = max(graph.nodes[i].end, end)
-            }
-            graph.start = min(graph.start, start)
-            graph.end = max(graph.end, end)
         }
         if graph.nodes.count == 1 { graph.nodes.removeAll() }
         return graph
     }
 
     /// Output formats of `xray inspect graph`.
-    public enum Format: String, Sendable, CaseIterable {
+    package enum Format: String, Sendable, CaseIterable {
         case text, json, dot, mermaid
     }
 
-    public func render(_ format: Format) -> String {
+    package func render(_ format: Format) -> String {
         switch format {
         case .json: return JSONWriter.prettyString(json) + "\n"
         case .text: return text
@@ -159,7 +144,7 @@ public struct ServiceGraph: Sendable {
     static func seconds(_ d: Double) -> JSONValue { .number(JSONNumber(d.isFinite ? (d * 1e6).rounded() / 1e6 : 0)) }
 
     /// The `GetServiceGraph` response shape.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object(JSONObject([
             ("StartTime", Self.seconds(start)),
             ("EndTime", Self.seconds(end)),

@@ -3,7 +3,7 @@ import XRayStore
 import XRayWire
 
 /// What `xray inspect stats --by` groups on.
-public enum StatsGrouping: Sendable, Hashable {
+package enum StatsGrouping: Sendable, Hashable {
     /// One group with every matching trace.
     case none
     /// Every service node (segment or inferred node) of the matching traces, by name: its own calls.
@@ -16,7 +16,7 @@ public enum StatsGrouping: Sendable, Hashable {
     case annotation(String)
 
     /// Parses `service`, `operation`, `url` or `annotation.KEY`; nil for anything else.
-    public init?(grouping argument: String) {
+    package init?(grouping argument: String) {
         switch argument.lowercased() {
         case "service": self = .service
         case "operation": self = .operation
@@ -29,88 +29,66 @@ public enum StatsGrouping: Sendable, Hashable {
 }
 
 /// Counts, rates and response-time percentiles of one group.
-public struct StatsRow: Sendable, Hashable {
-    public var key: String
-    public var count = 0
-    public var ok = 0
-    public var error = 0
-    public var fault = 0
-    public var throttle = 0
+package struct StatsRow: Sendable, Hashable {
+    package var key: String
+    package var count = 0
+    package var ok = 0
+    package var error = 0
+    package var fault = 0
+    package var throttle = 0
     /// Response times in seconds (in-progress entries have none), sorted once all rows are in.
     var times: [Double] = []
 
     /// Nearest-rank percentile of the response times, in seconds; nil when none is known.
-    public func percentile(_ p: Double) -> Double? {
+    package func percentile(_ p: Double) -> Double? {
         guard !times.isEmpty else { return nil }
         let rank = Int((p / 100 * Double(times.count)).rounded(.up))
         return times[min(max(rank, 1), times.count) - 1]
     }
 
-    public var maximum: Double? { times.last }
+    package var maximum: Double? { times.last }
 
-    public func rate(_ n: Int) -> Double { count == 0 ? 0 : Double(n) / Double(count) }
+    package func rate(_ n: Int) -> Double { count == 0 ? 0 : Double(n) / Double(count) }
 }
 
 /// `xray inspect stats`: groups the matching traces (or their service nodes) and summarises each group.
-public enum TraceStats {
-    public static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine) throws(QueryError) -> [StatsRow] {
+package enum TraceStats {
+    package static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine) throws(QueryError) -> [StatsRow] {
         let filter = try engine.whereClause(query)
-        var parameters = filter.parameters
-        let sql: String
+        let group: StatsSampleGroup
         switch grouping {
-        case .none:
-            sql = "SELECT 'all', t.has_error, t.has_fault, t.has_throttle, t.response_time FROM traces t WHERE \(filter.sql)"
+        case .none: group = .all
         case .service:
             var fragments = FilterCompiler(groups: [:])
             fragments.serviceNode("c")
-            // Without a filter or window every trace counts: scan the entities alone, no join.
-            let everything = query.filter == nil && query.start == nil && query.end == nil
-            sql = everything
-                ? "SELECT c.name, c.error, c.fault, c.throttle, c.end_time-c.start_time FROM entities c WHERE \(fragments.sql)"
-                : """
-                SELECT c.name, c.error, c.fault, c.throttle, c.end_time-c.start_time FROM traces t
-                JOIN entities c ON c.trace_id=t.trace_id WHERE (\(filter.sql)) AND \(fragments.sql)
-                """
-        case .operation:
-            sql = """
-                SELECT coalesce(t.root_name,'-') || ' ' || coalesce(t.http_method,'-') || ' ' || coalesce(t.http_url,'-'),
-                    t.has_error, t.has_fault, t.has_throttle, t.response_time FROM traces t WHERE \(filter.sql)
-                """
-        case .url:
-            sql = "SELECT coalesce(t.http_url,'-'), t.has_error, t.has_fault, t.has_throttle, t.response_time FROM traces t WHERE \(filter.sql)"
-        case .annotation(let key):
-            sql = """
-                SELECT DISTINCT t.trace_id, a.type, a.value, t.has_error, t.has_fault, t.has_throttle, t.response_time
-                FROM traces t JOIN annotations a ON a.trace_id=t.trace_id AND a.key=? WHERE \(filter.sql)
-                """
-            parameters.insert(.text(key), at: 0)
+            group = .serviceNodes(isNode: fragments.sql)
+        case .operation: group = .operation
+        case .url: group = .url
+        case .annotation(let key): group = .annotation(key)
         }
+        // Without a filter or window every trace counts: service nodes need no join.
+        let everyTrace = query.filter == nil && query.start == nil && query.end == nil && query.run == nil
         var rows: [String: StatsRow] = [:]
         var order: [String] = []
-        try engine.rows(sql, parameters) { s in
-            var key: String, column: Int32 = 1
-            switch grouping {
-            case .operation: key = operationKey(s.text(0) ?? "")
-            case .annotation:
-                key = switch s.int(1) {
-                case 1: AnnotationValue.number(s.double(2)).displayText
-                case 2: AnnotationValue.bool(s.bool(2)).displayText
-                default: s.text(2) ?? ""
+        try engine.reading { () throws(StoreError) in
+            try engine.store.statsSamples(group, matching: filter, everyTrace: everyTrace) { sample in
+                let key = switch (grouping, sample.annotation) {
+                case (.operation, _): operationKey(sample.group)
+                case (_, .string(let text)?): text
+                case (_, let value?): value.displayText
+                case (_, nil): sample.group
                 }
-                column = 3
-            default: key = s.text(0) ?? ""
+                if rows[key] == nil {
+                    rows[key] = StatsRow(key: key)
+                    order.append(key)
+                }
+                rows[key]?.count += 1
+                if sample.error { rows[key]?.error += 1 }
+                if sample.fault { rows[key]?.fault += 1 }
+                if sample.throttle { rows[key]?.throttle += 1 }
+                if !sample.error && !sample.fault && !sample.throttle { rows[key]?.ok += 1 }
+                if let time = sample.responseTime { rows[key]?.times.append(time) }
             }
-            if rows[key] == nil {
-                rows[key] = StatsRow(key: key)
-                order.append(key)
-            }
-            let (error, fault, throttle) = (s.bool(column), s.bool(column + 1), s.bool(column + 2))
-            rows[key]?.count += 1
-            if error { rows[key]?.error += 1 }
-            if fault { rows[key]?.fault += 1 }
-            if throttle { rows[key]?.throttle += 1 }
-            if !error && !fault && !throttle { rows[key]?.ok += 1 }
-            if !s.isNull(column + 3) { rows[key]?.times.append(s.double(column + 3)) }
         }
         return order.compactMap { key in
             guard var row = rows[key] else { return nil }
@@ -133,7 +111,7 @@ public enum TraceStats {
     }
 
     /// Output formats of `xray inspect stats`.
-    public enum Format: String, Sendable, CaseIterable {
+    package enum Format: String, Sendable, CaseIterable {
         case table, json, csv
     }
 
@@ -144,7 +122,7 @@ public enum TraceStats {
 
     static func percent(_ r: Double) -> String { String((r * 1000).rounded() / 10) + "%" }
 
-    public static func render(_ rows: [StatsRow], by grouping: StatsGrouping, format: Format) -> String {
+    package static func render(_ rows: [StatsRow], by grouping: StatsGrouping, format: Format) -> String {
         let keyName = switch grouping {
         case .none: "group"
         case .service: "service"

@@ -1,9 +1,9 @@
 /// Parses the times and durations that `--since`, `--start`, `--until` and `prune --older-than` accept.
-public enum TimeSpec {
+package enum TimeSpec {
     /// `90s`, `10m`, `2h`, `7d`, `1w` (a number, fractions allowed, and one unit) in seconds.
     ///
     /// - Throws: `QueryError.invalidDuration` for anything else, including a bare number (minutes or seconds?).
-    public static func duration(_ text: String) throws(QueryError) -> Double {
+    package static func duration(_ text: String) throws(QueryError) -> Double {
         guard let unit = text.last, let value = Double(text.dropLast()), value >= 0, value.isFinite else {
             throw QueryError.invalidDuration(text)
         }
@@ -19,7 +19,7 @@ public enum TimeSpec {
 
     /// A point in time: epoch seconds (`1700000000.5`), a duration ago (`10m`), or ISO 8601 in UTC or with an
     /// offset (`2026-11-26T05:00:00Z`, `2026-11-26T06:00:00+01:00`, `2026-11-26`).
-    public static func time(_ text: String, now: Double) throws(QueryError) -> Double {
+    package static func time(_ text: String, now: Double) throws(QueryError) -> Double {
         if let epoch = Double(text), epoch.isFinite { return epoch }
         if let ago = try? duration(text) { return now - ago }
         guard let iso = iso8601(text) else { throw QueryError.invalidTime(text) }

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// The file shapes `xray inspect import` reads and `export` writes.
-public enum TraceFileFormat: String, Sendable, CaseIterable {
+package enum TraceFileFormat: String, Sendable, CaseIterable {
     /// Auto-detect: a BatchGetTraces response when the file opens with `{"Traces"` or a lone `{` line, else JSON lines.
     case auto
     /// One segment document per line, each optionally preceded by a daemon header line.
@@ -17,11 +17,11 @@ public enum TraceFileFormat: String, Sendable, CaseIterable {
 }
 
 /// What an import did, with one message per rejected document.
-public struct ImportReport: Sendable {
-    public var counts = IngestCounts()
+package struct ImportReport: Sendable {
+    package var counts = IngestCounts()
     /// `file:line: reason`, in input order.
-    public var problems: [String] = []
-    public init() {}
+    package var problems: [String] = []
+    package init() {}
 
     /// Adds the documents SQLite refused (found by bisecting their batch) to `problems`, by their line.
     mutating func noteRefusals(_ name: String) {
@@ -31,7 +31,7 @@ public struct ImportReport: Sendable {
 }
 
 /// Why an import could not even start or go on.
-public enum ImportError: Error, Sendable, CustomStringConvertible {
+package enum ImportError: Error, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case tooLarge(path: String, size: Int, limit: Int)
     case notBatchGetTraces(path: String, reason: String)
@@ -39,7 +39,7 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
     /// The store failed; `stored` documents of this file were committed before it did.
     case store(StoreError, stored: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
         case .tooLarge(let path, let size, let limit):
@@ -54,53 +54,97 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads trace files into the store in batches, never reading a line past its limit.
-public struct TraceImporter {
+package struct TraceImporter {
     /// The longest line accepted: a 64 KiB document plus its header.
-    public static let maxLineBytes = 65_536 + 64
+    package static let maxLineBytes = 65_536 + 64
     /// The largest whole-file BatchGetTraces document read into memory.
-    public static let maxWholeFileBytes = 256 << 20
+    package static let maxWholeFileBytes = 256 << 20
     /// Documents per transaction: as the daemon's writer, large enough that shared index pages are rewritten rarely.
     static let batchSize = 4_000
 
     let store: TraceStore
-    let now: () -> Double
+    let now: @Sendable () -> Double
 
-    public init(store: TraceStore, now: @escaping () -> Double) {
+    package init(store: TraceStore, now: @escaping @Sendable () -> Double) {
         self.store = store
         self.now = now
     }
 
     /// Imports one file (`-` is standard input).
-    public func importFile(_ path: String, format: TraceFileFormat) throws(ImportError) -> ImportReport {
+    ///
+    /// A second thread reads and parses while this one writes to SQLite, so both cores work, as in the
+    /// daemon; the store never leaves this thread.
+    package func importFile(_ path: String, format: TraceFileFormat) throws(ImportError) -> ImportReport {
         let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImportError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { if fd != 0 { close(fd) } }
         let name = path == "-" ? "<stdin>" : path
-        var reader = LineReader(fd: fd, maxLine: Self.maxLineBytes)
+        let channel = ParsedLines()
+        let parsing = DispatchGroup()
+        DispatchQueue.global().async(group: parsing) { [now] in
+            Self.parseLines(fd: fd, name: name, format: format, now: now, into: channel)
+        }
+        // Whatever ends the import, the parsing thread is done with the file before it is closed.
+        defer {
+            channel.cancel()
+            parsing.wait()
+        }
         var report = ImportReport()
+        while true {
+            switch channel.receive() {
+            case .batch(let documents, let rejects, let problems):
+                report.problems += problems
+                do {
+                    report.counts += try store.ingest(documents, rejects: rejects)
+                } catch {
+                    throw ImportError.store(error, stored: report.counts.stored)
+                }
+            case .wholeFile(let bytes):
+                try importBatchGetTraces(bytes, name: name, report: &report)
+                return report
+            case .failed(let error):
+                throw error
+            case .end:
+                report.noteRefusals(name)
+                return report
+            }
+        }
+    }
+
+    /// The parsing thread: reads `fd` line by line and sends batches of at most `batchSize` documents,
+    /// or the whole file once it turns out to be a BatchGetTraces response.
+    static func parseLines(fd: Int32, name: String, format: TraceFileFormat, now: () -> Double, into channel: ParsedLines) {
+        var reader = LineReader(fd: fd, maxLine: Self.maxLineBytes)
         var pending: [IncomingDocument] = []
         var rejects: [IncomingReject] = []
+        var problems: [String] = []
         var lineNumber = 0
         var decided = format == .auto ? nil : format
         var afterHeader = false
-        let writer = PipelinedWriter(store: store)
-        // Whatever ends the import, no write is still running on the store when this returns.
-        defer { writer.drain() }
 
-        func flush() throws(ImportError) {
-            guard !pending.isEmpty || !rejects.isEmpty else { return }
-            try writer.submit(pending, rejects)
-            pending = []
-            rejects = []
+        func flush() -> Bool {
+            guard !pending.isEmpty || !rejects.isEmpty else { return true }
+            defer {
+                pending = []
+                rejects = []
+                problems = []
+            }
+            return channel.send(.batch(pending, rejects, problems: problems))
         }
         func reject(_ raw: [UInt8], _ reason: String, line: Int) {
-            report.problems.append("\(name):\(line): \(reason)")
+            problems.append("\(name):\(line): \(reason)")
             rejects.append(IncomingReject(raw: raw, reason: reason, source: "\(name):\(line)", receivedAt: now()))
         }
 
         while true {
             let next: LineReader.Line?
-            do { next = try reader.next() } catch { throw ImportError.read(path: name, reason: error.reason) }
+            do {
+                next = try reader.next()
+            } catch {
+                _ = flush()
+                _ = channel.send(.failed(.read(path: name, reason: error.reason)))
+                return
+            }
             guard let line = next else { break }
             lineNumber += 1
             if case .tooLong(let length) = line {
@@ -114,9 +158,14 @@ public struct TraceImporter {
                 decided = Self.isBatchGetTraces(firstLine: bytes) ? .xray : .jsonl
             }
             if decided == .xray {
-                let rest = try reader.readRest(limit: Self.maxWholeFileBytes - bytes.count, path: name)
-                try importBatchGetTraces(bytes + [0x0A] + rest, name: name, report: &report)
-                return report
+                guard flush() else { return }
+                do throws(ImportError) {
+                    let rest = try reader.readRest(limit: Self.maxWholeFileBytes - bytes.count, path: name)
+                    _ = channel.send(.wholeFile(bytes + [0x0A] + rest))
+                } catch {
+                    _ = channel.send(.failed(error))
+                }
+                return
             }
             if !afterHeader, Self.isHeaderLine(bytes) {
                 afterHeader = true
@@ -129,12 +178,10 @@ public struct TraceImporter {
             } catch {
                 reject(bytes, error.description, line: lineNumber)
             }
-            if pending.count + rejects.count >= Self.batchSize { try flush() }
+            if pending.count + rejects.count >= Self.batchSize, !flush() { return }
         }
-        try flush()
-        report.counts += try writer.finish()
-        report.noteRefusals(name)
-        return report
+        guard flush() else { return }
+        _ = channel.send(.end)
     }
 
     /// A daemon header line: `{"format":"json","version":1}` in any spelling, and no segment fields.
@@ -213,45 +260,47 @@ public struct TraceImporter {
     }
 }
 
-/// Writes import batches on a serial queue while the importer parses the next ones, so that parsing and
-/// SQLite use both cores, as in the daemon. At most two batches are in flight.
-final class PipelinedWriter: @unchecked Sendable {
-    // Safe: `store` is used only on `queue` while batches are in flight, and the importer touches it again
-    // only after `drain`; `counts` and `failure` are written on `queue` and read after `drain`.
-    private let store: TraceStore
-    private let queue = DispatchQueue(label: "xray-import-writer")
-    private let inFlight = DispatchSemaphore(value: 2)
-    private let failed = Atomic<Bool>(false)
-    private var counts = IngestCounts()
-    private var failure: StoreError?
-
-    init(store: TraceStore) { self.store = store }
-
-    /// Queues one batch (one transaction); throws the first store error once one happened.
-    func submit(_ documents: [IncomingDocument], _ rejects: [IncomingReject]) throws(ImportError) {
-        if failed.load(ordering: .acquiring) { _ = try finish() }
-        inFlight.wait()
-        queue.async { [self] in
-            defer { inFlight.signal() }
-            guard failure == nil else { return }
-            do throws(StoreError) {
-                counts += try store.ingest(documents, rejects: rejects)
-            } catch {
-                failure = error
-                failed.store(true, ordering: .releasing)
-            }
-        }
+/// What the parsing thread of an import hands the writing one, in file order; at most two batches wait,
+/// so parsing stays at most two batches ahead of SQLite.
+final class ParsedLines: Sendable {
+    enum Item: Sendable {
+        /// One transaction's worth, with the problem message of each reject in it.
+        case batch([IncomingDocument], [IncomingReject], problems: [String])
+        /// The file is a BatchGetTraces response: all of it, for the writing thread to parse as one.
+        case wholeFile([UInt8])
+        case failed(ImportError)
+        case end
     }
 
-    /// Waits for every queued batch.
-    func drain() { queue.sync {} }
+    private let items = Mutex<[Item]>([])
+    private let space = DispatchSemaphore(value: 2)
+    private let ready = DispatchSemaphore(value: 0)
+    private let cancelled = Atomic<Bool>(false)
 
-    /// Waits for every queued batch and returns what they stored, or the first store error (with the
-    /// count of documents committed before it).
-    func finish() throws(ImportError) -> IngestCounts {
-        drain()
-        if let failure { throw ImportError.store(failure, stored: counts.stored) }
-        return counts
+    /// Waits for room, then queues `item`; false once the writing side gave up (the sender should stop).
+    func send(_ item: sending Item) -> Bool {
+        space.wait()
+        guard !cancelled.load(ordering: .acquiring) else {
+            space.signal()
+            return false
+        }
+        items.withLock { $0.append(item) }
+        ready.signal()
+        return true
+    }
+
+    /// Waits for the next item.
+    func receive() -> Item {
+        ready.wait()
+        let item = items.withLock { $0.removeFirst() }
+        space.signal()
+        return item
+    }
+
+    /// Stops taking items and wakes a sender waiting for room.
+    func cancel() {
+        cancelled.store(true, ordering: .releasing)
+        space.signal()
     }
 }
 

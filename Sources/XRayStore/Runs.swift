@@ -1,15 +1,15 @@
 /// One `xray run`: the command, its trace and segment, and how it ended.
-public struct RunRecord: Sendable, Hashable {
-    public var id: Int
-    public var traceID: String
-    public var segmentID: String
-    public var name: String
-    public var argv: [String]
-    public var startedAt: Double
-    public var endedAt: Double?
-    public var exitStatus: Int?
+package struct RunRecord: Sendable, Hashable {
+    package var id: Int
+    package var traceID: String
+    package var segmentID: String
+    package var name: String
+    package var argv: [String]
+    package var startedAt: Double
+    package var endedAt: Double?
+    package var exitStatus: Int?
 
-    public init(id: Int, traceID: String, segmentID: String, name: String, argv: [String], startedAt: Double, endedAt: Double?, exitStatus: Int?) {
+    package init(id: Int, traceID: String, segmentID: String, name: String, argv: [String], startedAt: Double, endedAt: Double?, exitStatus: Int?) {
         self.id = id
         self.traceID = traceID
         self.segmentID = segmentID
@@ -23,7 +23,7 @@ public struct RunRecord: Sendable, Hashable {
 
 extension TraceStore {
     /// Records a finished run and every trace whose datagrams arrived through its collector.
-    public func recordRun(_ run: RunRecord, traceIDs: [String]) throws(StoreError) -> Int {
+    package func recordRun(_ run: RunRecord, traceIDs: [String]) throws(StoreError) -> Int {
         try transaction { () throws(StoreError) -> Int in
             let insert = try db.cached("""
                 INSERT INTO runs(trace_id, segment_id, name, argv, started_at, ended_at, exit_status) VALUES(?,?,?,?,?,?,?)
@@ -49,7 +49,7 @@ extension TraceStore {
     }
 
     /// `last` (the newest run) or a run id.
-    public func resolveRun(_ query: String) throws(StoreError) -> RunRecord {
+    package func resolveRun(_ query: String) throws(StoreError) -> RunRecord {
         let s: SQLiteStatement
         if query == "last" {
             s = try db.cached("SELECT rowid, trace_id, segment_id, name, argv, started_at, ended_at, exit_status FROM runs ORDER BY rowid DESC LIMIT 1")
@@ -68,7 +68,7 @@ extension TraceStore {
     }
 
     /// The traces a run captured, its own trace first.
-    public func traceIDs(ofRun run: RunRecord) throws(StoreError) -> [String] {
+    package func traceIDs(ofRun run: RunRecord) throws(StoreError) -> [String] {
         let s = try db.cached("SELECT trace_id FROM run_traces WHERE run_id=? ORDER BY trace_id")
         s.bind(1, run.id)
         var out = [run.traceID]

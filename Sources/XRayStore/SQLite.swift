@@ -228,7 +228,7 @@ final class SQLiteStatement {
 }
 
 /// A value bound to a statement parameter: user input never becomes SQL text.
-public enum SQLValue: Sendable, Hashable {
+package enum SQLValue: Sendable, Hashable {
     case null
     case int(Int)
     case double(Double)

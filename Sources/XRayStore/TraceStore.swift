@@ -6,16 +6,16 @@ import Glibc
 #endif
 
 /// A document on its way into the store: the bytes exactly as received, and their parse.
-public struct IncomingDocument: Sendable {
-    public var raw: [UInt8]
-    public var document: SegmentDocument
+package struct IncomingDocument: Sendable {
+    package var raw: [UInt8]
+    package var document: SegmentDocument
     /// Where it came from: `udp:127.0.0.1:53311`, `file.jsonl:12`, ...
-    public var source: String?
-    public var receivedAt: Double
+    package var source: String?
+    package var receivedAt: Double
 
     /// The parsed JSON tree is dropped here: the store needs only the entities, and freeing the tree on the
     /// thread that parsed it keeps that work off the single SQLite writer.
-    public init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double) {
+    package init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double) {
         self.raw = raw
         var document = document
         document.json = JSONObject()
@@ -26,13 +26,13 @@ public struct IncomingDocument: Sendable {
 }
 
 /// Input that could not be stored as a document, kept aside with its reason.
-public struct IncomingReject: Sendable {
-    public var raw: [UInt8]
-    public var reason: String
-    public var source: String?
-    public var receivedAt: Double
+package struct IncomingReject: Sendable {
+    package var raw: [UInt8]
+    package var reason: String
+    package var source: String?
+    package var receivedAt: Double
 
-    public init(raw: [UInt8], reason: String, source: String?, receivedAt: Double) {
+    package init(raw: [UInt8], reason: String, source: String?, receivedAt: Double) {
         self.raw = raw
         self.reason = reason
         self.source = source
@@ -41,29 +41,29 @@ public struct IncomingReject: Sendable {
 }
 
 /// What happened to the documents of one batch.
-public struct IngestCounts: Sendable, Hashable {
+package struct IngestCounts: Sendable, Hashable {
     /// New documents, and complete documents that replaced an in-progress one.
-    public var stored = 0
+    package var stored = 0
     /// A second complete copy of a document: it replaced the first.
-    public var duplicates = 0
+    package var duplicates = 0
     /// In-progress documents that arrived after the complete one and were not stored.
-    public var staleInProgress = 0
-    public var rejected = 0
+    package var staleInProgress = 0
+    package var rejected = 0
     /// Trace ids touched by the batch, in first-seen order.
-    public var traceIDs: [String] = []
+    package var traceIDs: [String] = []
     /// Documents that passed validation but that SQLite refused (kept as rejects): their index in the
     /// batch given to `ingest`, their source and the reason.
-    public var refused: [Refusal] = []
+    package var refused: [Refusal] = []
 
-    public struct Refusal: Sendable, Hashable {
-        public var index: Int
-        public var source: String?
-        public var reason: String
+    package struct Refusal: Sendable, Hashable {
+        package var index: Int
+        package var source: String?
+        package var reason: String
     }
 
-    public init() {}
+    package init() {}
 
-    public static func += (lhs: inout IngestCounts, rhs: IngestCounts) {
+    package static func += (lhs: inout IngestCounts, rhs: IngestCounts) {
         lhs.stored += rhs.stored
         lhs.duplicates += rhs.duplicates
         lhs.staleInProgress += rhs.staleInProgress
@@ -77,15 +77,15 @@ public struct IngestCounts: Sendable, Hashable {
 ///
 /// Every raw document is kept exactly as received; entities, annotations and per-trace summaries are
 /// derived from it at write time so that queries never parse JSON.
-public final class TraceStore {
-    public let path: String
+package final class TraceStore {
+    package let path: String
     private(set) var db: SQLiteConnection
     /// Device and inode of the store file and of its WAL as this connection uses them (see `checkFiles`).
     private var fileIdentity: FileIdentity?
     private var walIdentity: FileIdentity?
 
     /// `$XRAY_STORE`, else `${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite`.
-    public static func defaultPath(environment: [String: String]) -> String {
+    package static func defaultPath(environment: [String: String]) -> String {
         if let p = environment["XRAY_STORE"], !p.isEmpty { return p }
         let base: String
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
@@ -104,7 +104,7 @@ public final class TraceStore {
     /// writer; `xray run` asks for fewer so that every run starts quickly).
     ///
     /// - Throws: `StoreError` when the folder cannot be made, the file is not a store, or it comes from a newer xray.
-    public init(path: String, readOnly: Bool = false, checkpointPages: Int = 1000) throws(StoreError) {
+    package init(path: String, readOnly: Bool = false, checkpointPages: Int = 1000) throws(StoreError) {
         self.path = path
         if readOnly {
             guard access(path, F_OK) == 0 else { throw StoreError.emptyStore(path: path) }
@@ -127,7 +127,7 @@ public final class TraceStore {
     /// Whether closing the store folds its WAL into the store file when no other process uses it, so the
     /// store is one file at rest. For daemons, imports and prune; `xray run` leaves its few pages to the
     /// next of those (or to the 100-page automatic checkpoint) to stay within its start-up budget.
-    public var foldsWALOnClose: Bool {
+    package var foldsWALOnClose: Bool {
         get { db.checkpointOnClose }
         set { db.checkpointOnClose = newValue }
     }
@@ -149,7 +149,7 @@ public final class TraceStore {
     /// `integrity_check` (sqlite.org/pragma.html#pragma_quick_check).
     ///
     /// - Throws: `StoreError.corrupt` naming SQLite's first finding, or `.notAStore`.
-    public func verify() throws(StoreError) {
+    package func verify() throws(StoreError) {
         do throws(StoreError) {
             let s = try db.prepare("PRAGMA quick_check(1)")
             let ok = try s.step() ? s.text(0) : "no answer"
@@ -165,7 +165,7 @@ public final class TraceStore {
     /// What happened to the store's files since they were opened: nil when they are where they were,
     /// else a sentence for the user. A deleted WAL takes every commit not yet checkpointed with it, so
     /// this also folds that WAL (still open here) into the database file and starts a new one.
-    public func checkFiles() -> String? {
+    package func checkFiles() -> String? {
         guard let opened = fileIdentity else { return nil }
         guard let now = FileIdentity(path: path) else {
             return "the store file \(path) was deleted while in use; what is written now is lost when xray exits"
@@ -239,7 +239,7 @@ public final class TraceStore {
     }
 
     /// The schema version of the open store.
-    public func schemaVersion() throws(StoreError) -> Int { try db.scalarInt("PRAGMA user_version") }
+    package func schemaVersion() throws(StoreError) -> Int { try db.scalarInt("PRAGMA user_version") }
 
     /// Tries of one write transaction that another connection kept from committing.
     static let busyAttempts = 6
@@ -252,7 +252,7 @@ public final class TraceStore {
     /// this connection holds no old snapshot when it begins.
     ///
     /// - Throws: the first error that is not busy, or the busy error after `busyAttempts` tries.
-    public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    package func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         var attempt = 0
         while true {
             attempt += 1
@@ -280,7 +280,7 @@ public final class TraceStore {
     /// document is stored and the refused one is kept as a reject with SQLite's reason.
     ///
     /// - Throws: errors of the store itself (full disk, I/O, damage, busy after retries): nothing was stored.
-    public func ingest(_ documents: [IncomingDocument], rejects: [IncomingReject] = []) throws(StoreError) -> IngestCounts {
+    package func ingest(_ documents: [IncomingDocument], rejects: [IncomingReject] = []) throws(StoreError) -> IngestCounts {
         do {
             return try ingestOnce(documents[...], rejects: rejects)
         } catch where error.isDocumentSpecific {

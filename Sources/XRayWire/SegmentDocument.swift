@@ -84,6 +84,21 @@ public struct SegmentDocument: Sendable {
     public var entities: [Entity]
     /// The parsed document, keys in their original order.
     public var json: JSONObject
+
+    /// An entity's own fields (its `subsegments` left out), found by the `path` the parser recorded for it,
+    /// so views need not walk the document again in step with the parser; empty for a path not in `json`.
+    public func fields(of entity: Entity) -> JSONObject {
+        var object = json
+        for step in entity.path.split(separator: ".") {
+            guard step.hasPrefix("subsegments["), step.hasSuffix("]"),
+                  let index = Int(step.dropFirst("subsegments[".count).dropLast()),
+                  case .array(let children)? = object["subsegments"], children.indices.contains(index),
+                  case .object(let child) = children[index] else { return JSONObject() }
+            object = child
+        }
+        object["subsegments"] = nil
+        return object
+    }
 }
 
 /// Why a document cannot be stored; `field` names the JSON path at fault when there is one.

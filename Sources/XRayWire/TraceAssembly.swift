@@ -85,11 +85,9 @@ public enum TraceAssembler {
         var flat: [(entity: Entity, fields: JSONObject)] = []
         var indexByID: [String: Int] = [:]
         for doc in documents {
-            var fieldsInOrder: [JSONObject] = []
-            collectFields(doc.json, into: &fieldsInOrder)
-            for (entity, fields) in zip(doc.entities, fieldsInOrder) where indexByID[entity.id] == nil {
+            for entity in doc.entities where indexByID[entity.id] == nil {
                 indexByID[entity.id] = flat.count
-                flat.append((entity, fields))
+                flat.append((entity, doc.fields(of: entity)))
             }
         }
         var children = [[Int]](repeating: [], count: flat.count)
@@ -155,15 +153,5 @@ public enum TraceAssembler {
         var roots: [Int] = []
         for i in entries.indices where entries[i].parent == nil { roots.append(i) }
         return TraceTree(traceID: traceID, entries: entries, rootIndexes: roots)
-    }
-
-    /// Walks a document in the same depth-first order as `SegmentDocumentParser` lists its entities.
-    static func collectFields(_ object: JSONObject, into out: inout [JSONObject]) {
-        var own = object
-        own["subsegments"] = nil
-        out.append(own)
-        if case .array(let subs)? = object["subsegments"] {
-            for case .object(let child) in subs { collectFields(child, into: &out) }
-        }
     }
 }

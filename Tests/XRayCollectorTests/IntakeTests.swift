@@ -41,6 +41,54 @@ import XRayWire
         }
     }
 
+    /// Each element of an array body is stored as the bytes that arrived: spacing, escapes and number
+    /// spellings a serializer would change are kept, as they are for a single-document body.
+    @Test func storesEachArrayElementAsTheBytesThatArrived() throws {
+        let first = #"{ "type" : "subsegment", "trace_id":"\#(Fixture.traceID(4))","parent_id":"\#(Fixture.entityID(1))","id":"\#(Fixture.entityID(10))","name":"d\u0062 [1,2]","start_time":1602537378.120,"end_time":16025373781.5e-1}"#
+        let second = Fixture.subsegment(trace: 4, id: 11, parent: 1)
+        try TestCollector.with { c in
+            c.send(Fixture.datagram("[ " + first + " ,\n\t" + second + "\n]"))
+            #expect(c.collector.stop().stored == 2)
+            let raws = try c.store().documents(traceID: Fixture.traceID(4)).map { String(decoding: $0.raw, as: UTF8.self) }
+            #expect(raws == [first, second])
+        }
+    }
+
+    /// The element splitter finds top-level elements however strings and nesting hide commas and brackets,
+    /// and gives up on an array whose own structure is broken, so the parser can say where.
+    @Test(arguments: [
+        (#"[]"#, [String]?.some([])),
+        (#"[ 1 , "a,]" ,{"b":[1,{"c":"}"}]} ]"#, [#"1"#, #""a,]""#, #"{"b":[1,{"c":"}"}]}"#]),
+        (#"["\"],", [2]]"#, [#""\"],""#, #"[2]"#]),
+        (#"[1,]"#, nil),
+        (#"[1,,2]"#, nil),
+        // A missing comma makes one element, which the parser then refuses.
+        (#"[1 2]"#, ["1 2"]),
+        (#"[{"a":1}"#, nil),
+        (#"[1] x"#, nil),
+        (#"[1}"#, nil),
+    ])
+    func splitsArrayElements(body: String, elements: [String]?) {
+        let bytes = Array(body.utf8)
+        let found = bytes.withUnsafeBufferPointer { b in
+            Intake.elementRanges(b).map { $0.map { String(decoding: bytes[$0], as: UTF8.self) } }
+        }
+        #expect(found == elements)
+    }
+
+    /// An array body that is not JSON is one reject with the whole datagram, as any other body would be.
+    @Test(arguments: [#"[{"a":1} {"b":2}]"#, #"[{"trace_id": ]"#, #"[1,]"#])
+    func rejectsAnArrayBodyThatIsNotJSONWhole(body: String) throws {
+        try TestCollector.with { c in
+            let datagram = Fixture.datagram(body)
+            c.send(datagram)
+            let counters = c.collector.stop()
+            #expect(counters.rejectedByReason == ["not JSON": 1])
+            let rejects = try c.store().rejects(limit: 10)
+            #expect(rejects.map { String(decoding: $0.raw, as: UTF8.self) } == [datagram])
+        }
+    }
+
     /// One bad element of an array is rejected alone; the good ones are stored.
     @Test func rejectsOnlyTheBadElementOfAnArray() throws {
         try TestCollector.with { c in

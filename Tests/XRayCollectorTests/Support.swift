@@ -1,4 +1,5 @@
 import Foundation
+import XRayReadAPI
 import XRayStore
 import XRayWire
 @testable import XRayCollector
@@ -24,6 +25,7 @@ struct TestCollector {
         defer { try? FileManager.default.removeItem(at: folder) }
         var configuration = Collector.Configuration(
             address: try DaemonAddress.parse("127.0.0.1:0"), storePath: folder.appendingPathComponent("traces.sqlite").path)
+        configuration.operations = ReadAPI.operations
         configure(&configuration)
         let collector = try Collector.start(configuration)
         let harness = TestCollector(collector: collector, folder: folder)

@@ -31,6 +31,22 @@ import XRayWire
         #expect(csv[1].hasPrefix("front,4,1,2,1,1,0.25,0.5,0.25,0.25,500.0,3200.0,3200.0,3200.0"))
     }
 
+    /// `--run` alone narrows per-service stats to the run's traces: with no filter or window, the service
+    /// nodes used to be read from every trace in the store.
+    @Test func statsByServiceOfARunCountOnlyItsTraces() throws {
+        let store = try fixtureStore()
+        let engine = QueryEngine(store: store)
+        let captured = try engine.traceIDs(try syntheticOnly())
+        _ = try store.recordRun(
+            RunRecord(id: 0, traceID: captured[0], segmentID: "00000000000000aa", name: "t", argv: ["t"], startedAt: 1, endedAt: 2, exitStatus: 0),
+            traceIDs: captured)
+        var ofRun = TraceQuery()
+        ofRun.run = "last"
+        let rows = try TraceStats.compute(ofRun, by: .service, engine: engine)
+        #expect(rows == (try TraceStats.compute(try syntheticOnly(), by: .service, engine: engine)))
+        #expect(rows != (try TraceStats.compute(TraceQuery(), by: .service, engine: engine)))
+    }
+
     @Test func statsByAnnotationOperationAndURL() throws {
         let store = try fixtureStore()
         let engine = QueryEngine(store: store)
@@ -99,7 +115,7 @@ import XRayWire
 
     @Test func pruneDeletesWholeTracesAndKeepsTheNewest() throws {
         let store = try fixtureStore()
-        let removed = try Pruner.prune(store, .keepLast(3), vacuum: true)
+        let removed = try store.prune(.keepLast(3), vacuum: true)
         #expect(removed.traces == 12)
         #expect(try store.allTraceIDs().count == 3)
         let counts = try store.counts()
@@ -107,7 +123,7 @@ import XRayWire
         var orphans = -1
         try store.select("SELECT count(*) FROM entities WHERE trace_id NOT IN (SELECT trace_id FROM traces)", []) { orphans = $0.int(0) }
         #expect(orphans == 0)
-        let old = try Pruner.prune(store, .endedBefore(4_000_000_000), vacuum: false)
+        let old = try store.prune(.endedBefore(4_000_000_000), vacuum: false)
         #expect(old.traces == 3)
         #expect(try store.counts().entities == 0)
     }

@@ -38,6 +38,22 @@ func doc(id: String = "70de5b6f19ff9a0a", name: String = "svc", inProgress: Bool
         }
     }
 
+    /// A stored trace's entries each carry their own fields, found by their place in the document: nested
+    /// subsegments' fields stay with them and never with their parent.
+    @Test func eachEntryCarriesItsOwnFields() throws {
+        let store = try TraceStore(path: temporaryStorePath())
+        let nested = #","subsegments":[{"id":"00000000000000b1","name":"a","start_time":1,"end_time":2,"sql":{"url":"db"},"#
+            + #""subsegments":[{"id":"00000000000000b2","name":"b","start_time":1.5,"end_time":1.6,"metadata":{"k":1}}]},"#
+            + #"{"id":"00000000000000b3","name":"c","start_time":1.7,"end_time":1.8,"namespace":"remote"}]"#
+        _ = try store.ingest([incoming(doc(extra: nested))])
+        let tree = try store.trace(traceA)
+        let byName = Dictionary(uniqueKeysWithValues: tree.entries.map { ($0.entity.name, $0.fields) })
+        #expect(byName["svc"]?["subsegments"] == nil && byName["svc"]?["trace_id"] != nil)
+        #expect(byName["a"]?["sql"] != nil && byName["a"]?["subsegments"] == nil && byName["a"]?["metadata"] == nil)
+        #expect(byName["b"]?["metadata"] != nil)
+        #expect(byName["c"]?["namespace"] == .string("remote"))
+    }
+
     @Test func inProgressNeverReplacesComplete() throws {
         let store = try TraceStore(path: temporaryStorePath())
         _ = try store.ingest([incoming(doc())])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import XRayQuery
+import XRayStore
 
 extension XRay.Inspect {
     struct Prune: ParsableCommand {
@@ -43,7 +44,12 @@ extension XRay.Inspect {
                     } else {
                         selection = .keepLast(keepLast ?? 0)
                     }
-                    let removed = try Pruner.prune(store, selection, vacuum: vacuum)
+                    let removed: (traces: Int, documents: Int)
+                    do throws(StoreError) {
+                        removed = try store.prune(selection, vacuum: vacuum)
+                    } catch {
+                        throw QueryError.store(error)
+                    }
                     printError("pruned \(removed.traces) traces (\(removed.documents) documents) from \(store.path)\(vacuum ? ", vacuumed" : "")")
                 } catch {
                     throw CommandFailure.query(error)

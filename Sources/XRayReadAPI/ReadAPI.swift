@@ -1,17 +1,73 @@
+import XRayCollector
 import XRayQuery
 import XRayRender
 import XRayStore
 import XRayWire
 
-/// The X-Ray read API over the local store: `GetTraceSummaries` and `GetServiceGraph`, so
+/// The X-Ray read API over the local store: `BatchGetTraces`, `GetTraceSummaries` and `GetServiceGraph`, so
 /// `aws xray get-trace-summaries --endpoint-url http://127.0.0.1:2000` and boto3 scripts see local traces.
-extension XRayAPI {
+///
+/// A target of its own so the collector links neither the query nor the render layer; the executable
+/// hands `operations` to every collector it starts.
+package enum ReadAPI {
+    /// The three read operations, by the paths the AWS SDKs post them to.
+    package static let operations = HTTPOperations([
+        ("/Traces", batchGetTraces),
+        ("/TraceSummaries", getTraceSummaries),
+        ("/ServiceGraph", getServiceGraph),
+    ])
+
+    /// Trace ids one `BatchGetTraces` request may name, as the service allows.
+    static let maxBatchTraceIDs = 5
+
+    /// `BatchGetTraces` from the store: the traces asked for, in one page.
+    ///
+    /// Bounded like the service: more than `maxBatchTraceIDs` ids is a 400; a repeated id is answered once;
+    /// an id that is not trace-id shaped (`1-8hex-24hex`) or not stored is listed in `UnprocessedTraceIds`.
+    static func batchGetTraces(_ request: OperationRequest) -> OperationResponse {
+        let body: JSONValue
+        switch request.json() {
+        case .failure(let error): return error.response
+        case .success(let value): body = value
+        }
+        guard case .object(let object) = body, case .array(let values)? = object["TraceIds"] else {
+            return .error(400, "InvalidRequestException", "expected {\"TraceIds\": [\"1-...\", ...]}")
+        }
+        guard values.count <= Self.maxBatchTraceIDs else {
+            return .error(400, "InvalidRequestException",
+                          "TraceIds has \(values.count) ids; BatchGetTraces takes at most \(Self.maxBatchTraceIDs) a request")
+        }
+        var ids: [String] = []
+        for value in values {
+            guard case .string(let id) = value else {
+                return .error(400, "InvalidRequestException", "each TraceIds entry must be a string, not \(value.typeName)")
+            }
+            if !ids.contains(id) { ids.append(id) }
+        }
+        do {
+            // A connection thread has its own read connection: TraceStore is not thread-safe.
+            let store = try TraceStore(path: request.storePath)
+            var traces: [TraceTree] = []
+            var unprocessed: [String] = []
+            for id in ids {
+                guard XRayID.isTraceID(id), !(try store.traceSummaries(limit: 1, traceIDs: [id]).isEmpty) else {
+                    unprocessed.append(id)
+                    continue
+                }
+                traces.append(try store.trace(id))
+            }
+            return .json(TraceViews.batchGetTraces(traces, unprocessed: unprocessed))
+        } catch {
+            return Self.storeFailure
+        }
+    }
+
     /// Summaries per page, as the service pages them.
     static let summariesPerPage = 100
 
     /// `POST /TraceSummaries`: `StartTime`/`EndTime` (epoch seconds, on trace start), `FilterExpression`,
     /// `NextToken`; the summaries in `GetTraceSummaries` field names, newest first.
-    func getTraceSummaries(_ request: HTTPRequest) -> HTTPResponse {
+    static func getTraceSummaries(_ request: OperationRequest) -> OperationResponse {
         let body: JSONObject
         var query: TraceQuery
         switch readRequest(request) {
@@ -31,7 +87,7 @@ extension XRayAPI {
         }
         query.limit = offset + Self.summariesPerPage + 1
         do {
-            let engine = QueryEngine(store: try TraceStore(path: storePath))
+            let engine = QueryEngine(store: try TraceStore(path: request.storePath))
             let all = try engine.summaries(query)
             let page = all.dropFirst(offset).prefix(Self.summariesPerPage)
             var summaries: [JSONValue] = []
@@ -42,7 +98,7 @@ extension XRayAPI {
             }
             var response = JSONObject([
                 ("TraceSummaries", .array(summaries)),
-                ("ApproximateTime", .number(JSONNumber(epochSeconds().rounded(.down)))),
+                ("ApproximateTime", .number(JSONNumber(request.receivedAt.rounded(.down)))),
                 ("TracesProcessedCount", .number(JSONNumber(summaries.count))),
             ])
             if all.count > offset + Self.summariesPerPage {
@@ -67,7 +123,7 @@ extension XRayAPI {
 
     /// `POST /ServiceGraph`: the graph of the traces that started in `StartTime`..`EndTime` (and, with
     /// `GroupName`, match that saved group), in the `GetServiceGraph` shape.
-    func getServiceGraph(_ request: HTTPRequest) -> HTTPResponse {
+    static func getServiceGraph(_ request: OperationRequest) -> OperationResponse {
         let body: JSONObject
         var query: TraceQuery
         switch readRequest(request) {
@@ -82,7 +138,7 @@ extension XRayAPI {
             }
         }
         do {
-            let engine = QueryEngine(store: try TraceStore(path: storePath))
+            let engine = QueryEngine(store: try TraceStore(path: request.storePath))
             return .json(try ServiceGraph.build(query, engine: engine).json)
         } catch {
             return Self.queryFailure(error)
@@ -90,23 +146,23 @@ extension XRayAPI {
     }
 
     /// The body as an object, and the time window and filter every read operation takes.
-    func readRequest(_ request: HTTPRequest) -> Result<(JSONObject, TraceQuery), HTTPResponseError> {
-        switch parseBody(request) {
+    static func readRequest(_ request: OperationRequest) -> Result<(JSONObject, TraceQuery), OperationFailure> {
+        switch request.json() {
         case .failure(let error): return .failure(error)
         case .success(.object(let o)): return readQuery(o).map { (o, $0) }
         case .success(let other):
-            return .failure(HTTPResponseError(response: .error(400, "InvalidRequestException", "expected a JSON object, found \(other.typeName)")))
+            return .failure(OperationFailure(.error(400, "InvalidRequestException", "expected a JSON object, found \(other.typeName)")))
         }
     }
 
-    func readQuery(_ body: JSONObject) -> Result<TraceQuery, HTTPResponseError> {
+    static func readQuery(_ body: JSONObject) -> Result<TraceQuery, OperationFailure> {
         var query = TraceQuery(sort: .start)
         for (key, keyPath) in [("StartTime", \TraceQuery.start), ("EndTime", \TraceQuery.end)] {
             switch body[key] {
             case nil, .null?: continue
             case .number(let n)?: query[keyPath: keyPath] = n.double
             case let other?:
-                return .failure(HTTPResponseError(response: .error(
+                return .failure(OperationFailure(.error(
                     400, "InvalidRequestException", "\(key) must be epoch seconds as a number, not \(other.typeName)")))
             }
         }
@@ -116,7 +172,7 @@ extension XRayAPI {
             do {
                 query.filter = try FilterParser.parse(expression)
             } catch {
-                return .failure(HTTPResponseError(response: .error(400, "InvalidRequestException", error.description)))
+                return .failure(OperationFailure(.error(400, "InvalidRequestException", error.description)))
             }
         }
         return .success(query)
@@ -124,7 +180,7 @@ extension XRayAPI {
 
     /// A failed read as a response: the caller's mistakes are 400s that say what to fix; a store failure is a
     /// 500 that names neither the store's path nor any SQL, which are the daemon's business, not the client's.
-    static func queryFailure(_ error: any Error) -> HTTPResponse {
+    package static func queryFailure(_ error: any Error) -> OperationResponse {
         if let q = error as? QueryError {
             switch q {
             case .store: break
@@ -134,7 +190,7 @@ extension XRayAPI {
         return Self.storeFailure
     }
 
-    static let storeFailure = HTTPResponse.error(
+    static let storeFailure = OperationResponse.error(
         500, "InternalFailure", "the daemon's trace store could not answer this request")
 }
 

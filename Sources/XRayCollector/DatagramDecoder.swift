@@ -1,0 +1,61 @@
+import CXRaySystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The decoder thread: turns the reader's datagrams into parsed documents and rejects for the writer, and
+/// forwards accepted datagrams.
+///
+/// Decoding runs on its own thread so the SQLite writer does nothing but write: on two cores the two
+/// halves then run side by side instead of one after the other.
+struct DatagramDecoder: Sendable {
+    let input: IntakeQueue
+    let output: DocumentQueue
+    let counters: LiveCounters
+    let forwardFD: Int32?
+
+    func run() {
+        var pending = ParsedBatch()
+        func flush() {
+            guard !pending.isEmpty else { return }
+            output.push(pending, weight: pending.count)
+            pending = ParsedBatch()
+        }
+        while true {
+            let (items, finished) = input.takeAll()
+            for item in items {
+                switch item {
+                case .datagrams(let datagrams):
+                    for datagram in datagrams {
+                        let before = pending.documents.count
+                        let countBefore = pending.count
+                        Intake.classify(datagram, into: &pending)
+                        counters.documents.add(pending.count - countBefore, ordering: .relaxed)
+                        if let forwardFD, pending.documents.count > before { forward(datagram.bytes, fd: forwardFD) }
+                        if pending.count >= Writer.maxBatch { flush() }
+                    }
+                case .parsed(let batch):
+                    // Keep arrival order: what was decoded before this request is stored before it.
+                    flush()
+                    counters.documents.add(batch.count, ordering: .relaxed)
+                    output.push(batch, weight: batch.count)
+                }
+            }
+            flush()
+            if finished {
+                output.close()
+                return
+            }
+        }
+    }
+
+    func forward(_ bytes: [UInt8], fd: Int32) {
+        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, XR_MSG_DONTWAIT) }
+        if sent == bytes.count {
+            counters.forwarded.add(1, ordering: .relaxed)
+        } else {
+            counters.forwardFailures.add(1, ordering: .relaxed)
+        }
+    }
+}
