@@ -1,3 +1,4 @@
+import XRayRender
 import XRayWire
 
 /// The analyses of one assembled trace, as pure functions over its flat entries: each walks the entries once
@@ -175,16 +176,5 @@ func ms(_ seconds: Double) -> String {
     seconds >= 10 ? fixed(seconds, decimals: 2) + "s" : fixed(seconds * 1000, decimals: 1) + "ms"
 }
 
-/// `value` with `decimals` digits after the point, without Foundation.
-func fixed(_ value: Double, decimals: Int) -> String {
-    guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let rounded = (abs(value) * scale).rounded()
-    let sign = value < 0 && rounded > 0 ? "-" : ""
-    let whole = Int64(rounded / scale)
-    let frac = Int64(rounded) - whole * Int64(scale)
-    guard decimals > 0 else { return sign + String(whole) }
-    let f = String(frac)
-    return sign + String(whole) + "." + String(repeating: "0", count: decimals - f.count) + f
-}
+/// `value` with `decimals` digits after the point: the views' formatting.
+func fixed(_ value: Double, decimals: Int) -> String { Format.fixed(value, decimals: decimals) }

@@ -30,14 +30,14 @@ public struct TerminalStyle: Sendable {
     public func green(_ s: String) -> String { wrap(s, "32") }
 }
 
-/// Number formatting shared by the views, without Foundation.
-enum Format {
+/// Number formatting shared by the views (and the insights reports), without Foundation.
+package enum Format {
     /// Milliseconds with one decimal: `12.3`.
     static func milliseconds(_ seconds: Double) -> String {
         fixed(seconds * 1000, decimals: 1)
     }
 
-    static func fixed(_ value: Double, decimals: Int) -> String {
+    package static func fixed(_ value: Double, decimals: Int) -> String {
         // Past 1e15 the digits are not exact anyway, and Int64 would overflow: print the Double as it is.
         guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
         var scale = 1.0

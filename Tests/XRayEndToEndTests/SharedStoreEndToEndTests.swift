@@ -18,22 +18,7 @@ import Glibc
 
     /// Sends one datagram per document (header line first) from one socket.
     static func send(_ documents: [String], port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        for document in documents {
-            let bytes = Array((header + "\n" + document).utf8)
-            _ = bytes.withUnsafeBytes { buffer in
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-        }
+        UDP.send(documents.map { header + "\n" + $0 }, port: port)
     }
 
     static func traceCount(_ store: String) throws -> Int {

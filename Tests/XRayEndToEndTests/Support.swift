@@ -150,3 +150,26 @@ enum HTTP {
         return Response(status: status, body: String(text[headEnd.upperBound...]))
     }
 }
+
+/// Datagrams to 127.0.0.1, as an SDK sends them.
+enum UDP {
+    /// Sends each payload as one datagram from one socket.
+    static func send(_ payloads: [String], port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        for payload in payloads {
+            let bytes = Array(payload.utf8)
+            _ = bytes.withUnsafeBytes { buffer in
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+        }
+    }
+}
