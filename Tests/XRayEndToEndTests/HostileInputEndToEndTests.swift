@@ -77,7 +77,8 @@ import Glibc
         let script = """
             import os, urllib.request, urllib.error
             url = "http://" + os.environ["AWS_XRAY_DAEMON_ADDRESS"] + "/TraceSummaries"
-            request = urllib.request.Request(url, data=b'{"NextToken":"9223372036854775707"}', method="POST")
+            request = urllib.request.Request(url, data=b'{"NextToken":"9223372036854775707"}', method="POST",
+                                             headers={"Content-Type": "application/json"})
             try:
                 urllib.request.urlopen(request)
                 print("status 200")

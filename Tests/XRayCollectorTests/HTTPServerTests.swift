@@ -1,0 +1,216 @@
+import Testing
+import XRayWire
+@testable import XRayCollector
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An `HTTPServer` on 127.0.0.1 with its own limits and a handler that echoes the request back as JSON.
+struct EchoServer {
+    let server: HTTPServer
+    let port: Int
+
+    static func with<T>(_ limits: HTTPLimits = .standard, _ body: (EchoServer) throws -> T) throws -> T {
+        let (fd, port) = try Sockets.listenTCP(Endpoint(host: "127.0.0.1", port: 0))
+        let stopping = StopFlag()
+        let server = HTTPServer(
+            listenFD: fd, counters: LiveCounters(), stopping: stopping, endpoint: Endpoint(host: "127.0.0.1", port: port),
+            limits: limits
+        ) { request in
+            .json(.object(JSONObject([
+                ("path", .string(request.path)), ("body", .string(String(decoding: request.body, as: UTF8.self))),
+            ])))
+        }
+        let thread = try NativeThread.start("test-http", server.acceptLoop)
+        defer {
+            stopping.set()
+            server.shutdownConnections()
+            thread.join()
+            close(fd)
+        }
+        return try body(EchoServer(server: server, port: port))
+    }
+
+    /// A new connection that has sent one request and read its answer: an idle keep-alive client.
+    func idleClient() throws -> RawHTTP {
+        let http = try RawHTTP(port: port)
+        #expect(http.post("/GetSamplingRules", "{}")?.status == 200)
+        return http
+    }
+}
+
+/// The event loop: eviction at the connection limit, deadlines, and strict framing over real sockets.
+@Suite struct HTTPServerTests {
+    /// At the limit the connection that has been idle longest is closed for the newcomer; one in use is kept.
+    @Test func evictsTheOldestIdleConnectionAtTheLimit() throws {
+        var limits = HTTPLimits()
+        limits.maxConnections = 3
+        try EchoServer.with(limits) { s in
+            let a = try s.idleClient(), b = try s.idleClient(), c = try s.idleClient()
+            defer { for http in [a, b, c] { http.close() } }
+            let d = try s.idleClient()
+            defer { d.close() }
+            #expect(a.isClosedByPeer())
+            // b is used again, so c is now the one idle longest.
+            #expect(b.post("/again", "{}")?.status == 200)
+            let e = try s.idleClient()
+            defer { e.close() }
+            #expect(c.isClosedByPeer())
+            #expect(b.post("/still", "{}")?.status == 200)
+        }
+    }
+
+    /// When every slot holds a half-sent head, the oldest of those makes room instead of the newcomer being refused.
+    @Test func evictsSlowHeadsWhenNoConnectionIsIdle() throws {
+        var limits = HTTPLimits()
+        limits.maxConnections = 2
+        try EchoServer.with(limits) { s in
+            let slow = try (0..<2).map { _ in try RawHTTP(port: s.port) }
+            defer { for http in slow { http.close() } }
+            slow[0].write("POST /a HTTP/1.1\r\nHo")
+            slow[1].write("POST /b HTTP/1.1\r\nHo")
+            let fresh = try RawHTTP(port: s.port)
+            defer { fresh.close() }
+            #expect(fresh.post("/c", "{}")?.status == 200)
+            // Closed with its head unread, the kernel may reset it rather than end it.
+            var byte: UInt8 = 0
+            let n = recv(slow[0].fd, &byte, 1, 0)
+            #expect(n == 0 || (n < 0 && errno == ECONNRESET))
+        }
+    }
+
+    /// A head or body that does not arrive in time gets 408 and the connection closes; an idle one just closes.
+    @Test func enforcesHeadBodyAndIdleDeadlines() throws {
+        var limits = HTTPLimits()
+        limits.headSeconds = 0.2
+        limits.bodySeconds = 0.2
+        limits.idleSeconds = 0.2
+        try EchoServer.with(limits) { s in
+            let head = try RawHTTP(port: s.port)
+            defer { head.close() }
+            head.write("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            let late = head.readResponse()
+            #expect(late?.status == 408)
+            #expect(late?.body.contains("head") == true)
+            #expect(head.isClosedByPeer())
+            let body = try RawHTTP(port: s.port)
+            defer { body.close() }
+            body.write("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\"")
+            let lateBody = body.readResponse()
+            #expect(lateBody?.status == 408)
+            #expect(lateBody?.body.contains("body") == true)
+            let chunked = try RawHTTP(port: s.port)
+            defer { chunked.close() }
+            chunked.write("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n")
+            #expect(chunked.readResponse()?.status == 408)
+            let idle = try s.idleClient()
+            defer { idle.close() }
+            #expect(idle.isClosedByPeer())
+        }
+    }
+
+    /// Chunked bodies split across writes, with extensions and trailers, reach the handler whole, and the
+    /// connection stays usable; `Expect: 100-continue` is answered for them too.
+    @Test func acceptsChunkedBodiesAcrossWrites() throws {
+        try EchoServer.with { s in
+            let http = try RawHTTP(port: s.port)
+            defer { http.close() }
+            http.write("POST /TraceSegments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n")
+            http.write("Expect: 100-continue\r\n\r\n")
+            #expect(http.readResponse()?.status == 100)
+            for piece in ["4;ext=1\r\n{\"a", "\"\r\n", "4\r", "\n:12}\r\n0\r\nTrailer-One: x\r\n", "\r\n"] {
+                http.write(piece)
+                usleep(5_000)
+            }
+            let response = try #require(http.readResponse())
+            #expect(response.status == 200)
+            #expect(response.json?.objectValue?["body"] == .string(#"{"a":12}"#))
+            #expect(http.post("/after", "{}")?.json?.objectValue?["path"] == .string("/after"))
+        }
+    }
+
+    /// Every framing attack answers with its RFC 9112 status and closes, so no second request can hide in the first.
+    @Test(arguments: [
+        ("Content-Length: 2\r\nContent-Length: 4", 400),
+        ("Content-Length: 2, 4", 400),
+        ("Content-Length: +2", 400),
+        ("Content-Length: 0x2", 400),
+        ("Transfer-Encoding: identity\r\nTransfer-Encoding: chunked", 501),
+        ("Transfer-Encoding: gzip, chunked", 501),
+        ("Transfer-Encoding: chunked, identity", 400),
+        ("Transfer-Encoding: chunked, chunked", 400),
+        ("Transfer-Encoding : chunked", 400),
+        ("Transfer-Encoding: chunked\r\nContent-Length: 2", 400),
+        ("Content-Length : 2", 400),
+        ("Bad Name: x", 400),
+        (": empty", 400),
+        ("X-Folded: a\r\n folded", 400),
+        ("Host: 127.0.0.1", 400),
+    ])
+    func refusesAmbiguousFraming(header: String, status: Int) throws {
+        try EchoServer.with { s in
+            let http = try RawHTTP(port: s.port)
+            defer { http.close() }
+            http.write("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\(header)\r\n\r\n{}0\r\n\r\n")
+            let response = try #require(http.readResponse())
+            #expect(response.status == status)
+            #expect(response.headers["connection"] == "close")
+            #expect(http.isClosedByPeer())
+        }
+    }
+
+    /// Only HTTP/1.0 and HTTP/1.1 are spoken: other versions get 505, malformed ones 400.
+    @Test(arguments: [("HTTP/1.9", 505), ("HTTP/2.0", 505), ("HTTP/0.9", 505), ("HTTP/1", 400), ("http/1.1", 400), ("HTTP/1.1 ", 400)])
+    func refusesOtherVersions(version: String, status: Int) throws {
+        try EchoServer.with { s in
+            let http = try RawHTTP(port: s.port)
+            defer { http.close() }
+            http.write("GET / \(version)\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(http.readResponse()?.status == status)
+            #expect(http.isClosedByPeer())
+        }
+    }
+
+    /// HTTP/1.0 is answered and closed at once instead of held open; with keep-alive it stays open.
+    @Test func closesHTTP10UnlessKeepAlive() throws {
+        try EchoServer.with { s in
+            let plain = try RawHTTP(port: s.port)
+            defer { plain.close() }
+            plain.write("POST /x HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            let response = plain.readResponse()
+            #expect(response?.status == 200)
+            #expect(response?.headers["connection"] == "close")
+            #expect(plain.isClosedByPeer())
+            let kept = try RawHTTP(port: s.port)
+            defer { kept.close() }
+            kept.write("POST /one HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            #expect(kept.readResponse()?.headers["connection"] == "keep-alive")
+            let closing = kept.post("/two", "{}", extraHeaders: "Connection: close\r\n")
+            #expect(closing?.json?.objectValue?["path"] == .string("/two"))
+            #expect(kept.isClosedByPeer())
+        }
+    }
+
+    /// A head over 16 KiB is refused with 431 even when it arrives in a single write.
+    @Test func refusesLongHeadsInOneWrite() throws {
+        try EchoServer.with { s in
+            let http = try RawHTTP(port: s.port)
+            defer { http.close() }
+            http.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: \(String(repeating: "a", count: 16_500))\r\n\r\n")
+            #expect(http.readResponse()?.status == 431)
+        }
+    }
+
+    /// A chunked body past 1 MiB is refused with 413 as it arrives.
+    @Test func refusesOversizedChunkedBodies() throws {
+        try EchoServer.with { s in
+            let http = try RawHTTP(port: s.port)
+            defer { http.close() }
+            http.write("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            let chunk = "10000\r\n" + String(repeating: "a", count: 0x10000) + "\r\n"
+            for _ in 0..<17 { http.write(chunk) }
+            #expect(http.readResponse()?.status == 413)
+        }
+    }
+}
