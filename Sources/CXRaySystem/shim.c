@@ -56,12 +56,13 @@ int xr_set_nonblocking(int fd) {
 
 int xr_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
-long xr_raise_nofile_limit(void) {
+long xr_raise_nofile_limit(long wanted) {
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
-    if (limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
+    rlim_t target = limit.rlim_max == RLIM_INFINITY || (rlim_t)wanted < limit.rlim_max ? (rlim_t)wanted : limit.rlim_max;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < target) {
+        limit.rlim_cur = target;
         if (setrlimit(RLIMIT_NOFILE, &limit) != 0 && getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
     }
-    return limit.rlim_cur == RLIM_INFINITY ? (long)1 << 20 : (long)limit.rlim_cur;
+    return limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (rlim_t)wanted ? wanted : (long)limit.rlim_cur;
 }

@@ -6,7 +6,8 @@ import Glibc
 
 /// Limits and deadlines of the HTTP server; tests shorten them.
 struct HTTPLimits: Sendable {
-    /// Connections held at once, at most; lowered to fit `RLIMIT_NOFILE`. At the limit the oldest idle
+    /// Connections held at once, at most; the soft `RLIMIT_NOFILE` is raised to fit them (up to the hard
+    /// limit), and the limit lowered when it cannot be. At the limit the oldest idle
     /// connection is closed to make room, as nginx and NIO servers keep thousands of keep-alive clients.
     var maxConnections = 4096
     /// A request head must arrive within this many seconds of its first byte, its body within this many
@@ -96,9 +97,10 @@ final class EventLoop {
     init(server: HTTPServer, limits: HTTPLimits) {
         self.server = server
         self.limits = limits
-        let files = xr_raise_nofile_limit()
         // Room for the store, the UDP sockets and the process's other descriptors.
-        maxConnections = files > 0 ? min(limits.maxConnections, max(8, files - 128)) : limits.maxConnections
+        let reserve = 256
+        let files = xr_raise_nofile_limit(limits.maxConnections + reserve)
+        maxConnections = files > 0 ? min(limits.maxConnections, max(8, files - reserve)) : limits.maxConnections
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         let shortest = min(limits.headSeconds, limits.bodySeconds, limits.idleSeconds, limits.writeSeconds, limits.lingerSeconds)
         sweepInterval = max(0.01, min(0.25, shortest / 4))

@@ -11,17 +11,21 @@ struct EchoServer {
     let server: HTTPServer
     let port: Int
 
-    static func with<T>(_ limits: HTTPLimits = .standard, _ body: (EchoServer) throws -> T) throws -> T {
+    static func echo(_ request: HTTPRequest) -> HTTPResponse {
+        .json(.object(JSONObject([
+            ("path", .string(request.path)), ("body", .string(String(decoding: request.body, as: UTF8.self))),
+        ])))
+    }
+
+    static func with<T>(
+        _ limits: HTTPLimits = .standard, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse = echo,
+        _ body: (EchoServer) throws -> T
+    ) throws -> T {
         let (fd, port) = try Sockets.listenTCP(Endpoint(host: "127.0.0.1", port: 0))
         let stopping = StopFlag()
         let server = HTTPServer(
             listenFD: fd, counters: LiveCounters(), stopping: stopping, endpoint: Endpoint(host: "127.0.0.1", port: port),
-            limits: limits
-        ) { request in
-            .json(.object(JSONObject([
-                ("path", .string(request.path)), ("body", .string(String(decoding: request.body, as: UTF8.self))),
-            ])))
-        }
+            limits: limits, handler: handler)
         let thread = try NativeThread.start("test-http", server.acceptLoop)
         defer {
             stopping.set()
@@ -77,6 +81,45 @@ struct EchoServer {
             var byte: UInt8 = 0
             let n = recv(slow[0].fd, &byte, 1, 0)
             #expect(n == 0 || (n < 0 && errno == ECONNRESET))
+        }
+    }
+
+    /// A handler blocked on a slow commit stalls neither the loop nor other clients' parsing; when every worker
+    /// is busy and the queue full, the next request is answered 503 with Retry-After at once.
+    @Test func aBlockedHandlerStallsNothingAndAFullQueueAnswers503() throws {
+        var limits = HTTPLimits()
+        limits.workers = 1
+        limits.queueCapacity = 1
+        let gate = Monitor(false)
+        try EchoServer.with(limits, handler: { request in
+            if request.path == "/block" { gate.wait(until: { $0 }, timeout: 30) { _, _ in } }
+            return EchoServer.echo(request)
+        }) { s in
+            let blocked = try RawHTTP(port: s.port), queued = try RawHTTP(port: s.port)
+            defer { blocked.close(); queued.close() }
+            blocked.write("POST /block HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            // Answered by the loop itself while the only worker is held.
+            let garbage = try RawHTTP(port: s.port)
+            defer { garbage.close() }
+            garbage.write("GET / HTTP/7.0\r\n\r\n")
+            #expect(garbage.readResponse()?.status == 505)
+            queued.write("POST /queued HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            var busy: RawHTTP.Response?
+            var extras: [RawHTTP] = []
+            defer { for http in extras { http.close() } }
+            // The queued request may still be on its way to the queue: try until one finds it full.
+            for _ in 0..<50 where busy == nil {
+                let extra = try RawHTTP(port: s.port)
+                extras.append(extra)
+                extra.write("POST /extra HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+                usleep(10_000)
+                if let response = extra.readResponseIfReady(), response.status == 503 { busy = response }
+            }
+            #expect(busy?.headers["retry-after"] == "1")
+            #expect(busy?.json?.objectValue?["__type"] == .string("ThrottledException"))
+            gate.withLock { $0 = true }
+            #expect(blocked.readResponse()?.json?.objectValue?["path"] == .string("/block"))
+            #expect(queued.readResponse()?.json?.objectValue?["path"] == .string("/queued"))
         }
     }
 
@@ -212,5 +255,14 @@ struct EchoServer {
             for _ in 0..<17 { http.write(chunk) }
             #expect(http.readResponse()?.status == 413)
         }
+    }
+}
+
+extension RawHTTP {
+    /// A response if one is already waiting, without blocking for it.
+    func readResponseIfReady() -> Response? {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 0) == 1 else { return nil }
+        return readResponse()
     }
 }

@@ -52,7 +52,10 @@ int xr_set_nonblocking(int fd);
 /// eventfd(2) with EFD_CLOEXEC and EFD_NONBLOCK: how worker threads wake the event loop.
 int xr_eventfd(void);
 
-/// Raises the soft RLIMIT_NOFILE to the hard limit and returns the soft limit now in force (-1 on error).
-long xr_raise_nofile_limit(void);
+/// Raises the soft RLIMIT_NOFILE towards `wanted` (at most the hard limit) and returns the soft limit now in
+/// force, capped at `wanted` (-1 on error). Never lowers it. Bounded rather than raised all the way to the
+/// hard limit because `xray run`'s child inherits it, and programs that close every descriptor up to the
+/// limit before exec get slow with a limit in the millions.
+long xr_raise_nofile_limit(long wanted);
 
 #endif
