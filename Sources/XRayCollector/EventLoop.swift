@@ -22,9 +22,10 @@ struct HTTPLimits: Sendable {
     /// After a response that closes the connection, unread input is drained this long before the close, so
     /// the kernel does not reset the connection and destroy the response (the "lingering close").
     var lingerSeconds = 2.0
-    /// Threads running the handler, and requests that may wait for one.
+    /// Threads running the handler, and requests (and their body bytes) that may wait for one.
     var workers = 4
-    var queueCapacity = 64
+    var queueCapacity = 1024
+    var queueBytes = 32 << 20
 
     static let standard = HTTPLimits()
 }
@@ -116,9 +117,6 @@ final class EventLoop {
             connections.removeAll()
             close(epollFD)
         }
-        _ = xr_set_nonblocking(server.listenFD)
-        // A burst of connects must queue, not be reset: the kernel caps this at net.core.somaxconn.
-        _ = listen(server.listenFD, 4096)
         control(EPOLL_CTL_ADD, server.listenFD, events: EPOLLIN.rawValue, tag: Self.listenTag)
         if server.mailbox.fd >= 0 { control(EPOLL_CTL_ADD, server.mailbox.fd, events: EPOLLIN.rawValue, tag: Self.mailboxTag) }
         var events = [epoll_event](repeating: epoll_event(), count: 256)

@@ -103,8 +103,12 @@ final class HTTPServer: Sendable {
         self.servedHosts = [host.contains(":") ? "[\(host)]" : host, "localhost"]
         self.port = endpoint.port
         self.limits = limits
-        self.pool = WorkerPool(capacity: limits.queueCapacity)
+        self.pool = WorkerPool(capacity: limits.queueCapacity, byteCapacity: limits.queueBytes)
         self.handler = handler
+        _ = xr_set_nonblocking(listenFD)
+        // A burst of connects must queue, not be dropped: listening again only raises the backlog (the kernel
+        // caps it at net.core.somaxconn), and before the loop starts, so no early connect meets the old one.
+        _ = listen(listenFD, 4096)
     }
 
     var isStopping: Bool { stopping.isSet || stopRequested.load(ordering: .acquiring) }

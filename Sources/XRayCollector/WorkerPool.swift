@@ -67,14 +67,22 @@ final class WorkerPool: Sendable {
 
     private struct State: Sendable {
         var jobs: [Job] = []
+        /// Body bytes of the queued jobs.
+        var bytes = 0
         var closed = false
     }
 
+    /// Jobs that may wait, and their body bytes at most: a burst of small requests (every SDK poller at
+    /// once) waits its turn, while big PutTraceSegments bodies cannot pile up memory.
     let capacity: Int
+    let byteCapacity: Int
     private let state = Monitor(State())
     private let started = Atomic<Int>(0)
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int, byteCapacity: Int) {
+        self.capacity = capacity
+        self.byteCapacity = byteCapacity
+    }
 
     /// Threads running; 0 when none could be started.
     var workers: Int { started.load(ordering: .relaxed) }
@@ -97,8 +105,10 @@ final class WorkerPool: Sendable {
     /// Queues a job; false when the queue is full or closed.
     func submit(_ job: Job) -> Bool {
         state.withLock { state in
-            guard !state.closed, state.jobs.count < capacity else { return false }
+            guard !state.closed, state.jobs.count < capacity,
+                  state.jobs.isEmpty || state.bytes + job.request.body.count <= byteCapacity else { return false }
             state.jobs.append(job)
+            state.bytes += job.request.body.count
             return true
         }
     }
@@ -108,13 +118,16 @@ final class WorkerPool: Sendable {
         state.withLock { state in
             state.closed = true
             state.jobs.removeAll()
+            state.bytes = 0
         }
     }
 
     private func take() -> Job? {
         state.wait(until: { $0.closed || !$0.jobs.isEmpty }, timeout: nil) { state, _ in
             guard !state.closed else { return nil }
-            return state.jobs.removeFirst()
+            let job = state.jobs.removeFirst()
+            state.bytes -= job.request.body.count
+            return job
         }
     }
 }

@@ -279,3 +279,23 @@ extension RawHTTP {
         return readResponse()
     }
 }
+
+/// The worker queue's two bounds, without workers to drain it.
+@Suite struct WorkerPoolTests {
+    static func job(_ bytes: Int) -> WorkerPool.Job {
+        WorkerPool.Job(connection: ConnectionID(fd: 0, serial: 1), request: HTTPRequest(
+            method: "POST", path: "/", headers: [], body: [UInt8](repeating: 0, count: bytes), peer: "test"))
+    }
+
+    /// Requests wait up to the count and up to the body bytes, whichever comes first.
+    @Test func boundsQueuedRequestsByCountAndBodyBytes() {
+        let pool = WorkerPool(capacity: 3, byteCapacity: 10)
+        #expect(pool.submit(Self.job(6)))
+        #expect(!pool.submit(Self.job(6)))
+        #expect(pool.submit(Self.job(4)))
+        #expect(pool.submit(Self.job(0)))
+        #expect(!pool.submit(Self.job(0)))
+        pool.close()
+        #expect(!pool.submit(Self.job(0)))
+    }
+}

@@ -176,11 +176,13 @@ import Glibc
         try TestCollector.with { c in
             var open: [RawHTTP] = []
             defer { for connection in open { connection.close() } }
-            for _ in 0..<1_000 {
-                let connection = try RawHTTP(port: c.tcpPort)
-                open.append(connection)
-                #expect(connection.post("/GetSamplingRules", "{}")?.status == 200)
+            // All connect before any is answered: a burst the listen backlog must hold, not reset.
+            for _ in 0..<1_000 { open.append(try RawHTTP(port: c.tcpPort)) }
+            for connection in open {
+                connection.write("POST /GetSamplingRules HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
             }
+            let statuses = open.map { $0.readResponse()?.status ?? 0 }
+            #expect(statuses.filter { $0 == 200 }.count == 1_000, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
             for i in 0..<100 {
                 let connection = try RawHTTP(port: c.tcpPort)
                 open.append(connection)
