@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include "CXRaySystem.h"
 
@@ -41,6 +44,25 @@ void xr_set_thread_name(const char *name) {
     pthread_setname_np(pthread_self(), cut);
 }
 
-int xr_accept_cloexec(int fd, struct sockaddr *address, socklen_t *length) {
-    return accept4(fd, address, length, SOCK_CLOEXEC);
+int xr_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_CLOEXEC | SOCK_NONBLOCK);
+}
+
+int xr_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+int xr_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+long xr_raise_nofile_limit(long wanted) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    rlim_t target = limit.rlim_max == RLIM_INFINITY || (rlim_t)wanted < limit.rlim_max ? (rlim_t)wanted : limit.rlim_max;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < target) {
+        limit.rlim_cur = target;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0 && getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    }
+    return limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (rlim_t)wanted ? wanted : (long)limit.rlim_cur;
 }

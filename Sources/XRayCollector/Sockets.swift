@@ -132,26 +132,6 @@ enum Sockets {
         guard rc == 0 else { return nil }
         return hostAndPort(address)?.host.lowercased()
     }
-
-    static func setTimeouts(_ fd: Int32, seconds: Int) {
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    /// Writes all of `bytes`, retrying short writes; false when the peer is gone or too slow.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = send(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset, XR_MSG_NOSIGNAL)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
-    }
 }
 
 extension Sockets {

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 /// Mirror of glibc's `struct mmsghdr` (checked by _Static_assert in shim.c).
@@ -42,7 +43,19 @@ size_t xr_rxq_ovfl_space(void);
 /// Names the calling thread (pthread_setname_np, a GNU extension); names longer than 15 bytes are cut.
 void xr_set_thread_name(const char *name);
 
-/// accept4(2) with SOCK_CLOEXEC, so spawned processes never inherit client sockets.
-int xr_accept_cloexec(int fd, struct sockaddr *address, socklen_t *length);
+/// accept4(2) with SOCK_CLOEXEC (spawned processes never inherit client sockets) and SOCK_NONBLOCK (the event loop).
+int xr_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
+
+/// Sets O_NONBLOCK on a descriptor (fcntl is variadic, which Swift cannot call). Returns 0 or -1.
+int xr_set_nonblocking(int fd);
+
+/// eventfd(2) with EFD_CLOEXEC and EFD_NONBLOCK: how worker threads wake the event loop.
+int xr_eventfd(void);
+
+/// Raises the soft RLIMIT_NOFILE towards `wanted` (at most the hard limit) and returns the soft limit now in
+/// force, capped at `wanted` (-1 on error). Never lowers it. Bounded rather than raised all the way to the
+/// hard limit because `xray run`'s child inherits it, and programs that close every descriptor up to the
+/// limit before exec get slow with a limit in the millions.
+long xr_raise_nofile_limit(long wanted);
 
 #endif

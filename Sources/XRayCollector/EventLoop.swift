@@ -1,0 +1,458 @@
+import CXRaySystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Limits and deadlines of the HTTP server; tests shorten them.
+struct HTTPLimits: Sendable {
+    /// Connections held at once, at most; the soft `RLIMIT_NOFILE` is raised to fit them (up to the hard
+    /// limit), and the limit lowered when it cannot be. At the limit the oldest idle
+    /// connection is closed to make room, as nginx and NIO servers keep thousands of keep-alive clients.
+    var maxConnections = 4096
+    /// A request head must arrive within this many seconds of its first byte, its body within this many
+    /// of the head's end: a client sending a byte a second is cut off instead of holding a slot forever.
+    var headSeconds = 10.0
+    var bodySeconds = 10.0
+    /// An idle keep-alive connection is closed after this long. The SDK pollers ask every 10 s (targets)
+    /// and 300 s (rules) on one kept-alive connection; a minute keeps the frequent one open.
+    var idleSeconds = 60.0
+    /// A response the client does not read within this long is abandoned with its connection.
+    var writeSeconds = 10.0
+    /// After a response that closes the connection, unread input is drained this long before the close, so
+    /// the kernel does not reset the connection and destroy the response (the "lingering close").
+    var lingerSeconds = 2.0
+    /// Threads running the handler, and requests (and their body bytes) that may wait for one.
+    var workers = 4
+    var queueCapacity = 1024
+    var queueBytes = 32 << 20
+
+    static let standard = HTTPLimits()
+}
+
+/// One client connection, owned by the event loop thread.
+private final class Connection {
+    enum Phase {
+        /// Reading a request (or waiting idle for one).
+        case reading
+        /// A worker has the request.
+        case busy
+        /// The response is being written.
+        case writing
+        /// Closing: output shut down, input drained until EOF or the linger deadline.
+        case lingering
+    }
+
+    let id: ConnectionID
+    let peer: String
+    let hosts: Set<String>
+    var parser: HTTPRequestParser
+    var phase = Phase.reading
+    var head: RequestHead?
+    var output: [UInt8] = []
+    var written = 0
+    var closeAfterWrite = false
+    /// When the connection last became idle or began lingering, or when the current head, body or write began.
+    var since: Double
+    var headStarted: Double?
+    var isIdle = true
+    /// Bumped each time the connection becomes evictable, so stale entries of the eviction queue are known.
+    var evictionEpoch: UInt64 = 0
+    var interest: UInt32 = 0
+
+    init(id: ConnectionID, peer: String, hosts: Set<String>, now: Double) {
+        self.id = id
+        self.peer = peer
+        self.hosts = hosts
+        self.parser = HTTPRequestParser(peer: peer)
+        self.since = now
+    }
+
+    var evictable: Bool { phase == .lingering || (phase == .reading && isIdle) }
+}
+
+/// The HTTP server's single event-loop thread: accepts, reads, parses and writes non-blocking sockets with
+/// epoll, level-triggered, one read of at most 64 KiB per ready connection per turn so no client can
+/// monopolise it. Complete requests go to the worker pool; responses come back through the mailbox.
+final class EventLoop {
+    private let server: HTTPServer
+    private let limits: HTTPLimits
+    private let maxConnections: Int
+    private let epollFD: Int32
+    private var connections: [Int32: Connection] = [:]
+    private var nextSerial: UInt64 = 1
+    /// Connections in the order they became idle or began lingering: the eviction order.
+    private var evictionQueue: [(fd: Int32, serial: UInt64, epoch: UInt64)] = []
+    private var evictionHead = 0
+    private var accepting = true
+    /// Set when accept fails for good (the listening socket was shut down): accepting never resumes.
+    private var listenBroken = false
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    private let sweepInterval: Double
+    private var nextSweep = 0.0
+
+    /// Tags of the two descriptors that are not connections, in `epoll_event.data`.
+    private static let listenTag = UInt64.max
+    private static let mailboxTag = UInt64.max - 1
+
+    init(server: HTTPServer, limits: HTTPLimits) {
+        self.server = server
+        self.limits = limits
+        // Room for the store, the UDP sockets and the process's other descriptors.
+        let reserve = 256
+        let files = xr_raise_nofile_limit(limits.maxConnections + reserve)
+        maxConnections = files > 0 ? min(limits.maxConnections, max(8, files - reserve)) : limits.maxConnections
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        let shortest = min(limits.headSeconds, limits.bodySeconds, limits.idleSeconds, limits.writeSeconds, limits.lingerSeconds)
+        sweepInterval = max(0.01, min(0.25, shortest / 4))
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// Serves until the server is told to stop, then closes every connection.
+    func run() {
+        guard epollFD >= 0 else { return }
+        defer {
+            for connection in connections.values { close(connection.id.fd) }
+            connections.removeAll()
+            close(epollFD)
+        }
+        control(EPOLL_CTL_ADD, server.listenFD, events: EPOLLIN.rawValue, tag: Self.listenTag)
+        if server.mailbox.fd >= 0 { control(EPOLL_CTL_ADD, server.mailbox.fd, events: EPOLLIN.rawValue, tag: Self.mailboxTag) }
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        nextSweep = monotonicNow() + sweepInterval
+        while !server.isStopping {
+            let wait = server.mailbox.fd >= 0 ? max(1, Int32(((nextSweep - monotonicNow()) * 1000).rounded(.up))) : 10
+            let count = epoll_wait(epollFD, &events, Int32(events.count), min(wait, 1000))
+            if server.isStopping { return }
+            for event in events.prefix(max(0, Int(count))) {
+                switch event.data.u64 {
+                case Self.listenTag: acceptReady()
+                case Self.mailboxTag: deliverCompletions()
+                default: ready(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events)
+                }
+            }
+            if server.mailbox.fd < 0 { deliverCompletions() }
+            let now = monotonicNow()
+            if now >= nextSweep {
+                sweep(now)
+                nextSweep = now + sweepInterval
+            }
+        }
+    }
+
+    private func control(_ operation: Int32, _ fd: Int32, events: UInt32, tag: UInt64) {
+        var event = epoll_event(events: events, data: epoll_data_t(u64: tag))
+        _ = epoll_ctl(epollFD, operation, fd, &event)
+    }
+
+    // MARK: Accepting and eviction
+
+    private func acceptReady() {
+        for _ in 0..<64 {
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { xr_accept_nonblocking(server.listenFD, $0, &length) }
+            }
+            if fd < 0 {
+                switch errno {
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE:
+                    if evictOne() { continue }
+                    pauseAccepting()
+                    return
+                case EAGAIN:
+                    return
+                default:
+                    // The listening socket is shut down or broken: serve what is open, accept nothing more.
+                    listenBroken = true
+                    pauseAccepting()
+                    return
+                }
+            }
+            if connections.count >= maxConnections, !evictOne() {
+                server.counters.httpRefused.add(1, ordering: .relaxed)
+                _ = HTTPResponse.error(503, "ThrottledException", "all \(maxConnections) connections are busy; retry later", close: true)
+                    .serialized().withUnsafeBytes { send(fd, $0.baseAddress, $0.count, XR_MSG_NOSIGNAL | XR_MSG_DONTWAIT) }
+                close(fd)
+                continue
+            }
+            var hosts = server.servedHosts
+            if let local = Sockets.localHost(fd) { hosts.insert(local) }
+            let now = monotonicNow()
+            let connection = Connection(
+                id: ConnectionID(fd: fd, serial: nextSerial), peer: Sockets.format(address), hosts: hosts, now: now)
+            nextSerial += 1
+            connections[fd] = connection
+            connection.interest = EPOLLIN.rawValue
+            control(EPOLL_CTL_ADD, fd, events: connection.interest, tag: UInt64(fd))
+            becameEvictable(connection)
+        }
+    }
+
+    private func pauseAccepting() {
+        guard accepting else { return }
+        accepting = false
+        control(EPOLL_CTL_MOD, server.listenFD, events: 0, tag: Self.listenTag)
+    }
+
+    private func becameEvictable(_ connection: Connection) {
+        connection.evictionEpoch += 1
+        evictionQueue.append((connection.id.fd, connection.id.serial, connection.evictionEpoch))
+        // Entries of connections that were busy again or closed since are dropped now and then, so the
+        // queue stays in proportion to the connections.
+        if evictionQueue.count - evictionHead > 2 * connections.count + 64 {
+            evictionQueue = evictionQueue[evictionHead...].filter(isCurrent)
+            evictionHead = 0
+        }
+    }
+
+    private func isCurrent(_ entry: (fd: Int32, serial: UInt64, epoch: UInt64)) -> Bool {
+        guard let connection = connections[entry.fd], connection.id.serial == entry.serial else { return false }
+        return connection.evictionEpoch == entry.epoch && connection.evictable
+    }
+
+    /// Closes the connection that has waited longest idle (or lingering); failing that, the oldest connection
+    /// still sending its head. False when every connection has a request in progress.
+    private func evictOne() -> Bool {
+        while evictionHead < evictionQueue.count {
+            let entry = evictionQueue[evictionHead]
+            evictionHead += 1
+            if isCurrent(entry), let connection = connections[entry.fd] {
+                drop(connection)
+                return true
+            }
+        }
+        evictionQueue.removeAll(keepingCapacity: true)
+        evictionHead = 0
+        let slow = connections.values.filter { $0.phase == .reading && $0.parser.isReadingHead }.min { $0.id.serial < $1.id.serial }
+        guard let slow else { return false }
+        drop(slow)
+        return true
+    }
+
+    // MARK: Reading
+
+    private func ready(fd: Int32, events: UInt32) {
+        guard let connection = connections[fd] else { return }
+        if events & EPOLLOUT.rawValue != 0 {
+            let wasWriting = connection.phase == .writing
+            flush(connection)
+            guard isOpen(connection) else { return }
+            if wasWriting, connection.phase == .reading { process(connection) }
+        }
+        guard isOpen(connection) else { return }
+        switch connection.phase {
+        case .reading, .lingering:
+            if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readable(connection) }
+        case .busy, .writing:
+            // Input is not polled now (pipelined bytes wait in the kernel); a hang-up or error is final.
+            if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { drop(connection) }
+        }
+    }
+
+    private func readable(_ connection: Connection) {
+        let fd = connection.id.fd
+        let n = recv(fd, scratch.baseAddress, scratch.count, XR_MSG_DONTWAIT)
+        if n < 0 {
+            if errno == EAGAIN || errno == EINTR { return }
+            drop(connection)
+            return
+        }
+        if n == 0 {
+            drop(connection)
+            return
+        }
+        // Lingering input is read only to be dropped.
+        guard connection.phase == .reading else { return }
+        connection.parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        process(connection)
+    }
+
+    /// Parses what the connection has buffered, until it needs more bytes or hands a request on.
+    private func process(_ connection: Connection) {
+        while connection.phase == .reading, isOpen(connection) {
+            let event: HTTPRequestParser.Event
+            do {
+                event = try connection.parser.next()
+            } catch {
+                respond(connection, error.response)
+                return
+            }
+            let now = monotonicNow()
+            switch event {
+            case .needMore:
+                if connection.parser.isReadingHead && !connection.parser.hasBufferedBytes {
+                    if !connection.isIdle {
+                        connection.isIdle = true
+                        connection.headStarted = nil
+                        connection.since = now
+                        becameEvictable(connection)
+                    }
+                } else if connection.parser.isReadingHead {
+                    connection.isIdle = false
+                    if connection.headStarted == nil { connection.headStarted = now }
+                }
+                updateInterest(connection)
+                return
+            case .head(let head):
+                connection.isIdle = false
+                connection.head = head
+                connection.since = now
+                let declared = switch head.framing {
+                case .length(let length): length
+                case .chunked: 1
+                }
+                // Before the body is read: a refused request costs no more than its head.
+                if let refusal = server.policy.refusal(head.request, servedHosts: connection.hosts, port: server.port, bodyLength: declared) {
+                    server.counters.httpRefused.add(1, ordering: .relaxed)
+                    respond(connection, refusal)
+                    return
+                }
+                if head.expectsContinue, !connection.parser.bodyIsBuffered {
+                    connection.output += Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                    flush(connection)
+                }
+            case .request(let request):
+                connection.headStarted = nil
+                if let preflight = server.policy.preflight(request) {
+                    var response = preflight
+                    if !request.body.isEmpty { response.close = true }
+                    respond(connection, response)
+                    continue
+                }
+                dispatch(connection, request)
+            }
+        }
+    }
+
+    private func dispatch(_ connection: Connection, _ request: HTTPRequest) {
+        connection.phase = .busy
+        updateInterest(connection)
+        if server.pool.workers == 0 {
+            respond(connection, server.handle(request))
+            return
+        }
+        guard server.pool.submit(WorkerPool.Job(connection: connection.id, request: request)) else {
+            var busy = HTTPResponse.error(503, "ThrottledException", "all workers are busy; retry shortly")
+            busy.headers.append(("Retry-After", "1"))
+            respond(connection, busy)
+            return
+        }
+    }
+
+    private func deliverCompletions() {
+        for completion in server.mailbox.drain() {
+            guard let connection = connections[completion.connection.fd], connection.id == completion.connection,
+                  connection.phase == .busy else { continue }
+            respond(connection, completion.response)
+            if isOpen(connection) { process(connection) }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Queues a response; it closes the connection when it says so, for `Connection: close`, and after an
+    /// HTTP/1.0 request without keep-alive.
+    private func respond(_ connection: Connection, _ response: HTTPResponse) {
+        var response = response
+        if connection.head?.keepAlive == false { response.close = true }
+        server.counters.httpRequests.add(1, ordering: .relaxed)
+        connection.output += response.serialized()
+        connection.closeAfterWrite = response.close
+        connection.phase = .writing
+        connection.since = monotonicNow()
+        connection.head = nil
+        flush(connection)
+    }
+
+    /// Writes what the socket takes now; finishes the response when all is written.
+    private func flush(_ connection: Connection) {
+        while connection.written < connection.output.count {
+            let n = connection.output.withUnsafeBytes { bytes in
+                send(connection.id.fd, bytes.baseAddress! + connection.written, bytes.count - connection.written,
+                     XR_MSG_NOSIGNAL | XR_MSG_DONTWAIT)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN { break }
+                drop(connection)
+                return
+            }
+            connection.written += n
+        }
+        if connection.written == connection.output.count {
+            connection.output.removeAll(keepingCapacity: connection.output.count <= 64 * 1024)
+            connection.written = 0
+            if connection.phase == .writing { finishResponse(connection) }
+        }
+        updateInterest(connection)
+    }
+
+    private func finishResponse(_ connection: Connection) {
+        if connection.closeAfterWrite {
+            _ = shutdown(connection.id.fd, Int32(SHUT_WR))
+            connection.phase = .lingering
+            connection.since = monotonicNow()
+            becameEvictable(connection)
+            return
+        }
+        connection.phase = .reading
+        connection.since = monotonicNow()
+        connection.isIdle = false
+    }
+
+    private func isOpen(_ connection: Connection) -> Bool { connections[connection.id.fd] === connection }
+
+    private func updateInterest(_ connection: Connection) {
+        guard isOpen(connection) else { return }
+        var wanted: UInt32 = 0
+        if connection.phase == .reading || connection.phase == .lingering { wanted |= EPOLLIN.rawValue }
+        if connection.written < connection.output.count { wanted |= EPOLLOUT.rawValue }
+        guard wanted != connection.interest else { return }
+        connection.interest = wanted
+        control(EPOLL_CTL_MOD, connection.id.fd, events: wanted, tag: UInt64(connection.id.fd))
+    }
+
+    private func drop(_ connection: Connection) {
+        guard isOpen(connection) else { return }
+        connections[connection.id.fd] = nil
+        close(connection.id.fd)
+        if !accepting, !listenBroken {
+            accepting = true
+            control(EPOLL_CTL_MOD, server.listenFD, events: EPOLLIN.rawValue, tag: Self.listenTag)
+        }
+    }
+
+    // MARK: Deadlines
+
+    /// Closes connections past their deadline: a late head or body gets 408, an idle one just closes.
+    private func sweep(_ now: Double) {
+        var late: [Connection] = []
+        for connection in connections.values {
+            switch connection.phase {
+            case .reading:
+                if connection.parser.isReadingHead {
+                    if let started = connection.headStarted {
+                        if now - started >= limits.headSeconds { late.append(connection) }
+                    } else if connection.isIdle, now - connection.since >= limits.idleSeconds {
+                        drop(connection)
+                    }
+                } else if now - connection.since >= limits.bodySeconds {
+                    late.append(connection)
+                }
+            case .busy:
+                break
+            case .writing:
+                if now - connection.since >= limits.writeSeconds { drop(connection) }
+            case .lingering:
+                if now - connection.since >= limits.lingerSeconds { drop(connection) }
+            }
+        }
+        for connection in late {
+            let what = connection.parser.isReadingHead ? "request head" : "request body"
+            respond(connection, .error(408, "RequestTimeout", "the \(what) did not arrive in time", close: true))
+        }
+    }
+}
