@@ -28,6 +28,11 @@ package struct FilterCompiler {
     var parameters: [SQLValue] = []
     var aliasCounter = 0
     var groupStack: [String] = []
+    /// Group references inlined so far: groups that name a group twice would otherwise double the SQL with every
+    /// level (2^n for n levels), so both the count and the depth are bounded.
+    var groupReferences = 0
+    static let maxGroupReferences = FilterParser.maxTerms
+    static let maxGroupDepth = 8
     /// Inside a NOT within the current WHERE scope: there a NULL comparison must read as false explicitly
     /// (`coalesce(x>?,0)`); elsewhere the bare comparison is left so that SQLite can use an index on `x`.
     var negated = false
@@ -196,6 +201,10 @@ package struct FilterCompiler {
         case .group(let name):
             guard let text = groups[name] else { throw QueryError.unknownGroup(name, known: groups.keys.sorted()) }
             guard !groupStack.contains(name) else { throw QueryError.groupCycle(groupStack + [name]) }
+            groupReferences += 1
+            guard groupReferences <= Self.maxGroupReferences, groupStack.count < Self.maxGroupDepth else {
+                throw QueryError.groupsTooLarge(groupStack.first ?? name, references: Self.maxGroupReferences, depth: Self.maxGroupDepth)
+            }
             groupStack.append(name)
             let parsed = try FilterParser.parse(text)
             emit("(")

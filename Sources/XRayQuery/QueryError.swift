@@ -8,6 +8,8 @@ package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupported(expression: String, offset: Int, message: String)
     case unknownGroup(String, known: [String])
     case groupCycle([String])
+    /// Groups that refer to groups would expand past the compiler's bound (each reference is inlined).
+    case groupsTooLarge(String, references: Int, depth: Int)
     case invalidGroupName(String)
     case duplicateGroup(String)
     case invalidDuration(String)
@@ -27,6 +29,9 @@ package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no group named \"\(name)\" (\(list)); save one with: xray inspect group add NAME FILTER"
         case .groupCycle(let names):
             return "groups refer to each other in a cycle (\(names.joined(separator: " -> "))); change one of their filters"
+        case .groupsTooLarge(let name, let references, let depth):
+            return "group \"\(name)\" expands to more than \(references) group references or \(depth) levels of groups "
+                + "inside groups; save a group with the whole filter instead of one that names other groups"
         case .invalidGroupName(let name):
             return "\"\(name)\" is not a valid group name; use 1 to 32 letters, digits, '-', '_' or '.'"
         case .duplicateGroup(let name):

@@ -90,6 +90,30 @@ import XRayWire
         #expect(try groups.list().map(\.name) == ["slow"])
     }
 
+    /// Each group naming the one below it twice doubles the inlined SQL per level: the compiler stops at its
+    /// bound with a clear error instead of spending minutes and gigabytes (20 levels would be 2^20 copies).
+    @Test func groupsThatDoubleEachOtherAreRefusedAtTheirBound() throws {
+        let store = try fixtureStore()
+        let groups = GroupStore(store: store)
+        try groups.add(name: "g0", filter: "fault", now: 1)
+        var refused: QueryError?
+        for i in 1...20 {
+            do {
+                try groups.add(name: "g\(i)", filter: "group.name = \"g\(i - 1)\" OR group.name = \"g\(i - 1)\"", now: 1)
+            } catch {
+                refused = error
+                break
+            }
+        }
+        guard case .groupsTooLarge? = refused else {
+            Issue.record("expected groupsTooLarge, got \(String(describing: refused))")
+            return
+        }
+        #expect(throws: QueryError.self) {
+            try QueryEngine(store: store).count(TraceQuery(filter: try FilterParser.parse("group.name = \"g9\" OR group.name = \"g9\"")))
+        }
+    }
+
     @Test func windowSortAndLimitApplyAfterTheFilter() throws {
         let store = try fixtureStore()
         let engine = QueryEngine(store: store)

@@ -69,7 +69,7 @@ extension CommandFailure {
         switch error {
         case .store(let e): .store(e)
         case .invalidDuration, .invalidTime, .invalidGroupName: .message(error.description, code: ExitCodes.usage)
-        case .syntax, .unsupported, .unknownGroup, .groupCycle, .duplicateGroup: .message(error.description, code: ExitCodes.dataError)
+        case .syntax, .unsupported, .unknownGroup, .groupCycle, .groupsTooLarge, .duplicateGroup: .message(error.description, code: ExitCodes.dataError)
         }
     }
 }
