@@ -86,6 +86,55 @@ import Testing
         #expect(!byTree.stdout.contains("removed: library > execute#8"))
     }
 
+    @Test(.enabled(if: testPython != nil))
+    func runFailOnNPlusOneFailsTheNPlusOneViewAndPassesItsFix() throws {
+        let python = try #require(testPython)
+        let app = fixturesDirectory.appendingPathComponent("apps/nplusone_site.py").path
+        func gate(_ mode: String, _ extra: [String] = []) throws -> CommandResult {
+            try XRayBinary.run(["run", "--store", store, "--quiet", "--fail-on", "n+1"] + extra + ["--", python, app, mode, "/authors/", "/authors/", "/books/1/"])
+        }
+        let fixed = try gate("fixed")
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        #expect(!fixed.stderr.contains("--fail-on"))
+
+        let failed = try gate("n+1")
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("xray run: --fail-on n+1: 2 findings in 2 traces"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("6 × SQL select title from books where author_id = ?"))
+        #expect(failed.stderr.contains("fix: fetch the rows in one query"))
+
+        // The threshold is --n-plus-one's: seven calls of one shape are more than six.
+        #expect(try gate("n+1", ["--n-plus-one", "7"]).status == 0)
+        // insight:KIND names the same kind; other kinds are gated on their own.
+        #expect(try gate("n+1", ["--fail-on", "insight:repeated"]).stderr.contains("--fail-on n+1: 2 findings"))
+        #expect(try gate("n+1", ["--n-plus-one", "7", "--fail-on", "insight:hidden-error"]).status == 0)
+
+        let bogus = try gate("fixed", ["--fail-on", "insight:slowness"])
+        #expect(bogus.status == 64)
+        #expect(bogus.stderr.contains("\"insight:slowness\" names no insight; the kinds are n+1, repeated, slow, hidden-error, gap"))
+        #expect(try gate("fixed", ["--slow", "soon"]).status == 64)
+    }
+
+    @Test(.enabled(if: testPython != nil))
+    func aFlaskViewsRepeatedRequestsCallsAndASlowSubsegmentFailTheirGates() throws {
+        let python = try #require(testPython)
+        let app = fixturesDirectory.appendingPathComponent("apps/flask_calls_site.py").path
+        let result = try XRayBinary.run(["run", "--store", store, "--quiet", "--slow", "200ms", "--fail-on", "insight:repeated",
+                                         "--fail-on", "insight:slow", "--fail-on", "n+1", "--", python, app, "/cart", "/report"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout == "/cart 200\n/report 200\n")
+        #expect(result.stderr.contains("--fail-on insight:repeated: 1 finding in 1 trace"), "\(result.stderr)")
+        #expect(result.stderr.range(of: #"2 × HTTP get http://127\.0\.0\.1:\d+/prices/3:"#, options: .regularExpression) != nil)
+        #expect(result.stderr.contains("--fail-on n+1: 1 finding in 1 trace"))
+        #expect(result.stderr.range(of: #"6 × HTTP get http://127\.0\.0\.1:\d+/prices/\{id\}:"#, options: .regularExpression) != nil)
+        #expect(result.stderr.contains("--fail-on insight:slow: 1 finding in 1 trace"))
+        #expect(result.stderr.contains("shop > render report"))
+
+        let json = try json(try xray(["inspect", "insights", "--run", "last", "--slow", "200ms", "--format", "json"]))
+        let kinds = try #require(json["findings"] as? [[String: Any]]).compactMap { $0["kind"] as? String }
+        #expect(kinds.sorted() == ["n_plus_one", "repeated_call", "slow_span"])
+    }
+
     @Test func missingRunsAndTracesAreExit66AndBadSelectionsExit64() throws {
         let document = #"{"trace_id":"1-65540000-000000000000000000000001","id":"0000000000000001","name":"web","start_time":1700000000,"end_time":1700000001}"#
         let file = dir.appendingPathComponent("one.jsonl")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import XRayCollector
+import XRayInsights
 import XRayLauncher
 import XRayQuery
 import XRayRender
@@ -24,7 +25,9 @@ extension XRay {
                 INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it (when stdin is not the terminal's foreground, to its whole \
                 process group, TSTP and CONT too, and the group is killed if xray run dies). Its own failures: 69 (port in use), 70 (its own segment was not stored), 74 (store). \
                 --fail-on makes a successful command exit 1 when a captured entity has that flag or a trace of the run \
-                matches that filter expression, and prints each such trace. Django's Http404 is recorded as fault and \
+                matches that filter expression, and prints each such trace; --fail-on n+1 or insight:KIND (n+1, \
+                repeated, slow, hidden-error, gap) runs xray inspect insights over the run's traces, with --n-plus-one \
+                and --slow as thresholds, and prints each such finding. Django's Http404 is recorded as fault and \
                 error by the SDK: --fail-on 'fault AND !http.status = 404' fails on 5xx only. --capture-all sends the \
                 segments to the run even when AWS_XRAY_DAEMON_ADDRESS is exported.
                 """
@@ -75,9 +78,17 @@ extension XRay {
         var quiet = false
 
         @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-            "Exit 1 when the command succeeded but a captured entity has this flag, or a captured trace matches this filter expression, e.g. 'fault AND !http.status = 404' (repeatable).",
-            valueName: "fault|error|throttle|expr"))
+            "Exit 1 when the command succeeded but a captured entity has this flag, a captured trace matches this filter expression, e.g. 'fault AND !http.status = 404', or xray inspect insights finds this kind in the run's traces (repeatable).",
+            valueName: "fault|error|throttle|n+1|insight:kind|expr"))
         var failOn: [String] = []
+
+        @Option(name: .customLong("n-plus-one"), help: ArgumentHelp(
+            "For --fail-on n+1: calls of one shape under one parent that make an N+1.", valueName: "N"))
+        var nPlusOne = InsightsOptions().nPlusOne
+
+        @Option(name: .long, help: ArgumentHelp(
+            "For --fail-on insight:slow: own time over which an entity is slow (500ms, 2s).", valueName: "duration"))
+        var slow = "500ms"
 
         @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "cmd"))
         var command: [String] = []
@@ -101,6 +112,10 @@ extension XRay {
             }
             for text in failOn {
                 do { _ = try FailOnCondition(parsing: text) } catch { throw ValidationError("--fail-on: \(error.description)") }
+            }
+            guard nPlusOne >= 2 else { throw ValidationError("--n-plus-one must be 2 or more, not \(nPlusOne)") }
+            guard InsightsOptions.duration(slow) != nil else {
+                throw ValidationError("--slow takes a duration such as 500ms, 2s or 1m, not \"\(slow)\"")
             }
         }
 
@@ -156,7 +171,9 @@ extension XRay {
             if outcome.termination.succeeded, !failOn.isEmpty {
                 let failures: [FailOnGate.Failure]
                 do {
-                    failures = try FailOnGate.check(failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome, storePath: storeOptions.path)
+                    let options = InsightsOptions(nPlusOne: nPlusOne, slow: InsightsOptions.duration(slow) ?? InsightsOptions().slow)
+                    failures = try FailOnGate.check(failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome,
+                                                    storePath: storeOptions.path, insights: options)
                 } catch {
                     printError("xray run: error: --fail-on: \(error.description)")
                     throw ExitCode(error.isStoreError ? ExitCodes.ioError : ExitCodes.dataError)
@@ -171,23 +188,52 @@ extension XRay {
     }
 }
 
-/// One `--fail-on` value: a flag on any captured entity, or a filter expression over the run's traces.
+/// One `--fail-on` value: a flag on any captured entity, a kind of `inspect insights` finding in the run's
+/// traces, or a filter expression over them.
 enum FailOnCondition {
     case flag(EntityFlag)
+    case insight(FindingKind)
     case filter(text: String, FilterExpression)
 
-    init(parsing text: String) throws(QueryError) {
+    /// The prefix that names an insights kind; `n+1` alone is short for `insight:n+1`.
+    static let insightPrefix = "insight:"
+
+    init(parsing text: String) throws(FailOnParseError) {
         if let flag = EntityFlag(rawValue: text) {
             self = .flag(flag)
+        } else if text == FindingKind.nPlusOne.label {
+            self = .insight(.nPlusOne)
+        } else if text.hasPrefix(Self.insightPrefix) {
+            let label = text.dropFirst(Self.insightPrefix.count)
+            guard let kind = FindingKind.allCases.first(where: { $0.label == label }) else {
+                let kinds = FindingKind.allCases.map(\.label).joined(separator: ", ")
+                throw .unknownInsight(String(text.prefix(100)), kinds: kinds)
+            }
+            self = .insight(kind)
         } else {
-            self = .filter(text: text, try FilterParser.parse(text))
+            do { self = .filter(text: text, try FilterParser.parse(text)) } catch { throw .filter(error) }
         }
     }
 
     var text: String {
         switch self {
         case .flag(let flag): flag.rawValue
+        case .insight(.nPlusOne): FindingKind.nPlusOne.label
+        case .insight(let kind): Self.insightPrefix + kind.label
         case .filter(let text, _): text
+        }
+    }
+}
+
+/// Why a `--fail-on` value is not one.
+enum FailOnParseError: Error, CustomStringConvertible {
+    case unknownInsight(String, kinds: String)
+    case filter(QueryError)
+
+    var description: String {
+        switch self {
+        case .unknownInsight(let text, let kinds): "\"\(text)\" names no insight; the kinds are \(kinds)"
+        case .filter(let error): error.description
         }
     }
 }
@@ -201,6 +247,8 @@ enum FailOnGate {
         var condition: String
         var traceIDs: [String]
         var lines: [String]
+        /// How many insights findings matched; nil for flags and filters, which count traces.
+        var findings: Int?
         /// Said when a fault comes with a 4xx status, as Django's `Http404` does.
         var hint: String?
     }
@@ -211,13 +259,18 @@ enum FailOnGate {
     /// expression has X-Ray's meaning, where the trace's root decides `fault` and `error` and `http.status`
     /// is the root's: `fault AND !http.status = 404` keeps Django's `Http404`, which the SDK marks
     /// `fault` and `error`, from failing the gate.
-    static func check(_ conditions: [FailOnCondition], outcome: RunOutcome, storePath: String) throws(QueryError) -> [Failure] {
+    ///
+    /// An insight kind matches when `inspect insights`, with `insights` as thresholds, finds one of that kind
+    /// in the run's traces; the traces are read once for all the kinds given.
+    static func check(_ conditions: [FailOnCondition], outcome: RunOutcome, storePath: String,
+                      insights: InsightsOptions) throws(QueryError) -> [Failure] {
         let store: TraceStore
         do {
             store = try TraceStore(path: storePath, readOnly: true)
         } catch {
             throw .store(error)
         }
+        var report: InsightsReport?
         var failures: [Failure] = []
         for condition in conditions {
             let ids: [String]
@@ -226,6 +279,18 @@ enum FailOnGate {
             case .flag(let f):
                 flag = f
                 ids = outcome.captured.flaggedTraces[f] ?? []
+            case .insight(let kind):
+                if report == nil { report = try insightsReport(store: store, runID: outcome.runID, options: insights) }
+                let findings = report?.findings.filter { $0.kind == kind } ?? []
+                guard !findings.isEmpty else { continue }
+                var only = InsightsReport(options: insights)
+                only.findings = Array(findings.prefix(maxListed))
+                var unique: [String] = []
+                for f in findings where unique.last != f.traceID { unique.append(f.traceID) }
+                // The table without its last line, the summary of counts this gate's own heading gives.
+                let table = only.render(.table).split(separator: "\n").dropLast().map(String.init)
+                failures.append(Failure(condition: condition.text, traceIDs: unique, lines: table, findings: findings.count))
+                continue
             case .filter(_, let expression):
                 var query = TraceQuery(filter: expression)
                 query.run = String(outcome.runID)
@@ -261,6 +326,25 @@ enum FailOnGate {
         return failures
     }
 
+    /// `inspect insights` over every trace of the run, without critical paths (the gate reports findings only).
+    static func insightsReport(store: TraceStore, runID: Int, options: InsightsOptions) throws(QueryError) -> InsightsReport {
+        var options = options
+        options.criticalPaths = 0
+        var query = TraceQuery()
+        query.run = String(runID)
+        let source = InsightsSource(store: store)
+        var report = InsightsReport(options: options)
+        do throws(InsightsError) {
+            try source.forEachTree(try source.traceIDs(query)) { report.add($0) }
+        } catch {
+            switch error {
+            case .store(let e): throw .store(e)
+            case .query(let e): throw e
+            }
+        }
+        return report
+    }
+
     /// `TRACE  METHOD URL STATUS  FLAGS on KIND NAME: CAUSE`, naming the entity where the flag starts: one
     /// that has it while none of its children does (the filter language's root cause).
     static func describe(_ tree: TraceTree, summary: TraceSummary?, flag: EntityFlag?, excluding runSegment: String) -> String {
@@ -290,6 +374,13 @@ enum FailOnGate {
     static func report(_ failures: [Failure], runID: Int) -> String {
         var lines: [String] = []
         for failure in failures {
+            if let n = failure.findings {
+                let traces = failure.traceIDs.count
+                lines.append("xray run: --fail-on \(failure.condition): \(RunSummary.count(n, "finding")) in \(RunSummary.count(traces, "trace"))")
+                lines += failure.lines.map { "xray run:   " + $0 }
+                if n > maxListed { lines.append("xray run:   and \(n - maxListed) more: xray inspect insights --run \(runID)") }
+                continue
+            }
             let n = failure.traceIDs.count
             lines.append("xray run: --fail-on \(failure.condition): \(n) \(n == 1 ? "trace matches" : "traces match")")
             lines += failure.lines.map { "xray run:   " + $0 }
