@@ -64,4 +64,22 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: missing))
         }
     }
+
+    @Test func runSegmentsAreLeftOutOfListingsStatsAndTheGraphUnlessIncludeRuns() throws {
+        try requestThenBareRun()
+        let listed = try xray(["inspect", "traces", "--format", "jsonl"])
+        #expect(listed.stdout.split(separator: "\n").count == 1, "\(listed.stdout)")
+        #expect(try xray(["inspect", "traces", "--format", "jsonl", "--include-runs"]).stdout.split(separator: "\n").count == 2)
+        #expect(try xray(["inspect", "traces", "--format", "jsonl", "--run", "last"]).stdout.contains("bare-run"))
+        for command in [["inspect", "stats", "--by", "service"], ["inspect", "graph"]] {
+            let without = try xray(command)
+            #expect(without.status == 0, "\(command): \(without.stderr)")
+            #expect(without.stdout.contains("aiohttp-front"), "\(command): \(without.stdout)")
+            #expect(!without.stdout.contains("bare-run"), "\(command): \(without.stdout)")
+            #expect(try xray(command + ["--include-runs"]).stdout.contains("bare-run"), "\(command)")
+        }
+        let stats = try xray(["inspect", "stats", "--format", "json"])
+        let withRuns = try xray(["inspect", "stats", "--format", "json", "--include-runs"])
+        #expect(stats.stdout != withRuns.stdout, "the bare run is one trace more")
+    }
 }
