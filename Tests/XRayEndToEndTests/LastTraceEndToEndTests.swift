@@ -82,4 +82,17 @@ import Testing
         let withRuns = try xray(["inspect", "stats", "--format", "json", "--include-runs"])
         #expect(stats.stdout != withRuns.stdout, "the bare run is one trace more")
     }
+
+    @Test func aListingCutAtItsLimitSaysSoOnStandardErrorAndNoRejectsSaysSo() throws {
+        try requestThenBareRun()
+        let cut = try xray(["inspect", "traces", "--include-runs", "--limit", "1", "--format", "csv"])
+        #expect(cut.status == 0)
+        #expect(cut.stderr.contains("1 of 2 traces shown; --limit N for more"), "\(cut.stderr)")
+        #expect(!cut.stdout.contains("traces shown"))
+        let whole = try xray(["inspect", "traces", "--limit", "1"])
+        #expect(!whole.stderr.contains("traces shown"), "the one request fits: \(whole.stderr)")
+        let rejects = try xray(["inspect", "rejects"])
+        #expect(rejects.status == 0)
+        #expect(rejects.stderr.contains("no rejects"))
+    }
 }

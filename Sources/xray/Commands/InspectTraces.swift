@@ -128,6 +128,10 @@ extension XRay.Inspect {
                     }
                     let traces = try engine.summaries(query)
                     matched = !traces.isEmpty
+                    if traces.count == limit, case let total = try engine.count(query), total > limit {
+                        // On standard error, so that piped output holds only the traces.
+                        printError("\(limit) of \(total) traces shown; --limit N for more")
+                    }
                     switch format {
                     case .json, .jsonl:
                         var objects: [JSONValue] = []
