@@ -12,6 +12,9 @@ package struct TraceQuery: Sendable {
     package var limit: Int?
     /// Only the traces an `xray run` captured: `last` or a run number.
     package var run: String?
+    /// Whether `xray run`'s own segments count: as traces when a trace holds nothing else, and as service
+    /// nodes. Listings, stats and the graph leave them out by default; `run` selects them regardless.
+    package var includeRuns = true
 
     package init(filter: FilterExpression? = nil, start: Double? = nil, end: Double? = nil, sort: TraceSort = .start, limit: Int? = nil) {
         self.filter = filter
@@ -40,6 +43,9 @@ package struct QueryEngine {
         }
         if let end = query.end {
             compiled = compiled.and(SQLFilter(sql: "t.start_time<?", parameters: [.double(end)]))
+        }
+        if !query.includeRuns && query.run == nil {
+            compiled = compiled.and(SQLFilter(sql: TraceStore.notBareRunSQL("t"), parameters: []))
         }
         if let run = query.run {
             let record: RunRecord

@@ -81,11 +81,14 @@ package struct ServiceGraph: Sendable {
     }
 
     /// What a service node is, from the filter compiler's fragments, for the store's node reads.
-    static var nodeSQL: ServiceNodeSQL {
+    static func nodeSQL(includeRuns: Bool = true) -> ServiceNodeSQL {
         var fragments = FilterCompiler(groups: [:])
         fragments.serviceNode("c")
-        return ServiceNodeSQL(isNode: fragments.sql, parentSegment: fragments.owningSegmentID("p"), ownSegment: fragments.owningSegmentID("c"))
+        return ServiceNodeSQL(isNode: fragments.sql + (includeRuns ? "" : notRunSQL), parentSegment: fragments.owningSegmentID("p"), ownSegment: fragments.owningSegmentID("c"))
     }
+
+    /// Leaves out the node alias `c` when it is `xray run`'s own segment.
+    static let notRunSQL = " AND c.origin IS NOT '\(TraceStore.runOrigin)'"
 
     /// Builds the graph of the traces `query` selects (its limit and order are ignored).
     package static func build(_ query: TraceQuery, engine: QueryEngine) throws(QueryError) -> ServiceGraph {
@@ -100,10 +103,11 @@ package struct ServiceGraph: Sendable {
             return graph.nodes.count - 1
         }
         try engine.reading { () throws(StoreError) in
-            try engine.store.serviceNodes(ofTracesMatching: filter, nodeSQL) { row in
+            try engine.store.serviceNodes(ofTracesMatching: filter, nodeSQL(includeRuns: query.includeRuns)) { row in
                 let callee = node(row.name, nodeType(origin: row.origin, kind: row.kind, namespace: row.namespace, name: row.name))
                 let caller: Int
-                if let calling = row.caller {
+                // Without runs, what a run's segment called (a --lambda script's calls) hangs off the client.
+                if let calling = row.caller, query.includeRuns || calling.origin != TraceStore.runOrigin {
                     caller = node(calling.name, calling.origin)
                 } else {
                     caller = 0

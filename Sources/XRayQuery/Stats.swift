@@ -61,13 +61,13 @@ package enum TraceStats {
         case .service:
             var fragments = FilterCompiler(groups: [:])
             fragments.serviceNode("c")
-            group = .serviceNodes(isNode: fragments.sql)
+            group = .serviceNodes(isNode: fragments.sql + (query.includeRuns ? "" : ServiceGraph.notRunSQL))
         case .operation: group = .operation
         case .url: group = .url
         case .annotation(let key): group = .annotation(key)
         }
         // Without a filter or window every trace counts: service nodes need no join.
-        let everyTrace = query.filter == nil && query.start == nil && query.end == nil && query.run == nil
+        let everyTrace = query.filter == nil && query.start == nil && query.end == nil && query.run == nil && query.includeRuns
         var rows: [String: StatsRow] = [:]
         var order: [String] = []
         try engine.reading { () throws(StoreError) in

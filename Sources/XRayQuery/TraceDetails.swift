@@ -33,7 +33,7 @@ package enum TraceDetails {
         }
         var services: [(name: String, type: String?)] = []
         try engine.reading { () throws(StoreError) in
-            try engine.store.serviceNodes(traceID: traceID, ServiceGraph.nodeSQL) { row in
+            try engine.store.serviceNodes(traceID: traceID, ServiceGraph.nodeSQL()) { row in
                 let node = (name: row.name, type: ServiceGraph.nodeType(origin: row.origin, kind: row.kind, namespace: row.namespace, name: row.name))
                 if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
             }

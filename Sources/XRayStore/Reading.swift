@@ -10,14 +10,38 @@ package struct StoredDocument: Sendable {
 }
 
 extension TraceStore {
-    /// Resolves `last` (the trace that most recently received data) or a unique prefix of a trace id.
+    /// The `origin` of the segment `xray run` records for the command itself (`Launcher.runSegmentOrigin`).
+    package static let runOrigin = "xray::Run"
+
+    /// An SQL condition true when the trace aliased `alias` holds an entity that is not a run's own segment.
+    package static func notBareRunSQL(_ alias: String) -> String {
+        "EXISTS(SELECT 1 FROM entities nr WHERE nr.trace_id=\(alias).trace_id AND nr.origin IS NOT '\(runOrigin)')"
+    }
+
+    /// Resolves `last`, `last-run` or a unique prefix of a trace id.
+    ///
+    /// `last` is the newest trace that holds more than `xray run`'s own segments (a request, or a `--lambda`
+    /// run's trace with the script's subsegments): a run's bare segment is never what someone looking for
+    /// "what just happened" wants. `last-run` is the newest run's own trace.
     package func resolveTraceID(_ query: String) throws(StoreError) -> String {
         if query == "last" {
-            let s = try db.cached("SELECT trace_id FROM traces ORDER BY last_received DESC, start_time DESC LIMIT 1")
+            let s = try db.cached("""
+                SELECT t.trace_id FROM traces t WHERE \(Self.notBareRunSQL("t")) \
+                ORDER BY t.last_received DESC, t.start_time DESC LIMIT 1
+                """)
             // A statement left on its row holds a read transaction: reset before returning (see `transaction`).
             defer { s.reset() }
-            guard try s.step(), let id = s.text(0) else { throw StoreError.emptyStore(path: path) }
+            guard try s.step(), let id = s.text(0) else {
+                throw try db.scalarInt("SELECT count(*) FROM traces") == 0 ? StoreError.emptyStore(path: path) : StoreError.onlyRunSegments(path: path)
+            }
             return id
+        }
+        if query == "last-run" {
+            do {
+                return try resolveRun("last").traceID
+            } catch .runNotFound {
+                throw StoreError.noRuns(path: path)
+            }
         }
         guard !query.isEmpty else { throw StoreError.traceNotFound(query) }
         let s = try db.cached("SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 4")

@@ -8,7 +8,13 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case traceNotFound(String)
     case ambiguousTracePrefix(String, candidates: [String])
     case emptyStore(path: String)
+    /// A command that only reads was pointed at a file that does not exist.
+    case noSuchStore(path: String)
     case runNotFound(String)
+    /// `last` was asked for, but every stored trace is only `xray run`'s own segments.
+    case onlyRunSegments(path: String)
+    /// `last-run` was asked for, but no run is recorded.
+    case noRuns(path: String)
     /// `PRAGMA quick_check` found damage, or SQLite reported it (`SQLITE_CORRUPT`).
     case corrupt(path: String, detail: String)
 
@@ -33,6 +39,12 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .corrupt(let path, let detail):
             return "the store \(path) is damaged (\(detail)); move it aside and start a new one with --store PATH, "
                 + "or try to salvage it with: sqlite3 \(path) .recover"
+        case .onlyRunSegments(let path):
+            return "the store \(path) holds only xray run's own segments, no request yet; see the last run's with: xray inspect show last-run"
+        case .noRuns(let path):
+            return "the store \(path) records no xray run yet; record one with: xray run -- CMD"
+        case .noSuchStore(let path):
+            return "no such store: \(path); record traces into it with: xray run -- CMD, or xray inspect import FILE"
         case .emptyStore(let path):
             return "the store \(path) holds no traces yet; record some with: xray run -- CMD, or xray inspect import FILE"
         }

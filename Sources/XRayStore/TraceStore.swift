@@ -107,7 +107,7 @@ package final class TraceStore {
     package init(path: String, readOnly: Bool = false, checkpointPages: Int = 1000) throws(StoreError) {
         self.path = path
         if readOnly {
-            guard access(path, F_OK) == 0 else { throw StoreError.emptyStore(path: path) }
+            guard access(path, F_OK) == 0 else { throw StoreError.noSuchStore(path: path) }
         } else {
             try Self.createPrivateFile(path)
         }

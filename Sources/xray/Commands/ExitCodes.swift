@@ -30,7 +30,7 @@ enum CommandFailure: Error, CustomStringConvertible {
         switch self {
         case .store(let e):
             switch e {
-            case .traceNotFound, .ambiguousTracePrefix, .emptyStore, .runNotFound: ExitCodes.noInput
+            case .traceNotFound, .ambiguousTracePrefix, .emptyStore, .runNotFound, .onlyRunSegments, .noRuns, .noSuchStore: ExitCodes.noInput
             case .notAStore, .newerSchema: ExitCodes.dataError
             default: ExitCodes.ioError
             }

@@ -21,7 +21,7 @@ extension XRay.Inspect {
                 """
         )
 
-        @Argument(help: "Trace ids, unique prefixes, or `last`; none means all.")
+        @Argument(help: "Trace ids, unique prefixes, `last` or `last-run`; none means all.")
         var traces: [String] = []
 
         @OptionGroup var queryOptions: QueryOptions

@@ -15,6 +15,7 @@ extension XRay.Inspect {
         )
 
         @OptionGroup var queryOptions: QueryOptions
+        @OptionGroup var runsOptions: RunsOptions
 
         @Option(name: .long, help: "text, json, dot or mermaid.")
         var format: ServiceGraph.Format = .text
@@ -23,7 +24,7 @@ extension XRay.Inspect {
 
         func run() throws {
             try reportingFailures {
-                try queryOptions.withEngine(store: storeOptions) { (query, engine) throws(QueryError) in
+                try queryOptions.withEngine(store: storeOptions, includeRuns: runsOptions.includeRuns) { (query, engine) throws(QueryError) in
                     print(try ServiceGraph.build(query, engine: engine).render(format), terminator: "")
                 }
             }

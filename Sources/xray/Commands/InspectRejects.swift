@@ -28,6 +28,8 @@ extension XRay.Inspect {
                 let store = try storeOptions.open(readOnly: true)
                 do {
                     let rejects = try store.rejects(limit: limit)
+                    // On standard error, so that a pipe reading the listing sees no rows.
+                    if rejects.isEmpty && format == .table { printError("no rejects") }
                     print(RejectListing.render(rejects, format: format, style: colorOptions.style), terminator: "")
                 } catch let error as StoreError {
                     throw CommandFailure.store(error)

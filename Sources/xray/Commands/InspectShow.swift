@@ -13,7 +13,8 @@ extension XRay.Inspect {
             commandName: "show",
             abstract: "Show one whole trace as a tree, as JSON, in the BatchGetTraces shape, or as a waterfall (terminal or HTML).",
             discussion: """
-                TRACE is a trace id, a unique prefix of one, or `last` (the trace that most recently received data).
+                TRACE is a trace id, a unique prefix of one, `last` (the trace that most recently received data besides \
+                xray run's own segment: a request, or a --lambda run's trace) or `last-run` (the last xray run's own trace).
                 tree: one line per entity with timing, HTTP, flags, annotations and cause. json: each entity's own \
                 fields as received plus "children". xray: the BatchGetTraces response shape. waterfall: a timeline, \
                 one bar per entity scaled to the terminal ($COLUMNS), in-progress and faulty bars marked. \
@@ -22,7 +23,7 @@ extension XRay.Inspect {
                 """
         )
 
-        @Argument(help: "A trace id, a unique prefix of one, or `last`.")
+        @Argument(help: "A trace id, a unique prefix of one, `last` or `last-run`.")
         var trace: String
 
         @Option(name: .long, help: "tree, json, xray, waterfall or html.")

@@ -19,6 +19,7 @@ extension XRay.Inspect {
         )
 
         @OptionGroup var queryOptions: QueryOptions
+        @OptionGroup var runsOptions: RunsOptions
 
         @Option(name: .long, help: ArgumentHelp("service, operation, url or annotation.KEY; none means one group.", valueName: "grouping"))
         var by: StatsGrouping = .none
@@ -30,7 +31,7 @@ extension XRay.Inspect {
 
         func run() throws {
             try reportingFailures {
-                try queryOptions.withEngine(store: storeOptions) { (query, engine) throws(QueryError) in
+                try queryOptions.withEngine(store: storeOptions, includeRuns: runsOptions.includeRuns) { (query, engine) throws(QueryError) in
                     let rows = try TraceStats.compute(query, by: by, engine: engine)
                     print(TraceStats.render(rows, by: by, format: format), terminator: "")
                 }

@@ -27,7 +27,7 @@ struct QueryOptions: ParsableArguments {
     }
 
     /// The query these options describe; parse errors of the filter are exit 65, bad times exit 64.
-    func query(sort: TraceSort = .start, limit: Int? = nil) throws -> TraceQuery {
+    func query(sort: TraceSort = .start, limit: Int? = nil, includeRuns: Bool = true) throws -> TraceQuery {
         do {
             let now = epochNow()
             var query = TraceQuery(sort: sort, limit: limit)
@@ -36,6 +36,7 @@ struct QueryOptions: ParsableArguments {
             if let start { query.start = try TimeSpec.time(start, now: now) }
             if let until { query.end = try TimeSpec.time(until, now: now) }
             query.run = run
+            query.includeRuns = includeRuns
             return query
         } catch {
             throw CommandFailure.query(error)
@@ -47,10 +48,10 @@ extension QueryOptions {
     /// Opens the store for reading and runs `body` with the query these options describe; a query failure
     /// becomes its documented exit code.
     func withEngine(
-        store: StoreOptions, sort: TraceSort = .start, limit: Int? = nil,
+        store: StoreOptions, sort: TraceSort = .start, limit: Int? = nil, includeRuns: Bool = true,
         _ body: (TraceQuery, QueryEngine) throws(QueryError) -> Void
     ) throws {
-        let query = try self.query(sort: sort, limit: limit)
+        let query = try self.query(sort: sort, limit: limit, includeRuns: includeRuns)
         let engine = QueryEngine(store: try store.open(readOnly: true))
         do {
             try body(query, engine)
@@ -105,6 +106,7 @@ extension XRay.Inspect {
         @Flag(name: .long, help: "Exit 0 if any trace matched and 1 if none, like grep, for CI gates.")
         var exitStatus = false
 
+        @OptionGroup var runsOptions: RunsOptions
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var colorOptions: ColorOptions
 
@@ -115,7 +117,7 @@ extension XRay.Inspect {
         func run() throws {
             var matched = false
             try reportingFailures {
-                let query = try queryOptions.query(sort: sort, limit: limit)
+                let query = try queryOptions.query(sort: sort, limit: limit, includeRuns: runsOptions.includeRuns)
                 let engine = QueryEngine(store: try storeOptions.open(readOnly: true))
                 do throws(QueryError) {
                     if count {
@@ -126,6 +128,10 @@ extension XRay.Inspect {
                     }
                     let traces = try engine.summaries(query)
                     matched = !traces.isEmpty
+                    if traces.count == limit, case let total = try engine.count(query), total > limit {
+                        // On standard error, so that piped output holds only the traces.
+                        printError("\(limit) of \(total) traces shown; --limit N for more")
+                    }
                     switch format {
                     case .json, .jsonl:
                         var objects: [JSONValue] = []

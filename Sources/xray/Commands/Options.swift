@@ -25,6 +25,12 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// `--include-runs`, for the commands that leave `xray run`'s own segments out by default.
+struct RunsOptions: ParsableArguments {
+    @Flag(name: .long, help: "Count the segments xray run records for the command itself (origin xray::Run), and traces that hold only one.")
+    var includeRuns = false
+}
+
 /// `--color`, shared by every command that prints for people.
 struct ColorOptions: ParsableArguments {
     @Option(name: .long, help: "Colour output: auto (a terminal, unless NO_COLOR is set), always, or never.")
