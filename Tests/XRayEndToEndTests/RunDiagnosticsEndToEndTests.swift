@@ -143,7 +143,7 @@ import Testing
         try Data("import sys\n".utf8).write(to: script)
         #expect(try run(["--quiet", "--", python, script.path, "check"]).status == 0)
         let names = { () throws -> String? in
-            let shown = try XRayBinary.run(["inspect", "show", "last", "--format", "json", "--store", self.store])
+            let shown = try XRayBinary.run(["inspect", "show", "last-run", "--format", "json", "--store", self.store])
             let json = try JSONSerialization.jsonObject(with: shown.stdoutData) as? [String: Any]
             return (json?["segments"] as? [[String: Any]])?.first?["name"] as? String
         }

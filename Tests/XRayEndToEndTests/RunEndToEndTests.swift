@@ -15,7 +15,7 @@ import Testing
         try XRayBinary.run(["run", "--store", store] + arguments, stdin: stdin, environment: environment)
     }
 
-    func showJSON(_ trace: String = "last") throws -> [String: Any] {
+    func showJSON(_ trace: String = "last-run") throws -> [String: Any] {
         let shown = try XRayBinary.run(["inspect", "show", trace, "--format", "json", "--store", store])
         return try #require(try JSONSerialization.jsonObject(with: shown.stdoutData) as? [String: Any])
     }
@@ -339,7 +339,7 @@ import Testing
         }
         for p in processes { p.waitUntilExit() }
         #expect(processes.allSatisfy { $0.terminationStatus == 0 })
-        let traces = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", store])
+        let traces = try XRayBinary.run(["inspect", "traces", "--include-runs", "--format", "csv", "--store", store])
         #expect(traces.stdout.split(separator: "\n").count == 5)
     }
 
@@ -410,7 +410,7 @@ import Testing
         daemon.waitUntilExit()
         #expect(runs.allSatisfy { $0.terminationStatus == 0 })
         #expect(daemon.terminationStatus == 0)
-        let count = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--limit", "10000", "--store", store])
+        let count = try XRayBinary.run(["inspect", "traces", "--include-runs", "--format", "csv", "--limit", "10000", "--store", store])
         #expect(count.stdout.split(separator: "\n").count == 1 + 3000 + 2, "3,000 sent traces and the two runs' own")
         #expect(!count.stderr.contains("locked"))
     }

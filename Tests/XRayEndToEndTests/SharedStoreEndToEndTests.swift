@@ -22,7 +22,7 @@ import Glibc
     }
 
     static func traceCount(_ store: String) throws -> Int {
-        let result = try XRayBinary.run(["inspect", "traces", "--count", "--store", store])
+        let result = try XRayBinary.run(["inspect", "traces", "--count", "--include-runs", "--store", store])
         return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
