@@ -9,20 +9,7 @@ import XRayOTel
         let expected = try expectedSpans(file)
         let spans = request.flattened.map(\.span)
         #expect(request.rejections.isEmpty)
-        #expect(spans.count == expected.count)
-        for (span, want) in zip(spans, expected) {
-            #expect(hex(span.traceID) == want.traceID)
-            #expect(hex(span.spanID) == want.spanID)
-            #expect(hex(span.parentSpanID) == want.parentSpanID)
-            #expect(span.name == want.name)
-            #expect(Int(span.kind.rawValue) == want.kind)
-            #expect(span.startTimeUnixNano == want.start)
-            #expect(span.endTimeUnixNano == want.end)
-            #expect(Int(span.flags) == want.flags)
-            #expect(span.attributes.count == want.attributes)
-            #expect(span.events.count == want.events)
-            #expect(Int(span.status.code.rawValue) == want.status)
-        }
+        expectSameSpans(spans, expected)
         let resource = try #require(request.resourceSpans.first?.resource)
         #expect(resource.attributes.contains(OTLPKeyValue("service.name", .string("flask-demo"))))
     }

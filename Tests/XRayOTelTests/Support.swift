@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import XRayOTel
 import XRayWire
 
@@ -49,4 +50,22 @@ func makeSpan(
              parentSpanID: bytes(hex: parent), name: name, kind: kind,
              startTimeUnixNano: 1_733_000_000_500_000_000, endTimeUnixNano: 1_733_000_001_250_000_000,
              attributes: attributes, events: events, status: status)
+}
+
+/// Decoded spans agree, field by field, with what the reference decoder read from the same capture.
+func expectSameSpans(_ spans: [OTLPSpan], _ expected: [ExpectedSpan], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(spans.count == expected.count, sourceLocation: sourceLocation)
+    for (span, want) in zip(spans, expected) {
+        #expect(hex(span.traceID) == want.traceID, sourceLocation: sourceLocation)
+        #expect(hex(span.spanID) == want.spanID, sourceLocation: sourceLocation)
+        #expect(hex(span.parentSpanID) == want.parentSpanID, sourceLocation: sourceLocation)
+        #expect(span.name == want.name, sourceLocation: sourceLocation)
+        #expect(Int(span.kind.rawValue) == want.kind, sourceLocation: sourceLocation)
+        #expect(span.startTimeUnixNano == want.start, sourceLocation: sourceLocation)
+        #expect(span.endTimeUnixNano == want.end, sourceLocation: sourceLocation)
+        #expect(Int(span.flags) == want.flags, sourceLocation: sourceLocation)
+        #expect(span.attributes.count == want.attributes, sourceLocation: sourceLocation)
+        #expect(span.events.count == want.events, sourceLocation: sourceLocation)
+        #expect(Int(span.status.code.rawValue) == want.status, sourceLocation: sourceLocation)
+    }
 }
