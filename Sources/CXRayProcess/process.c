@@ -27,7 +27,7 @@ int xr_is_terminal_foreground(void) {
     return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
 }
 
-int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_group, pid_t *pid) {
+int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_group, pid_t *pid, pid_t *reaper) {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) return errno;
     pid_t parent = getpid();
@@ -64,13 +64,21 @@ int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_g
     close(pipefd[1]);
     /* Also from the parent, so the group exists before anyone signals it (fails harmlessly after execve). */
     if (new_group) setpgid(child, child);
+    /* The reaper starts before the command can run far: one started after execve left a window in which a
+     * SIGKILL of xray run left the command's group alive. */
+    *reaper = new_group ? xr_start_reaper(child) : -1;
     int e = 0;
     ssize_t n;
     do { n = read(pipefd[0], &e, sizeof e); } while (n < 0 && errno == EINTR);
     close(pipefd[0]);
     *pid = child;
     /* n == 0: execve succeeded and closed the pipe. */
-    return n == (ssize_t)sizeof e ? e : 0;
+    if (n == (ssize_t)sizeof e) {
+        if (*reaper > 0) xr_stop_reaper(*reaper);
+        *reaper = -1;
+        return e;
+    }
+    return 0;
 }
 
 pid_t xr_start_reaper(pid_t group) {

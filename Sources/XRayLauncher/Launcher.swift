@@ -199,9 +199,8 @@ public enum Launcher {
             termination = .notStarted(status: 126, reason: "\(path): permission denied (not an executable file)")
         case .found(let path):
             switch spawn(path: path, arguments: request.command, environment: environment.variables, newGroup: ownGroup) {
-            case .started(let child):
+            case .started(let child, let reaper):
                 pid = child
-                let reaper = ownGroup ? xr_start_reaper(child) : -1
                 termination = waitForChild(child, group: ownGroup, jobControl: jobControl)
                 if reaper > 0 { xr_stop_reaper(reaper) }
             case .failed(let e) where e == EACCES || e == ENOEXEC || e == EISDIR || e == ETXTBSY:
@@ -265,7 +264,8 @@ public enum Launcher {
     }
 
     enum SpawnResult {
-        case started(pid_t)
+        /// The child, and the reaper that kills its process group if xray dies (-1 without a group of its own).
+        case started(pid_t, reaper: pid_t)
         /// The errno of fork or execve.
         case failed(Int32)
     }
@@ -278,8 +278,9 @@ public enum Launcher {
             for p in envp { free(p) }
         }
         var pid: pid_t = 0
+        var reaper: pid_t = -1
         let rc = argv.withUnsafeMutableBufferPointer { a in
-            envp.withUnsafeMutableBufferPointer { e in xr_spawn(path, a.baseAddress, e.baseAddress, newGroup ? 1 : 0, &pid) }
+            envp.withUnsafeMutableBufferPointer { e in xr_spawn(path, a.baseAddress, e.baseAddress, newGroup ? 1 : 0, &pid, &reaper) }
         }
         if rc != 0 {
             if pid > 0 {
@@ -288,7 +289,7 @@ public enum Launcher {
             }
             return .failed(rc)
         }
-        return .started(pid)
+        return .started(pid, reaper: reaper)
     }
 
     /// Forwards signals until the child ends: to its whole process group when it leads one, else to the child.

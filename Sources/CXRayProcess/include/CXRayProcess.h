@@ -12,7 +12,9 @@ int xr_is_terminal_foreground(void);
 /// command and everything it starts) can be signalled and killed; otherwise it keeps the parent's group.
 /// It keeps stdin, stdout, stderr and the terminal.
 /// Returns 0 and sets *pid, or returns the errno that fork or execve failed with (ENOENT, EACCES, ...).
-int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_group, pid_t *pid);
+/// With new_group, *reaper is the xr_start_reaper helper for the new group, started before the command runs
+/// far (-1 otherwise, or when execve failed).
+int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_group, pid_t *pid, pid_t *reaper);
 
 /// Forks a helper that waits for this process to die (PR_SET_PDEATHSIG) and then SIGKILLs process group
 /// `group`, so that a SIGKILL of xray still ends the command's grandchildren. Returns its pid, or -1.
