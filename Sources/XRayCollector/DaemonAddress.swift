@@ -122,7 +122,7 @@ public struct DaemonAddress: Sendable, Hashable, CustomStringConvertible {
 
     public static let `default` = DaemonAddress(udp: .defaultDaemon, tcp: .defaultDaemon)
 
-    /// Parses `host:port` (both transports) or `tcp:h:p udp:h:p` in either order (reference 1.4).
+    /// Parses `host:port` (both transports) or `tcp:h:p udp:h:p` in either order (as the SDKs read `AWS_XRAY_DAEMON_ADDRESS`: aws-xray-sdk-python `core/daemon_config.py`).
     ///
     /// - Throws: `CollectorError.invalidAddress` naming what is wrong.
     public static func parse(_ text: String) throws(CollectorError) -> DaemonAddress {

@@ -32,7 +32,7 @@ struct HTTPResponse: Sendable {
         HTTPResponse(status: status, body: Array(JSONWriter.string(value).utf8))
     }
 
-    /// `{"__type": "...", "message": "..."}` with a 4xx/5xx status (reference 1.5, rest-json errors).
+    /// `{"__type": "...", "message": "..."}` with a 4xx/5xx status (the rest-json error shape botocore decodes).
     static func error(_ status: Int, _ type: String, _ message: String, close: Bool = false) -> HTTPResponse {
         var response = json(.object(JSONObject([("__type", .string(type)), ("message", .string(message))])), status: status)
         response.close = close

@@ -6,8 +6,8 @@ import Glibc
 
 /// A joinable POSIX thread running a closure.
 ///
-/// The collector uses plain threads and blocking sockets rather than Swift concurrency: the UDP reader
-/// must never be descheduled behind other work, and SQLite calls block (see the style guide, section 6).
+/// The collector uses plain threads rather than Swift concurrency: the UDP reader must never be descheduled
+/// behind other work, and SQLite calls block.
 struct NativeThread: Sendable {
     private let handle: pthread_t
 

@@ -42,7 +42,7 @@ package struct OperationResponse: Sendable {
         OperationResponse(status: status, body: Array(JSONWriter.string(value).utf8))
     }
 
-    /// `{"__type": "...", "message": "..."}` with a 4xx/5xx status (reference 1.5, rest-json errors).
+    /// `{"__type": "...", "message": "..."}` with a 4xx/5xx status (the rest-json error shape botocore decodes).
     package static func error(_ status: Int, _ type: String, _ message: String) -> OperationResponse {
         json(.object(JSONObject([("__type", .string(type)), ("message", .string(message))])), status: status)
     }
@@ -78,7 +78,7 @@ package struct HTTPOperations: Sendable {
     }
 }
 
-/// The X-Ray REST operations served on the TCP address (rest-json, `POST`, reference 1.5): intake and
+/// The X-Ray REST operations served on the TCP address (rest-json, `POST`, as in the X-Ray API model `xray-2016-04-12`): intake and
 /// sampling here, the others through `HTTPOperations`.
 struct XRayAPI: Sendable {
     let sampling: SamplingService

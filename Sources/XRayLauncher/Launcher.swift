@@ -69,7 +69,7 @@ public enum ChildTermination: Sendable, Hashable {
     public var succeeded: Bool { self == .exited(0) }
 }
 
-/// An entity's flag, as `--fail-on` names it (reference: `error` 4xx, `fault` 5xx, `throttle` 429).
+/// An entity's flag, as `--fail-on` names it (X-Ray developer guide, "AWS X-Ray segment documents": `error` 4xx, `fault` 5xx, `throttle` 429).
 public enum EntityFlag: String, Sendable, Hashable, CaseIterable {
     case fault, error, throttle
 

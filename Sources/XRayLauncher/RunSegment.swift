@@ -144,7 +144,7 @@ struct RunSegment {
         return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - frac.count) + frac
     }
 
-    /// X-Ray names allow letters, digits, white space and `_ . : / % & # = + \ - @` (reference 2.1).
+    /// X-Ray names allow letters, digits, white space and `_ . : / % & # = + \ - @` (X-Ray developer guide, "AWS X-Ray segment documents").
     static func cleanName(_ name: String) -> String {
         let allowed = Set("_.:/%&#=+\\-@ ")
         let cleaned = String(name.filter { $0.isLetter || $0.isNumber || allowed.contains($0) }.prefix(200))

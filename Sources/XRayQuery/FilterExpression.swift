@@ -1,4 +1,4 @@
-/// A parsed X-Ray filter expression (reference 5): value types only, so it can be compiled, printed or compared.
+/// A parsed X-Ray filter expression (AWS X-Ray developer guide, "Using filter expressions"): value types only, so it can be compiled, printed or compared.
 ///
 /// Negation is a node of its own (`!kw`, `kw = false` and `!(...)` all become `.not`), so the compiler has one
 /// place that decides what "not" means for a keyword whose field is absent.
@@ -9,7 +9,7 @@ package indirect enum FilterExpression: Sendable, Hashable {
     /// `fault`, `!partial`, `root = true`: a boolean keyword that holds.
     case flag(BooleanKeyword)
     case number(NumberKeyword, ComparisonOperator, Double)
-    /// A bare number keyword (`responsetime`, `http.status`): true when the field is set (reference 5, operator
+    /// A bare number keyword (`responsetime`, `http.status`): true when the field is set (X-Ray developer guide, "Using filter expressions", operator
     /// "none"). A bare string keyword parses as `.string(kw, .contains, "")`, the guide's own long form.
     case numberIsSet(NumberKeyword)
     case string(StringKeyword, StringOperator, String)

@@ -1,4 +1,4 @@
-/// Parses X-Ray filter expressions (reference 5) into `FilterExpression` values.
+/// Parses X-Ray filter expressions (AWS X-Ray developer guide, "Using filter expressions") into `FilterExpression` values.
 ///
 /// Grammar (keywords and AND/OR/CONTAINS/true/false are case-insensitive):
 ///

@@ -65,7 +65,7 @@ public enum TraceListing {
         }
     }
 
-    /// A summary in the `GetTraceSummaries` field names (reference 6).
+    /// A summary in the `GetTraceSummaries` field names (GetTraceSummaries in the X-Ray API reference).
     public static func json(_ t: TraceSummary) -> JSONValue {
         var http = JSONObject()
         if let u = t.httpURL { http["HttpURL"] = .string(u) }

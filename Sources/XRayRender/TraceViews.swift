@@ -102,7 +102,7 @@ public enum TraceViews {
     }
 
     /// One trace in the `BatchGetTraces` shape: one Document string per segment, subsegments embedded,
-    /// streamed ones merged back in (reference 6).
+    /// streamed ones merged back in (BatchGetTraces in the X-Ray API reference).
     ///
     /// A subsegment `maxNesting` levels below its document's top gets a Document of its own, in the form of a
     /// subsegment sent alone (`type`, `trace_id`, `parent_id`), so no Document nests deeper than that.

@@ -2,7 +2,7 @@ import XRayWire
 
 /// Reads a parsed rules file into the model and records every problem with its position.
 ///
-/// Local files get the Python SDK's checks (reference 4.2), worded with the SDK's own messages plus what to
+/// Local files get the Python SDK's checks (aws-xray-sdk-python `core/sampling/local/sampler.py` and `sampling_rule.py`), worded with the SDK's own messages plus what to
 /// write instead, and centralized rules get the X-Ray API's limits. Checking carries on after a problem so that
 /// `xray rules validate` reports all of them at once.
 struct RuleChecker {

@@ -450,7 +450,8 @@ package final class TraceStore {
         try s.step()
     }
 
-    /// Recomputes one trace's summary row from its entities (reference 6: the root decides error/fault).
+    /// Recomputes one trace's summary row from its entities: the root segment decides HasError and HasFault
+    /// (GetTraceSummaries in the X-Ray API reference).
     func refreshSummary(traceID: String, receivedAt: Double) throws(StoreError) {
         let aggregate = try db.prepared("""
             SELECT min(start_time), max(coalesce(end_time, start_time)), count(*), sum(in_progress), max(throttle)

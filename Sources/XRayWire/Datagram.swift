@@ -1,6 +1,6 @@
 /// Splits an X-Ray daemon datagram (`{"format":"json","version":1}\n<document>`) into its parts.
 ///
-/// The header is parsed as JSON, never byte-compared: SDKs spell it differently (reference 1.1).
+/// The header is parsed as JSON, never byte-compared: SDKs spell it differently (aws-xray-daemon `pkg/tracesegment`: `Header.IsValid`).
 public enum DaemonDatagram {
     /// Largest datagram the daemon protocol carries: the X-Ray daemon reads 64 KiB per datagram.
     public static let maxSize = 65_536

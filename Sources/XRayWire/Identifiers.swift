@@ -51,7 +51,7 @@ public enum XRayID {
         return s.count >= digits ? s : String(repeating: "0", count: digits - s.count) + s
     }
 
-    /// The W3C `traceparent` form of an X-Ray trace and parent id (reference 3.4).
+    /// The W3C `traceparent` form of an X-Ray trace and parent id (W3C Trace Context, and the OpenTelemetry AWS X-Ray propagator).
     public static func traceparent(traceID: String, parentID: String, sampled: Bool) -> String? {
         guard isTraceID(traceID), isEntityID(parentID) else { return nil }
         let u = Array(traceID.utf8)

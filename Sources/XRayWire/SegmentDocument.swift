@@ -117,7 +117,7 @@ public struct DocumentRejection: Error, Sendable, Hashable, CustomStringConverti
     }
 }
 
-/// Parses and validates segment documents the way SDKs really send them (reference 2.4a, 7.6).
+/// Parses and validates segment documents the way SDKs really send them (aws-xray-sdk-python and aws-xray-sdk-go, as they emit documents).
 ///
 /// It is lenient where producers differ (unknown keys, `content_length` as a string, `cause` as an id,
 /// `in_progress: false` next to `end_time`, nested subsegments repeating `trace_id`) and strict where the

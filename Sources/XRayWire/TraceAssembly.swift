@@ -75,7 +75,7 @@ public struct TraceTree: Sendable {
     public var entityCount: Int { entries.count }
 }
 
-/// Links documents into trace trees (reference 2.7).
+/// Links documents into trace trees (X-Ray developer guide, "AWS X-Ray segment documents": subsegments sent on their own name their parent).
 ///
 /// Inline subsegments are children of their enclosing entity; standalone documents hang under the entity
 /// their `parent_id` names, whichever arrived first. An entity whose parent is not stored becomes a root
