@@ -49,37 +49,28 @@ public enum OTLPJSONDecoder {
             }
         }
 
-        /// A 64-bit integer as a decimal string or a JSON number.
-        func uint64(_ v: JSONValue?, _ path: String) throws(OTLPDecodingError) -> UInt64 {
+        /// A 64-bit integer as a decimal string or a JSON number (OTLP/JSON writes 64-bit fields as strings,
+        /// some senders as numbers); a number is taken only when it is exactly an integer of that type.
+        func integer<T: FixedWidthInteger>(_ v: JSONValue?, _ path: String, _: T.Type, _ kind: String) throws(OTLPDecodingError) -> T {
             switch v {
             case nil, .null?: return 0
             case .string(let s)?:
-                guard let n = UInt64(s) else { throw .jsonValue(path: path, message: "\"\(s.prefix(30))\" is not an unsigned 64-bit integer") }
+                guard let n = T(s) else { throw .jsonValue(path: path, message: "\"\(s.prefix(30))\" is not \(kind)") }
                 return n
             case .number(let n)?:
-                if let i = UInt64(n.text) { return i }
-                let d = n.double
-                guard d.isFinite, d >= 0, d.rounded() == d, d < 1.8e19 else {
-                    throw .jsonValue(path: path, message: "\(n.text) is not an unsigned 64-bit integer")
-                }
-                return UInt64(d)
+                if let i = T(n.text) { return i }
+                guard let i = T(exactly: n.double) else { throw .jsonValue(path: path, message: "\(n.text) is not \(kind)") }
+                return i
             case let v?: throw .jsonValue(path: path, message: "expected an integer, found \(v.typeName)")
             }
         }
 
+        func uint64(_ v: JSONValue?, _ path: String) throws(OTLPDecodingError) -> UInt64 {
+            try integer(v, path, UInt64.self, "an unsigned 64-bit integer")
+        }
+
         func int64(_ v: JSONValue?, _ path: String) throws(OTLPDecodingError) -> Int64 {
-            switch v {
-            case .string(let s)?:
-                guard let n = Int64(s) else { throw .jsonValue(path: path, message: "\"\(s.prefix(30))\" is not a 64-bit integer") }
-                return n
-            case .number(let n)?:
-                if let i = Int64(n.text) { return i }
-                let d = n.double
-                guard d.isFinite, d.rounded() == d, abs(d) < 9.2e18 else { throw .jsonValue(path: path, message: "\(n.text) is not a 64-bit integer") }
-                return Int64(d)
-            case nil, .null?: return 0
-            case let v?: throw .jsonValue(path: path, message: "expected an integer, found \(v.typeName)")
-            }
+            try integer(v, path, Int64.self, "a 64-bit integer")
         }
 
         func uint32(_ v: JSONValue?, _ path: String) throws(OTLPDecodingError) -> UInt32 {
