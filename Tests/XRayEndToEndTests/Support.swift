@@ -102,6 +102,13 @@ var testPython: String? {
     return FileManager.default.isExecutableFile(atPath: local) ? local : nil
 }
 
+/// graphviz's `dot`, which `Scripts/test` installs: the README pipes `graph --format dot` into it.
+func graphviz() throws -> URL {
+    let path = try #require(["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                            "graphviz's dot (apt-get install graphviz; Scripts/test does)")
+    return URL(fileURLWithPath: path)
+}
+
 /// A minimal HTTP/1.1 client over a real TCP socket on 127.0.0.1.
 enum HTTP {
     struct Response {
