@@ -53,6 +53,7 @@ extension XRay.Inspect {
                 throw ValidationError("--run takes a run number, last or previous, not \"\(bad)\"")
             }
             if since != nil, !traces.isEmpty { throw ValidationError("--since selects traces for --run or --filter, not for two trace ids") }
+            if let since { _ = try seconds(of: since, flag: "--since") }
             for rule in failIf {
                 do { _ = try FailIf(parsing: rule) } catch { throw ValidationError("--fail-if \(error.description)") }
             }
