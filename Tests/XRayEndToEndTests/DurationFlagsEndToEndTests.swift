@@ -47,6 +47,27 @@ import Testing
         #expect(try count("1") == "0\n", "the fixtures started longer than a second ago")
     }
 
+    @Test func diffTimeThresholdsTakeADurationUnit() throws {
+        let imported = try XRayBinary.run(
+            ["inspect", "import", fixturesDirectory.appendingPathComponent("sdk/flask.jsonl").path, "--store", store])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let listing = try XRayBinary.run(["inspect", "traces", "--format", "jsonl", "--store", store])
+        let ids = listing.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) .flatMap { ($0 as? [String: Any])?["Id"] as? String }
+        }
+        try #require(ids.count >= 2)
+        func diff(_ rule: String) throws -> CommandResult {
+            try XRayBinary.run(["inspect", "diff", ids[0], ids[1], "--fail-if", rule, "--store", store])
+        }
+        #expect(try diff("p95 > +1h").status == 0, "no change between two requests is an hour")
+        let crossed = try diff("p95 > -1h")
+        #expect(crossed.status == 1, "every change is more than an hour's drop: \(crossed.stderr)")
+        #expect(crossed.stdout.contains("crosses p95 > -3600000"), "\(crossed.stdout)")
+        let bad = try diff("p95 > +1sec")
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("or a duration such as +50ms or +0.5s"), "\(bad.stderr)")
+    }
+
     @Test func rulesSimulateTakesMinutesAndSeconds() throws {
         for (duration, requests) in [("1.5m", 900), ("90", 900), ("2s", 20)] {
             let result = try XRayBinary.run(
