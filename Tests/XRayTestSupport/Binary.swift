@@ -49,9 +49,14 @@ package enum XRayBinary {
         }
         writer.start()
         // Read both pipes before waiting so a chatty child never blocks on a full pipe.
+        // A thread of its own, not a shared pool, so that many tests at once never wait for a free worker.
         let errors = StreamBox()
-        let errorsRead = DispatchGroup()
-        DispatchQueue.global().async(group: errorsRead) { errors.finish(err.fileHandleForReading.readDataToEndOfFile()) }
+        let errorsRead = DispatchSemaphore(value: 0)
+        let errReader = Thread {
+            errors.finish(err.fileHandleForReading.readDataToEndOfFile())
+            errorsRead.signal()
+        }
+        errReader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         errorsRead.wait()
@@ -67,17 +72,14 @@ package enum XRayBinary {
 
 /// The bytes a pipe's reader thread collected, handed to the thread that waits for the child.
 package final class StreamBox: Sendable {
-    private let state = Mutex((data: Data(), done: false))
+    private let state = Mutex(Data())
 
     package init() {}
 
     /// Stores what the reader read to the end of the stream.
     package func finish(_ data: Data) {
-        state.withLock { $0 = (data, true) }
+        state.withLock { $0 = data }
     }
 
-    package var data: Data { state.withLock { $0.data } }
-
-    /// Whether `finish` was called.
-    package var done: Bool { state.withLock { $0.done } }
+    package var data: Data { state.withLock { $0 } }
 }
