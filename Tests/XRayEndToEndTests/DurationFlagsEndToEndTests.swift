@@ -4,13 +4,8 @@ import Testing
 /// Every flag that takes a duration reads the same forms, a bare number as seconds, and refuses anything else
 /// with exit 64 and one message naming the value and the forms. Through the built binary.
 @Suite struct DurationFlagsEndToEndTests {
-    let dir: URL
-    let store: String
-
-    init() throws {
-        dir = try makeTemporaryDirectory("durations")
-        store = dir.appendingPathComponent("traces.sqlite").path
-    }
+    /// Created by the first command that writes it, as a user's store is.
+    let store = temporaryStorePath("xray-durations")
 
     static let forms = "write 2 (seconds), 1.5s, 250ms, 10m, 1h, 7d or 1w"
     static let rules = fixturesDirectory.appendingPathComponent("rules/local-v2.json").path
