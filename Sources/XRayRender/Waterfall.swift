@@ -39,9 +39,7 @@ public enum Waterfall {
         var out = style.bold(trace.traceID) + "  " + style.dim("\(rows.count) entities, \(Durations.milliseconds(span)) ms") + "\n"
         for (i, row) in rows.enumerated() {
             let e = row.entity
-            var label = labels[i]
-            if label.count > labelWidth { label = String(label.prefix(labelWidth - 1)) + "…" }
-            label += String(repeating: " ", count: labelWidth - label.count)
+            let label = TextTable.pad(labels[i].count > labelWidth ? String(labels[i].prefix(labelWidth - 1)) + "…" : labels[i], to: labelWidth)
             let from = min(barWidth - 1, Int((fraction(e.startTime, start: start, span: span) * Double(barWidth)).rounded(.down)))
             let endTime = e.endTime ?? trace.endTime
             var to = Int((fraction(endTime, start: start, span: span) * Double(barWidth)).rounded(.up))
