@@ -1,3 +1,4 @@
+import XRayRender
 import XRayStore
 
 /// Why a filter, a query or a group command could not be done, worded for the person at the terminal.
@@ -37,7 +38,7 @@ package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .duplicateGroup(let name):
             return "a group named \"\(name)\" already exists; remove it first with: xray inspect group remove \(name)"
         case .invalidDuration(let text):
-            return "\"\(text)\" is not a duration; write a number with a unit, such as 90s, 10m, 2h or 7d"
+            return DurationError.invalid(text).description
         case .invalidTime(let text):
             return "\"\(text)\" is not a time; use epoch seconds, a duration ago such as 10m, or ISO 8601 such as 2026-11-26T05:00:00Z"
         case .store(let error):

@@ -170,11 +170,6 @@ enum LiveView {
         var parts = tm()
         localtime_r(&t, &parts)
         let clock = [parts.tm_hour, parts.tm_min, parts.tm_sec].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ":")
-        var path = s.httpURL ?? ""
-        if let scheme = path.firstRange(of: "://") {
-            let rest = path[scheme.upperBound...]
-            path = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
-        }
         let status = s.httpStatus.map(String.init) ?? "-"
         let coloredStatus = s.hasFault ? style.red(status) : s.hasError ? style.yellow(status) : style.green(status)
         var flags: [String] = []
@@ -182,10 +177,9 @@ enum LiveView {
         if s.hasError { flags.append(style.yellow("error")) }
         if s.hasThrottle { flags.append(style.magenta("throttle")) }
         if s.isPartial { flags.append(style.dim("partial")) }
-        let millis = (s.duration * 10_000).rounded() / 10
         let x = TerminalText.escape
-        return [style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(path), coloredStatus,
-                "\(millis)ms", "\(s.entityCount) entities", flags.joined(separator: ","), style.dim(s.traceID)]
+        return [style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(URLPath.target(of: s.httpURL ?? "")), coloredStatus,
+                Durations.milliseconds(s.duration) + "ms", "\(s.entityCount) entities", flags.joined(separator: ","), style.dim(s.traceID)]
             .filter { !$0.isEmpty }.joined(separator: "  ")
     }
 

@@ -27,9 +27,7 @@ extension XRay.Inspect {
             case (.some, .some): throw ValidationError("--older-than and --keep-last are alternatives; give one of them")
             default: break
             }
-            if let olderThan, (try? TimeSpec.duration(olderThan)) == nil {
-                throw ValidationError("--older-than: " + QueryError.invalidDuration(olderThan).description)
-            }
+            if let olderThan { _ = try seconds(of: olderThan, flag: "--older-than") }
             if let keepLast, keepLast < 0 { throw ValidationError("--keep-last must be 0 or more, not \(keepLast)") }
         }
 

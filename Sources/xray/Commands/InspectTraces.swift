@@ -9,7 +9,7 @@ struct QueryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("An X-Ray filter expression, such as 'fault AND http.url CONTAINS \"/api/\"'.", valueName: "expr"))
     var filter: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only traces that started this long ago or later: 90s, 10m, 2h, 7d.", valueName: "duration"))
+    @Option(name: .long, help: ArgumentHelp("Only traces that started this long ago or later: 90 (seconds), 10m, 2h, 7d.", valueName: "duration"))
     var since: String?
 
     @Option(name: .long, help: ArgumentHelp("Only traces that started at or after T: epoch seconds, ISO 8601, or a duration ago.", valueName: "T"))
@@ -23,6 +23,7 @@ struct QueryOptions: ParsableArguments {
 
     func validate() throws {
         if since != nil && start != nil { throw ValidationError("--since and --start both set where the window begins; give one of them") }
+        if let since { _ = try seconds(of: since, flag: "--since") }
         if let run, run != "last", Int(run) == nil { throw ValidationError("--run takes a run number or last, not \"\(run)\"") }
     }
 

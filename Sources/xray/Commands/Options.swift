@@ -65,6 +65,16 @@ enum Environment {
     }
 }
 
+/// The seconds of a duration flag's value (`Durations.seconds(parsing:)`); the error names the flag, the value
+/// and the forms every duration flag accepts.
+func seconds(of text: String, flag: String) throws(ValidationError) -> Double {
+    do {
+        return try Durations.seconds(parsing: text)
+    } catch {
+        throw ValidationError("\(flag): \(error.description)")
+    }
+}
+
 /// Current time in epoch seconds.
 func epochNow() -> Double {
     var ts = timespec()

@@ -97,9 +97,7 @@ extension XRay {
 
         func validate() throws {
             guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. xray run -- python app.py") }
-            guard RunArguments.seconds(parsing: linger) != nil else {
-                throw ValidationError("--linger: \"\(linger)\" is not a duration; write 500ms, 2s or 1m")
-            }
+            _ = try seconds(of: linger, flag: "--linger")
             for a in annotations where RunArguments.annotation(a) == nil {
                 throw ValidationError("--annotation: \"\(a.prefix(100))\" is not KEY=VALUE with a key of letters, digits and _")
             }
@@ -114,9 +112,7 @@ extension XRay {
                 do { _ = try FailOnCondition(parsing: text) } catch { throw ValidationError("--fail-on: \(error.description)") }
             }
             guard nPlusOne >= 2 else { throw ValidationError("--n-plus-one must be 2 or more, not \(nPlusOne)") }
-            guard InsightsOptions.duration(slow) != nil else {
-                throw ValidationError("--slow takes a duration such as 500ms, 2s or 1m, not \"\(slow)\"")
-            }
+            _ = try seconds(of: slow, flag: "--slow")
         }
 
         func run() throws {
@@ -133,7 +129,7 @@ extension XRay {
                 command: command, storePath: storeOptions.path, name: name, tracingName: tracingName,
                 annotations: annotations.compactMap(RunArguments.annotation),
                 listen: try listen.map { try DaemonAddress.parse($0) }, samplingRules: rules, lambda: lambda,
-                linger: RunArguments.seconds(parsing: linger) ?? 0, environment: Environment.current,
+                linger: try seconds(of: linger, flag: "--linger"), environment: Environment.current,
                 workingDirectory: currentDirectory())
             request.allowedOrigins = allowOrigins
             request.captureAll = captureAll
@@ -170,8 +166,8 @@ extension XRay {
             }
             if outcome.termination.succeeded, !failOn.isEmpty {
                 let failures: [FailOnGate.Failure]
+                let options = InsightsOptions(nPlusOne: nPlusOne, slow: try seconds(of: slow, flag: "--slow"))
                 do {
-                    let options = InsightsOptions(nPlusOne: nPlusOne, slow: InsightsOptions.duration(slow) ?? InsightsOptions().slow)
                     failures = try FailOnGate.check(failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome,
                                                     storePath: storeOptions.path, insights: options)
                 } catch {
