@@ -30,6 +30,9 @@ public struct RunRequest: Sendable {
     public var workingDirectory: String
     /// `--capture-all`: the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`.
     public var captureAll = false
+    /// Operations the embedded collector serves beside intake and sampling (the executable passes the read
+    /// API): XRayLauncher depends on neither the query nor the render layer those need.
+    package var operations = HTTPOperations()
 
     public init(
         command: [String], storePath: String, name: String? = nil, tracingName: String? = nil,
@@ -175,6 +178,7 @@ public enum Launcher {
                     storePath: request.storePath, samplingRules: request.samplingRules,
                     onTracesStored: { ids in capturedTraces.withLock { $0.formUnion(ids) } })
                 configuration.allowedOrigins = request.allowedOrigins
+                configuration.operations = request.operations
                 let started = try Collector.start(configuration)
                 collector = started
                 daemonAddress = started.boundAddress.environmentValue

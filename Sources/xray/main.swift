@@ -1,10 +1,4 @@
 import ArgumentParser
-import XRayCollector
-import XRayReadAPI
-
-/// Every collector this process starts (`xray daemon`'s, and the one `xray run` builds inside XRayLauncher)
-/// serves the read operations beside intake and sampling: all six X-Ray operations the AWS CLI calls.
-HTTPOperations.standard = ReadAPI.operations
 
 /// The name the binary was called by, and whether it is one of the subcommand links `Scripts/install` makes.
 ///

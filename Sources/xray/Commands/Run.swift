@@ -3,6 +3,7 @@ import XRayCollector
 import XRayInsights
 import XRayLauncher
 import XRayQuery
+import XRayReadAPI
 import XRayRender
 import XRaySampling
 import XRayStore
@@ -137,6 +138,7 @@ extension XRay {
                 workingDirectory: currentDirectory())
             request.allowedOrigins = allowOrigins
             request.captureAll = captureAll
+            request.operations = ReadAPI.operations
             var elsewhere: (address: String, finding: DaemonProbe.Finding)?
             if !captureAll, let address = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen) {
                 let finding = DaemonProbe.probe(address)
