@@ -34,9 +34,28 @@ extension XRay.Daemon { static var _commandName: String { Invocation.commandName
 extension XRay.Inspect { static var _commandName: String { Invocation.commandName("inspect") } }
 extension XRay.Rules { static var _commandName: String { Invocation.commandName("rules") } }
 
+/// Parses and runs `root` or one of its subcommands, as `ParsableCommand.main` does, but with every error a
+/// command throws turned into its exit code and message by `Failure`.
+func execute(_ root: any ParsableCommand.Type, _ arguments: [String]) -> Never {
+    var command: any ParsableCommand
+    do {
+        command = try root.parseAsRoot(arguments)
+    } catch {
+        root.exit(withError: error)
+    }
+    do {
+        try command.run()
+    } catch {
+        guard let failure = Failure(error) else { root.exit(withError: error) }
+        failure.report(for: type(of: command))
+        root.exit(withError: ExitCode(failure.code))
+    }
+    root.exit()
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 if let subcommand = Invocation.subcommand, arguments != ["--version"] {
-    subcommand.main(arguments)
+    execute(subcommand, arguments)
 } else {
-    XRay.main(arguments)
+    execute(XRay.self, arguments)
 }

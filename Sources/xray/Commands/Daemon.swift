@@ -93,14 +93,14 @@ extension XRay {
         }
 
         func run() throws {
-            try reportingFailures {
+            do {
                 let json = json, quiet = quiet
                 let style = TerminalStyle.resolve(colorOptions.color, environment: Environment.current, isTerminal: isatty(2) == 1)
                 var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
                 configuration.operations = ReadAPI.operations
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
                 configuration.allowedOrigins = allowOrigins
-                if let samplingRules { configuration.samplingRules = try collector { () throws(CollectorError) in try SamplingService.load(path: samplingRules) } }
+                if let samplingRules { configuration.samplingRules = try SamplingService.load(path: samplingRules) }
                 if json {
                     configuration.onTraceCompleted = { writeLine(1, JSONWriter.string(LiveView.event($0))) }
                 } else if !quiet {
@@ -119,7 +119,7 @@ extension XRay {
                 // `xray daemon --json | head -1` must not kill the daemon before it flushes.
                 signal(SIGPIPE, SIG_IGN)
                 let signals = TerminationSignals.block()
-                let collector = try collector { () throws(CollectorError) in try Collector.start(configuration) }
+                let collector = try Collector.start(configuration)
                 let bound = collector.boundAddress
                 if json {
                     writeLine(1, JSONWriter.string(.object(JSONObject([
@@ -141,26 +141,8 @@ extension XRay {
                     printError(counters.text)
                 }
                 if counters.lostData {
-                    throw CommandFailure.message(
-                        "documents were lost or may have been (store: \(counters.lastStoreError ?? counters.storeFileProblem ?? "see above"))",
-                        code: ExitCodes.ioError)
+                    throw CommandError.lostDocuments(detail: counters.lastStoreError ?? counters.storeFileProblem ?? "see above")
                 }
-            }
-        }
-
-        /// Runs `body`, turning a collector error into a failure with its documented exit code.
-        func collector<T>(_ body: () throws(CollectorError) -> T) throws -> T {
-            do {
-                return try body()
-            } catch {
-                let code: Int32 = switch error {
-                case .portInUse: ExitCodes.unavailable
-                case .invalidAddress, .unresolvableHost, .forwardToSelf: ExitCodes.usage
-                case .samplingRules: ExitCodes.dataError
-                case .store(let storeError): CommandFailure.store(storeError).exitCode
-                case .cannotBind, .socket, .threadStart: ExitCodes.unavailable
-                }
-                throw CommandFailure.message(error.description, code: code)
             }
         }
     }

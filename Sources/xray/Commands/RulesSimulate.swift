@@ -66,20 +66,18 @@ extension XRay.Rules {
         }
 
         func run() throws {
-            try withRulesErrors { () throws(SamplingError) in
-                let document = try InputFile.loadRules(file, format: rulesFormat)
-                let requestList = try RequestReader.readAll(InputFile.bytes(at: requests), file: requests)
-                var generated: SimulationOptions.GeneratedStream?
-                if let r = rate.flatMap({ Self.number($0, unit: "/s") }), let d = duration.flatMap({ Self.number($0, unit: "s") }) {
-                    generated = .init(rate: r, duration: d)
-                }
-                let result = try Simulator.run(
-                    document: document, requests: requestList, file: requests,
-                    options: SimulationOptions(clients: clients, seed: seed, generated: generated))
-                switch format {
-                case .text: print(result.text, terminator: "")
-                case .json: print(JSONWriter.prettyString(result.jsonValue))
-                }
+            let document = try InputFile.loadRules(file, format: rulesFormat)
+            let requestList = try RequestReader.readAll(InputFile.bytes(at: requests), file: requests)
+            var generated: SimulationOptions.GeneratedStream?
+            if let r = rate.flatMap({ Self.number($0, unit: "/s") }), let d = duration.flatMap({ Self.number($0, unit: "s") }) {
+                generated = .init(rate: r, duration: d)
+            }
+            let result = try Simulator.run(
+                document: document, requests: requestList, file: requests,
+                options: SimulationOptions(clients: clients, seed: seed, generated: generated))
+            switch format {
+            case .text: print(result.text, terminator: "")
+            case .json: print(JSONWriter.prettyString(result.jsonValue))
             }
         }
     }
