@@ -56,7 +56,7 @@ public final class SamplingService: Sendable {
     /// Reads a rules file in any format `xray rules` understands.
     ///
     /// - Throws: `CollectorError.samplingRules` when the file cannot be read or is invalid.
-    static func loadRules(path: String) throws(CollectorError) -> [SamplingRule] {
+    package static func load(path: String) throws(CollectorError) -> [SamplingRule] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .samplingRules(file: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -162,13 +162,4 @@ public final class SamplingService: Sendable {
 /// A `SamplingTargets` body that is not the API's shape.
 struct SamplingRequestError: Error {
     var message: String
-}
-
-extension SamplingService {
-    /// Reads a `--sampling-rules` file into the centralized rules the collector serves.
-    ///
-    /// - Throws: `CollectorError.samplingRules` when the file cannot be read or is invalid.
-    public static func load(path: String) throws(CollectorError) -> [SamplingRule] {
-        try loadRules(path: path)
-    }
 }

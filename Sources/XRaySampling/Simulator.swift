@@ -103,7 +103,7 @@ public enum Simulator {
         } else {
             for (n, timed) in requests.enumerated() {
                 guard let time = timed.time else {
-                    throw .invalidRequest(file: file, line: n + 1, message: "request \(n + 1) has no \"t\" (epoch seconds); add one, or use --rate and --duration")
+                    throw .untimedRequest(file: file, line: n + 1)
                 }
                 stream.append((time, timed.request))
             }

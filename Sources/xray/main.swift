@@ -1,10 +1,4 @@
 import ArgumentParser
-import XRayCollector
-import XRayReadAPI
-
-/// Every collector this process starts (`xray daemon`'s, and the one `xray run` builds inside XRayLauncher)
-/// serves the read operations beside intake and sampling: all six X-Ray operations the AWS CLI calls.
-HTTPOperations.standard = ReadAPI.operations
 
 /// The name the binary was called by, and whether it is one of the subcommand links `Scripts/install` makes.
 ///
@@ -40,9 +34,28 @@ extension XRay.Daemon { static var _commandName: String { Invocation.commandName
 extension XRay.Inspect { static var _commandName: String { Invocation.commandName("inspect") } }
 extension XRay.Rules { static var _commandName: String { Invocation.commandName("rules") } }
 
+/// Parses and runs `root` or one of its subcommands, as `ParsableCommand.main` does, but with every error a
+/// command throws turned into its exit code and message by `Failure`.
+func execute(_ root: any ParsableCommand.Type, _ arguments: [String]) -> Never {
+    var command: any ParsableCommand
+    do {
+        command = try root.parseAsRoot(arguments)
+    } catch {
+        root.exit(withError: error)
+    }
+    do {
+        try command.run()
+    } catch {
+        guard let failure = Failure(error) else { root.exit(withError: error) }
+        failure.report(for: type(of: command))
+        root.exit(withError: ExitCode(failure.code))
+    }
+    root.exit()
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 if let subcommand = Invocation.subcommand, arguments != ["--version"] {
-    subcommand.main(arguments)
+    execute(subcommand, arguments)
 } else {
-    XRay.main(arguments)
+    execute(XRay.self, arguments)
 }

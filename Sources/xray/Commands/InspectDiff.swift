@@ -61,24 +61,11 @@ extension XRay.Inspect {
         }
 
         func run() throws {
-            var violations: [Violation] = []
-            try reportingFailures {
-                var rules: [FailIf] = []
-                for rule in failIf {
-                    do throws(DiffError) { rules.append(try FailIf(parsing: rule)) } catch {
-                        throw CommandFailure.message("--fail-if \(error.description)", code: ExitCodes.usage)
-                    }
-                }
-                let source = InsightsSource(store: try storeOptions.open(readOnly: true))
-                let comparison: RunComparison
-                do throws(InsightsError) {
-                    comparison = try compare(source)
-                } catch {
-                    throw CommandFailure.insights(error)
-                }
-                violations = comparison.violations(rules)
-                print(comparison.render(format, violations: violations), terminator: "")
-            }
+            let rules = try failIf.map { rule throws(DiffError) in try FailIf(parsing: rule) }
+            let source = InsightsSource(store: try storeOptions.open(readOnly: true))
+            let comparison = try compare(source)
+            let violations = comparison.violations(rules)
+            print(comparison.render(format, violations: violations), terminator: "")
             guard violations.isEmpty else {
                 printError("xray: \(violations.count) check\(violations.count == 1 ? "" : "s") failed:")
                 for v in violations { printError("  " + RunComparison.describe(v)) }

@@ -4,15 +4,6 @@ import XRayQuery
 
 extension InsightsFormat: ExpressibleByArgument {}
 
-extension CommandFailure {
-    static func insights(_ error: InsightsError) -> CommandFailure {
-        switch error {
-        case .store(let e): .store(e)
-        case .query(let e): .query(e)
-        }
-    }
-}
-
 extension XRay.Inspect {
     struct Insights: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -68,22 +59,16 @@ extension XRay.Inspect {
 
         func run() throws {
             var found = false
-            try reportingFailures {
-                let options = InsightsOptions(
-                    nPlusOne: nPlusOne, slow: try seconds(of: slow, flag: "--slow"), gap: try seconds(of: gap, flag: "--gap"),
-                    criticalPaths: criticalPaths)
-                let query = try queryOptions.query()
-                let source = InsightsSource(store: try storeOptions.open(readOnly: true))
-                var report = InsightsReport(options: options)
-                do throws(InsightsError) {
-                    let ids = if let trace { [try source.traceID(trace)] } else { try source.traceIDs(query) }
-                    try source.forEachTree(ids) { report.add($0) }
-                } catch {
-                    throw CommandFailure.insights(error)
-                }
-                found = !report.findings.isEmpty
-                print(report.render(format), terminator: "")
-            }
+            let options = InsightsOptions(
+                nPlusOne: nPlusOne, slow: try seconds(of: slow, flag: "--slow"), gap: try seconds(of: gap, flag: "--gap"),
+                criticalPaths: criticalPaths)
+            let query = try queryOptions.query()
+            let source = InsightsSource(store: try storeOptions.open(readOnly: true))
+            var report = InsightsReport(options: options)
+            let ids = if let trace { [try source.traceID(trace)] } else { try source.traceIDs(query) }
+            try source.forEachTree(ids) { report.add($0) }
+            found = !report.findings.isEmpty
+            print(report.render(format), terminator: "")
             if exitStatus && found { throw ExitCode(ExitCodes.failure) }
         }
     }

@@ -32,27 +32,16 @@ extension XRay.Inspect {
         }
 
         func run() throws {
-            try reportingFailures {
-                let store = try storeOptions.open()
-                store.foldsWALOnClose = true
-                do throws(QueryError) {
-                    let selection: PruneSelection
-                    if let olderThan {
-                        selection = .endedBefore(epochNow() - (try TimeSpec.duration(olderThan)))
-                    } else {
-                        selection = .keepLast(keepLast ?? 0)
-                    }
-                    let removed: (traces: Int, documents: Int)
-                    do throws(StoreError) {
-                        removed = try store.prune(selection, vacuum: vacuum)
-                    } catch {
-                        throw QueryError.store(error)
-                    }
-                    printError("pruned \(removed.traces) traces (\(removed.documents) documents) from \(store.path)\(vacuum ? ", vacuumed" : "")")
-                } catch {
-                    throw CommandFailure.query(error)
-                }
+            let store = try storeOptions.open()
+            store.foldsWALOnClose = true
+            let selection: PruneSelection
+            if let olderThan {
+                selection = .endedBefore(epochNow() - (try TimeSpec.duration(olderThan)))
+            } else {
+                selection = .keepLast(keepLast ?? 0)
             }
+            let removed = try store.prune(selection, vacuum: vacuum)
+            printError("pruned \(removed.traces) traces (\(removed.documents) documents) from \(store.path)\(vacuum ? ", vacuumed" : "")")
         }
     }
 }

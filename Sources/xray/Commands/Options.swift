@@ -16,12 +16,8 @@ struct StoreOptions: ParsableArguments {
     var path: String { store ?? TraceStore.defaultPath(environment: Environment.current) }
 
     /// Opens the store; bulk writers pass a larger `checkpointPages` (see `TraceStore.init`).
-    func open(readOnly: Bool = false, checkpointPages: Int = 1000) throws -> TraceStore {
-        do {
-            return try TraceStore(path: path, readOnly: readOnly, checkpointPages: checkpointPages)
-        } catch {
-            throw CommandFailure.store(error)
-        }
+    func open(readOnly: Bool = false, checkpointPages: Int = 1000) throws(StoreError) -> TraceStore {
+        try TraceStore(path: path, readOnly: readOnly, checkpointPages: checkpointPages)
     }
 }
 

@@ -70,16 +70,14 @@ extension XRay.Rules {
             if let r = rate.flatMap({ Self.number($0, unit: "/s") }), let duration {
                 generated = .init(rate: r, duration: try seconds(of: duration, flag: "--duration"))
             }
-            try withRulesErrors { () throws(SamplingError) in
-                let document = try InputFile.loadRules(file, format: rulesFormat)
-                let requestList = try RequestReader.readAll(InputFile.bytes(at: requests), file: requests)
-                let result = try Simulator.run(
-                    document: document, requests: requestList, file: requests,
-                    options: SimulationOptions(clients: clients, seed: seed, generated: generated))
-                switch format {
-                case .text: print(result.text, terminator: "")
-                case .json: print(JSONWriter.prettyString(result.jsonValue))
-                }
+            let document = try InputFile.loadRules(file, format: rulesFormat)
+            let requestList = try RequestReader.readAll(InputFile.bytes(at: requests), file: requests)
+            let result = try Simulator.run(
+                document: document, requests: requestList, file: requests,
+                options: SimulationOptions(clients: clients, seed: seed, generated: generated))
+            switch format {
+            case .text: print(result.text, terminator: "")
+            case .json: print(JSONWriter.prettyString(result.jsonValue))
             }
         }
     }
