@@ -14,11 +14,26 @@ import Glibc
     init() throws { folder = try makeTemporaryDirectory("xray-exit-codes") }
     deinit { try? FileManager.default.removeItem(at: folder) }
 
-    /// A malformed duration is a usage error (64), said as `xray: error:`, not a crash or a data error.
+    /// A malformed duration is a usage error (64), reported as the parser reports every bad flag value, with
+    /// the flag's name and the usage, not a crash or a data error.
     @Test func aMalformedDurationExits64() throws {
         let r = try XRayBinary.run(["inspect", "traces", "--store", store, "--since", "soon"])
         #expect(r.status == 64, "\(r.stderr)")
-        #expect(r.stderr.hasPrefix("xray: error: \"soon\" is not a duration"), "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("Error: --since: \"soon\" is not a duration"), "\(r.stderr)")
+    }
+
+    /// A mistyped subcommand is a usage error that names the one meant, at any level.
+    @Test func aMistypedSubcommandExits64WithTheNameMeant() throws {
+        let inspect = try XRayBinary.run(["inspect", "trace", "--store", store])
+        #expect(inspect.status == 64, "\(inspect.stderr)")
+        #expect(inspect.stderr.hasPrefix("Error: unknown subcommand 'trace'; did you mean 'traces'?"), "\(inspect.stderr)")
+        #expect(inspect.stderr.contains("Usage: xray inspect"), "\(inspect.stderr)")
+        let top = try XRayBinary.run(["inspcet", "traces"])
+        #expect(top.status == 64)
+        #expect(top.stderr.hasPrefix("Error: unknown subcommand 'inspcet'; did you mean 'inspect'?"), "\(top.stderr)")
+        let far = try XRayBinary.run(["rules", "frobnicate"])
+        #expect(far.status == 64)
+        #expect(!far.stderr.contains("did you mean"), "nothing is close: \(far.stderr)")
     }
 
     /// A file that is not a store is a data error (65); the advice to pass another `--store` is the CLI's.
