@@ -94,7 +94,7 @@ struct RunSegment {
         let long = command.filter { $0.utf8.count > Self.argumentLimit }.count
         if long > 0 {
             fitted.command = command.map(Self.cut)
-            shortened.append("\(long) argument(s) over \(Self.argumentLimit) bytes cut")
+            shortened.append(Wording.count(long, "argument") + " over \(Self.argumentLimit) bytes cut")
             bytes = fitted.datagram()
         }
         if bytes.count > Self.datagramLimit {
@@ -108,8 +108,8 @@ struct RunSegment {
             }
             let dropped = fitted.command.count - kept.count
             if dropped > 0 {
-                fitted.command = kept + ["[xray: \(dropped) more arguments not recorded]"]
-                shortened.append("\(dropped) argument(s) left out")
+                fitted.command = kept + ["[xray: " + Wording.count(dropped, "more argument", "more arguments") + " not recorded]"]
+                shortened.append(Wording.count(dropped, "argument") + " left out")
                 bytes = fitted.datagram()
             }
         }

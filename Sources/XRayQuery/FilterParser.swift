@@ -1,4 +1,4 @@
-import XRayRender
+import XRayWire
 
 /// Parses X-Ray filter expressions (AWS X-Ray developer guide, "Using filter expressions") into `FilterExpression` values.
 ///

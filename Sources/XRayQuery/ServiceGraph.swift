@@ -179,7 +179,7 @@ package struct ServiceGraph: Sendable {
 
     static func summary(_ s: CallStatistics) -> String {
         let average = Durations.milliseconds(s.total > 0 ? s.totalResponseTime / Double(s.total) : 0)
-        return "\(s.total) calls, \(s.ok) ok, \(s.errorOther + s.throttle) error (\(s.throttle) throttled), \(s.fault) fault, avg \(average)ms"
+        return Wording.count(s.total, "call") + ", \(s.ok) ok, \(s.errorOther + s.throttle) error (\(s.throttle) throttled), \(s.fault) fault, avg \(average)ms"
     }
 
     var text: String {
@@ -208,7 +208,7 @@ package struct ServiceGraph: Sendable {
         }
         for n in nodes {
             for (target, stats) in n.edges.sorted(by: { $0.key < $1.key }) {
-                out += "  n\(n.referenceID) -> n\(target) [label=\(Self.quoted("\(stats.total) calls, \(stats.fault) fault"))];\n"
+                out += "  n\(n.referenceID) -> n\(target) [label=\(Self.quoted(Wording.count(stats.total, "call") + ", \(stats.fault) fault"))];\n"
             }
         }
         return out + "}\n"
@@ -223,7 +223,7 @@ package struct ServiceGraph: Sendable {
         for n in nodes { out += "  n\(n.referenceID)[\(text(label(n)))]\n" }
         for n in nodes {
             for (target, stats) in n.edges.sorted(by: { $0.key < $1.key }) {
-                out += "  n\(n.referenceID) -->|\(text("\(stats.total) calls, \(stats.fault) fault"))| n\(target)\n"
+                out += "  n\(n.referenceID) -->|\(text(Wording.count(stats.total, "call") + ", \(stats.fault) fault"))| n\(target)\n"
             }
         }
         return out

@@ -18,7 +18,7 @@ public enum TraceViews {
     /// One line per entity, indented under its parent.
     public static func tree(_ trace: TraceTree, style: TerminalStyle) -> String {
         let origin = trace.startTime
-        var out = style.bold(trace.traceID) + "  " + style.dim("\(trace.entityCount) entities, \(Durations.milliseconds(trace.endTime - trace.startTime)) ms") + "\n"
+        var out = style.bold(trace.traceID) + "  " + style.dim(Wording.count(trace.entityCount, "entity", "entities") + ", \(Durations.milliseconds(trace.endTime - trace.startTime)) ms") + "\n"
         // prefixes[d]: what goes before the branch of a line at depth d, for the ancestors of the current entry.
         var prefixes = [""]
         for (i, entry) in trace.entries.enumerated() {

@@ -36,7 +36,7 @@ public enum Waterfall {
         let durations = rows.map { $0.entity.duration.map { Durations.milliseconds($0) + "ms" } ?? "in progress" }
         let durationWidth = durations.map(\.count).max() ?? 0
         let barWidth = max(10, width - labelWidth - durationWidth - 5)
-        var out = style.bold(trace.traceID) + "  " + style.dim("\(rows.count) entities, \(Durations.milliseconds(span)) ms") + "\n"
+        var out = style.bold(trace.traceID) + "  " + style.dim(Wording.count(rows.count, "entity", "entities") + ", \(Durations.milliseconds(span)) ms") + "\n"
         for (i, row) in rows.enumerated() {
             let e = row.entity
             let label = TextTable.pad(labels[i].count > labelWidth ? String(labels[i].prefix(labelWidth - 1)) + "…" : labels[i], to: labelWidth)

@@ -28,7 +28,7 @@ public enum SamplingError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidRules(let file, let diagnostics):
             diagnostics.map(\.description).joined(separator: "\n")
                 + (diagnostics.isEmpty ? "\(file): invalid rules" : "")
-                + "\n\(file): \(diagnostics.count) problem(s)"
+                + "\n\(file): " + Wording.count(diagnostics.count, "problem")
         case .requestLineTooLong(let file, let line, let length, let limit):
             "\(file):\(line): the request line is \(length) bytes, over the \(limit)-byte limit; "
                 + "write one request object per line"

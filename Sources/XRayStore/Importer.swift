@@ -48,7 +48,7 @@ package enum ImportError: Error, Sendable, CustomStringConvertible {
             "\(path): \(reason); expected JSON lines of segment documents or a BatchGetTraces response ({\"Traces\": [...]})"
         case .read(let path, let reason): "cannot read \(path): \(reason)"
         case .store(let e, let stored):
-            "\(e.description); \(stored) documents of this file were stored before that, the rest were not"
+            "\(e.description); " + Wording.count(stored, "document") + " of this file " + (stored == 1 ? "was" : "were") + " stored before that, the rest were not"
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import XRayRender
+import XRayWire
 
 /// The name the binary was called by, and whether it is one of the subcommand links `Scripts/install` makes.
 ///

@@ -16,7 +16,10 @@ import Testing
     @Test func importThenShowEveryFormat() throws {
         let imported = try XRayBinary.run(["inspect", "import", "--store", store, fixture("aiohttp")])
         #expect(imported.status == 0, "\(imported.stderr)")
-        #expect(imported.stderr.contains("imported 2 documents into 1 traces"))
+        #expect(imported.stderr.contains("imported 2 documents (1 trace) into "), "\(imported.stderr)")
+        let again = try XRayBinary.run(["inspect", "import", "--store", store, fixture("aiohttp")])
+        #expect(again.stderr.contains("imported no new documents into "), "\(again.stderr)")
+        #expect(again.stderr.contains(": 2 duplicates, 0 stale in-progress, 0 rejected"), "\(again.stderr)")
 
         let tree = try XRayBinary.run(["inspect", "show", "last", "--store", store])
         #expect(tree.status == 0)

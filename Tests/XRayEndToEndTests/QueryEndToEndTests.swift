@@ -106,7 +106,7 @@ import Testing
     @Test func graphEveryFormat() throws {
         let text = try xray(["inspect", "graph", "--filter", "http.url CONTAINS \"shop\""])
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.contains("-> orders: 1 calls, 0 ok, 0 error (0 throttled), 1 fault"))
+        #expect(text.stdout.contains("-> orders: 1 call, 0 ok, 0 error (0 throttled), 1 fault"))
         let graph = try #require(try json(try xray(["inspect", "graph", "--format", "json"])) as? [String: Any])
         let services = try #require(graph["Services"] as? [[String: Any]])
         #expect(services.first?["Type"] as? String == "client")

@@ -67,7 +67,7 @@ import XRayWire
     @Test func validateExitCodesAndPositions() throws {
         let valid = try XRayBinary.run(["rules", "validate", path("local-v2.json"), path("centralized.json")])
         #expect(valid.status == 0)
-        #expect(valid.stdout.contains("local-v2.json: valid (local, version 2, 7 rule(s) and a default)"))
+        #expect(valid.stdout.contains("local-v2.json: valid (local, version 2, 7 rules and a default)"))
 
         let invalid = try XRayBinary.run(["rules", "validate", path("invalid/v2-with-service-name.json")])
         #expect(invalid.status == 65)

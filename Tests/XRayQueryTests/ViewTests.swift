@@ -94,7 +94,7 @@ import XRayWire
         #expect(services.count == graph.nodes.count)
         #expect(services[0].objectValue?["Type"]?.stringValue == "client")
         #expect(graph.render(.dot).hasPrefix("digraph xray {"))
-        #expect(graph.render(.mermaid).contains("n0 -->|\"1 calls, 0 fault\"| n1"))
+        #expect(graph.render(.mermaid).contains("n0 -->|\"1 call, 0 fault\"| n1"))
     }
 
     @Test func otlpUsesThePropagatorsIdsAndOneResourcePerService() throws {

@@ -164,7 +164,7 @@ enum LiveView {
         if s.isPartial { flags.append(style.dim("partial")) }
         let x = TerminalText.escape
         return [style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(URLPath.target(of: s.httpURL ?? "")), coloredStatus,
-                Durations.milliseconds(s.duration) + "ms", "\(s.entityCount) entities", flags.joined(separator: ","), style.dim(s.traceID)]
+                Durations.milliseconds(s.duration) + "ms", Wording.count(s.entityCount, "entity", "entities"), flags.joined(separator: ","), style.dim(s.traceID)]
             .filter { !$0.isEmpty }.joined(separator: "  ")
     }
 

@@ -5,6 +5,7 @@ import XRayLauncher
 import XRayQuery
 import XRaySampling
 import XRayStore
+import XRayWire
 
 /// The documented exit codes (sysexits.h where one fits; see xray(1), EXIT STATUS).
 enum ExitCodes {
@@ -127,7 +128,7 @@ struct Failure {
         case .read: return Failure(ExitCodes.ioError, error.description)
         case .store(let e, let stored):
             var failure = store(e)
-            failure.message += "; \(stored) documents of this file were stored before that, the rest were not"
+            failure.message += "; " + Wording.count(stored, "document") + " of this file " + (stored == 1 ? "was" : "were") + " stored before that, the rest were not"
             return failure
         }
     }
@@ -192,7 +193,7 @@ struct Failure {
         case .noSuchGroup(let name):
             return Failure(ExitCodes.noInput, "no group named \"\(name)\"", advice: "see the saved ones with: xray inspect group list")
         case .rejectedDocuments(let count):
-            return Failure(ExitCodes.dataError, "\(count) documents were rejected", advice: "see above, or: xray inspect rejects")
+            return Failure(ExitCodes.dataError, Wording.count(count, "document") + (count == 1 ? " was" : " were") + " rejected", advice: "see above, or: xray inspect rejects")
         case .lostDocuments(let detail):
             return Failure(ExitCodes.ioError, "documents were lost or may have been (store: \(detail))")
         case .runSegmentNotStored(let segmentID, let storePath):

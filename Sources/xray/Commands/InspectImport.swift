@@ -1,5 +1,6 @@
 import ArgumentParser
 import XRayStore
+import XRayWire
 
 extension XRay.Inspect {
     struct Import: ParsableCommand {
@@ -38,7 +39,12 @@ extension XRay.Inspect {
             }
             let c = total.counts
             let traces = Set(c.traceIDs).count
-            printError("imported \(c.stored) documents into \(traces) traces (\(c.duplicates) duplicates, \(c.staleInProgress) stale in-progress, \(c.rejected) rejected) into \(store.path)")
+            let rest = Wording.count(c.duplicates, "duplicate") + ", \(c.staleInProgress) stale in-progress, \(c.rejected) rejected"
+            if c.stored == 0 {
+                printError("imported no new documents into \(store.path): \(rest)")
+            } else {
+                printError("imported " + Wording.count(c.stored, "document") + " (" + Wording.count(traces, "trace") + ") into \(store.path): \(rest)")
+            }
             if c.rejected > 0 { throw CommandError.rejectedDocuments(c.rejected) }
         }
     }

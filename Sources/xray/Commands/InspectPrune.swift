@@ -1,6 +1,7 @@
 import ArgumentParser
 import XRayQuery
 import XRayStore
+import XRayWire
 
 extension XRay.Inspect {
     struct Prune: ParsableCommand {
@@ -41,7 +42,7 @@ extension XRay.Inspect {
                 selection = .keepLast(keepLast ?? 0)
             }
             let removed = try store.prune(selection, vacuum: vacuum)
-            printError("pruned \(removed.traces) traces (\(removed.documents) documents) from \(store.path)\(vacuum ? ", vacuumed" : "")")
+            printError("pruned " + Wording.count(removed.traces, "trace") + " (" + Wording.count(removed.documents, "document") + ") from \(store.path)\(vacuum ? ", vacuumed" : "")")
         }
     }
 }

@@ -95,7 +95,7 @@ extension SimulationResult {
         var rows = rules.enumerated().map { index, counts in row(document.label(.rule(index)), counts) }
         if let localDefault { rows.append(row("default", localDefault)) }
         if let fallback { rows.append(row("built-in local default (no rule matched)", fallback)) }
-        return "\(requests) requests over \(seconds) s, \(options.clients) client(s), seed \(options.seed)\n"
+        return Wording.count(requests, "request") + " over \(seconds) s, " + Wording.count(options.clients, "client") + ", seed \(options.seed)\n"
             + TextTable.render(header: header, rows: rows, alignments: [.left] + Array(repeating: .right, count: header.count - 1))
     }
 }

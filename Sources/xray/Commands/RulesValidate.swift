@@ -61,8 +61,8 @@ extension XRay.Rules {
 
         private func summary(_ report: ValidationReport) -> String {
             switch report.document {
-            case .local(let file): "local, version \(file.version), \(file.rules.count) rule(s) and a default"
-            case .centralized(let file): "centralized, \(file.rules.count) rule(s)"
+            case .local(let file): "local, version \(file.version), " + Wording.count(file.rules.count, "rule") + " and a default"
+            case .centralized(let file): "centralized, " + Wording.count(file.rules.count, "rule")
             case nil: "no rules"
             }
         }
