@@ -22,6 +22,15 @@ import Glibc
         #expect(r.stderr.hasPrefix("Error: --since: \"soon\" is not a duration"), "\(r.stderr)")
     }
 
+    /// A negative or zero `--limit` is a usage error that says what the flag takes, not "Missing value".
+    @Test func aLimitBelowOneSaysWhatItTakes() throws {
+        for (command, value) in [(["inspect", "traces"], "-1"), (["inspect", "traces"], "0"), (["inspect", "rejects"], "-5")] {
+            let r = try XRayBinary.run(command + ["--limit", value, "--store", store])
+            #expect(r.status == 64, "\(command) \(value): \(r.stderr)")
+            #expect(r.stderr.hasPrefix("Error: --limit takes a whole number of 1 or more, such as --limit 100; not \(value)"), "\(r.stderr)")
+        }
+    }
+
     /// A mistyped subcommand is a usage error that names the one meant, at any level.
     @Test func aMistypedSubcommandExits64WithTheNameMeant() throws {
         let inspect = try XRayBinary.run(["inspect", "trace", "--store", store])

@@ -149,8 +149,9 @@ struct Failure {
         let message = error.description
         return switch error {
         case .unreadable: Failure(ExitCodes.noInput, message)
-        case .invalidRules(let file, _):
-            Failure(ExitCodes.dataError, message, advice: "run `xray rules validate \(file)` after fixing them")
+        case .invalidRules(let file, let diagnostics):
+            Failure(ExitCodes.dataError, message,
+                    advice: "run `xray rules validate \(file)` after fixing " + (diagnostics.count == 1 ? "it" : "them"))
         case .untimedRequest: Failure(ExitCodes.dataError, message, advice: "add one, or use --rate and --duration")
         case .fileTooLarge, .requestLineTooLong, .invalidRequest: Failure(ExitCodes.dataError, message)
         }

@@ -10,7 +10,7 @@ extension XRay.Inspect {
             discussion: "Raw bytes are shown as text when they are UTF-8, else as base64."
         )
 
-        @Option(name: .long, help: "At most this many rejects, newest first.")
+        @Option(name: .long, parsing: .unconditional, help: "At most this many rejects, newest first.")
         var limit: Int = 50
 
         @Option(name: .long, help: "table, json, jsonl or csv.")
@@ -20,7 +20,7 @@ extension XRay.Inspect {
         @OptionGroup var colorOptions: ColorOptions
 
         func validate() throws {
-            guard limit > 0 else { throw ValidationError("--limit must be a positive number, not \(limit)") }
+            guard limit > 0 else { throw ValidationError("--limit takes a whole number of 1 or more, such as --limit 100; not \(limit)") }
         }
 
         func run() throws {

@@ -75,7 +75,7 @@ extension XRay.Inspect {
         @Option(name: .long, help: "start (newest first), duration or responsetime (longest first).")
         var sort: TraceSort = .start
 
-        @Option(name: .long, help: "At most this many traces.")
+        @Option(name: .long, parsing: .unconditional, help: "At most this many traces.")
         var limit: Int = 20
 
         @Option(name: .long, help: "table, json, jsonl or csv.")
@@ -92,7 +92,7 @@ extension XRay.Inspect {
         @OptionGroup var colorOptions: ColorOptions
 
         func validate() throws {
-            guard limit > 0 else { throw ValidationError("--limit must be a positive number, not \(limit)") }
+            guard limit > 0 else { throw ValidationError("--limit takes a whole number of 1 or more, such as --limit 100; not \(limit)") }
         }
 
         func run() throws {
