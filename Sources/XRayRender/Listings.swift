@@ -37,11 +37,11 @@ public enum TraceListing {
     }
 
     static func table(_ traces: [TraceSummary], style: TerminalStyle) -> String {
-        let header = ["TRACE ID", "START (UTC)", "DURATION", "SERVICE", "METHOD", "URL", "STATUS", "FLAGS", "ENTITIES"]
+        let header = ["TRACE ID", "START", "DURATION", "SERVICE", "METHOD", "URL", "STATUS", "FLAGS", "ENTITIES"]
         var rows: [[String]] = []
         for t in traces {
             rows.append([
-                t.traceID, Format.timestamp(t.startTime), Durations.milliseconds(t.duration) + "ms",
+                t.traceID, Format.localTimestamp(t.startTime), Durations.milliseconds(t.duration) + "ms",
                 t.rootName ?? "-", t.httpMethod ?? "-", t.httpURL.map(URLPath.target(of:)) ?? "-",
                 t.httpStatus.map(String.init) ?? "-", flags(t).joined(separator: ",").ifEmpty("ok"), String(t.entityCount),
             ])
@@ -88,7 +88,7 @@ public enum RejectListing {
         case .table:
             var out = ""
             for r in rejects {
-                out += style.bold("#\(r.id)") + "  " + Format.timestamp(r.receivedAt) + "  " + TerminalText.escape(r.source ?? "-") + "\n"
+                out += style.bold("#\(r.id)") + "  " + Format.localTimestamp(r.receivedAt) + "  " + TerminalText.escape(r.source ?? "-") + "\n"
                 out += "  " + style.red(TerminalText.escape(r.reason)) + "\n"
                 let (encoding, text) = payload(r.raw)
                 out += "  " + style.dim(encoding + ": ") + TerminalText.escape(String(text.prefix(400)).replacingNewlines()) + (text.count > 400 ? "…" : "") + "\n"

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Terminal colour, decided once per command: `--color`, `NO_COLOR`, and whether stdout is a terminal.
 public struct TerminalStyle: Sendable {
     public var enabled: Bool
@@ -44,6 +48,21 @@ package enum Format {
         guard decimals > 0 else { return sign + String(whole) }
         let f = String(frac)
         return sign + String(whole) + "." + String(repeating: "0", count: decimals - f.count) + f
+    }
+
+    /// Local time for people, ISO 8601 with the zone's offset (`2026-11-26T06:02:28.123+01:00`; `Z` where the
+    /// offset is zero), from the C library's `localtime_r`, so `TZ` is honoured; machine formats keep UTC.
+    static func localTimestamp(_ epoch: Double) -> String {
+        guard epoch.isFinite, epoch >= -62_135_596_800, epoch < 253_402_300_800 else { return "\(epoch)" }
+        var seconds = time_t(epoch.rounded(.down))
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return timestamp(epoch) }
+        let offset = Int(parts.tm_gmtoff)
+        guard offset != 0 else { return timestamp(epoch) }
+        let text = timestamp(epoch + Double(offset))
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let sign = offset < 0 ? "-" : "+"
+        return String(text.dropLast()) + sign + two(abs(offset) / 3600) + ":" + two(abs(offset) / 60 % 60)
     }
 
     /// UTC time as `2026-11-26T05:02:28.123Z`, from epoch seconds.

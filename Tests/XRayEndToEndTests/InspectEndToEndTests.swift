@@ -13,6 +13,19 @@ import Testing
 
     func fixture(_ name: String) -> String { fixturesDirectory.appendingPathComponent("sdk/\(name).jsonl").path }
 
+    /// People read local time with its offset; machine formats keep UTC. A POSIX `TZ` needs no zone files.
+    @Test func tablesShowLocalTimeAndMachineFormatsUTC() throws {
+        #expect(try XRayBinary.run(["inspect", "import", "--store", store, fixture("aiohttp")]).status == 0)
+        let india = ["TZ": "IST-5:30"]
+        let table = try XRayBinary.run(["inspect", "traces", "--store", store], environment: india)
+        #expect(table.stdout.contains("+05:30  "), "\(table.stdout)")
+        #expect(!table.stdout.contains("Z  "))
+        let csv = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", store], environment: india)
+        #expect(csv.stdout.contains("Z,") && !csv.stdout.contains("+05:30"), "\(csv.stdout)")
+        let utc = try XRayBinary.run(["inspect", "traces", "--store", store], environment: ["TZ": "UTC0"])
+        #expect(utc.stdout.contains("Z  "), "\(utc.stdout)")
+    }
+
     @Test func importThenShowEveryFormat() throws {
         let imported = try XRayBinary.run(["inspect", "import", "--store", store, fixture("aiohttp")])
         #expect(imported.status == 0, "\(imported.stderr)")
