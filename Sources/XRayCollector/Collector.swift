@@ -1,4 +1,5 @@
 import Synchronization
+import XRayOTel
 import XRaySampling
 import XRayStore
 import XRayWire
@@ -43,6 +44,8 @@ package final class Collector: Sendable {
         package var allowedOrigins: [String] = []
         /// Operations served beside intake and sampling (the read API, composed in by the executable).
         package var operations = HTTPOperations.standard
+        /// The OTLP body limit and the translator's options, for OTLP/HTTP and ADOT datagrams alike.
+        package var otlp = OTLPIntake.Options()
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -127,11 +130,16 @@ package final class Collector: Sendable {
         // Parsed documents weigh several times their bytes: keep one batch waiting while the writer commits one.
         let parsed = DocumentQueue(capacity: Writer.maxBatch, counters: nil)
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
-        let api = XRayAPI(sampling: sampling, intake: DocumentHandoff(queue: queue), storePath: configuration.storePath, operations: configuration.operations)
+        let handoff = DocumentHandoff(queue: queue)
+        let api = XRayAPI(sampling: sampling, intake: handoff, storePath: configuration.storePath, operations: configuration.operations,
+                          otlp: OTLPIntake(handoff: handoff, counters: counters, options: configuration.otlp))
+        var limits = HTTPLimits.standard
+        limits.maxBody = max(limits.maxBody, configuration.otlp.maxBody)
         let server = HTTPServer(
             listenFD: tcp.fd, counters: counters, stopping: stopping, policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
-            endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), handler: api.handle)
-        let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
+            endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), limits: limits, handler: api.handle)
+        let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD,
+                                      translator: SegmentTranslator(options: configuration.otlp.translator))
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
                             onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
                             onWarning: configuration.onWarning)
