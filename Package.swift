@@ -60,7 +60,7 @@ let package = Package(
             name: "xray",
             dependencies: [
                 "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
-                "XRayReadAPI", "XRayInsights", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "XRayReadAPI", "XRayInsights", "XRayOTel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -123,6 +123,17 @@ struct XRayAPI: Sendable {
         return HTTPResponse(operation(OperationRequest(body: request.body, peer: request.peer, storePath: storePath, receivedAt: epochSeconds(), intake: intake)))
     }
 
+    /// The OTLP-only listener: `/v1/traces`, `/v1/metrics` and `/v1/logs`, and a 404 naming them for anything else.
+    func handleOTLPOnly(_ request: HTTPRequest) -> HTTPResponse {
+        guard OTLPIntake.Signal(path: request.path) != nil else {
+            var response = HTTPResponse(status: 404, body: Array(
+                "no OTLP/HTTP endpoint at \(request.path); this address serves POST \(OTLPIntake.Signal.paths.joined(separator: ", "))\n".utf8))
+            response.contentType = "text/plain"
+            return response
+        }
+        return handle(request)
+    }
+
     func samplingTargets(_ request: OperationRequest) -> OperationResponse {
         switch request.json() {
         case .failure(let error): return error.response
