@@ -213,10 +213,13 @@ enum OTLPTranslation {
         for (index, translated) in translator.translate(request).enumerated() {
             let span = translated.source.span
             batch.spanKeys.append(hex(span.traceID) + "/" + hex(span.spanID))
-            for bytes in translated.documentBytes {
+            for (position, bytes) in translated.documentBytes.enumerated() {
                 do {
                     let document = try SegmentDocumentParser.parse(bytes: bytes)
-                    batch.documents.append(IncomingDocument(raw: bytes, document: document, source: source, receivedAt: receivedAt))
+                    // The span is kept once, with the document that carries its id (the first).
+                    let original = position == 0 ? OTLPJSONEncoder.encodeBytes(translated.source.request) : nil
+                    batch.documents.append(IncomingDocument(
+                        raw: bytes, document: document, source: source, receivedAt: receivedAt, originalSpan: original))
                     batch.spanOfDocument.append(index)
                 } catch {
                     batch.rejects.append(IncomingReject(

@@ -62,6 +62,43 @@ import Glibc
         #expect(graph.contains("-> otel-back: 1 calls"), "\(graph)")
     }
 
+    /// aiohttp (server and client instrumentations) and Django under `xray run -- opentelemetry-instrument`: each
+    /// request is a trace of the run, the aiohttp call nested under the remote subsegment that made it.
+    @Test(.enabled(if: hasOTel)) func runCapturesAiohttpAndDjangoUnderOpenTelemetryInstrument() throws {
+        let folder = try makeTemporaryDirectory("xray-otel-frameworks")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bin = try #require(Self.venvBin)
+        let apps = fixturesDirectory.appendingPathComponent("apps")
+        let python = bin.appendingPathComponent("python").path, instrument = bin.appendingPathComponent("opentelemetry-instrument").path
+        func drive(_ name: String, _ script: String, _ paths: String, environment: [String: String] = [:]) throws -> String {
+            let store = folder.appendingPathComponent("\(name).sqlite").path
+            let port = String(Int.random(in: 20_000..<40_000))
+            let run = try XRayBinary.run(
+                ["run", "--store", store, "--tracing-name", name, "--", python, apps.appendingPathComponent("drive.py").path, port, paths,
+                 "--", instrument, python, apps.appendingPathComponent(script).path, port],
+                environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(!run.stderr.contains("Failed to export"), "\(run.stderr)")
+            return store
+        }
+        let aiohttp = try drive("front", "otel_aiohttp_app.py", "/checkout")
+        let checkout = jsonLines(try xray(["inspect", "traces", "--run", "last", "--filter", #"http.url CONTAINS "/checkout""#, "--format", "jsonl"], aiohttp))
+        let id = try #require(checkout.first?["Id"] as? String)
+        let tree = try xray(["inspect", "show", id], aiohttp)
+        #expect(tree.contains("front  [segment]"), "\(tree)")
+        #expect(tree.contains("GET  [subsegment remote]"), "\(tree)")
+        #expect(tree.contains("GET /stock/42 200"), "\(tree)")
+        #expect(checkout.first?["EntityCount"] as? Int == 3)
+
+        let django = try drive("my-site", "otel_django_site.py", "/orders/ada/,/broken/",
+                               environment: ["DJANGO_SETTINGS_MODULE": "otel_django_site", "PYTHONPATH": apps.path])
+        let csv = try xray(["inspect", "traces", "--run", "last", "--format", "csv"], django)
+        #expect(csv.contains(",my-site,GET,") && csv.contains("/orders/ada/,200,"), "\(csv)")
+        let faults = jsonLines(try xray(["inspect", "traces", "--filter", #"service("my-site") AND fault"#, "--format", "jsonl"], django))
+        #expect(faults.count == 1)
+        #expect((faults.first?["Http"] as? [String: Any])?["HttpStatus"] as? Int == 503)
+    }
+
     /// The protobuf, gzip and JSON exporters against `xray daemon`'s API port; the daemon's counters at exit count the spans.
     @Test(.enabled(if: hasOTel), arguments: [
         ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"],
@@ -137,6 +174,51 @@ import Glibc
         #expect(try xray(["inspect", "traces", "--count"], store).hasPrefix("1"))
         let rejects = try xray(["inspect", "rejects"], store)
         #expect(rejects.contains("spanId has 7 bytes"), "\(rejects)")
+    }
+
+    /// `xray inspect export --format otlp` gives back the spans the Python exporter sent (ids, times, flags, kinds,
+    /// attributes, events, resource), not a conversion of the translated documents.
+    @Test func exportGivesBackTheSpansAsSent() throws {
+        let folder = try makeTemporaryDirectory("xray-otel-export")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--store", store])
+        defer { daemon.kill() }
+        let capture = Array(try Data(contentsOf: fixturesDirectory.appendingPathComponent("otel/flask-protobuf.binpb")))
+        #expect(try OTLPPost.send(port: daemon.port, capture, contentType: "application/x-protobuf").status == 200)
+        #expect(daemon.stop(signal: SIGTERM).status == 0)
+        let expected = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: fixturesDirectory.appendingPathComponent("otel/expected.json"))) as? [String: Any])
+        let sent = try #require(expected["flask-protobuf.binpb"] as? [[String: Any]])
+        var exported: [String: [String: Any]] = [:]
+        var resourceAttributes: [String: Int] = [:]
+        for request in jsonLines(try xray(["inspect", "export", "--format", "otlp"], store)) {
+            for rs in request["resourceSpans"] as? [[String: Any]] ?? [] {
+                let resource = ((rs["resource"] as? [String: Any])?["attributes"] as? [Any])?.count ?? 0
+                for ss in rs["scopeSpans"] as? [[String: Any]] ?? [] {
+                    for span in ss["spans"] as? [[String: Any]] ?? [] {
+                        let id = span["spanId"] as? String ?? ""
+                        exported[id] = span
+                        resourceAttributes[id] = resource
+                    }
+                }
+            }
+        }
+        #expect(exported.count == sent.count)
+        for want in sent {
+            let id = try #require(want["spanId"] as? String)
+            let got = try #require(exported[id], "span \(id) not exported")
+            #expect(got["traceId"] as? String == want["traceId"] as? String)
+            #expect((got["parentSpanId"] as? String ?? "") == want["parentSpanId"] as? String)
+            #expect(got["name"] as? String == want["name"] as? String)
+            #expect(got["kind"] as? Int == want["kind"] as? Int)
+            #expect(got["startTimeUnixNano"] as? String == want["start"] as? String)
+            #expect(got["endTimeUnixNano"] as? String == want["end"] as? String)
+            #expect(got["flags"] as? Int == want["flags"] as? Int)
+            #expect((got["attributes"] as? [Any])?.count == want["attributes"] as? Int)
+            #expect(((got["events"] as? [Any])?.count ?? 0) == want["events"] as? Int)
+            #expect(resourceAttributes[id] == want["resourceAttributes"] as? Int)
+        }
     }
 
     /// ADOT's Lambda-mode `T1S` datagram, captured from aws-opentelemetry-distro 0.21.0, sent over real UDP to

@@ -17,7 +17,8 @@ extension XRay.Inspect {
             discussion: """
                 With no TRACE, exports every stored trace (or those --filter selects). jsonl writes each stored document \
                 exactly as received, one per line. otlp writes one OTLP/JSON ExportTraceServiceRequest (resourceSpans) \
-                per line and trace, with ids converted as the OpenTelemetry X-Ray propagator does.
+                per line and trace, with ids converted as the OpenTelemetry X-Ray propagator does; spans that \
+                arrived over OTLP are written back as the app sent them.
                 """
         )
 
@@ -55,7 +56,9 @@ extension XRay.Inspect {
                             for doc in try store.documents(traceID: id) { print(Self.jsonLine(doc.raw)) }
                         }
                     case .otlp:
-                        for id in ids { print(JSONWriter.string(OTLPExport.request(try store.trace(id)))) }
+                        for id in ids {
+                            print(JSONWriter.string(OTLPExport.request(try store.trace(id), originals: try store.originalSpans(traceID: id))))
+                        }
                     case .xray:
                         let trees = try ids.map { try store.trace($0) }
                         print(JSONWriter.prettyString(TraceViews.batchGetTraces(trees)))
