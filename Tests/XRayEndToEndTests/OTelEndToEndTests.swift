@@ -33,6 +33,7 @@ import Glibc
             #expect(!run.stderr.contains(failure), "\(run.stderr)")
         }
         #expect(run.stderr.contains("1 fault"))
+        #expect(run.stderr.contains("xray run: OpenTelemetry spans 7: stored 7\n"), "\(run.stderr)")
 
         let hello = try xray(["inspect", "traces", "--run", "1", "--filter", #"annotation.customer = "c42""#, "--format", "jsonl"], store)
         let helloSummary = try #require(jsonLines(hello).first)

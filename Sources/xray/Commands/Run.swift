@@ -432,6 +432,12 @@ enum RunSummary {
         reasons.append("the SDK is not set up: xray_recorder.configure(...), the framework's X-Ray middleware, patch_all() for libraries")
         reasons.append("sampling: the SDK's default rule records the first request each second and 5% of the rest; "
                        + "use xray_recorder.configure(sampling=False)")
+        if o.leftAlone.contains(where: { $0.hasPrefix("OTEL_EXPORTER_OTLP_") }) {
+            reasons.append("an OpenTelemetry app exported to the OTEL_EXPORTER_OTLP_* address you had set, not to this run")
+        } else {
+            reasons.append("an OpenTelemetry app needs opentelemetry-instrument (or an OTLP exporter in code) and an SDK "
+                           + "that exports OTLP/HTTP (protobuf or JSON)")
+        }
         return reasons
     }
 
@@ -449,6 +455,11 @@ enum RunSummary {
             flags.append(style.red("\(count(rejected, "rejected datagram")) (xray inspect rejects)"))
         }
         if !flags.isEmpty { lines.append("xray run: " + flags.joined(separator: ", ")) }
+        if let counters = o.counters, counters.otlpSpansReceived > 0 {
+            var line = "xray run: OpenTelemetry spans \(counters.otlpSpansReceived): stored \(counters.otlpSpansStored)"
+            if counters.otlpSpansRejected > 0 { line += ", " + style.red("rejected \(counters.otlpSpansRejected)") }
+            lines.append(line)
+        }
         let leftAlone = o.leftAlone.filter { o.userDaemonAddress == nil || $0 != RunEnvironment.daemonAddressVariable }
         if !leftAlone.isEmpty {
             lines.append("xray run: left alone, as you had set them: " + leftAlone.joined(separator: ", "))
