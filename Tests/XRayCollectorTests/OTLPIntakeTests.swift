@@ -219,4 +219,31 @@ private func requestWithOneBadSpan() -> [UInt8] {
             #expect(rejects.contains { $0.reason.contains("not an OTLP trace export") })
         }
     }
+
+    /// The OTLP-only listener serves /v1/* and nothing else; a taken preferred address is a warning, a taken
+    /// required one an error.
+    @Test func theOTLPListenerServesOnlyOTLPAndATakenDefaultIsAWarning() throws {
+        let taken = try Sockets.listenTCP(Endpoint(host: "127.0.0.1", port: 0))
+        defer { close(taken.fd) }
+        let busy = Endpoint(host: "127.0.0.1", port: taken.port)
+        try TestCollector.with({ $0.otlpHTTP = .preferred(busy) }) { c in
+            #expect(c.collector.otlpHTTPAddress == nil)
+            #expect(c.collector.startWarnings.count == 1)
+            #expect(c.collector.startWarnings.first?.contains("127.0.0.1:\(taken.port) is taken") == true)
+        }
+        #expect(throws: CollectorError.self) {
+            try TestCollector.with({ $0.otlpHTTP = .required(busy) }) { _ in }
+        }
+        try TestCollector.with({ $0.otlpHTTP = .required(Endpoint(host: "127.0.0.1", port: 0)) }) { c in
+            let port = try #require(c.collector.otlpHTTPAddress?.port)
+            #expect(port != c.tcpPort)
+            let http = try RawHTTP(port: port)
+            defer { http.close() }
+            #expect(http.send("/v1/traces", try otelFixture("flask-protobuf.binpb"), contentType: "application/x-protobuf")?.status == 200)
+            let other = try #require(http.post("/GetSamplingRules", "{}"))
+            #expect(other.status == 404)
+            #expect(other.body.contains("this address serves POST /v1/traces"))
+            #expect(try c.store().counts().documents == 5)
+        }
+    }
 }

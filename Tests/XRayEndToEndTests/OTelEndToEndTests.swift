@@ -222,6 +222,37 @@ import Glibc
         }
     }
 
+    /// `--otlp-max-body`, `--index-attributes` and `--index-all-attributes` through the built binary.
+    @Test func daemonOptionsBoundBodiesAndIndexAttributes() throws {
+        let folder = try makeTemporaryDirectory("xray-otel-options")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let span = #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},"scopeSpans":[{"spans":[{"traceId":"6b0f08b0222222222222222222222222","spanId":"4444444444444444","name":"GET /x","kind":2,"startTimeUnixNano":"1796154710000000000","endTimeUnixNano":"1796154710500000000","attributes":[{"key":"http.route","value":{"stringValue":"/x"}},{"key":"tier","value":{"stringValue":"gold"}}]}]}]}]}"#
+        func annotations(_ options: [String]) throws -> [String: Any] {
+            let store = folder.appendingPathComponent("\(options.joined()).sqlite").path
+            let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--store", store] + options)
+            defer { daemon.kill() }
+            #expect(try OTLPPost.send(port: daemon.port, Array(span.utf8), contentType: "application/json").status == 200)
+            #expect(daemon.stop(signal: SIGTERM).status == 0)
+            let tree = try xray(["inspect", "show", "1-6b0f08b0-222222222222222222222222", "--format", "json"], store)
+            let root = (try JSONSerialization.jsonObject(with: Data(tree.utf8)) as? [String: Any])?["segments"] as? [[String: Any]]
+            return root?.first?["annotations"] as? [String: Any] ?? [:]
+        }
+        #expect(try annotations([]).isEmpty)
+        #expect(try annotations(["--index-attributes", "http.route"]).keys.sorted() == ["http.route"])
+        #expect(try annotations(["--index-attributes", "tier,http.route"]).keys.sorted() == ["http.route", "tier"])
+        #expect(try annotations(["--index-all-attributes"])["tier"] as? String == "gold")
+
+        let store = folder.appendingPathComponent("small.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-max-body", "1024", "--store", store])
+        defer { daemon.kill() }
+        let capture = Array(try Data(contentsOf: fixturesDirectory.appendingPathComponent("otel/flask-protobuf.binpb")))
+        #expect(try OTLPPost.send(port: daemon.port, capture, contentType: "application/x-protobuf").status == 413)
+        #expect(try OTLPPost.send(port: daemon.port, Array(span.utf8), contentType: "application/json").status == 200)
+        let usage = try XRayBinary.run(["daemon", "--otlp-max-body", "10", "--store", store])
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("--otlp-max-body"))
+    }
+
     /// ADOT's Lambda-mode `T1S` datagram, captured from aws-opentelemetry-distro 0.21.0, sent over real UDP to
     /// the daemon: its four spans are stored; a datagram with broken base64 is a reject.
     @Test func daemonStoresADOTDatagrams() throws {
