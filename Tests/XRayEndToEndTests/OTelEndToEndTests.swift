@@ -13,6 +13,12 @@ import Glibc
         venvBin.map { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("opentelemetry-instrument").path) } ?? false
     }
 
+    /// The separate virtualenv `Scripts/test-venv` makes for aws-opentelemetry-distro.
+    static var adotBin: URL? {
+        let bin = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".tools/adot-venv/bin")
+        return FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("opentelemetry-instrument").path) ? bin : nil
+    }
+
     static var pairApp: String { fixturesDirectory.appendingPathComponent("apps/otel_flask_pair.py").path }
 
     /// `xray run -- opentelemetry-instrument python app.py` with no OTel settings of its own: the front, the back
@@ -251,6 +257,27 @@ import Glibc
         let usage = try XRayBinary.run(["daemon", "--otlp-max-body", "10", "--store", store])
         #expect(usage.status == 64)
         #expect(usage.stderr.contains("--otlp-max-body"))
+    }
+
+    /// aws-opentelemetry-distro in Lambda mode under `xray run --lambda` (which sets AWS_LAMBDA_FUNCTION_NAME and
+    /// AWS_XRAY_DAEMON_ADDRESS): its `T1S` datagrams reach the run's UDP port and become the run's traces.
+    @Test(.enabled(if: adotBin != nil)) func runCapturesADOTInLambdaMode() throws {
+        let folder = try makeTemporaryDirectory("xray-otel-adot-run")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let bin = try #require(Self.adotBin)
+        let run = try XRayBinary.run(
+            ["run", "--lambda", "--tracing-name", "adot-demo", "--store", store, "--",
+             bin.appendingPathComponent("opentelemetry-instrument").path, bin.appendingPathComponent("python").path,
+             fixturesDirectory.appendingPathComponent("apps/adot_flask_app.py").path, "/hello", "/boom"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "/hello 200\n/boom 500\n")
+        #expect(run.stderr.contains("xray run: OpenTelemetry spans 3: stored 3\n"), "\(run.stderr)")
+        let hello = jsonLines(try xray(["inspect", "traces", "--run", "last", "--filter", #"service("adot-demo") AND http.url CONTAINS "/hello""#, "--format", "jsonl"], store))
+        #expect(hello.count == 1)
+        #expect(hello.first?["EntityCount"] as? Int == 2)
+        #expect(jsonLines(try xray(["inspect", "traces", "--run", "last", "--filter", "fault", "--format", "jsonl"], store)).count == 1)
+        #expect(try XRayBinary.run(["inspect", "rejects", "--store", store]).stderr.contains("no rejects"))
     }
 
     /// ADOT's Lambda-mode `T1S` datagram, captured from aws-opentelemetry-distro 0.21.0, sent over real UDP to
