@@ -69,6 +69,31 @@ import Glibc
         #expect(graph.contains("-> otel-back: 1 calls"), "\(graph)")
     }
 
+    /// The migration case: a Flask front traced by the X-Ray SDK calls a Flask back traced by OpenTelemetry with the
+    /// `xray` propagator, both under one `xray run`; the back's segment hangs under the front's `requests` subsegment
+    /// in one trace, and `edge()` sees the call.
+    @Test(.enabled(if: hasOTel)) func runJoinsAnXRaySDKFrontAndAnOpenTelemetryBackInOneTrace() throws {
+        let folder = try makeTemporaryDirectory("xray-otel-mixed")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let python = try #require(Self.venvBin).appendingPathComponent("python").path
+        let run = try XRayBinary.run(["run", "--store", store, "--", python, Self.pairApp, "--xray-front", "/hello"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "/hello 200\n")
+        let mixed = jsonLines(try xray(["inspect", "traces", "--filter", #"edge("xray-front", "otel-back")"#, "--format", "jsonl"], store))
+        #expect(mixed.count == 1)
+        let id = try #require(mixed.first?["Id"] as? String)
+        let tree = try xray(["inspect", "show", id, "--format", "json"], store)
+        let root = try #require(((try JSONSerialization.jsonObject(with: Data(tree.utf8)) as? [String: Any])?["segments"] as? [[String: Any]])?.first)
+        #expect(root["name"] as? String == "xray-front")
+        #expect((root["annotations"] as? [String: Any])?["customer"] as? String == "c42")
+        let call = try #require((root["children"] as? [[String: Any]])?.first)
+        let back = try #require((call["children"] as? [[String: Any]])?.first)
+        #expect(back["name"] as? String == "otel-back")
+        #expect(back["parent_id"] as? String == call["id"] as? String)
+        #expect(((back["children"] as? [[String: Any]])?.first?["sql"] as? [String: Any]) != nil)
+    }
+
     /// aiohttp (server and client instrumentations) and Django under `xray run -- opentelemetry-instrument`: each
     /// request is a trace of the run, the aiohttp call nested under the remote subsegment that made it.
     @Test(.enabled(if: hasOTel)) func runCapturesAiohttpAndDjangoUnderOpenTelemetryInstrument() throws {

@@ -2,10 +2,12 @@
 started under `opentelemetry-instrument` with no OpenTelemetry configuration of its own: the exporter settings
 come from the environment (`xray run` sets them, or the caller points them at `xray daemon`).
 
-usage: otel_flask_pair.py PATH...   Starts the back as a second `opentelemetry-instrument` process (service
-otel-back), serves the front in this one (its service name is whatever OTEL_SERVICE_NAME says), requests each
-PATH of the front and prints one line per request: PATH STATUS. Both processes exit normally, so the SDK's
-shutdown exports what it still holds.
+usage: otel_flask_pair.py [--xray-front] PATH...   Starts the back as a second `opentelemetry-instrument` process
+(service otel-back), serves the front in this one (its service name is whatever OTEL_SERVICE_NAME says), requests
+each PATH of the front and prints one line per request: PATH STATUS. Both processes exit normally, so the SDK's
+shutdown exports what it still holds. With --xray-front the front is traced by the X-Ray SDK instead (service
+xray-front, run with plain python) and the back takes its X-Amzn-Trace-Id header through OTEL_PROPAGATORS=xray:
+the migration case, one trace with both.
 """
 import os
 import signal
@@ -63,18 +65,30 @@ def back(port):
     server.serve_forever()
 
 
-def front(paths):
+def front(paths, xray_front=False):
     back_port, front_port = free_port(), free_port()
     instrument = os.path.join(os.path.dirname(sys.executable), "opentelemetry-instrument")
-    child = subprocess.Popen([instrument, sys.executable, __file__, "--back", str(back_port)],
-                             env=dict(os.environ, OTEL_SERVICE_NAME="otel-back"))
+    back_env = dict(os.environ, OTEL_SERVICE_NAME="otel-back")
+    if xray_front:
+        back_env["OTEL_PROPAGATORS"] = "xray"
+    child = subprocess.Popen([instrument, sys.executable, __file__, "--back", str(back_port)], env=back_env)
     app = Flask("otel_front")
+    if xray_front:
+        from aws_xray_sdk.core import patch, xray_recorder
+        from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
+
+        xray_recorder.configure(service="xray-front", sampling=False, context_missing="LOG_ERROR", plugins=())
+        patch(["requests"])
+        XRayMiddleware(app, xray_recorder)
 
     @app.route("/hello")
     def hello():
-        span = trace.get_current_span()
-        span.set_attribute("customer", "c42")
-        span.set_attribute("aws.xray.annotations", ["customer"])
+        if xray_front:
+            xray_recorder.put_annotation("customer", "c42")
+        else:
+            span = trace.get_current_span()
+            span.set_attribute("customer", "c42")
+            span.set_attribute("aws.xray.annotations", ["customer"])
         name = requests.get(f"http://127.0.0.1:{back_port}/data", timeout=10).json()["name"]
         return {"hello": name}
 
@@ -102,5 +116,7 @@ def front(paths):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--back"]:
         back(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["--xray-front"]:
+        front(sys.argv[2:], xray_front=True)
     else:
         front(sys.argv[1:])
