@@ -26,6 +26,9 @@ struct HTTPLimits: Sendable {
     var workers = 4
     var queueCapacity = 1024
     var queueBytes = 32 << 20
+    /// The largest request body read off a connection: the OTLP limit when it is above the 1 MiB of the
+    /// X-Ray operations, which `RequestPolicy` still holds them to.
+    var maxBody = HTTPRequestParser.defaultMaxBody
 
     static let standard = HTTPLimits()
 }
@@ -60,11 +63,11 @@ private final class Connection {
     var evictionEpoch: UInt64 = 0
     var interest: UInt32 = 0
 
-    init(id: ConnectionID, peer: String, hosts: Set<String>, now: Double) {
+    init(id: ConnectionID, peer: String, hosts: Set<String>, now: Double, maxBody: Int) {
         self.id = id
         self.peer = peer
         self.hosts = hosts
-        self.parser = HTTPRequestParser(peer: peer)
+        self.parser = HTTPRequestParser(peer: peer, maxBody: maxBody)
         self.since = now
     }
 
@@ -182,7 +185,7 @@ final class EventLoop {
             if let local = Sockets.localHost(fd) { hosts.insert(local) }
             let now = monotonicNow()
             let connection = Connection(
-                id: ConnectionID(fd: fd, serial: nextSerial), peer: Sockets.format(address), hosts: hosts, now: now)
+                id: ConnectionID(fd: fd, serial: nextSerial), peer: Sockets.format(address), hosts: hosts, now: now, maxBody: limits.maxBody)
             nextSerial += 1
             connections[fd] = connection
             connection.interest = EPOLLIN.rawValue

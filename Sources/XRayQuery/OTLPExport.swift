@@ -62,6 +62,57 @@ package enum OTLPExport {
         }))]))
     }
 
+    /// A trace's request in which every entity translated from an OpenTelemetry span is that span as the app
+    /// sent it (`originals`: one-span OTLP/JSON requests kept by the store, by span id), spans that shared a
+    /// resource and scope grouped again under them; entities from X-Ray SDKs are converted as by `request(_:)`.
+    package static func request(_ tree: TraceTree, originals: [(spanID: String, request: [UInt8])]) -> JSONValue {
+        guard !originals.isEmpty else { return request(tree) }
+        var resources: [(key: String, resource: JSONObject, scopes: [(key: String, scope: JSONObject, spans: [JSONValue])])] = []
+        var kept: Set<String> = []
+        for original in originals {
+            guard let rs = (try? JSONParser.parse(original.request).value)?.objectValue?["resourceSpans"]?.arrayValue?.first?.objectValue,
+                  let ss = rs["scopeSpans"]?.arrayValue?.first?.objectValue,
+                  let span = ss["spans"]?.arrayValue?.first else { continue }
+            kept.insert(original.spanID)
+            var resource = rs
+            resource["scopeSpans"] = nil
+            var scope = ss
+            scope["spans"] = nil
+            let resourceKey = JSONWriter.string(.object(resource)), scopeKey = JSONWriter.string(.object(scope))
+            let r = resources.firstIndex { $0.key == resourceKey } ?? {
+                resources.append((resourceKey, resource, []))
+                return resources.count - 1
+            }()
+            if let s = resources[r].scopes.firstIndex(where: { $0.key == scopeKey }) {
+                resources[r].scopes[s].spans.append(span)
+            } else {
+                resources[r].scopes.append((scopeKey, scope, [span]))
+            }
+        }
+        var out: [JSONValue] = resources.map { r in
+            var resource = r.resource
+            resource["scopeSpans"] = .array(r.scopes.map { s in
+                var scope = s.scope
+                scope["spans"] = .array(s.spans)
+                return .object(scope)
+            })
+            return .object(resource)
+        }
+        for case .object(var rs) in request(tree).objectValue?["resourceSpans"]?.arrayValue ?? [] {
+            let scopes: [JSONValue] = (rs["scopeSpans"]?.arrayValue ?? []).compactMap { value in
+                guard var ss = value.objectValue else { return nil }
+                let spans = (ss["spans"]?.arrayValue ?? []).filter { !kept.contains($0.objectValue?["spanId"]?.stringValue ?? "") }
+                guard !spans.isEmpty else { return nil }
+                ss["spans"] = .array(spans)
+                return .object(ss)
+            }
+            guard !scopes.isEmpty else { continue }
+            rs["scopeSpans"] = .array(scopes)
+            out.append(.object(rs))
+        }
+        return .object(JSONObject([("resourceSpans", .array(out))]))
+    }
+
     static func span(_ e: Entity, traceID: String) -> JSONValue {
         // SpanKind: 1 internal, 2 server, 3 client.
         let kind = e.kind == .segment ? 2 : (e.namespace == "remote" || e.namespace == "aws" ? 3 : 1)

@@ -111,6 +111,21 @@ enum Schema {
             CREATE INDEX traces_by_duration ON traces(duration);
             CREATE INDEX traces_by_response_time ON traces(response_time);
             """),
+        ("v4: the OpenTelemetry spans behind translated documents, for lossless OTLP export", """
+            -- One row per span: a one-span ExportTraceServiceRequest in canonical OTLP/JSON, keyed like the
+            -- document it was translated to (span_id is that document's id).
+            CREATE TABLE otlp_spans(
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                received_at REAL NOT NULL,
+                request BLOB NOT NULL,
+                PRIMARY KEY(trace_id, span_id)
+            ) WITHOUT ROWID;
+            -- Whatever deletes a document (prune) deletes its span.
+            CREATE TRIGGER otlp_spans_follow_documents AFTER DELETE ON documents BEGIN
+                DELETE FROM otlp_spans WHERE trace_id = old.trace_id AND span_id = old.id;
+            END;
+            """),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -12,10 +12,14 @@ package struct IncomingDocument: Sendable {
     /// Where it came from: `udp:127.0.0.1:53311`, `file.jsonl:12`, ...
     package var source: String?
     package var receivedAt: Double
+    /// For a document translated from an OpenTelemetry span: that span as a one-span OTLP/JSON request,
+    /// kept beside the document (`otlp_spans`) so an export gives back what the app sent.
+    package var originalSpan: [UInt8]?
 
     /// The parsed JSON tree is dropped here: the store needs only the entities, and freeing the tree on the
     /// thread that parsed it keeps that work off the single SQLite writer.
-    package init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double) {
+    package init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double, originalSpan: [UInt8]? = nil) {
+        self.originalSpan = originalSpan
         self.raw = raw
         var document = document
         document.json = JSONObject()
@@ -326,6 +330,7 @@ package final class TraceStore {
                     counts.staleInProgress += 1
                     continue
                 }
+                if let span = d.originalSpan { try storeOriginalSpan(d, span) }
                 if touched[d.document.traceID] == nil { counts.traceIDs.append(d.document.traceID) }
                 touched[d.document.traceID] = max(touched[d.document.traceID] ?? 0, d.receivedAt)
             }

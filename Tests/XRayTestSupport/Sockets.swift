@@ -14,7 +14,7 @@ package struct ClientResponse: Sendable {
     package var json: JSONValue? { try? JSONParser.parse(body).value }
 
     /// Parses the status line and fields of `head` (the bytes before the blank line).
-    static func head(_ head: ArraySlice<UInt8>) -> (status: Int, headers: [String: String])? {
+    package static func head(_ head: ArraySlice<UInt8>) -> (status: Int, headers: [String: String])? {
         var lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
         guard statusLine.count >= 2, let status = Int(statusLine[1]) else { return nil }
@@ -27,7 +27,7 @@ package struct ClientResponse: Sendable {
     }
 
     /// Where the blank line after the fields starts, if it has arrived.
-    static func headEnd(_ b: [UInt8]) -> Int? {
+    package static func headEnd(_ b: [UInt8]) -> Int? {
         guard b.count >= 4 else { return nil }
         return (0...(b.count - 4)).first { b[$0] == 13 && b[$0 + 1] == 10 && b[$0 + 2] == 13 && b[$0 + 3] == 10 }
     }
@@ -60,8 +60,12 @@ package struct RawHTTP {
 
     /// Sends all of `text`; false when the connection broke first.
     @discardableResult
-    package func write(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+    package func write(_ text: String) -> Bool { write(bytes: Array(text.utf8)) }
+
+    /// Sends all of `bytes`; false when the connection broke first (a server may answer and close before
+    /// reading a refused body).
+    @discardableResult
+    package func write(bytes: [UInt8]) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -50,7 +50,9 @@ extension XRay.Inspect {
                     for doc in try store.documents(traceID: id) { print(Self.jsonLine(doc.raw)) }
                 }
             case .otlp:
-                for id in ids { print(JSONWriter.string(OTLPExport.request(try store.trace(id)))) }
+                for id in ids {
+                    print(JSONWriter.string(OTLPExport.request(try store.trace(id), originals: try store.originalSpans(traceID: id))))
+                }
             case .xray:
                 let trees = try ids.map { id throws(StoreError) in try store.trace(id) }
                 print(JSONWriter.prettyString(TraceViews.batchGetTraces(trees)))

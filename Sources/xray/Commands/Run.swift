@@ -21,7 +21,9 @@ extension XRay {
             discussion: """
                 Starts CMD (found on PATH, no shell in between) with AWS_XRAY_DAEMON_ADDRESS pointing at a collector \
                 on a free loopback port, _X_AMZN_TRACE_ID and TRACEPARENT naming the run's segment, and \
-                AWS_XRAY_CONTEXT_MISSING=LOG_ERROR; variables you already set are left alone. Returns CMD's exit \
+                AWS_XRAY_CONTEXT_MISSING=LOG_ERROR, and for OpenTelemetry SDKs OTEL_EXPORTER_OTLP_ENDPOINT (the \
+                collector's TCP port, which serves OTLP/HTTP) and OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+                (--tracing-name also sets OTEL_SERVICE_NAME); variables you already set are left alone. Returns CMD's exit \
                 status (128+N when it died from signal N, 127 when not found, 126 when not executable) and forwards \
                 INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it (when stdin is not the terminal's foreground, to its whole \
                 process group, TSTP and CONT too, and the group is killed if xray run dies). Its own failures: 69 (port in use), 70 (its own segment was not stored), 74 (store). \
@@ -405,6 +407,12 @@ enum RunSummary {
         reasons.append("the SDK is not set up: xray_recorder.configure(...), the framework's X-Ray middleware, patch_all() for libraries")
         reasons.append("sampling: the SDK's default rule records the first request each second and 5% of the rest; "
                        + "use xray_recorder.configure(sampling=False)")
+        if o.leftAlone.contains(where: { $0.hasPrefix("OTEL_EXPORTER_OTLP_") }) {
+            reasons.append("an OpenTelemetry app exported to the OTEL_EXPORTER_OTLP_* address you had set, not to this run")
+        } else {
+            reasons.append("an OpenTelemetry app needs opentelemetry-instrument (or an OTLP exporter in code) and an SDK "
+                           + "that exports OTLP/HTTP (protobuf or JSON)")
+        }
         return reasons
     }
 
@@ -422,6 +430,11 @@ enum RunSummary {
             flags.append(style.red("\(count(rejected, "rejected datagram")) (xray inspect rejects)"))
         }
         if !flags.isEmpty { lines.append("xray run: " + flags.joined(separator: ", ")) }
+        if let counters = o.counters, counters.otlpSpansReceived > 0 {
+            var line = "xray run: OpenTelemetry spans \(counters.otlpSpansReceived): stored \(counters.otlpSpansStored)"
+            if counters.otlpSpansRejected > 0 { line += ", " + style.red("rejected \(counters.otlpSpansRejected)") }
+            lines.append(line)
+        }
         let leftAlone = o.leftAlone.filter { o.userDaemonAddress == nil || $0 != RunEnvironment.daemonAddressVariable }
         if !leftAlone.isEmpty {
             lines.append("xray run: left alone, as you had set them: " + leftAlone.joined(separator: ", "))
