@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// OTLP/gRPC through the built binary: the real grpcio client (from the test virtualenv) against
+/// `xray daemon`'s TCP port and `xray run`'s collector, which tell HTTP/2 from HTTP/1.1 by the preface.
+@Suite(.serialized) struct GRPCEndToEndTests {
+    /// Calls each method given on the command line with raw bytes (hex, or empty) and prints one JSON line
+    /// per call: the status code's name and the details.
+    static let probe = """
+        import json, os, sys, grpc
+        target = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "-" else os.environ["AWS_XRAY_DAEMON_ADDRESS"]
+        channel = grpc.insecure_channel(target)
+        for spec in sys.argv[2:]:
+            method, _, payload = spec.partition("=")
+            call = channel.unary_unary(method)
+            try:
+                reply = call(bytes.fromhex(payload), timeout=10)
+                print(json.dumps({"method": method, "code": "OK", "reply": reply.hex()}))
+            except grpc.RpcError as error:
+                print(json.dumps({"method": method, "code": error.code().name, "details": error.details()}))
+        """
+
+    static let traceExport = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+    static func calls(_ output: String) -> [[String: Any]] {
+        output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test(.enabled(if: testPython != nil)) func unknownMethodIsUnimplementedAndHTTP1StillServedOnThePort() throws {
+        let python = try #require(testPython)
+        let folder = try makeTemporaryDirectory("grpc-unknown")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
+        defer { daemon.kill() }
+        let run = try XRayBinary.run(["-c", Self.probe, daemon.address, "/helloworld.Greeter/SayHello=0a03616263"],
+                                     executable: URL(fileURLWithPath: python))
+        #expect(run.status == 0, "\(run.stderr.suffix(2000))")
+        let calls = Self.calls(run.stdout)
+        #expect(calls.count == 1)
+        #expect(calls.first?["code"] as? String == "UNIMPLEMENTED")
+        #expect((calls.first?["details"] as? String)?.contains("/helloworld.Greeter/SayHello") == true, "\(calls)")
+        // The same port still speaks HTTP/1.1 to the X-Ray SDKs.
+        let rules = try HTTP.post(port: daemon.port, "/GetSamplingRules", "{}")
+        #expect(rules.status == 200)
+        let stopped = daemon.stop(signal: SIGINT)
+        #expect(stopped.status == 0)
+    }
+
+    @Test(.enabled(if: testPython != nil)) func xrayRunsCollectorAnswersGRPCOnItsOneTCPPort() throws {
+        let python = try #require(testPython)
+        let folder = try makeTemporaryDirectory("grpc-run")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        // The child finds the run's collector in AWS_XRAY_DAEMON_ADDRESS (host:port, UDP and TCP alike).
+        let run = try XRayBinary.run(["run", "--quiet", "--store", store, "--", python, "-c", Self.probe, "-",
+                                      "/helloworld.Greeter/SayHello="])
+        #expect(run.status == 0, "\(run.stderr.suffix(2000))")
+        #expect(Self.calls(run.stdout).first?["code"] as? String == "UNIMPLEMENTED", "\(run.stdout) \(run.stderr.suffix(500))")
+    }
+
+    /// Broken HTTP/2 from a raw socket: a GOAWAY with the error's code, then the daemon serves the next client.
+    @Test func malformedHTTP2GetsGoAwayAndTheDaemonServesOn() throws {
+        let folder = try makeTemporaryDirectory("grpc-bad")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
+        defer { daemon.kill() }
+        let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+        let settings: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0, 0]
+        let cases: [(name: String, bytes: [UInt8], code: UInt32)] = [
+            ("HEADERS on stream 0", preface + settings + [0, 0, 1, 1, 4, 0, 0, 0, 0, 0x82], 1),
+            ("an HPACK index out of range", preface + settings + [0, 0, 1, 1, 5, 0, 0, 0, 1, 0x80 | 99], 9),
+            ("a frame over 16 KiB", preface + settings + [0, 0x40, 0x01, 0, 0, 0, 0, 0, 1], 6),
+            ("CONTINUATION without HEADERS", preface + settings + [0, 0, 1, 9, 4, 0, 0, 0, 1, 0x82], 1),
+        ]
+        for item in cases {
+            let answer = try RawTCP.exchange(port: daemon.port, item.bytes)
+            #expect(Self.goAwayCode(answer) == item.code, "\(item.name): \(answer)")
+        }
+        let rules = try HTTP.post(port: daemon.port, "/GetSamplingRules", "{}")
+        #expect(rules.status == 200)
+        let stopped = daemon.stop(signal: SIGINT)
+        #expect(stopped.status == 0)
+    }
+
+    /// The error code of the first GOAWAY among the frames the server sent.
+    static func goAwayCode(_ bytes: [UInt8]) -> UInt32? {
+        var offset = 0
+        while offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            guard offset + 9 + length <= bytes.count else { return nil }
+            if bytes[offset + 3] == 7, length >= 8 {
+                let p = offset + 9 + 4
+                return UInt32(bytes[p]) << 24 | UInt32(bytes[p + 1]) << 16 | UInt32(bytes[p + 2]) << 8 | UInt32(bytes[p + 3])
+            }
+            offset += 9 + length
+        }
+        return nil
+    }
+}
+
+/// Writes bytes to 127.0.0.1:port and reads until the server closes (or 10 s pass).
+enum RawTCP {
+    struct Failure: Error { var message: String }
+
+    static func exchange(port: Int, _ bytes: [UInt8]) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(message: "socket: \(errno)") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(message: "connect: \(errno)") }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        return out
+    }
+}
