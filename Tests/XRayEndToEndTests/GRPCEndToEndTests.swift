@@ -8,8 +8,8 @@ import Glibc
 /// OTLP/gRPC through the built binary: the real grpcio client (from the test virtualenv) against
 /// `xray daemon`'s TCP port and `xray run`'s collector, which tell HTTP/2 from HTTP/1.1 by the preface.
 @Suite(.serialized) struct GRPCEndToEndTests {
-    /// Calls each method given on the command line with raw bytes (hex, or empty) and prints one JSON line
-    /// per call: the status code's name and the details.
+    /// Calls each method given on the command line with raw bytes (`METHOD=HEX`, or `METHOD=*N` for N bytes
+    /// of `x`) on one channel and prints one JSON line per call: the status code's name and the details.
     static let probe = """
         import json, os, sys, grpc
         target = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "-" else os.environ["AWS_XRAY_DAEMON_ADDRESS"]
@@ -17,8 +17,9 @@ import Glibc
         for spec in sys.argv[2:]:
             method, _, payload = spec.partition("=")
             call = channel.unary_unary(method)
+            body = b"x" * int(payload[1:]) if payload.startswith("*") else bytes.fromhex(payload)
             try:
-                reply = call(bytes.fromhex(payload), timeout=10)
+                reply = call(body, timeout=10)
                 print(json.dumps({"method": method, "code": "OK", "reply": reply.hex()}))
             except grpc.RpcError as error:
                 print(json.dumps({"method": method, "code": error.code().name, "details": error.details()}))
@@ -61,6 +62,23 @@ import Glibc
                                       "/helloworld.Greeter/SayHello="])
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         #expect(Self.calls(run.stdout).first?["code"] as? String == "UNIMPLEMENTED", "\(run.stdout) \(run.stderr.suffix(500))")
+    }
+
+    @Test(.enabled(if: testPython != nil)) func messageOverTheLimitIsResourceExhaustedAndTheChannelServesOn() throws {
+        let python = try #require(testPython)
+        let folder = try makeTemporaryDirectory("grpc-big")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
+        defer { daemon.kill() }
+        let run = try XRayBinary.run(["-c", Self.probe, daemon.address, "\(Self.traceExport)=*\((4 << 20) + 1)",
+                                      "/helloworld.Greeter/SayHello=*3000000"],
+                                     executable: URL(fileURLWithPath: python))
+        #expect(run.status == 0, "\(run.stderr.suffix(2000))")
+        let calls = Self.calls(run.stdout)
+        #expect(calls.map { $0["code"] as? String } == ["RESOURCE_EXHAUSTED", "UNIMPLEMENTED"], "\(calls)")
+        #expect((calls.first?["details"] as? String)?.contains("4194304") == true)
+        #expect(daemon.stop(signal: SIGINT).status == 0)
     }
 
     /// Broken HTTP/2 from a raw socket: a GOAWAY with the error's code, then the daemon serves the next client.
