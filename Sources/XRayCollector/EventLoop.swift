@@ -245,7 +245,7 @@ final class EventLoop {
         }
         evictionQueue.removeAll(keepingCapacity: true)
         evictionHead = 0
-        let slow = connections.values.filter { $0.phase == .reading && $0.parser.isReadingHead }.min { $0.id.serial < $1.id.serial }
+        let slow = connections.values.filter { $0.phase == .reading && $0.http2 == nil && $0.parser.isReadingHead }.min { $0.id.serial < $1.id.serial }
         guard let slow else { return false }
         drop(slow)
         return true
