@@ -115,7 +115,7 @@ enum GRPC {
         HTTP2Frame.appendUInt32(UInt32(http.body.count), to: &body)
         body += http.body
         return Answer(stream: stream, fields: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")],
-                      body: body, trailers: [HeaderField("grpc-status", "0")])
+                      body: body, trailers: [HeaderField("grpc-status", String(Status.ok.rawValue))])
     }
 
     /// The gRPC code for an OTLP/HTTP status, as the OTLP specification pairs them (otlp.md, "Failures").

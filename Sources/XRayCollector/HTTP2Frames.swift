@@ -67,6 +67,22 @@ enum HTTP2Frame: Equatable, Sendable {
     enum Kind: UInt8 {
         case data = 0x0, headers = 0x1, priority = 0x2, rstStream = 0x3, settings = 0x4, pushPromise = 0x5
         case ping = 0x6, goAway = 0x7, windowUpdate = 0x8, continuation = 0x9
+
+        /// The name RFC 9113 section 6 gives the type, for error messages.
+        var name: String {
+            switch self {
+            case .data: "DATA"
+            case .headers: "HEADERS"
+            case .priority: "PRIORITY"
+            case .rstStream: "RST_STREAM"
+            case .settings: "SETTINGS"
+            case .pushPromise: "PUSH_PROMISE"
+            case .ping: "PING"
+            case .goAway: "GOAWAY"
+            case .windowUpdate: "WINDOW_UPDATE"
+            case .continuation: "CONTINUATION"
+            }
+        }
     }
 
     enum Flag {
@@ -117,7 +133,7 @@ enum HTTP2Frame: Equatable, Sendable {
 
     private static func decode(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8]) throws(HTTP2Error) -> HTTP2Frame {
         guard let kind = Kind(rawValue: type) else { return .unknown(type: type, stream: stream) }
-        let name = "\(kind)"
+        let name = kind.name
         func onStream() throws(HTTP2Error) {
             guard stream != 0 else { throw .connection(.protocolError, "a \(name) frame on stream 0") }
         }

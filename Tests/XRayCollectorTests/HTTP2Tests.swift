@@ -76,7 +76,7 @@ import Testing
         #expect(try HTTP2Frame.parse(headers[...])?.0 == .headers(stream: 3, block: [0x82], endStream: false, endHeaders: true))
         // Padding longer than the payload.
         let bad: [UInt8] = [0, 0, 2, 0x0, 0x8, 0, 0, 0, 1, 5, 0]
-        #expect(throws: HTTP2Error.connection(.protocolError, "a data frame's padding is longer than its payload")) {
+        #expect(throws: HTTP2Error.connection(.protocolError, "a DATA frame's padding is longer than its payload")) {
             try HTTP2Frame.parse(bad[...])
         }
     }
