@@ -21,10 +21,10 @@ import Testing
         return out
     }
 
-    static func requestBlock(path: String = grpcPath, extra: [HeaderField] = []) -> [UInt8] {
+    static func requestBlock(path: String = grpcPath, authority: String = "127.0.0.1:4317", extra: [HeaderField] = []) -> [UInt8] {
         HPACKEncoder.encode([
             HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", path),
-            HeaderField(":authority", "127.0.0.1:4317"), HeaderField("content-type", "application/grpc"), HeaderField("te", "trailers"),
+            HeaderField(":authority", authority), HeaderField("content-type", "application/grpc"), HeaderField("te", "trailers"),
         ] + extra)
     }
 
