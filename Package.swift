@@ -41,7 +41,7 @@ let package = Package(
         // UDP and TCP intake shared by `xray daemon` and `xray run`.
         .target(
             name: "XRayCollector",
-            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "CXRaySystem"],
+            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "XRayOTel", "CXRaySystem"],
             swiftSettings: swiftSettings
         ),
         // BatchGetTraces, GetTraceSummaries, GetServiceGraph: served by the collector through its operations seam.
@@ -60,7 +60,7 @@ let package = Package(
             name: "xray",
             dependencies: [
                 "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
-                "XRayReadAPI", "XRayInsights", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "XRayReadAPI", "XRayInsights", "XRayOTel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling"],
+            name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling", "XRayOTel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "XRayReadAPITests", dependencies: ["XRayReadAPI", "XRayQuery", "XRayStore"], swiftSettings: swiftSettings),

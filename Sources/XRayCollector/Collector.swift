@@ -1,4 +1,5 @@
 import Synchronization
+import XRayOTel
 import XRaySampling
 import XRayStore
 import XRayWire
@@ -43,6 +44,11 @@ package final class Collector: Sendable {
         package var allowedOrigins: [String] = []
         /// Operations served beside intake and sampling (the read API, composed in by the executable).
         package var operations = HTTPOperations.standard
+        /// The OTLP body limit and the translator's options, for OTLP/HTTP and ADOT datagrams alike.
+        package var otlp = OTLPIntake.Options()
+        /// A second TCP address serving only the OTLP/HTTP paths (`xray daemon`'s 127.0.0.1:4318); the X-Ray API
+        /// address serves them in any case.
+        package var otlpHTTP = OTLPListener.off
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -63,8 +69,23 @@ package final class Collector: Sendable {
         }
     }
 
+    /// Where the OTLP-only listener goes.
+    package enum OTLPListener: Sendable, Hashable {
+        case off
+        /// The default address: when it is taken (a real collector, a second daemon), the collector starts
+        /// without it and says so in `startWarnings`.
+        case preferred(Endpoint)
+        /// An address the user asked for: taken is an error, as for the X-Ray addresses.
+        case required(Endpoint)
+    }
+
     /// The addresses actually bound (port 0 replaced by the chosen port).
     package let boundAddress: DaemonAddress
+    /// The OTLP-only listener's bound address; nil when off or when its preferred address was taken.
+    package let otlpHTTPAddress: Endpoint?
+    /// What went wrong at start without stopping it (a taken default OTLP port).
+    package let startWarnings: [String]
+    private let otlpServer: (server: HTTPServer, acceptor: NativeThread)?
     private let live: LiveCounters
     private let stopping: StopFlag
     private let queue: IntakeQueue
@@ -76,9 +97,13 @@ package final class Collector: Sendable {
 
     private init(
         boundAddress: DaemonAddress, counters: LiveCounters, stopping: StopFlag, queue: IntakeQueue, server: HTTPServer,
-        udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread)
+        udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread),
+        otlpHTTPAddress: Endpoint?, otlpServer: (server: HTTPServer, acceptor: NativeThread)?, startWarnings: [String]
     ) {
         self.boundAddress = boundAddress
+        self.otlpHTTPAddress = otlpHTTPAddress
+        self.otlpServer = otlpServer
+        self.startWarnings = startWarnings
         self.live = counters
         self.stopping = stopping
         self.queue = queue
@@ -122,16 +147,45 @@ package final class Collector: Sendable {
             close(tcp.fd)
             throw error
         }
+        var warnings: [String] = []
+        var otlpSocket: (fd: Int32, endpoint: Endpoint)?
+        switch configuration.otlpHTTP {
+        case .off: break
+        case .preferred(let endpoint), .required(let endpoint):
+            do {
+                let bound = try Sockets.listenTCP(endpoint)
+                otlpSocket = (bound.fd, Endpoint(host: endpoint.host, port: bound.port))
+            } catch {
+                if case .preferred = configuration.otlpHTTP, case .portInUse = error {
+                    warnings.append("OTLP/HTTP address \(endpoint) is taken (another collector?); serving OTLP/HTTP on the X-Ray API address only")
+                } else {
+                    if let forwardFD { close(forwardFD) }
+                    close(udp.fd)
+                    close(tcp.fd)
+                    throw error
+                }
+            }
+        }
         let stopping = StopFlag()
         let queue = IntakeQueue(capacity: configuration.queueCapacity, counters: counters)
         // Parsed documents weigh several times their bytes: keep one batch waiting while the writer commits one.
         let parsed = DocumentQueue(capacity: Writer.maxBatch, counters: nil)
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
-        let api = XRayAPI(sampling: sampling, intake: DocumentHandoff(queue: queue), storePath: configuration.storePath, operations: configuration.operations)
+        let handoff = DocumentHandoff(queue: queue)
+        let api = XRayAPI(sampling: sampling, intake: handoff, storePath: configuration.storePath, operations: configuration.operations,
+                          otlp: OTLPIntake(handoff: handoff, counters: counters, options: configuration.otlp))
+        var limits = HTTPLimits.standard
+        limits.maxBody = max(limits.maxBody, configuration.otlp.maxBody)
         let server = HTTPServer(
             listenFD: tcp.fd, counters: counters, stopping: stopping, policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
-            endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), handler: api.handle)
-        let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD)
+            endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), limits: limits, handler: api.handle)
+        let otlpServer = otlpSocket.map { socket in
+            HTTPServer(listenFD: socket.fd, counters: counters, stopping: stopping,
+                       policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
+                       endpoint: socket.endpoint, limits: limits, handler: api.handleOTLPOnly)
+        }
+        let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD,
+                                      translator: SegmentTranslator(options: configuration.otlp.translator))
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
                             onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
                             onWarning: configuration.onWarning)
@@ -142,9 +196,12 @@ package final class Collector: Sendable {
             started.append(try NativeThread.start("xray-decoder", decoder.run))
             started.append(try NativeThread.start("xray-udp", reader.run))
             started.append(try NativeThread.start("xray-accept", server.acceptLoop))
+            if let otlpServer { started.append(try NativeThread.start("xray-otlp-http", otlpServer.acceptLoop)) }
         } catch {
             stopping.set()
             server.shutdownConnections()
+            otlpServer?.shutdownConnections()
+            if let otlpSocket { close(otlpSocket.fd) }
             queue.close()
             parsed.close()
             for thread in started { thread.join() }
@@ -158,7 +215,8 @@ package final class Collector: Sendable {
             tcp: Endpoint(host: configuration.address.tcp.host, port: tcp.port))
         return Collector(
             boundAddress: address, counters: counters, stopping: stopping, queue: queue, server: server,
-            udpFD: udp.fd, forwardFD: forwardFD, threads: (started[2], started[1], started[0], started[3]))
+            udpFD: udp.fd, forwardFD: forwardFD, threads: (started[2], started[1], started[0], started[3]),
+            otlpHTTPAddress: otlpSocket?.endpoint, otlpServer: otlpServer.map { ($0, started[4]) }, startWarnings: warnings)
     }
 
     /// Whether the connected `--forward` socket `fd` sends to the UDP socket bound at `bound` (port already
@@ -227,6 +285,11 @@ package final class Collector: Sendable {
         server.shutdownConnections()
         threads.acceptor.join()
         close(server.listenFD)
+        if let otlpServer {
+            otlpServer.server.shutdownConnections()
+            otlpServer.acceptor.join()
+            close(otlpServer.server.listenFD)
+        }
         threads.reader.join()
         if let drops = Sockets.procDrops(udpFD), drops > live.kernelDrops.load(ordering: .relaxed) {
             live.kernelDrops.store(drops, ordering: .relaxed)

@@ -42,6 +42,16 @@ public struct CollectorCounters: Sendable, Hashable {
     public var httpRefused = 0
     /// The receive buffer the kernel granted, in bytes.
     public var receiveBufferBytes = 0
+    /// OTLP spans that arrived (OTLP/HTTP and ADOT `T1S`/`T1U` datagrams), those stored (committed for
+    /// OTLP/HTTP; handed to the writer for datagrams, which nothing acknowledges), and those refused (a bad
+    /// id, a translation the document rules refuse, a store refusal). Their documents are in the counts above.
+    public var otlpSpansReceived = 0
+    public var otlpSpansStored = 0
+    public var otlpSpansRejected = 0
+    /// `/v1/metrics` and `/v1/logs` requests and ADOT `M1` datagrams: answered and discarded, as X-Ray keeps no metrics or logs.
+    public var otlpMetricsRequests = 0
+    public var otlpLogsRequests = 0
+    public var otlpMetricsDatagrams = 0
 
     public init() {}
 
@@ -61,6 +71,12 @@ public struct CollectorCounters: Sendable, Hashable {
             ("forwarded", .number(JSONNumber(forwarded))), ("forward_failures", .number(JSONNumber(forwardFailures))),
             ("http_requests", .number(JSONNumber(httpRequests))), ("http_refused", .number(JSONNumber(httpRefused))),
             ("receive_buffer_bytes", .number(JSONNumber(receiveBufferBytes))),
+            ("otlp_spans_received", .number(JSONNumber(otlpSpansReceived))),
+            ("otlp_spans_stored", .number(JSONNumber(otlpSpansStored))),
+            ("otlp_spans_rejected", .number(JSONNumber(otlpSpansRejected))),
+            ("otlp_metrics_requests", .number(JSONNumber(otlpMetricsRequests))),
+            ("otlp_logs_requests", .number(JSONNumber(otlpLogsRequests))),
+            ("otlp_metrics_datagrams", .number(JSONNumber(otlpMetricsDatagrams))),
         ]
         if let lastStoreError { members.append(("last_store_error", .string(lastStoreError))) }
         if let storeFileProblem { members.append(("store_file_problem", .string(storeFileProblem))) }
@@ -79,6 +95,13 @@ public struct CollectorCounters: Sendable, Hashable {
             + "receive buffer \(receiveBufferBytes / 1024) KiB")
         if forwarded + forwardFailures > 0 { lines.append("forwarded \(forwarded), forward failures \(forwardFailures)") }
         if httpRequests + httpRefused > 0 { lines.append("http requests \(httpRequests), refused connections \(httpRefused)") }
+        if otlpSpansReceived > 0 {
+            lines.append("otlp spans \(otlpSpansReceived): stored \(otlpSpansStored), rejected \(otlpSpansRejected)")
+        }
+        if otlpMetricsRequests + otlpLogsRequests + otlpMetricsDatagrams > 0 {
+            lines.append("otlp discarded: metrics requests \(otlpMetricsRequests), logs requests \(otlpLogsRequests), "
+                + "metrics datagrams \(otlpMetricsDatagrams)")
+        }
         if storeErrors > 0 { lines.append("store errors \(storeErrors) (failed transactions, retried): \(lastStoreError ?? "")") }
         if storeFailures > 0 { lines.append("LOST \(storeFailures) documents to store errors: \(lastStoreError ?? "")") }
         if let storeFileProblem { lines.append("STORE FILES: \(storeFileProblem)") }
@@ -104,6 +127,12 @@ final class LiveCounters: Sendable {
     let httpRequests = Atomic<Int>(0)
     let httpRefused = Atomic<Int>(0)
     let receiveBufferBytes = Atomic<Int>(0)
+    let otlpSpansReceived = Atomic<Int>(0)
+    let otlpSpansStored = Atomic<Int>(0)
+    let otlpSpansRejected = Atomic<Int>(0)
+    let otlpMetricsRequests = Atomic<Int>(0)
+    let otlpLogsRequests = Atomic<Int>(0)
+    let otlpMetricsDatagrams = Atomic<Int>(0)
     let rejectedByReason = Mutex<[String: Int]>([:])
     let lastStoreError = Mutex<String?>(nil)
 
@@ -131,6 +160,12 @@ final class LiveCounters: Sendable {
         c.httpRequests = httpRequests.load(ordering: .relaxed)
         c.httpRefused = httpRefused.load(ordering: .relaxed)
         c.receiveBufferBytes = receiveBufferBytes.load(ordering: .relaxed)
+        c.otlpSpansReceived = otlpSpansReceived.load(ordering: .relaxed)
+        c.otlpSpansStored = otlpSpansStored.load(ordering: .relaxed)
+        c.otlpSpansRejected = otlpSpansRejected.load(ordering: .relaxed)
+        c.otlpMetricsRequests = otlpMetricsRequests.load(ordering: .relaxed)
+        c.otlpLogsRequests = otlpLogsRequests.load(ordering: .relaxed)
+        c.otlpMetricsDatagrams = otlpMetricsDatagrams.load(ordering: .relaxed)
         return c
     }
 }

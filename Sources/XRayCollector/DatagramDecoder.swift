@@ -1,4 +1,5 @@
 import CXRaySystem
+import XRayOTel
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,8 @@ struct DatagramDecoder: Sendable {
     let output: DocumentQueue
     let counters: LiveCounters
     let forwardFD: Int32?
+    /// Turns the spans of ADOT's `T1S`/`T1U` datagrams into documents.
+    let translator: SegmentTranslator
 
     func run() {
         var pending = ParsedBatch()
@@ -30,7 +33,15 @@ struct DatagramDecoder: Sendable {
                     for datagram in datagrams {
                         let before = pending.documents.count
                         let countBefore = pending.count
-                        Intake.classify(datagram, into: &pending)
+                        switch Intake.classify(datagram, translator: translator, into: &pending) {
+                        case .documents: break
+                        case .spans(let received, let rejected):
+                            counters.otlpSpansReceived.add(received, ordering: .relaxed)
+                            counters.otlpSpansStored.add(received - rejected, ordering: .relaxed)
+                            counters.otlpSpansRejected.add(rejected, ordering: .relaxed)
+                        case .metrics:
+                            counters.otlpMetricsDatagrams.add(1, ordering: .relaxed)
+                        }
                         counters.documents.add(pending.count - countBefore, ordering: .relaxed)
                         if let forwardFD, pending.documents.count > before { forward(datagram.bytes, fd: forwardFD) }
                         if pending.count >= Writer.maxBatch { flush() }

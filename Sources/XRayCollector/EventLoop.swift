@@ -26,6 +26,9 @@ struct HTTPLimits: Sendable {
     var workers = 4
     var queueCapacity = 1024
     var queueBytes = 32 << 20
+    /// The largest request body read off a connection: the OTLP limit when it is above the 1 MiB of the
+    /// X-Ray operations, which `RequestPolicy` still holds them to.
+    var maxBody = HTTPRequestParser.defaultMaxBody
 
     static let standard = HTTPLimits()
 }
@@ -65,11 +68,11 @@ private final class Connection {
     /// Set for the connection's life once it began with the HTTP/2 preface.
     var http2: HTTP2Session?
 
-    init(id: ConnectionID, peer: String, hosts: Set<String>, now: Double) {
+    init(id: ConnectionID, peer: String, hosts: Set<String>, now: Double, maxBody: Int) {
         self.id = id
         self.peer = peer
         self.hosts = hosts
-        self.parser = HTTPRequestParser(peer: peer)
+        self.parser = HTTPRequestParser(peer: peer, maxBody: maxBody)
         self.since = now
     }
 
@@ -201,7 +204,7 @@ final class EventLoop {
             if let local = Sockets.localHost(fd) { hosts.insert(local) }
             let now = monotonicNow()
             let connection = Connection(
-                id: ConnectionID(fd: fd, serial: nextSerial), peer: Sockets.format(address), hosts: hosts, now: now)
+                id: ConnectionID(fd: fd, serial: nextSerial), peer: Sockets.format(address), hosts: hosts, now: now, maxBody: limits.maxBody)
             nextSerial += 1
             connections[fd] = connection
             connection.interest = EPOLLIN.rawValue

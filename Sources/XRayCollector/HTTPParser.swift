@@ -5,7 +5,7 @@ enum HTTPParseError: Error, Equatable, Sendable {
     case malformed(String)
     /// The request line and headers, or the trailers, passed the 16 KiB limit (431).
     case headTooLarge
-    /// A body over the 1 MiB limit, declared or read (413).
+    /// A body over the body limit (1 MiB, more on OTLP paths), declared or read (413).
     case bodyTooLarge(String)
     /// A well-formed version other than HTTP/1.0 and HTTP/1.1 (505).
     case unsupportedVersion(String)
@@ -51,7 +51,8 @@ struct RequestHead: Sendable {
 /// limit of body, so a client cannot make it hold more memory than that, however it splits its writes.
 struct HTTPRequestParser {
     static let maxHead = 16 * 1024
-    static let maxBody = 1 << 20
+    /// The body limit of the X-Ray operations; OTLP paths are allowed more (`HTTPLimits.maxBody`).
+    static let defaultMaxBody = 1 << 20
     /// The longest chunk-size line, extensions included.
     static let maxChunkLine = 4096
 
@@ -84,8 +85,13 @@ struct HTTPRequestParser {
     private var searched = 0
     private var state = State.head
     let peer: String
+    /// The largest body read; `RequestPolicy` holds each path to its own limit below it.
+    let maxBody: Int
 
-    init(peer: String) { self.peer = peer }
+    init(peer: String, maxBody: Int = HTTPRequestParser.defaultMaxBody) {
+        self.peer = peer
+        self.maxBody = maxBody
+    }
 
     /// Whether unparsed bytes are waiting: a connection with none between requests is idle.
     var hasBufferedBytes: Bool { start < buffer.count }
@@ -156,7 +162,7 @@ struct HTTPRequestParser {
             searched = buffer.count
             return .needMore
         }
-        let head = try Self.parseHead(buffer[start..<end], peer: peer)
+        let head = try Self.parseHead(buffer[start..<end], peer: peer, maxBody: maxBody)
         start = end + 4
         searched = start
         switch head.framing {
@@ -181,8 +187,8 @@ struct HTTPRequestParser {
                 let size = try Self.chunkSize(buffer[start..<lineEnd])
                 framingBytes += lineEnd + 2 - start
                 start = lineEnd + 2
-                guard request.body.count + size <= Self.maxBody else {
-                    throw .bodyTooLarge("chunked request body over the 1 MiB limit")
+                guard request.body.count + size <= maxBody else {
+                    throw .bodyTooLarge("chunked request body over the \(Self.describe(maxBody)) limit")
                 }
                 chunk = size == 0 ? .trailers(bytes: 0) : .data(remaining: size)
             case .data(let remaining):
@@ -208,7 +214,7 @@ struct HTTPRequestParser {
                 }
                 chunk = .trailers(bytes: bytes + length + 2)
             }
-            if framingBytes > Self.maxBody { throw .bodyTooLarge("chunked framing over the 1 MiB limit") }
+            if framingBytes > maxBody { throw .bodyTooLarge("chunked framing over the \(Self.describe(maxBody)) limit") }
         }
     }
 
@@ -241,7 +247,7 @@ struct HTTPRequestParser {
             size = size * 16 + value
             digits += 1
             // Eight hex digits already exceed any body this server takes; more could overflow.
-            if digits > 8 { throw .bodyTooLarge("chunk size over the 1 MiB limit") }
+            if digits > 8 { throw .bodyTooLarge("chunk size over the body limit") }
             i += 1
         }
         guard digits > 0 else { throw .malformed("chunk size is not a hexadecimal number") }
@@ -270,7 +276,7 @@ struct HTTPRequestParser {
     /// Parses the request line and the header section (without the blank line that ends them).
     ///
     /// - Throws: `HTTPParseError` naming the line or field at fault.
-    static func parseHead(_ head: ArraySlice<UInt8>, peer: String) throws(HTTPParseError) -> RequestHead {
+    static func parseHead(_ head: ArraySlice<UInt8>, peer: String, maxBody: Int = defaultMaxBody) throws(HTTPParseError) -> RequestHead {
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = head.startIndex
         var i = head.startIndex
@@ -298,7 +304,7 @@ struct HTTPRequestParser {
         let connection = Set(headers.filter { $0.name == "connection" }.flatMap { list($0.value) })
         let keepAlive = connection.contains("close") ? false : (minor == 1 || connection.contains("keep-alive"))
         let expectsContinue = request.header("expect")?.lowercased() == "100-continue"
-        return RequestHead(request: request, framing: try framing(headers, minor: minor), keepAlive: keepAlive, expectsContinue: expectsContinue)
+        return RequestHead(request: request, framing: try framing(headers, minor: minor, maxBody: maxBody), keepAlive: keepAlive, expectsContinue: expectsContinue)
     }
 
     /// `method SP request-target SP HTTP-version`, single spaces only (RFC 9112 section 3).
@@ -341,13 +347,18 @@ struct HTTPRequestParser {
         return (String(decoding: name, as: UTF8.self).lowercased(), String(decoding: value, as: UTF8.self))
     }
 
+    /// `1 MiB`, `4 MiB`, or a byte count when the limit is not whole mebibytes.
+    static func describe(_ limit: Int) -> String {
+        limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit)-byte"
+    }
+
     /// The comma-separated members of a list header, lower-cased and trimmed, empty ones dropped.
     private static func list(_ value: String) -> [String] {
         value.split(separator: ",").map { $0.trimmingSpaces.lowercased() }.filter { !$0.isEmpty }
     }
 
     /// The body framing by RFC 9112 section 6.3: Transfer-Encoding with chunked last, else one Content-Length.
-    private static func framing(_ headers: [(name: String, value: String)], minor: Int) throws(HTTPParseError) -> BodyFraming {
+    private static func framing(_ headers: [(name: String, value: String)], minor: Int, maxBody: Int) throws(HTTPParseError) -> BodyFraming {
         let encodings = headers.filter { $0.name == "transfer-encoding" }
         let lengths = headers.filter { $0.name == "content-length" }
         if !encodings.isEmpty {
@@ -377,7 +388,7 @@ struct HTTPRequestParser {
         }
         let declared = length ?? 0
         guard declared <= maxBody else {
-            throw .bodyTooLarge("request body of \(declared == Int.max ? "over 999,999,999" : String(declared)) bytes is over the 1 MiB limit")
+            throw .bodyTooLarge("request body of \(declared == Int.max ? "over 999,999,999" : String(declared)) bytes is over the \(describe(maxBody)) limit")
         }
         return .length(declared)
     }

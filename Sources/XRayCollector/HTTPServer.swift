@@ -24,6 +24,8 @@ struct HTTPRequest: Sendable {
 struct HTTPResponse: Sendable {
     var status: Int
     var body: [UInt8]
+    /// `application/json` for the X-Ray API; OTLP answers in the request's encoding.
+    var contentType = "application/json"
     var close = false
     /// Extra response headers (CORS for an allowed origin).
     var headers: [(name: String, value: String)] = []
@@ -62,7 +64,7 @@ struct HTTPResponse: Sendable {
 
     func serialized() -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
-        head += "Content-Type: application/json\r\n"
+        head += "Content-Type: \(contentType)\r\n"
         head += "Content-Length: \(body.count)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         head += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n"

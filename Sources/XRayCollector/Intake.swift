@@ -1,3 +1,4 @@
+import XRayOTel
 import XRayStore
 import XRayWire
 
@@ -6,8 +7,21 @@ enum Intake {
     /// Largest datagram the reader keeps whole; anything longer arrives truncated and is rejected.
     static let slotSize = DaemonDatagram.maxSize
 
-    /// Splits the header, parses the body (an object, or an array of subsegments), and keeps raw bytes.
-    static func classify(_ datagram: ReceivedDatagram, into out: inout ParsedBatch) {
+    /// What a datagram held, for the counters that are not per document.
+    enum Classified: Equatable {
+        /// Segment documents (or a reject): only the document counters change.
+        case documents
+        /// ADOT `T1S`/`T1U` spans: how many the export held, and how many of them were refused.
+        case spans(received: Int, rejected: Int)
+        /// An ADOT `M1` metrics body, discarded.
+        case metrics
+    }
+
+    /// Splits the header, parses the body (an object, an array of subsegments, or ADOT's `T1S`/`T1U`
+    /// base64 OTLP spans, told apart by their first bytes), and keeps raw bytes.
+    @discardableResult
+    static func classify(_ datagram: ReceivedDatagram, translator: SegmentTranslator = SegmentTranslator(),
+                         into out: inout ParsedBatch) -> Classified {
         if datagram.truncated {
             out.rejects.append(IncomingReject(
                 raw: datagram.bytes,
@@ -15,20 +29,23 @@ enum Intake {
                     + "send large segments as separate subsegments",
                 source: datagram.source, receivedAt: datagram.receivedAt))
             out.rejectReasons.append("truncated")
-            return
+            return .documents
         }
-        datagram.bytes.withUnsafeBufferPointer { bytes in
+        return datagram.bytes.withUnsafeBufferPointer { bytes -> Classified in
             let body: Range<Int>
             do throws(DocumentRejection) {
                 body = try DaemonDatagram.bodyRange(of: bytes)
             } catch {
                 reject(datagram, error, into: &out)
-                return
+                return .documents
             }
             let slice = UnsafeBufferPointer(rebasing: bytes[body])
             if slice[0] == UInt8(ascii: "[") {
                 classifyArray(slice, datagram, into: &out)
-                return
+                return .documents
+            }
+            if slice.starts(with: "T1".utf8) || slice.starts(with: "M1".utf8) {
+                return classifyADOT(slice, offset: body.lowerBound, datagram, translator: translator, into: &out)
             }
             do throws(DocumentRejection) {
                 let document = try SegmentDocumentParser.parse(bytes: slice)
@@ -37,7 +54,37 @@ enum Intake {
             } catch {
                 reject(datagram, error, into: &out)
             }
+            return .documents
         }
+    }
+
+    /// ADOT's OTLP-over-UDP body (aws-opentelemetry-distro `otlp_udp_exporter.py`): spans translated to
+    /// documents like OTLP/HTTP ones; broken base64 or protobuf is one reject with the whole datagram.
+    static func classifyADOT(_ slice: UnsafeBufferPointer<UInt8>, offset: Int, _ datagram: ReceivedDatagram,
+                             translator: SegmentTranslator, into out: inout ParsedBatch) -> Classified {
+        let request: OTLPRequest
+        do {
+            switch try ADOTDatagramBody.classify(slice, offset: offset, limits: OTLPDecodingLimits(maxBytes: slotSize)) {
+            case .metrics: return .metrics
+            case .segment: return .documents
+            case .traces(let decoded, _): request = decoded
+            }
+        } catch {
+            out.rejects.append(IncomingReject(raw: datagram.bytes, reason: error.description, source: datagram.source, receivedAt: datagram.receivedAt))
+            switch error {
+            case .base64: out.rejectReasons.append("adot.base64")
+            case .protobuf: out.rejectReasons.append("adot.protobuf")
+            case .unknownPrefix: out.rejectReasons.append("adot.prefix")
+            }
+            return .documents
+        }
+        let batch = OTLPTranslation.translate(request, raw: datagram.bytes, translator: translator,
+                                              source: datagram.source, receivedAt: datagram.receivedAt)
+        out.documents += batch.documents
+        out.rejects += batch.rejects
+        out.rejectReasons += batch.rejectReasons
+        let rejected = request.rejections.count + batch.rejectedSpans.count
+        return .spans(received: request.spanCount + request.rejections.count, rejected: rejected)
     }
 
     /// An array body: each element is a document of its own, stored (with its own bytes, as they arrived)

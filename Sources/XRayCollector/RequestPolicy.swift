@@ -11,8 +11,9 @@
 ///   bound port. A rebound name never matches.
 /// - A request carrying `Origin` (browsers add it to every cross-origin and every POST request) is
 ///   refused unless that origin was allowed with `--allow-origin`.
-/// - A request with a body must declare a JSON media type, which a browser cannot send cross-origin
-///   without a preflight that this server never approves for an origin it was not told to allow.
+/// - A request with a body must declare a JSON media type (or, on the OTLP paths, `application/x-protobuf`),
+///   which a browser cannot send cross-origin without a preflight that this server never approves for an
+///   origin it was not told to allow.
 ///
 /// Any local user can still reach the port: this keeps browsers out, not other accounts on the machine.
 public struct RequestPolicy: Sendable, Hashable {
@@ -48,6 +49,11 @@ public struct RequestPolicy: Sendable, Hashable {
     ///     the connection's local IP), `localhost` included by the caller.
     ///   - port: the bound TCP port.
     func refusal(_ request: HTTPRequest, servedHosts: Set<String>, port: Int, bodyLength: Int) -> HTTPResponse? {
+        // The parser reads bodies up to the OTLP limit; the X-Ray operations keep their 1 MiB.
+        let isOTLP = OTLPIntake.Signal(path: request.path) != nil
+        if !isOTLP, bodyLength > HTTPRequestParser.defaultMaxBody {
+            return .error(413, "RequestEntityTooLarge", "request body of \(bodyLength) bytes is over the 1 MiB limit", close: true)
+        }
         guard let host = request.header("host") else {
             return .error(400, "BadRequest", "the request has no Host header; HTTP/1.1 requires one", close: true)
         }
@@ -63,6 +69,15 @@ public struct RequestPolicy: Sendable, Hashable {
         if bodyLength > 0 {
             let type = request.header("content-type") ?? ""
             let media = (type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces } ?? "").lowercased()
+            // OTLP/HTTP sends protobuf, which a browser cannot send cross-origin without a preflight either.
+            if isOTLP, media == "application/x-protobuf" || media == "application/json" { return nil }
+            if isOTLP {
+                var response = HTTPResponse(
+                    status: 415, body: Array("Content-Type \"\(type)\" is not an OTLP encoding; send application/x-protobuf or application/json\n".utf8),
+                    close: true)
+                response.contentType = "text/plain"
+                return response
+            }
             guard Self.jsonMediaTypes.contains(media) else {
                 return .error(415, "UnsupportedMediaTypeException",
                               type.isEmpty ? "the request body has no Content-Type; send application/json"

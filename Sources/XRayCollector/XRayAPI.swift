@@ -85,8 +85,26 @@ struct XRayAPI: Sendable {
     let intake: DocumentHandoff
     let storePath: String
     let operations: HTTPOperations
+    let otlp: OTLPIntake
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if let signal = OTLPIntake.Signal(path: request.path) {
+            guard request.method == "POST" else {
+                var response = HTTPResponse(status: 405, body: Array("\(request.path) takes POST, not \(request.method)\n".utf8))
+                response.contentType = "text/plain"
+                return response
+            }
+            let answer = otlp.export(
+                signal, body: request.body, contentType: request.header("content-type"),
+                contentEncoding: request.header("content-encoding"), source: "otlp:" + request.peer, receivedAt: epochSeconds())
+            var response = HTTPResponse(status: answer.status, body: answer.body)
+            response.contentType = answer.contentType
+            response.headers = answer.headers
+            return response
+        }
+        guard request.body.count <= HTTPRequestParser.defaultMaxBody else {
+            return .error(413, "RequestEntityTooLarge", "request body of \(request.body.count) bytes is over the 1 MiB limit", close: true)
+        }
         let own: [(path: String, handler: HTTPOperations.Handler)] = [
             ("/GetSamplingRules", { _ in .json(sampling.rulesResponse()) }),
             ("/SamplingTargets", samplingTargets),
@@ -94,7 +112,7 @@ struct XRayAPI: Sendable {
         ]
         let routes = own + operations.routes
         guard let operation = routes.first(where: { $0.path == request.path })?.handler else {
-            let paths = routes.map(\.path)
+            let paths = routes.map(\.path) + OTLPIntake.Signal.paths
             let list = paths.count > 1 ? paths.dropLast().joined(separator: ", ") + " and " + paths[paths.count - 1] : paths.joined()
             return HTTPResponse(.error(404, "UnknownOperationException",
                                               "no X-Ray operation at \(request.method) \(request.path); this daemon serves POST \(list)"))
@@ -103,6 +121,17 @@ struct XRayAPI: Sendable {
             return HTTPResponse(.error(405, "MethodNotAllowedException", "\(request.path) takes POST, not \(request.method)"))
         }
         return HTTPResponse(operation(OperationRequest(body: request.body, peer: request.peer, storePath: storePath, receivedAt: epochSeconds(), intake: intake)))
+    }
+
+    /// The OTLP-only listener: `/v1/traces`, `/v1/metrics` and `/v1/logs`, and a 404 naming them for anything else.
+    func handleOTLPOnly(_ request: HTTPRequest) -> HTTPResponse {
+        guard OTLPIntake.Signal(path: request.path) != nil else {
+            var response = HTTPResponse(status: 404, body: Array(
+                "no OTLP/HTTP endpoint at \(request.path); this address serves POST \(OTLPIntake.Signal.paths.joined(separator: ", "))\n".utf8))
+            response.contentType = "text/plain"
+            return response
+        }
+        return handle(request)
     }
 
     func samplingTargets(_ request: OperationRequest) -> OperationResponse {

@@ -19,7 +19,8 @@ public struct RunEnvironment: Sendable {
     ///   - lambda: `--lambda`; makes the Python, Java and Node SDKs attach subsegments under the run's segment.
     ///   - nested: this run was started by another `xray run`; the trace headers in `base` are that run's,
     ///     not the user's, and are replaced so that each run's segment is the parent of the next one's.
-    ///   - captureAll: `--capture-all`; the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`.
+    ///   - captureAll: `--capture-all`; the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`
+    ///     (and `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_EXPORTER_OTLP_PROTOCOL`).
     public static func make(
         base: [String: String], traceID: String, segmentID: String, daemonAddress: String, storePath: String,
         tracingName: String?, lambda: Bool, functionName: String, workingDirectory: String, nested: Bool = false,
@@ -46,6 +47,8 @@ public struct RunEnvironment: Sendable {
         // `manage.py runserver` runs checks outside any segment; RUNTIME_ERROR would stop it at start-up.
         offer("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
         if let tracingName { variables["AWS_XRAY_TRACING_NAME"] = tracingName }
+        addOpenTelemetry(base: base, daemonAddress: daemonAddress, tracingName: tracingName, captureAll: captureAll,
+                         variables: &variables, leftAlone: &leftAlone)
         if lambda {
             offer("LAMBDA_TASK_ROOT", workingDirectory)
             offer("AWS_LAMBDA_FUNCTION_NAME", functionName)
@@ -57,6 +60,41 @@ public struct RunEnvironment: Sendable {
     }
 
     public static let daemonAddressVariable = "AWS_XRAY_DAEMON_ADDRESS"
+
+    /// Points OpenTelemetry SDKs at the run's collector, whose TCP port serves OTLP/HTTP: the endpoint
+    /// (the SDKs append `/v1/traces`, `/v1/metrics`, `/v1/logs`) and `http/protobuf`, since the Python
+    /// distro's default is gRPC (opentelemetry-distro `OTEL_EXPORTER_OTLP_PROTOCOL`; the variables are
+    /// those of the OpenTelemetry specification's "OTLP Exporter Configuration"). A signal-specific
+    /// traces endpoint or protocol the user exported overrides these for traces, so it is left alone and reported.
+    static func addOpenTelemetry(
+        base: [String: String], daemonAddress: String, tracingName: String?, captureAll: Bool,
+        variables: inout [String: String], leftAlone: inout [String]
+    ) {
+        guard let tcp = (try? DaemonAddress.parse(daemonAddress))?.tcp else { return }
+        func offer(_ key: String, _ value: String) {
+            if captureAll {
+                variables[key] = value
+            } else if let existing = base[key], existing != value {
+                leftAlone.append(key)
+            } else {
+                variables[key] = value
+            }
+        }
+        offer(otlpEndpointVariable, "http://\(tcp)")
+        offer("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        for key in ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] where base[key] != nil {
+            leftAlone.append(key)
+        }
+        if let tracingName {
+            if let existing = base["OTEL_SERVICE_NAME"], existing != tracingName {
+                leftAlone.append("OTEL_SERVICE_NAME")
+            } else {
+                variables["OTEL_SERVICE_NAME"] = tracingName
+            }
+        }
+    }
+
+    public static let otlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
     /// The `AWS_XRAY_DAEMON_ADDRESS` the user exported, when it would send the command's segments somewhere
     /// other than this run's collector: set, not empty, not the `--listen` address, and not a nested run's

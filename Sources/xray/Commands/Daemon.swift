@@ -1,5 +1,6 @@
 import ArgumentParser
 import XRayCollector
+import XRayOTel
 import XRayRender
 import XRaySampling
 import XRayStore
@@ -23,7 +24,10 @@ extension XRay {
                 and exits 0 (74 when documents were lost); a second Ctrl-C exits at once. Port 0 picks a free port; the \
                 first line on stderr names it (with --json, the first event on stdout). Store trouble (a full disk, a \
                 deleted WAL) is a warning when it happens; documents wait in memory and are written again. A damaged \
-                store is refused (exit 74). Any number of daemons, runs and imports may share one store.
+                store is refused (exit 74). Any number of daemons, runs and imports may share one store. \
+                OpenTelemetry: OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip or deflate) is served on the TCP \
+                address and on --otlp-http (default 127.0.0.1:4318; a taken default is a warning), and ADOT's T1S/T1U \
+                datagrams on the UDP address; spans become X-Ray segment documents by AWS's translation rules.
                 """
         )
 
@@ -55,6 +59,23 @@ extension XRay {
             valueName: "origin"))
         var allowOrigins: [String] = []
 
+        @Option(name: .customLong("otlp-http"), help: ArgumentHelp(
+            "A second TCP address serving only OTLP/HTTP (/v1/traces, /v1/metrics, /v1/logs), or 'off'.",
+            discussion: "Default: 127.0.0.1:4318, skipped with a warning when taken.", valueName: "addr|off"))
+        var otlpHTTP: String?
+
+        @Option(name: .customLong("otlp-max-body"), help: ArgumentHelp(
+            "The largest OTLP/HTTP body, in bytes after decompression (default 4194304); larger ones get 413.", valueName: "bytes"))
+        var otlpMaxBody: Int?
+
+        @Option(name: .customLong("index-attributes"), help: ArgumentHelp(
+            "OpenTelemetry span attributes to make X-Ray annotations, comma-separated (repeatable), as the awsxray exporter's indexed_attributes.",
+            valueName: "key,..."))
+        var indexAttributes: [String] = []
+
+        @Flag(name: .customLong("index-all-attributes"), help: "Make every scalar OpenTelemetry span attribute an X-Ray annotation.")
+        var indexAllAttributes = false
+
         @Flag(name: .long, help: "Print no live view: only the listening line, errors and the counters at the end.")
         var quiet = false
 
@@ -68,6 +89,10 @@ extension XRay {
             _ = try address()
             if let forward {
                 do { _ = try Endpoint.parse(forward) } catch { throw ValidationError("--forward: \(error.description)") }
+            }
+            _ = try otlpListener()
+            if let otlpMaxBody, !(1024...(256 << 20)).contains(otlpMaxBody) {
+                throw ValidationError("--otlp-max-body: \(otlpMaxBody) is outside 1024...268435456 bytes")
             }
             for origin in allowOrigins {
                 do { try RequestPolicy.validate(origin: origin) } catch { throw ValidationError("--allow-origin: \(error.description)") }
@@ -90,6 +115,13 @@ extension XRay {
             }
         }
 
+        /// `--otlp-http`: off, an address that must be free, or by default 127.0.0.1:4318 if it is.
+        func otlpListener() throws -> Collector.OTLPListener {
+            guard let otlpHTTP else { return .preferred(Endpoint(host: "127.0.0.1", port: 4318)) }
+            if otlpHTTP == "off" { return .off }
+            do { return .required(try Endpoint.parse(otlpHTTP)) } catch { throw ValidationError("--otlp-http: \(error.description)") }
+        }
+
         func run() throws {
             try reportingFailures {
                 let json = json, quiet = quiet
@@ -97,6 +129,13 @@ extension XRay {
                 var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
                 configuration.allowedOrigins = allowOrigins
+                configuration.otlpHTTP = try otlpListener()
+                configuration.otlp = OTLPIntake.Options(
+                    maxBody: otlpMaxBody ?? OTLPIntake.Options.defaultMaxBody,
+                    translator: SegmentTranslator.Options(
+                        indexedAttributes: indexAttributes.flatMap { $0.split(separator: ",").map { String($0.filter { $0 != " " }) } }
+                            .filter { !$0.isEmpty },
+                        indexAllAttributes: indexAllAttributes))
                 if let samplingRules { configuration.samplingRules = try collector { () throws(CollectorError) in try SamplingService.load(path: samplingRules) } }
                 if json {
                     configuration.onTraceCompleted = { writeLine(1, JSONWriter.string(LiveView.event($0))) }
@@ -118,13 +157,19 @@ extension XRay {
                 let signals = TerminationSignals.block()
                 let collector = try collector { () throws(CollectorError) in try Collector.start(configuration) }
                 let bound = collector.boundAddress
+                let otlpText = collector.otlpHTTPAddress?.description ?? "off"
                 if json {
                     writeLine(1, JSONWriter.string(.object(JSONObject([
                         ("event", .string("listening")), ("udp", .string(bound.udp.description)),
                         ("tcp", .string(bound.tcp.description)), ("store", .string(storeOptions.path)),
+                        ("otlp_http", collector.otlpHTTPAddress.map { .string($0.description) } ?? .null),
                     ]))))
+                    for warning in collector.startWarnings {
+                        writeLine(1, JSONWriter.string(.object(JSONObject([("event", .string("warning")), ("message", .string(warning))]))))
+                    }
                 } else {
-                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path)")
+                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path) otlp-http=\(otlpText)")
+                    for warning in collector.startWarnings { printError("xray daemon: warning: \(warning)") }
                     if !quiet { printError("export AWS_XRAY_DAEMON_ADDRESS='\(bound.environmentValue)'; Ctrl-C stops") }
                 }
                 _ = signals.waitForFirst()

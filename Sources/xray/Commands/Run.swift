@@ -20,7 +20,9 @@ extension XRay {
             discussion: """
                 Starts CMD (found on PATH, no shell in between) with AWS_XRAY_DAEMON_ADDRESS pointing at a collector \
                 on a free loopback port, _X_AMZN_TRACE_ID and TRACEPARENT naming the run's segment, and \
-                AWS_XRAY_CONTEXT_MISSING=LOG_ERROR; variables you already set are left alone. Returns CMD's exit \
+                AWS_XRAY_CONTEXT_MISSING=LOG_ERROR, and for OpenTelemetry SDKs OTEL_EXPORTER_OTLP_ENDPOINT (the \
+                collector's TCP port, which serves OTLP/HTTP) and OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+                (--tracing-name also sets OTEL_SERVICE_NAME); variables you already set are left alone. Returns CMD's exit \
                 status (128+N when it died from signal N, 127 when not found, 126 when not executable) and forwards \
                 INT, TERM, HUP, QUIT, USR1, USR2 and WINCH to it (when stdin is not the terminal's foreground, to its whole \
                 process group, TSTP and CONT too, and the group is killed if xray run dies). Its own failures: 69 (port in use), 70 (its own segment was not stored), 74 (store). \
