@@ -324,7 +324,10 @@ final class EventLoop {
         connection.prefaceProbe = nil
         connection.headStarted = nil
         let now = monotonicNow()
-        var session = HTTP2Session(idleSince: now)
+        var protocolLimits = HTTP2Connection.Limits()
+        // The body is one message after its 5-byte prefix; the message is held to the HTTP body limit.
+        protocolLimits.maxBody = limits.maxBody + 5
+        var session = HTTP2Session(protocolState: HTTP2Connection(limits: protocolLimits), idleSince: now)
         connection.output += session.protocolState.start()
         connection.http2 = session
         connection.isIdle = false

@@ -151,10 +151,14 @@ enum GRPC {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The message of an error body: the `message` of a JSON error, or of a protobuf `google.rpc.Status`
+    /// The message of an error body: plain text, the `message` of a JSON error, or of a protobuf `google.rpc.Status`
     /// (field 2, https://github.com/googleapis/googleapis/blob/master/google/rpc/status.proto), as OTLP/HTTP
     /// answers protobuf requests.
     static func errorMessage(_ http: HTTPResponse) -> String? {
+        if http.contentType.hasPrefix("text/") {
+            let text = String(decoding: http.body, as: UTF8.self).trimmingSpaces
+            return text.hasSuffix("\n") ? String(text.dropLast()) : text
+        }
         if case .object(let object)? = try? JSONParser.parse(http.body).value, case .string(let message)? = object["message"] {
             return message
         }

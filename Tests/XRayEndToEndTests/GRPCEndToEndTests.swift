@@ -27,6 +27,63 @@ import Glibc
 
     static let traceExport = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
+    /// Two spans (a server span and its child) sent by the real OTLP/gRPC span exporter to `argv[1]`,
+    /// gzip-compressed when `argv[3]` is `gzip`; prints the export result's name.
+    static let exporter = """
+        import sys, grpc
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+        from opentelemetry.trace import SpanKind
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        ended = []
+        class Keep(SpanProcessor):
+            def on_end(self, span):
+                ended.append(span)
+        provider = TracerProvider(resource=Resource.create({"service.name": sys.argv[2]}))
+        provider.add_span_processor(Keep())
+        tracer = provider.get_tracer("grpc-e2e")
+        with tracer.start_as_current_span("GET /orders", kind=SpanKind.SERVER,
+                                          attributes={"http.method": "GET", "http.route": "/orders", "http.status_code": 200}):
+            with tracer.start_as_current_span("load orders"):
+                pass
+        compression = grpc.Compression.Gzip if sys.argv[3] == "gzip" else grpc.Compression.NoCompression
+        exporter = OTLPSpanExporter(endpoint="http://" + sys.argv[1], insecure=True, compression=compression, timeout=10)
+        print(exporter.export(ended).name)
+        """
+
+    static var hasGRPCExporter: Bool {
+        guard let python = testPython else { return false }
+        let site = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lib")
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: site.path)) ?? []
+        return versions.contains { FileManager.default.fileExists(atPath: site.appendingPathComponent("\($0)/site-packages/opentelemetry/exporter/otlp/proto/grpc").path) }
+    }
+
+    @Test(.enabled(if: hasGRPCExporter), arguments: ["none", "gzip"])
+    func theOTLPGRPCExportersSpansAreStored(_ compression: String) throws {
+        let python = try #require(testPython)
+        let folder = try makeTemporaryDirectory("grpc-export")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
+        defer { daemon.kill() }
+        let service = "orders-\(compression)"
+        let run = try XRayBinary.run(["-c", Self.exporter, daemon.address, service, compression], executable: URL(fileURLWithPath: python))
+        #expect(run.status == 0, "\(run.stderr.suffix(2000))")
+        #expect(run.stdout == "SUCCESS\n", "\(run.stdout) \(run.stderr.suffix(2000))")
+        #expect(daemon.stop(signal: SIGINT).status == 0)
+
+        let list = try XRayBinary.run(["inspect", "traces", "--format", "jsonl", "--store", store])
+        let summaries = Self.calls(list.stdout)
+        #expect(summaries.count == 1, "\(list.stdout) \(list.stderr)")
+        let id = try #require(summaries.first?["Id"] as? String)
+        let shown = try XRayBinary.run(["inspect", "show", id, "--format", "json", "--store", store])
+        let json = try #require(try JSONSerialization.jsonObject(with: shown.stdoutData) as? [String: Any])
+        let roots = try #require(json["segments"] as? [[String: Any]])
+        #expect(roots.map { $0["name"] as? String } == [service])
+        let children = roots.first?["children"] as? [[String: Any]] ?? []
+        #expect(children.map { $0["name"] as? String } == ["load orders"])
+    }
+
     static func calls(_ output: String) -> [[String: Any]] {
         output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
