@@ -147,6 +147,23 @@ import Glibc
             #expect(late.http.isClosedByPeer())
         }
     }
+
+    @Test func aTakenPreferredGRPCAddressIsAWarningAndARequiredOneAnError() throws {
+        let (fd, port) = try Sockets.listenTCP(Endpoint(host: "127.0.0.1", port: 0))
+        defer { close(fd) }
+        try TestCollector.with({ $0.otlpGRPC = .preferred(Endpoint(host: "127.0.0.1", port: port)) }) { harness in
+            #expect(harness.collector.otlpGRPCAddress == nil)
+            #expect(harness.collector.startWarnings.contains { $0.contains("OTLP/gRPC address 127.0.0.1:\(port) is taken") },
+                    "\(harness.collector.startWarnings)")
+        }
+        #expect(throws: CollectorError.self) {
+            try TestCollector.with({ $0.otlpGRPC = .required(Endpoint(host: "127.0.0.1", port: port)) }) { _ in }
+        }
+        try TestCollector.with({ $0.otlpGRPC = .required(Endpoint(host: "127.0.0.1", port: 0)) }) { harness in
+            let bound = try #require(harness.collector.otlpGRPCAddress)
+            #expect(bound.port != 0 && bound.port != harness.tcpPort)
+        }
+    }
 }
 
 /// Requests a handler saw, from its worker threads.

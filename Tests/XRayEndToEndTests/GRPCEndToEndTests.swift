@@ -138,6 +138,60 @@ import Glibc
         #expect(daemon.stop(signal: SIGINT).status == 0)
     }
 
+    /// The `otlp-grpc=127.0.0.1:PORT` of the daemon's listening line.
+    static func grpcPort(_ daemon: DaemonProcess) throws -> Int {
+        let text = daemon.stderr.text
+        let range = try #require(text.range(of: #"otlp-grpc=127\.0\.0\.1:\d+"#, options: .regularExpression), "\(text)")
+        return try #require(Int(text[range].split(separator: ":").last ?? ""))
+    }
+
+    @Test(.enabled(if: hasGRPCExporter)) func otlpGRPCListenerServesTheExportCallsAndATakenAddressIsExit69() throws {
+        let python = try #require(testPython)
+        let folder = try makeTemporaryDirectory("grpc-listener")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "127.0.0.1:0",
+                                              "--quiet", "--store", store])
+        defer { daemon.kill() }
+        let port = try Self.grpcPort(daemon)
+        #expect(port != daemon.port)
+        let probe = try XRayBinary.run(["-c", Self.probe, "127.0.0.1:\(port)",
+                                        "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export=",
+                                        "/opentelemetry.proto.collector.logs.v1.LogsService/Export=",
+                                        "/helloworld.Greeter/SayHello="],
+                                       executable: URL(fileURLWithPath: python))
+        #expect(Self.calls(probe.stdout).map { $0["code"] as? String } == ["OK", "OK", "UNIMPLEMENTED"], "\(probe.stdout) \(probe.stderr)")
+        let export = try XRayBinary.run(["-c", Self.exporter, "127.0.0.1:\(port)", "listener", "gzip"], executable: URL(fileURLWithPath: python))
+        #expect(export.stdout == "SUCCESS\n", "\(export.stderr.suffix(2000))")
+
+        // The same address asked of a second daemon is taken: exit 69, naming the port.
+        let second = try XRayBinary.run(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "127.0.0.1:\(port)",
+                                         "--quiet", "--store", store])
+        #expect(second.status == 69, "\(second.stderr)")
+        #expect(second.stderr.contains("\(port)"))
+
+        let stopped = daemon.stop(signal: SIGINT)
+        #expect(stopped.status == 0)
+        #expect(stopped.stderr.contains("otlp spans 2: stored 2"), "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("metrics requests 1, logs requests 1"), "\(stopped.stderr)")
+        let list = try XRayBinary.run(["inspect", "traces", "--format", "jsonl", "--store", store])
+        #expect(Self.calls(list.stdout).count == 1)
+    }
+
+    @Test func otlpGRPCOffLeavesOnlyTheTCPAddress() throws {
+        let folder = try makeTemporaryDirectory("grpc-off")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
+                                              "--quiet", "--store", store])
+        defer { daemon.kill() }
+        #expect(daemon.stderr.text.contains("otlp-grpc=off"), "\(daemon.stderr.text)")
+        let bad = try XRayBinary.run(["daemon", "--otlp-grpc", "nowhere", "--store", store])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--otlp-grpc"), "\(bad.stderr)")
+        #expect(daemon.stop(signal: SIGINT).status == 0)
+    }
+
     /// Broken HTTP/2 from a raw socket: a GOAWAY with the error's code, then the daemon serves the next client.
     @Test func malformedHTTP2GetsGoAwayAndTheDaemonServesOn() throws {
         let folder = try makeTemporaryDirectory("grpc-bad")
