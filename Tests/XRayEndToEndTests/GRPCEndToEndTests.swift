@@ -192,6 +192,36 @@ import Glibc
         #expect(daemon.stop(signal: SIGINT).status == 0)
     }
 
+    /// An app that insists on gRPC (`OTEL_EXPORTER_OTLP_PROTOCOL=grpc`, which `xray run` leaves alone) under
+    /// `opentelemetry-instrument` with the distribution's other defaults: its spans and metrics reach the run's
+    /// collector on its one TCP port, and the SDK logs no export error.
+    @Test(.enabled(if: hasGRPCExporter)) func xrayRunCapturesAnAppThatInsistsOnGRPC() throws {
+        let python = try #require(testPython)
+        let instrument = URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("opentelemetry-instrument").path
+        let folder = try makeTemporaryDirectory("grpc-run-otel")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let app = """
+            from opentelemetry import metrics, trace
+            metrics.get_meter("app").create_counter("hits").add(1)
+            with trace.get_tracer("app").start_as_current_span("GET /hello", kind=trace.SpanKind.SERVER,
+                                                               attributes={"http.method": "GET", "http.status_code": 200}):
+                pass
+            print("done")
+            """
+        let run = try XRayBinary.run(["run", "--store", store, "--", instrument, python, "-c", app],
+                                     environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_SERVICE_NAME": "insists-on-grpc"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "done\n")
+        #expect(run.stderr.contains("left alone, as you had set them: OTEL_EXPORTER_OTLP_PROTOCOL"), "\(run.stderr)")
+        for failure in ["Failed to export", "Transient error", "StatusCode.", "UNAVAILABLE"] {
+            #expect(!run.stderr.contains(failure), "\(run.stderr)")
+        }
+        let list = try XRayBinary.run(["inspect", "traces", "--run", "last", "--format", "jsonl", "--store", store])
+        #expect(Self.calls(list.stdout).count == 2, "\(list.stdout)")
+        #expect(list.stdout.contains("insists-on-grpc"), "\(list.stdout)")
+    }
+
     /// Broken HTTP/2 from a raw socket: a GOAWAY with the error's code, then the daemon serves the next client.
     @Test func malformedHTTP2GetsGoAwayAndTheDaemonServesOn() throws {
         let folder = try makeTemporaryDirectory("grpc-bad")
