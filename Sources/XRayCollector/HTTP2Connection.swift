@@ -68,6 +68,9 @@ struct HTTP2Connection: Sendable {
     /// A header block still waiting for its CONTINUATIONs.
     private var continuation: (stream: UInt32, block: [UInt8], endStream: Bool, frames: Int)?
     private var buffered = 0
+    /// Streams this side reset, newest last and at most 128: HEADERS still in flight on them are ignored
+    /// (once decoded, for the table), not a connection error (RFC 9113 5.1, "closed").
+    private var resetByUs: [UInt32] = []
     /// We sent GOAWAY: nothing more is read.
     private(set) var closed = false
     /// The peer sent GOAWAY: it opens no more streams.
@@ -171,7 +174,13 @@ struct HTTP2Connection: Sendable {
 
     private mutating func reset(_ stream: UInt32, _ code: HTTP2ErrorCode, into output: inout Output) {
         if let state = streams.removeValue(forKey: stream) { buffered -= state.body.count }
+        remember(reset: stream)
         output.send += HTTP2Frame.rstStream(stream: stream, code: code.rawValue).serialized()
+    }
+
+    private mutating func remember(reset stream: UInt32) {
+        if resetByUs.count == 128 { resetByUs.removeFirst() }
+        resetByUs.append(stream)
     }
 
     private mutating func handle(_ frame: HTTP2Frame, into output: inout Output, updates: inout [UInt32: Int]) throws(HTTP2Error) {
@@ -328,10 +337,14 @@ struct HTTP2Connection: Sendable {
             complete(id, into: &output)
             return
         }
-        guard id > lastStream else { throw .connection(.streamClosed, "HEADERS on stream \(id), which is closed") }
+        guard id > lastStream else {
+            if resetByUs.contains(id) { return }
+            throw .connection(.streamClosed, "HEADERS on stream \(id), which is closed")
+        }
         lastStream = id
         guard !peerWentAway else { return }
         guard streams.count < limits.maxConcurrentStreams else {
+            remember(reset: id)
             output.send += HTTP2Frame.rstStream(stream: id, code: HTTP2ErrorCode.refusedStream.rawValue).serialized()
             return
         }
@@ -417,6 +430,7 @@ struct HTTP2Connection: Sendable {
         guard let stream = streams.removeValue(forKey: id) else { return [] }
         buffered -= stream.body.count
         guard !stream.remoteClosed else { return [] }
+        remember(reset: id)
         return HTTP2Frame.rstStream(stream: id, code: HTTP2ErrorCode.noError.rawValue).serialized()
     }
 }

@@ -351,6 +351,27 @@ import Testing
         #expect(late.events.isEmpty)
     }
 
+    @Test func trailersStillInFlightOnAStreamWeResetAreIgnored() throws {
+        var limits = HTTP2Connection.Limits()
+        limits.maxBody = 10
+        var connection = HTTP2Connection(limits: limits)
+        _ = connection.start()
+        let chunk = [UInt8](repeating: 0, count: 20)
+        _ = connection.receive(Self.opening
+            + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+            + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: 20).serialized())
+        _ = connection.respond(stream: 1, fields: [HeaderField(":status", "200")], body: [], trailers: [])
+        let trailers = connection.receive(HTTP2Frame.headers(stream: 1, block: HPACKEncoder.encode([HeaderField("x-t", "1")]),
+                                                             endStream: true, endHeaders: true).serialized())
+        #expect(!trailers.close)
+        #expect(trailers.send.isEmpty)
+        // A stream that ended normally is different: HEADERS on it again is STREAM_CLOSED.
+        _ = connection.receive(HTTP2Frame.headers(stream: 3, block: Self.requestBlock(), endStream: true, endHeaders: true).serialized())
+        _ = connection.respond(stream: 3, fields: [HeaderField(":status", "200")], body: [], trailers: [])
+        let again = connection.receive(HTTP2Frame.headers(stream: 3, block: Self.requestBlock(), endStream: true, endHeaders: true).serialized())
+        #expect(try Self.goAwayCode(again) == .streamClosed)
+    }
+
     @Test func pushPromiseFromAClientIsAProtocolError() throws {
         var connection = HTTP2Connection()
         let output = connection.receive(Self.opening + [0, 0, 4, 0x5, 0x4, 0, 0, 0, 1, 0, 0, 0, 2])
