@@ -54,6 +54,8 @@ enum GRPC {
             return .answer(failure(stream, .resourceExhausted, "the request's header list is larger than \(limit) bytes"))
         case .refused(let stream, .bodyTooLarge(let limit)):
             return .answer(failure(stream, .resourceExhausted, "the request message is larger than \(limit - 5) bytes"))
+        case .refused(let stream, .overloaded(let limit)):
+            return .answer(failure(stream, .unavailable, "this connection holds \(limit) bytes of calls not yet answered; retry"))
         case .request(let request):
             return action(for: request, peer: peer, hostAllowed: hostAllowed)
         }

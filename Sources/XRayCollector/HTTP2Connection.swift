@@ -18,7 +18,8 @@ struct HTTP2Connection: Sendable {
         var maxContinuations = 64
         /// The body of one request; a longer one is refused (`HTTP2Refusal.bodyTooLarge`).
         var maxBody = (4 << 20) + 5
-        /// Request bytes held across all streams before a new body is refused as too large.
+        /// Request bytes held across all streams, until each is answered, before more are refused as
+        /// `HTTP2Refusal.overloaded`: calls of one connection are handled one at a time, so the others wait.
         var maxBuffered = 16 << 20
         /// SETTINGS_INITIAL_WINDOW_SIZE for request streams, and the connection window we open.
         var initialWindow = 1 << 20
@@ -41,6 +42,8 @@ struct HTTP2Connection: Sendable {
     private struct Stream {
         var fields: [HeaderField]?
         var body: [UInt8] = []
+        /// Body bytes counted in `buffered` until the stream is answered or reset, handed on or not.
+        var held = 0
         var receiveWindow: Int
         var sendWindow: Int
         var remoteClosed = false
@@ -173,7 +176,7 @@ struct HTTP2Connection: Sendable {
     }
 
     private mutating func reset(_ stream: UInt32, _ code: HTTP2ErrorCode, into output: inout Output) {
-        if let state = streams.removeValue(forKey: stream) { buffered -= state.body.count }
+        if let state = streams.removeValue(forKey: stream) { buffered -= state.held }
         remember(reset: stream)
         output.send += HTTP2Frame.rstStream(stream: stream, code: code.rawValue).serialized()
     }
@@ -220,13 +223,17 @@ struct HTTP2Connection: Sendable {
             stream.receiveWindow -= flowLength
             stream.remoteClosed = endStream
             if !stream.handedOn {
-                if stream.body.count + bytes.count > limits.maxBody || buffered + bytes.count > limits.maxBuffered {
-                    buffered -= stream.body.count
+                let tooLarge = stream.body.count + bytes.count > limits.maxBody
+                if tooLarge || buffered + bytes.count > limits.maxBuffered {
+                    buffered -= stream.held
+                    stream.held = 0
                     stream.body = []
                     stream.handedOn = true
-                    output.events.append(.refused(stream: id, .bodyTooLarge(limit: limits.maxBody)))
+                    output.events.append(.refused(stream: id, tooLarge ? .bodyTooLarge(limit: limits.maxBody)
+                                                                       : .overloaded(limit: limits.maxBuffered)))
                 } else {
                     stream.body += bytes
+                    stream.held += bytes.count
                     buffered += bytes.count
                     if !endStream { updates[id, default: 0] += flowLength }
                 }
@@ -247,7 +254,7 @@ struct HTTP2Connection: Sendable {
             return
         case .rstStream(let id, _):
             guard id <= lastStream else { throw .connection(.protocolError, "RST_STREAM on stream \(id), which is idle") }
-            if let state = streams.removeValue(forKey: id) { buffered -= state.body.count }
+            if let state = streams.removeValue(forKey: id) { buffered -= state.held }
         case .settings(let ack, let parameters):
             guard !ack else { return }
             try apply(parameters)
@@ -363,7 +370,6 @@ struct HTTP2Connection: Sendable {
         guard var stream = streams[id], !stream.handedOn, let fields = stream.fields else { return }
         stream.handedOn = true
         output.events.append(.request(HTTP2Request(stream: id, fields: fields, body: stream.body)))
-        buffered -= stream.body.count
         stream.body = []
         streams[id] = stream
     }
@@ -428,7 +434,7 @@ struct HTTP2Connection: Sendable {
 
     private mutating func finish(_ id: UInt32) -> [UInt8] {
         guard let stream = streams.removeValue(forKey: id) else { return [] }
-        buffered -= stream.body.count
+        buffered -= stream.held
         guard !stream.remoteClosed else { return [] }
         remember(reset: id)
         return HTTP2Frame.rstStream(stream: id, code: HTTP2ErrorCode.noError.rawValue).serialized()
@@ -448,6 +454,8 @@ struct HTTP2Request: Sendable, Equatable {
 enum HTTP2Refusal: Sendable, Equatable {
     case headerListTooLarge(limit: Int)
     case bodyTooLarge(limit: Int)
+    /// The connection already holds this many request bytes not yet answered.
+    case overloaded(limit: Int)
 }
 
 enum HTTP2Event: Sendable, Equatable {

@@ -351,6 +351,32 @@ import Testing
         #expect(late.events.isEmpty)
     }
 
+    @Test func requestsWaitingForAnAnswerCountAgainstTheConnectionsBuffer() throws {
+        var limits = HTTP2Connection.Limits()
+        limits.maxBuffered = 100
+        var connection = HTTP2Connection(limits: limits)
+        _ = connection.start()
+        let sixty = [UInt8](repeating: 0, count: 60)
+        func call(_ stream: UInt32) -> [UInt8] {
+            HTTP2Frame.headers(stream: stream, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+                + HTTP2Frame.data(stream: stream, bytes: sixty, endStream: true, flowLength: 60).serialized()
+        }
+        let first = connection.receive(Self.opening + call(1) + call(3))
+        guard case .request? = first.events.first else {
+            Issue.record("the first call was not handed on: \(first.events)")
+            return
+        }
+        // The first call is not answered yet, so the second does not fit.
+        #expect(first.events.last == .refused(stream: 3, .overloaded(limit: 100)))
+        _ = connection.respond(stream: 1, fields: [HeaderField(":status", "200")], body: [], trailers: [])
+        _ = connection.respond(stream: 3, fields: [HeaderField(":status", "200")], body: [], trailers: [])
+        // Answered, it no longer counts.
+        guard case .request? = connection.receive(call(5)).events.first else {
+            Issue.record("a call after the answers was refused")
+            return
+        }
+    }
+
     @Test func trailersStillInFlightOnAStreamWeResetAreIgnored() throws {
         var limits = HTTP2Connection.Limits()
         limits.maxBody = 10
@@ -489,7 +515,12 @@ import Testing
         #expect(GRPC.response(stream: 1, to: HTTPResponse(status: 400, body: status)).fields.contains(HeaderField("grpc-message", "bad")))
     }
 
-    @Test func refusalsBecomeResourceExhausted() {
+    @Test func refusalsBecomeResourceExhaustedOrUnavailable() {
+        guard case .answer(let busy) = GRPC.action(for: .refused(stream: 5, .overloaded(limit: 1)), peer: "p", hostAllowed: { _ in true }) else {
+            Issue.record("an overloaded refusal was forwarded")
+            return
+        }
+        #expect(Self.status(busy) == "14")
         for refusal in [HTTP2Refusal.bodyTooLarge(limit: 105), .headerListTooLarge(limit: 16_384)] {
             guard case .answer(let answer) = GRPC.action(for: .refused(stream: 3, refusal), peer: "p", hostAllowed: { _ in true }) else {
                 continue
