@@ -224,7 +224,9 @@ struct HTTP2Connection: Sendable {
             stream.remoteClosed = endStream
             if !stream.handedOn {
                 let tooLarge = stream.body.count + bytes.count > limits.maxBody
-                if tooLarge || buffered + bytes.count > limits.maxBuffered {
+                // A call alone on the connection is held to the body limit only, however large that is.
+                let overloaded = buffered + bytes.count > limits.maxBuffered && buffered > stream.held
+                if tooLarge || overloaded {
                     buffered -= stream.held
                     stream.held = 0
                     stream.body = []
