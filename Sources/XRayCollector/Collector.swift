@@ -50,6 +50,9 @@ package final class Collector: Sendable {
         /// A second TCP address serving only the OTLP/HTTP paths (`xray daemon`'s 127.0.0.1:4318); the X-Ray API
         /// address serves them in any case.
         package var otlpHTTP = OTLPListener.off
+        /// A TCP address for OTLP over gRPC (`xray daemon`'s 127.0.0.1:4317). Every TCP address answers a client
+        /// that opens with the HTTP/2 preface; this one serves only the OTLP paths, as `otlpHTTP` does.
+        package var otlpGRPC = OTLPListener.off
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -70,7 +73,7 @@ package final class Collector: Sendable {
         }
     }
 
-    /// Where the OTLP-only listener goes.
+    /// Where an OTLP-only listener goes.
     package enum OTLPListener: Sendable, Hashable {
         case off
         /// The default address: when it is taken (a real collector, a second daemon), the collector starts
@@ -82,11 +85,12 @@ package final class Collector: Sendable {
 
     /// The addresses actually bound (port 0 replaced by the chosen port).
     package let boundAddress: DaemonAddress
-    /// The OTLP-only listener's bound address; nil when off or when its preferred address was taken.
+    /// The OTLP-only listeners' bound addresses; nil when off or when a preferred address was taken.
     package let otlpHTTPAddress: Endpoint?
+    package let otlpGRPCAddress: Endpoint?
     /// What went wrong at start without stopping it (a taken default OTLP port).
     package let startWarnings: [String]
-    private let otlpServer: (server: HTTPServer, acceptor: NativeThread)?
+    private let otlpServers: [(server: HTTPServer, acceptor: NativeThread)]
     private let live: LiveCounters
     private let stopping: StopFlag
     private let queue: IntakeQueue
@@ -99,11 +103,13 @@ package final class Collector: Sendable {
     private init(
         boundAddress: DaemonAddress, counters: LiveCounters, stopping: StopFlag, queue: IntakeQueue, server: HTTPServer,
         udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread),
-        otlpHTTPAddress: Endpoint?, otlpServer: (server: HTTPServer, acceptor: NativeThread)?, startWarnings: [String]
+        otlpHTTPAddress: Endpoint?, otlpGRPCAddress: Endpoint?, otlpServers: [(server: HTTPServer, acceptor: NativeThread)],
+        startWarnings: [String]
     ) {
         self.boundAddress = boundAddress
         self.otlpHTTPAddress = otlpHTTPAddress
-        self.otlpServer = otlpServer
+        self.otlpGRPCAddress = otlpGRPCAddress
+        self.otlpServers = otlpServers
         self.startWarnings = startWarnings
         self.live = counters
         self.stopping = stopping
@@ -149,23 +155,21 @@ package final class Collector: Sendable {
             throw error
         }
         var warnings: [String] = []
-        var otlpSocket: (fd: Int32, endpoint: Endpoint)?
-        switch configuration.otlpHTTP {
-        case .off: break
-        case .preferred(let endpoint), .required(let endpoint):
-            do {
-                let bound = try Sockets.listenTCP(endpoint)
-                otlpSocket = (bound.fd, Endpoint(host: endpoint.host, port: bound.port))
+        let otlpSocket: (fd: Int32, endpoint: Endpoint)?
+        let grpcSocket: (fd: Int32, endpoint: Endpoint)?
+        do throws(CollectorError) {
+            otlpSocket = try bindOTLP(configuration.otlpHTTP, protocolName: "OTLP/HTTP", warnings: &warnings)
+            do throws(CollectorError) {
+                grpcSocket = try bindOTLP(configuration.otlpGRPC, protocolName: "OTLP/gRPC", warnings: &warnings)
             } catch {
-                if case .preferred = configuration.otlpHTTP, case .portInUse = error {
-                    warnings.append("OTLP/HTTP address \(endpoint) is taken (another collector?); serving OTLP/HTTP on the X-Ray API address only")
-                } else {
-                    if let forwardFD { close(forwardFD) }
-                    close(udp.fd)
-                    close(tcp.fd)
-                    throw error
-                }
+                if let otlpSocket { close(otlpSocket.fd) }
+                throw error
             }
+        } catch {
+            if let forwardFD { close(forwardFD) }
+            close(udp.fd)
+            close(tcp.fd)
+            throw error
         }
         let stopping = StopFlag()
         let queue = IntakeQueue(capacity: configuration.queueCapacity, counters: counters)
@@ -180,10 +184,12 @@ package final class Collector: Sendable {
         let server = HTTPServer(
             listenFD: tcp.fd, counters: counters, stopping: stopping, policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
             endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), limits: limits, handler: api.handle)
-        let otlpServer = otlpSocket.map { socket in
-            HTTPServer(listenFD: socket.fd, counters: counters, stopping: stopping,
-                       policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
-                       endpoint: socket.endpoint, limits: limits, handler: api.handleOTLPOnly)
+        let otlpServers = [("xray-otlp-http", otlpSocket), ("xray-otlp-grpc", grpcSocket)].compactMap { name, socket in
+            socket.map { socket in
+                (name: name, server: HTTPServer(listenFD: socket.fd, counters: counters, stopping: stopping,
+                                                policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
+                                                endpoint: socket.endpoint, limits: limits, handler: api.handleOTLPOnly))
+            }
         }
         let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD,
                                       translator: SegmentTranslator(options: configuration.otlp.translator))
@@ -197,12 +203,14 @@ package final class Collector: Sendable {
             started.append(try NativeThread.start("xray-decoder", decoder.run))
             started.append(try NativeThread.start("xray-udp", reader.run))
             started.append(try NativeThread.start("xray-accept", server.acceptLoop))
-            if let otlpServer { started.append(try NativeThread.start("xray-otlp-http", otlpServer.acceptLoop)) }
+            for otlp in otlpServers { started.append(try NativeThread.start(otlp.name, otlp.server.acceptLoop)) }
         } catch {
             stopping.set()
             server.shutdownConnections()
-            otlpServer?.shutdownConnections()
-            if let otlpSocket { close(otlpSocket.fd) }
+            for otlp in otlpServers {
+                otlp.server.shutdownConnections()
+                close(otlp.server.listenFD)
+            }
             queue.close()
             parsed.close()
             for thread in started { thread.join() }
@@ -217,7 +225,28 @@ package final class Collector: Sendable {
         return Collector(
             boundAddress: address, counters: counters, stopping: stopping, queue: queue, server: server,
             udpFD: udp.fd, forwardFD: forwardFD, threads: (started[2], started[1], started[0], started[3]),
-            otlpHTTPAddress: otlpSocket?.endpoint, otlpServer: otlpServer.map { ($0, started[4]) }, startWarnings: warnings)
+            otlpHTTPAddress: otlpSocket?.endpoint, otlpGRPCAddress: grpcSocket?.endpoint,
+            otlpServers: otlpServers.enumerated().map { ($0.element.server, started[4 + $0.offset]) }, startWarnings: warnings)
+    }
+
+    /// Binds an OTLP-only listener: nil when off, or when its preferred (default) address is taken, which
+    /// adds a warning instead of failing.
+    static func bindOTLP(
+        _ listener: OTLPListener, protocolName: String, warnings: inout [String]
+    ) throws(CollectorError) -> (fd: Int32, endpoint: Endpoint)? {
+        switch listener {
+        case .off:
+            return nil
+        case .preferred(let endpoint), .required(let endpoint):
+            do {
+                let bound = try Sockets.listenTCP(endpoint)
+                return (bound.fd, Endpoint(host: endpoint.host, port: bound.port))
+            } catch {
+                guard case .preferred = listener, case .portInUse = error else { throw error }
+                warnings.append("\(protocolName) address \(endpoint) is taken (another collector?); serving \(protocolName) on the X-Ray API address only")
+                return nil
+            }
+        }
     }
 
     /// Whether the connected `--forward` socket `fd` sends to the UDP socket bound at `bound` (port already
@@ -286,10 +315,10 @@ package final class Collector: Sendable {
         server.shutdownConnections()
         threads.acceptor.join()
         close(server.listenFD)
-        if let otlpServer {
-            otlpServer.server.shutdownConnections()
-            otlpServer.acceptor.join()
-            close(otlpServer.server.listenFD)
+        for otlp in otlpServers {
+            otlp.server.shutdownConnections()
+            otlp.acceptor.join()
+            close(otlp.server.listenFD)
         }
         threads.reader.join()
         if let drops = Sockets.procDrops(udpFD), drops > live.kernelDrops.load(ordering: .relaxed) {

@@ -62,6 +62,11 @@ private final class Connection {
     /// Bumped each time the connection becomes evictable, so stale entries of the eviction queue are known.
     var evictionEpoch: UInt64 = 0
     var interest: UInt32 = 0
+    /// Until the first bytes tell HTTP/1.1 from the HTTP/2 preface: the bytes held while they could still
+    /// be a preface cut short by the network; nil once decided.
+    var prefaceProbe: [UInt8]? = []
+    /// Set for the connection's life once it began with the HTTP/2 preface.
+    var http2: HTTP2Session?
 
     init(id: ConnectionID, peer: String, hosts: Set<String>, now: Double, maxBody: Int) {
         self.id = id
@@ -72,6 +77,20 @@ private final class Connection {
     }
 
     var evictable: Bool { phase == .lingering || (phase == .reading && isIdle) }
+}
+
+/// An HTTP/2 connection's state beside its protocol state machine: gRPC calls wait here for the worker
+/// pool one at a time, so a connection holds at most one worker, as an HTTP/1.1 one does.
+private struct HTTP2Session {
+    var protocolState = HTTP2Connection()
+    var waiting: [(stream: UInt32, request: HTTPRequest)] = []
+    var inFlight: UInt32?
+    /// Since when a request has been arriving, output waiting to be written, or nothing happening.
+    var incompleteSince: Double?
+    var stalledSince: Double?
+    var idleSince: Double
+
+    var isIdle: Bool { inFlight == nil && waiting.isEmpty && protocolState.activeStreams == 0 }
 }
 
 /// The HTTP server's single event-loop thread: accepts, reads, parses and writes non-blocking sockets with
@@ -229,7 +248,7 @@ final class EventLoop {
         }
         evictionQueue.removeAll(keepingCapacity: true)
         evictionHead = 0
-        let slow = connections.values.filter { $0.phase == .reading && $0.parser.isReadingHead }.min { $0.id.serial < $1.id.serial }
+        let slow = connections.values.filter { $0.phase == .reading && $0.http2 == nil && $0.parser.isReadingHead }.min { $0.id.serial < $1.id.serial }
         guard let slow else { return false }
         drop(slow)
         return true
@@ -269,8 +288,153 @@ final class EventLoop {
         }
         // Lingering input is read only to be dropped.
         guard connection.phase == .reading else { return }
-        connection.parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+        if connection.http2 != nil {
+            http2Received(connection, bytes)
+            return
+        }
+        if connection.prefaceProbe != nil {
+            if probePreface(connection, bytes) { return }
+        } else {
+            connection.parser.append(bytes)
+        }
         process(connection)
+    }
+
+    /// Decides from a new connection's first bytes whether it speaks HTTP/2 (RFC 9113 3.4: the client
+    /// preface, sent with prior knowledge, as grpcio does for an `http://` target). True when the bytes
+    /// were taken: the connection switched to HTTP/2, or they may still be the start of a preface.
+    private func probePreface(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let preface = HTTP2Connection.preface
+        let held = connection.prefaceProbe ?? []
+        let have = held.count + bytes.count
+        let matches = held.elementsEqual(preface.prefix(held.count))
+            && bytes.prefix(preface.count - min(held.count, preface.count)).elementsEqual(preface[held.count..<min(have, preface.count)])
+        guard matches else {
+            connection.prefaceProbe = nil
+            held.withUnsafeBytes { connection.parser.append($0) }
+            connection.parser.append(bytes)
+            return false
+        }
+        guard have >= preface.count else {
+            connection.prefaceProbe = held + Array(bytes)
+            if connection.headStarted == nil { connection.headStarted = monotonicNow() }
+            return true
+        }
+        connection.prefaceProbe = nil
+        connection.headStarted = nil
+        let now = monotonicNow()
+        var protocolLimits = HTTP2Connection.Limits()
+        // The body is one message after its 5-byte prefix; the message is held to the HTTP body limit.
+        protocolLimits.maxBody = limits.maxBody + 5
+        var session = HTTP2Session(protocolState: HTTP2Connection(limits: protocolLimits), idleSince: now)
+        connection.output += session.protocolState.start()
+        connection.http2 = session
+        connection.isIdle = false
+        (held + Array(bytes)).withUnsafeBytes { http2Received(connection, $0) }
+        return true
+    }
+
+    // MARK: HTTP/2
+
+    /// Feeds bytes to the connection's HTTP/2 state machine; answers what the gRPC adapter answers itself
+    /// and queues the calls for the handler.
+    private func http2Received(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
+        let output = connection.http2!.protocolState.receive(bytes)
+        connection.output += output.send
+        let hosts = connection.hosts, port = server.port
+        for event in output.events {
+            switch GRPC.action(for: event, peer: connection.peer, hostAllowed: {
+                RequestPolicy.hostMatches($0.lowercased(), servedHosts: hosts, port: port)
+            }) {
+            case .answer(let answer): http2Respond(connection, answer)
+            case .forward(let stream, let request): connection.http2!.waiting.append((stream, request))
+            }
+        }
+        if output.close {
+            http2Close(connection)
+            return
+        }
+        http2Dispatch(connection)
+        http2Settled(connection)
+        flush(connection)
+    }
+
+    /// Hands the next waiting gRPC call to a worker, if none of this connection's is running.
+    private func http2Dispatch(_ connection: Connection) {
+        while connection.http2?.inFlight == nil, let next = connection.http2?.waiting.first {
+            connection.http2!.waiting.removeFirst()
+            connection.http2!.inFlight = next.stream
+            if server.pool.workers == 0 {
+                http2Completed(connection, server.handle(next.request))
+                continue
+            }
+            if !server.pool.submit(WorkerPool.Job(connection: connection.id, request: next.request)) {
+                http2Completed(connection, .error(503, "ThrottledException", "all workers are busy; retry shortly"))
+            }
+        }
+    }
+
+    /// The handler's answer to the call in flight, sent as its gRPC response.
+    private func http2Completed(_ connection: Connection, _ response: HTTPResponse) {
+        guard let stream = connection.http2?.inFlight else { return }
+        connection.http2!.inFlight = nil
+        http2Respond(connection, GRPC.response(stream: stream, to: response))
+    }
+
+    private func http2Respond(_ connection: Connection, _ answer: GRPC.Answer) {
+        server.counters.httpRequests.add(1, ordering: .relaxed)
+        connection.output += connection.http2!.protocolState.respond(
+            stream: answer.stream, fields: answer.fields, body: answer.body, trailers: answer.trailers)
+    }
+
+    /// Keeps the idle flag (for eviction) and the peer's GOAWAY in step with the streams.
+    private func http2Settled(_ connection: Connection) {
+        guard let session = connection.http2 else { return }
+        if session.isIdle, session.protocolState.peerWentAway {
+            http2Close(connection)
+            return
+        }
+        if session.isIdle, !connection.isIdle {
+            connection.isIdle = true
+            connection.http2!.idleSince = monotonicNow()
+            becameEvictable(connection)
+        } else if !session.isIdle {
+            connection.isIdle = false
+        }
+    }
+
+    /// Writes what is queued (a GOAWAY last, when the state machine sent one), then closes.
+    private func http2Close(_ connection: Connection, goAway message: String? = nil) {
+        if let message { connection.output += connection.http2!.protocolState.goAway(message) }
+        connection.closeAfterWrite = true
+        connection.phase = .writing
+        connection.since = monotonicNow()
+        flush(connection)
+    }
+
+    /// Deadlines of an HTTP/2 connection: output the peer does not read (or a window it does not open),
+    /// a request that does not finish arriving, and idleness. PINGs and SETTINGS reset none of them.
+    private func http2Sweep(_ connection: Connection, _ now: Double) {
+        guard let session = connection.http2 else { return }
+        if connection.written < connection.output.count || session.protocolState.hasBlockedResponses {
+            let since = session.stalledSince ?? now
+            connection.http2!.stalledSince = since
+            if now - since >= limits.writeSeconds { drop(connection) }
+            return
+        }
+        connection.http2!.stalledSince = nil
+        if session.protocolState.hasIncompleteRequests {
+            let since = session.incompleteSince ?? now
+            connection.http2!.incompleteSince = since
+            let allowed = limits.headSeconds + limits.bodySeconds
+            if now - since >= allowed { http2Close(connection, goAway: "a request did not arrive within \(Int(allowed)) s") }
+            return
+        }
+        connection.http2!.incompleteSince = nil
+        if session.isIdle, now - session.idleSince >= limits.idleSeconds {
+            http2Close(connection, goAway: "idle for \(Int(limits.idleSeconds)) s")
+        }
     }
 
     /// Parses what the connection has buffered, until it needs more bytes or hands a request on.
@@ -347,8 +511,16 @@ final class EventLoop {
 
     private func deliverCompletions() {
         for completion in server.mailbox.drain() {
-            guard let connection = connections[completion.connection.fd], connection.id == completion.connection,
-                  connection.phase == .busy else { continue }
+            guard let connection = connections[completion.connection.fd], connection.id == completion.connection else { continue }
+            if connection.http2 != nil {
+                guard connection.phase == .reading else { continue }
+                http2Completed(connection, completion.response)
+                http2Dispatch(connection)
+                http2Settled(connection)
+                flush(connection)
+                continue
+            }
+            guard connection.phase == .busy else { continue }
             respond(connection, completion.response)
             if isOpen(connection) { process(connection) }
         }
@@ -411,7 +583,9 @@ final class EventLoop {
     private func updateInterest(_ connection: Connection) {
         guard isOpen(connection) else { return }
         var wanted: UInt32 = 0
-        if connection.phase == .reading || connection.phase == .lingering { wanted |= EPOLLIN.rawValue }
+        // An HTTP/2 peer that does not read its answers (PING acknowledgements included) is not read either.
+        let backlogged = connection.http2 != nil && connection.output.count - connection.written > 1 << 20
+        if (connection.phase == .reading && !backlogged) || connection.phase == .lingering { wanted |= EPOLLIN.rawValue }
         if connection.written < connection.output.count { wanted |= EPOLLOUT.rawValue }
         guard wanted != connection.interest else { return }
         connection.interest = wanted
@@ -436,7 +610,9 @@ final class EventLoop {
         for connection in connections.values {
             switch connection.phase {
             case .reading:
-                if connection.parser.isReadingHead {
+                if connection.http2 != nil {
+                    http2Sweep(connection, now)
+                } else if connection.parser.isReadingHead {
                     if let started = connection.headStarted {
                         if now - started >= limits.headSeconds { late.append(connection) }
                     } else if connection.isIdle, now - connection.since >= limits.idleSeconds {

@@ -61,7 +61,8 @@ import Glibc
         let folder = try makeTemporaryDirectory("xray-shared")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = folder.appendingPathComponent("traces.sqlite").path
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--store", store])
+        // The OTLP listeners are off: their default ports may be taken, a warning this test must not mistake.
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--store", store])
         defer { daemon.kill() }
         Self.send((1...100).map { Self.segment($0) }, port: daemon.port)
         #expect(try Self.waitForTraces(100, in: store) == 100)

@@ -28,8 +28,10 @@ extension XRay {
                 deleted WAL) is a warning when it happens; documents wait in memory and are written again. A damaged \
                 store is refused (exit 74). Any number of daemons, runs and imports may share one store. \
                 OpenTelemetry: OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip or deflate) is served on the TCP \
-                address and on --otlp-http (default 127.0.0.1:4318; a taken default is a warning), and ADOT's T1S/T1U \
-                datagrams on the UDP address; spans become X-Ray segment documents by AWS's translation rules.
+                address and on --otlp-http (default 127.0.0.1:4318; a taken default is a warning), OTLP/gRPC (unary \
+                Export, cleartext HTTP/2) on the TCP address and on --otlp-grpc (default 127.0.0.1:4317, the same rule), \
+                and ADOT's T1S/T1U datagrams on the UDP address; spans become X-Ray segment documents by AWS's \
+                translation rules.
                 """
         )
 
@@ -66,6 +68,11 @@ extension XRay {
             discussion: "Default: 127.0.0.1:4318, skipped with a warning when taken.", valueName: "addr|off"))
         var otlpHTTP: String?
 
+        @Option(name: .customLong("otlp-grpc"), help: ArgumentHelp(
+            "A TCP address serving only OTLP over gRPC (the TraceService, MetricsService and LogsService Export calls), or 'off'.",
+            discussion: "Default: 127.0.0.1:4317, skipped with a warning when taken.", valueName: "addr|off"))
+        var otlpGRPC: String?
+
         @Option(name: .customLong("otlp-max-body"), help: ArgumentHelp(
             "The largest OTLP/HTTP body, in bytes after decompression (default 4194304); larger ones get 413.", valueName: "bytes"))
         var otlpMaxBody: Int?
@@ -93,6 +100,7 @@ extension XRay {
                 do { _ = try Endpoint.parse(forward) } catch { throw ValidationError("--forward: \(error.description)") }
             }
             _ = try otlpListener()
+            _ = try grpcListener()
             if let otlpMaxBody, !(1024...(256 << 20)).contains(otlpMaxBody) {
                 throw ValidationError("--otlp-max-body: \(otlpMaxBody) is outside 1024...268435456 bytes")
             }
@@ -124,6 +132,13 @@ extension XRay {
             do { return .required(try Endpoint.parse(otlpHTTP)) } catch { throw ValidationError("--otlp-http: \(error.description)") }
         }
 
+        /// `--otlp-grpc`: off, an address that must be free, or by default 127.0.0.1:4317 if it is.
+        func grpcListener() throws -> Collector.OTLPListener {
+            guard let otlpGRPC else { return .preferred(Endpoint(host: "127.0.0.1", port: 4317)) }
+            if otlpGRPC == "off" { return .off }
+            do { return .required(try Endpoint.parse(otlpGRPC)) } catch { throw ValidationError("--otlp-grpc: \(error.description)") }
+        }
+
         func run() throws {
             do {
                 let json = json, quiet = quiet
@@ -133,6 +148,7 @@ extension XRay {
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
                 configuration.allowedOrigins = allowOrigins
                 configuration.otlpHTTP = try otlpListener()
+                configuration.otlpGRPC = try grpcListener()
                 configuration.otlp = OTLPIntake.Options(
                     maxBody: otlpMaxBody ?? OTLPIntake.Options.defaultMaxBody,
                     translator: SegmentTranslator.Options(
@@ -161,17 +177,19 @@ extension XRay {
                 let collector = try Collector.start(configuration)
                 let bound = collector.boundAddress
                 let otlpText = collector.otlpHTTPAddress?.description ?? "off"
+                let grpcText = collector.otlpGRPCAddress?.description ?? "off"
                 if json {
                     writeLine(1, JSONWriter.string(.object(JSONObject([
                         ("event", .string("listening")), ("udp", .string(bound.udp.description)),
                         ("tcp", .string(bound.tcp.description)), ("store", .string(storeOptions.path)),
                         ("otlp_http", collector.otlpHTTPAddress.map { .string($0.description) } ?? .null),
+                        ("otlp_grpc", collector.otlpGRPCAddress.map { .string($0.description) } ?? .null),
                     ]))))
                     for warning in collector.startWarnings {
                         writeLine(1, JSONWriter.string(.object(JSONObject([("event", .string("warning")), ("message", .string(warning))]))))
                     }
                 } else {
-                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path) otlp-http=\(otlpText)")
+                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path) otlp-http=\(otlpText) otlp-grpc=\(grpcText)")
                     for warning in collector.startWarnings { printError("xray daemon: warning: \(warning)") }
                     if !quiet { printError("export AWS_XRAY_DAEMON_ADDRESS='\(bound.environmentValue)'; Ctrl-C stops") }
                 }
