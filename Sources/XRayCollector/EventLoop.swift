@@ -1,4 +1,5 @@
 import CXRaySystem
+import XRaySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -58,7 +59,7 @@ private final class Connection {
     var isIdle = true
     /// Bumped each time the connection becomes evictable, so stale entries of the eviction queue are known.
     var evictionEpoch: UInt64 = 0
-    var interest: UInt32 = 0
+    var interest: PollEvents = []
 
     init(id: ConnectionID, peer: String, hosts: Set<String>, now: Double) {
         self.id = id
@@ -72,13 +73,15 @@ private final class Connection {
 }
 
 /// The HTTP server's single event-loop thread: accepts, reads, parses and writes non-blocking sockets with
-/// epoll, level-triggered, one read of at most 64 KiB per ready connection per turn so no client can
-/// monopolise it. Complete requests go to the worker pool; responses come back through the mailbox.
+/// the system's `Poller` (epoll on Linux), level-triggered, one read of at most 64 KiB per ready connection
+/// per turn so no client can monopolise it. Complete requests go to the worker pool; responses come back
+/// through the mailbox.
 final class EventLoop {
     private let server: HTTPServer
     private let limits: HTTPLimits
     private let maxConnections: Int
-    private let epollFD: Int32
+    /// Nil when the system refused one: the loop then serves nothing.
+    private let poller: SystemPoller?
     private var connections: [Int32: Connection] = [:]
     private var nextSerial: UInt64 = 1
     /// Connections in the order they became idle or began lingering: the eviction order.
@@ -91,7 +94,7 @@ final class EventLoop {
     private let sweepInterval: Double
     private var nextSweep = 0.0
 
-    /// Tags of the two descriptors that are not connections, in `epoll_event.data`.
+    /// Tags of the two descriptors that are not connections, as the poller hands them back.
     private static let listenTag = UInt64.max
     private static let mailboxTag = UInt64.max - 1
 
@@ -102,7 +105,7 @@ final class EventLoop {
         let reserve = 256
         let files = xr_raise_nofile_limit(limits.maxConnections + reserve)
         maxConnections = files > 0 ? min(limits.maxConnections, max(8, files - reserve)) : limits.maxConnections
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        poller = try? SystemPoller()
         let shortest = min(limits.headSeconds, limits.bodySeconds, limits.idleSeconds, limits.writeSeconds, limits.lingerSeconds)
         sweepInterval = max(0.01, min(0.25, shortest / 4))
     }
@@ -111,27 +114,33 @@ final class EventLoop {
 
     /// Serves until the server is told to stop, then closes every connection.
     func run() {
-        guard epollFD >= 0 else { return }
+        guard let poller else { return }
         defer {
-            for connection in connections.values { close(connection.id.fd) }
+            for connection in connections.values {
+                poller.remove(connection.id.fd)
+                close(connection.id.fd)
+            }
             connections.removeAll()
-            close(epollFD)
         }
-        control(EPOLL_CTL_ADD, server.listenFD, events: EPOLLIN.rawValue, tag: Self.listenTag)
-        if server.mailbox.fd >= 0 { control(EPOLL_CTL_ADD, server.mailbox.fd, events: EPOLLIN.rawValue, tag: Self.mailboxTag) }
-        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        control(.add, server.listenFD, events: .readable, tag: Self.listenTag)
+        if server.mailbox.fd >= 0 { control(.add, server.mailbox.fd, events: .readable, tag: Self.mailboxTag) }
         nextSweep = monotonicNow() + sweepInterval
         while !server.isStopping {
             let wait = server.mailbox.fd >= 0 ? max(1, Int32(((nextSweep - monotonicNow()) * 1000).rounded(.up))) : 10
-            let count = epoll_wait(epollFD, &events, Int32(events.count), min(wait, 1000))
-            if server.isStopping { return }
-            for event in events.prefix(max(0, Int(count))) {
-                switch event.data.u64 {
+            var stopped = false
+            poller.wait(milliseconds: min(wait, 1000)) { tag, events in
+                // Stopping ends the turn: nothing more is read or written.
+                if stopped || server.isStopping {
+                    stopped = true
+                    return
+                }
+                switch tag {
                 case Self.listenTag: acceptReady()
                 case Self.mailboxTag: deliverCompletions()
-                default: ready(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events)
+                default: ready(fd: Int32(truncatingIfNeeded: tag), events: events)
                 }
             }
+            if stopped || server.isStopping { return }
             if server.mailbox.fd < 0 { deliverCompletions() }
             let now = monotonicNow()
             if now >= nextSweep {
@@ -141,9 +150,15 @@ final class EventLoop {
         }
     }
 
-    private func control(_ operation: Int32, _ fd: Int32, events: UInt32, tag: UInt64) {
-        var event = epoll_event(events: events, data: epoll_data_t(u64: tag))
-        _ = epoll_ctl(epollFD, operation, fd, &event)
+    private enum Control { case add, modify }
+
+    /// Registers or changes a descriptor. A refusal (no memory for the poller's tables) leaves that one
+    /// descriptor unserved until its deadline closes it; the loop carries on.
+    private func control(_ operation: Control, _ fd: Int32, events: PollEvents, tag: UInt64) {
+        switch operation {
+        case .add: try? poller?.add(fd, interest: events, tag: tag)
+        case .modify: try? poller?.modify(fd, interest: events, tag: tag)
+        }
     }
 
     // MARK: Accepting and eviction
@@ -185,8 +200,8 @@ final class EventLoop {
                 id: ConnectionID(fd: fd, serial: nextSerial), peer: Sockets.format(address), hosts: hosts, now: now)
             nextSerial += 1
             connections[fd] = connection
-            connection.interest = EPOLLIN.rawValue
-            control(EPOLL_CTL_ADD, fd, events: connection.interest, tag: UInt64(fd))
+            connection.interest = .readable
+            control(.add, fd, events: connection.interest, tag: UInt64(fd))
             becameEvictable(connection)
         }
     }
@@ -194,7 +209,7 @@ final class EventLoop {
     private func pauseAccepting() {
         guard accepting else { return }
         accepting = false
-        control(EPOLL_CTL_MOD, server.listenFD, events: 0, tag: Self.listenTag)
+        control(.modify, server.listenFD, events: [], tag: Self.listenTag)
     }
 
     private func becameEvictable(_ connection: Connection) {
@@ -234,9 +249,9 @@ final class EventLoop {
 
     // MARK: Reading
 
-    private func ready(fd: Int32, events: UInt32) {
+    private func ready(fd: Int32, events: PollEvents) {
         guard let connection = connections[fd] else { return }
-        if events & EPOLLOUT.rawValue != 0 {
+        if events.contains(.writable) {
             let wasWriting = connection.phase == .writing
             flush(connection)
             guard isOpen(connection) else { return }
@@ -245,10 +260,10 @@ final class EventLoop {
         guard isOpen(connection) else { return }
         switch connection.phase {
         case .reading, .lingering:
-            if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readable(connection) }
+            if !events.isDisjoint(with: [.readable, .hangup, .error]) { readable(connection) }
         case .busy, .writing:
             // Input is not polled now (pipelined bytes wait in the kernel); a hang-up or error is final.
-            if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { drop(connection) }
+            if !events.isDisjoint(with: [.hangup, .error]) { drop(connection) }
         }
     }
 
@@ -407,21 +422,22 @@ final class EventLoop {
 
     private func updateInterest(_ connection: Connection) {
         guard isOpen(connection) else { return }
-        var wanted: UInt32 = 0
-        if connection.phase == .reading || connection.phase == .lingering { wanted |= EPOLLIN.rawValue }
-        if connection.written < connection.output.count { wanted |= EPOLLOUT.rawValue }
+        var wanted: PollEvents = []
+        if connection.phase == .reading || connection.phase == .lingering { wanted.insert(.readable) }
+        if connection.written < connection.output.count { wanted.insert(.writable) }
         guard wanted != connection.interest else { return }
         connection.interest = wanted
-        control(EPOLL_CTL_MOD, connection.id.fd, events: wanted, tag: UInt64(connection.id.fd))
+        control(.modify, connection.id.fd, events: wanted, tag: UInt64(connection.id.fd))
     }
 
     private func drop(_ connection: Connection) {
         guard isOpen(connection) else { return }
         connections[connection.id.fd] = nil
+        poller?.remove(connection.id.fd)
         close(connection.id.fd)
         if !accepting, !listenBroken {
             accepting = true
-            control(EPOLL_CTL_MOD, server.listenFD, events: EPOLLIN.rawValue, tag: Self.listenTag)
+            control(.modify, server.listenFD, events: .readable, tag: Self.listenTag)
         }
     }
 

@@ -1,5 +1,6 @@
 import Synchronization
 import XRayStore
+import XRaySystem
 import XRayWire
 
 /// A request to one X-Ray operation: the body as sent, who sent it, and the store the collector writes.

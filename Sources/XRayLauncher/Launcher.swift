@@ -3,6 +3,7 @@ import Synchronization
 import XRayCollector
 import XRaySampling
 import XRayStore
+import XRaySystem
 import XRayWire
 
 #if canImport(Glibc)
@@ -321,9 +322,9 @@ public enum Launcher {
 
     /// Keeps the collector open a little longer; a forwarded signal (Ctrl-C) cuts it short.
     static func linger(seconds: Double, jobControl: Int32) {
-        let deadline = epochSeconds() + seconds
+        let deadline = monotonicNow() + seconds
         while true {
-            let left = deadline - epochSeconds()
+            let left = deadline - monotonicNow()
             if left <= 0 { return }
             var fromKernel: Int32 = 0
             var sender: pid_t = 0
@@ -368,10 +369,4 @@ public enum Launcher {
         try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
         return found
     }
-}
-
-func epochSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
