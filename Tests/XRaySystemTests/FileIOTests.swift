@@ -16,7 +16,7 @@ import Darwin
         try #require(fd >= 0)
         defer { close(fd) }
         try bytes.withUnsafeBytes { try FileIO.writeAll(fd, $0) }
-        return String(cString: template)
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     static let pattern = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 7) }
@@ -70,9 +70,9 @@ import Darwin
     @Test func signalsDoNotInterruptAReadOfAPipe() throws {
         var action = sigaction()
         #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = { _ in }
+        action.__sigaction_handler.sa_handler = { _ in interruptions.add(1, ordering: .relaxed) }
         #else
-        action.__sigaction_u.__sa_handler = { _ in }
+        action.__sigaction_u.__sa_handler = { _ in interruptions.add(1, ordering: .relaxed) }
         #endif
         action.sa_flags = 0
         var previous = sigaction()
@@ -86,6 +86,11 @@ import Darwin
         let readerThread = Mutex<pthread_t?>(nil)
         let result = Mutex<Result<[UInt8], SystemError>?>(nil)
         let reader = try NativeThread.start("pipe-reader") {
+            // Test runner threads may block signals; this one must take them.
+            var usr2 = sigset_t()
+            sigemptyset(&usr2)
+            sigaddset(&usr2, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &usr2, nil)
             readerThread.withLock { $0 = pthread_self() }
             let bytes = Result { () throws(SystemError) in try FileIO.readAll(readEnd) }
             result.withLock { $0 = bytes }
@@ -102,6 +107,7 @@ import Darwin
         }
         close(writeEnd)
         reader.join()
+        #expect(interruptions.load(ordering: .relaxed) > 0)
         #expect(try result.withLock { $0 }?.get() == (0..<20).map(UInt8.init))
     }
 
@@ -156,3 +162,6 @@ import Darwin
         }
     }
 }
+
+/// Signals the handler of `signalsDoNotInterruptAReadOfAPipe` took (a C handler cannot capture).
+private let interruptions = Atomic<Int>(0)

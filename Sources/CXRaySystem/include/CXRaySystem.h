@@ -45,7 +45,12 @@ int xr_eventfd(void);
 #else
 #define XR_MSG_TRUNC MSG_TRUNC
 #define XR_MSG_DONTWAIT MSG_DONTWAIT
+/* Systems without MSG_NOSIGNAL need SO_NOSIGPIPE on the socket instead (not done yet). */
+#ifdef MSG_NOSIGNAL
+#define XR_MSG_NOSIGNAL MSG_NOSIGNAL
+#else
 #define XR_MSG_NOSIGNAL 0
+#endif
 #endif
 
 /// Names the calling thread (pthread_setname_np, whose signature differs per system); names longer than
