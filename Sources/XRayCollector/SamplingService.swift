@@ -3,10 +3,6 @@ import XRaySampling
 import XRaySystem
 import XRayWire
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The centralized sampling API the SDK pollers call: `GetSamplingRules` and `SamplingTargets`.
 ///
 /// Targets are computed like the service does it, simplified to what one machine needs: each rule's

@@ -1,10 +1,6 @@
 import Synchronization
 import XRaySystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Which connection a request came from: the descriptor, and a serial that tells a reused descriptor apart.
 struct ConnectionID: Hashable, Sendable {
     var fd: Int32

@@ -265,7 +265,8 @@ public enum Launcher {
     }
 
     enum SpawnResult {
-        /// The child, and the reaper that kills its process group if xray dies (-1 without a group of its own).
+        /// The child, and the reaper that kills its process group if xray dies (-1 without a group of its own,
+        /// except where the system has no PR_SET_PDEATHSIG: then it kills the child; see `xr_spawn`).
         case started(pid_t, reaper: pid_t)
         /// The errno of fork or execve.
         case failed(Int32)
