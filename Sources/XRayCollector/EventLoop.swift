@@ -168,11 +168,11 @@ final class EventLoop {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { xr_accept_nonblocking(server.listenFD, $0, &length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketIO.acceptNonBlocking(server.listenFD, $0, &length) }
             }
             if fd < 0 {
                 switch errno {
-                case EINTR, ECONNABORTED: continue
+                case ECONNABORTED: continue
                 case EMFILE, ENFILE:
                     if evictOne() { continue }
                     pauseAccepting()
@@ -189,7 +189,7 @@ final class EventLoop {
             if connections.count >= maxConnections, !evictOne() {
                 server.counters.httpRefused.add(1, ordering: .relaxed)
                 _ = HTTPResponse.error(503, "ThrottledException", "all \(maxConnections) connections are busy; retry later", close: true)
-                    .serialized().withUnsafeBytes { send(fd, $0.baseAddress, $0.count, XR_MSG_NOSIGNAL | XR_MSG_DONTWAIT) }
+                    .serialized().withUnsafeBytes { SocketIO.send(fd, $0, nonBlocking: true) }
                 close(fd)
                 continue
             }
@@ -386,11 +386,9 @@ final class EventLoop {
     private func flush(_ connection: Connection) {
         while connection.written < connection.output.count {
             let n = connection.output.withUnsafeBytes { bytes in
-                send(connection.id.fd, bytes.baseAddress! + connection.written, bytes.count - connection.written,
-                     XR_MSG_NOSIGNAL | XR_MSG_DONTWAIT)
+                SocketIO.send(connection.id.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.written...]), nonBlocking: true)
             }
             if n < 0 {
-                if errno == EINTR { continue }
                 if errno == EAGAIN { break }
                 drop(connection)
                 return

@@ -60,7 +60,7 @@ public enum DaemonProbe {
         let request = "POST /GetSamplingRules HTTP/1.1\r\nHost: \(endpoint)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
         let bytes = Array(request.utf8)
-        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let sent = bytes.withUnsafeBytes { SocketIO.send(fd, $0) }
         guard sent == bytes.count else { return .notXRay("tcp \(endpoint) accepted the connection but not the request") }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -68,7 +68,7 @@ public enum DaemonProbe {
         while response.count < maxResponse {
             let left = Int32(((deadline - monotonicNow()) * 1000).rounded(.up))
             guard left > 0, FileIO.wait(fd, events: Int16(POLLIN), milliseconds: left) else { break }
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let n = buffer.withUnsafeMutableBytes { SocketIO.receive(fd, into: $0) }
             if n <= 0 { break }
             response += buffer[0..<n]
         }

@@ -1,4 +1,5 @@
 import Testing
+import XRaySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -22,22 +23,41 @@ enum Loopback {
         return (fd, port(of: fd))
     }
 
-    /// A connected TCP pair: (client, accepted server side).
-    static func tcpPair() throws -> (client: Int32, server: Int32) {
+    /// A non-blocking TCP socket listening on 127.0.0.1 on a free port.
+    static func tcpListener() throws -> (fd: Int32, port: UInt16) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(listener >= 0)
-        defer { close(listener) }
         var address = any(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        try #require(bound == 0 && listen(listener, 1) == 0)
-        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var target = any(port: port(of: listener))
+        try #require(bound == 0 && listen(listener, 8) == 0)
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        return (listener, port(of: listener))
+    }
+
+    /// Connects `fd` to 127.0.0.1:`port`.
+    static func connect(_ fd: Int32, port: UInt16) throws {
+        var target = any(port: port)
         let connected = withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                #if canImport(Glibc)
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                #else
+                Darwin.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                #endif
+            }
         }
         try #require(connected == 0)
+    }
+
+    /// A connected TCP pair: (client, accepted server side).
+    static func tcpPair() throws -> (client: Int32, server: Int32) {
+        let (listener, port) = try tcpListener()
+        defer { close(listener) }
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try connect(client, port: port)
+        #expect(FileIO.wait(listener, events: Int16(POLLIN), milliseconds: 5_000))
         let server = accept(listener, nil, nil)
         try #require(server >= 0)
         return (client, server)
