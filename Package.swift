@@ -67,22 +67,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers every test target shares: temporary stores, the built binary, loopback HTTP and UDP clients.
+        .target(name: "XRayTestSupport", dependencies: ["XRayWire"], path: "Tests/XRayTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "XRayWireTests", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySystemTests", dependencies: ["XRaySystem"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender", "CSQLite"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayRenderTests", dependencies: ["XRayRender", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender", "CSQLite", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling", "XRaySystem"],
+            name: "XRayCollectorTests",
+            dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling", "XRaySystem", "XRayTestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "XRayReadAPITests", dependencies: ["XRayReadAPI", "XRayQuery", "XRayStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayOTelTests", dependencies: ["XRayOTel", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "XRayReadAPITests", dependencies: ["XRayReadAPI", "XRayCollector", "XRayQuery", "XRayStore", "XRayWire", "XRayTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "XRayOTelTests", dependencies: ["XRayOTel", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayInsightsTests", dependencies: ["XRayInsights", "XRayWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayEndToEndTests",
-            dependencies: ["XRayWire"],
+            dependencies: ["XRayWire", "XRayTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

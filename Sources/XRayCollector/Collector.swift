@@ -42,8 +42,9 @@ package final class Collector: Sendable {
         package var foldsWALOnClose = false
         /// Web origins whose requests the HTTP API serves (`--allow-origin`); see `RequestPolicy`.
         package var allowedOrigins: [String] = []
-        /// Operations served beside intake and sampling (the read API, composed in by the executable).
-        package var operations = HTTPOperations.standard
+        /// Operations served beside intake and sampling: none unless the caller composes some in (the
+        /// executable passes the read API, `ReadAPI.operations`, for `xray daemon` and `xray run`).
+        package var operations = HTTPOperations()
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize

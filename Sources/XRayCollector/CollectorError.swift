@@ -4,7 +4,8 @@ import XRayStore
 import Glibc
 #endif
 
-/// Why the collector could not start or keep running, worded for the person at the terminal.
+/// Why the collector could not start or keep running; descriptions name no flag or command (the CLI adds
+/// what to do next).
 public enum CollectorError: Error, Sendable, CustomStringConvertible {
     /// An `AWS_XRAY_DAEMON_ADDRESS`-style value that does not parse.
     case invalidAddress(String, reason: String)
@@ -20,7 +21,7 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
     case store(StoreError)
     /// The sampling rules file could not be read or is invalid.
     case samplingRules(file: String, reason: String)
-    /// `--forward` names the collector's own UDP address: every datagram would come back forever.
+    /// The forward address is the collector's own UDP address: every datagram would come back forever.
     case forwardToSelf(forward: String, udp: String)
 
     public enum Transport: String, Sendable { case udp = "UDP", tcp = "TCP" }
@@ -33,8 +34,7 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
             return "cannot resolve \"\(host)\" to an IPv4 address; use an IPv4 literal such as 127.0.0.1"
         case .portInUse(let transport, let host, let port):
             return "\(transport.rawValue) port \(port) on \(host) is already in use (is another xray daemon or the AWS X-Ray daemon running? "
-                + "find it with: ss -lunpt 'sport = :\(port)'); stop it, or choose another port with --listen \(host):PORT "
-                + "and set AWS_XRAY_DAEMON_ADDRESS to match"
+                + "find it with: ss -lunpt 'sport = :\(port)')"
         case .cannotBind(let transport, let host, let port, let errno):
             return "cannot bind \(transport.rawValue) \(host):\(port): \(Self.text(errno)); use an address of this machine, and a port above 1023 unless you run as root"
         case .socket(let operation, let errno):
@@ -44,10 +44,10 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
         case .store(let error):
             return error.description
         case .forwardToSelf(let forward, let udp):
-            return "--forward \(forward) is this daemon's own UDP address (\(udp)): each datagram would be received and "
-                + "forwarded again forever; forward to another daemon's address"
+            return "\(forward) is this daemon's own UDP address (\(udp)): each datagram would be received and "
+                + "forwarded again forever"
         case .samplingRules(let file, let reason):
-            return "sampling rules \(file): \(reason); check it with: xray rules validate \(file)"
+            return "sampling rules \(file): \(reason)"
         }
     }
 

@@ -107,10 +107,6 @@ final class LiveCounters: Sendable {
     let rejectedByReason = Mutex<[String: Int]>([:])
     let lastStoreError = Mutex<String?>(nil)
 
-    func reject(_ reason: String, count: Int = 1) {
-        rejectedByReason.withLock { $0[reason, default: 0] += count }
-    }
-
     var snapshot: CollectorCounters {
         var c = CollectorCounters()
         c.datagrams = datagrams.load(ordering: .relaxed)

@@ -53,7 +53,7 @@ public final class SamplingService: Sendable {
     /// Reads a rules file in any format `xray rules` understands.
     ///
     /// - Throws: `CollectorError.samplingRules` when the file cannot be read or is invalid.
-    static func loadRules(path: String) throws(CollectorError) -> [SamplingRule] {
+    package static func load(path: String) throws(CollectorError) -> [SamplingRule] {
         let bytes: [UInt8]
         do {
             bytes = try FileIO.readFile(path, limit: RuleDocument.maximumFileSize)
@@ -152,13 +152,4 @@ public final class SamplingService: Sendable {
 /// A `SamplingTargets` body that is not the API's shape.
 struct SamplingRequestError: Error {
     var message: String
-}
-
-extension SamplingService {
-    /// Reads a `--sampling-rules` file into the centralized rules the collector serves.
-    ///
-    /// - Throws: `CollectorError.samplingRules` when the file cannot be read or is invalid.
-    public static func load(path: String) throws(CollectorError) -> [SamplingRule] {
-        try loadRules(path: path)
-    }
 }

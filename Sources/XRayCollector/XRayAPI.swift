@@ -1,4 +1,3 @@
-import Synchronization
 import XRayStore
 import XRaySystem
 import XRayWire
@@ -67,16 +66,6 @@ package struct HTTPOperations: Sendable {
     package var routes: [(path: String, handler: Handler)]
 
     package init(_ routes: [(path: String, handler: Handler)] = []) { self.routes = routes }
-
-    private static let installed = Mutex(HTTPOperations())
-
-    /// What a new `Collector.Configuration` serves: set once by the executable before any collector starts,
-    /// so the collector `xray run` builds inside XRayLauncher (which must not depend on the query layer
-    /// either) serves the same API as `xray daemon`.
-    package static var standard: HTTPOperations {
-        get { installed.withLock { $0 } }
-        set { installed.withLock { $0 = newValue } }
-    }
 }
 
 /// The X-Ray REST operations served on the TCP address (rest-json, `POST`, as in the X-Ray API model `xray-2016-04-12`): intake and

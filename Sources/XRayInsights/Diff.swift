@@ -1,3 +1,4 @@
+import XRayRender
 import XRayWire
 
 /// One request as `diff` counts it: the root segment that answered an HTTP request, and the calls below it.
@@ -147,7 +148,8 @@ package struct FailIf: Sendable, Hashable, CustomStringConvertible {
     package var threshold: Double
     package var percent: Bool
 
-    package static let forms = "METRIC > +N% or METRIC > +N (also < -N% and < -N), METRIC one of " + DiffMetric.allCases.map(\.rawValue).joined(separator: ", ")
+    package static let forms = "METRIC > +N% or METRIC > +N (also < -N% and < -N; N in milliseconds for p50, p95 and max, "
+        + "or a duration such as +50ms or +0.5s), METRIC one of " + DiffMetric.allCases.map(\.rawValue).joined(separator: ", ")
 
     package init(metric: DiffMetric, greater: Bool, threshold: Double, percent: Bool) {
         self.metric = metric
@@ -163,6 +165,15 @@ package struct FailIf: Sendable, Hashable, CustomStringConvertible {
         var value = s[s.index(after: op)...]
         let percent = value.hasSuffix("%")
         if percent { value = value.dropLast() }
+        // A time metric's change may carry a duration unit; a bare number stays milliseconds, the table's unit.
+        if metric.unit == "ms", !percent, let last = value.last, last.isLetter {
+            let negative = value.first == "-"
+            guard let seconds = try? Durations.seconds(parsing: String(value.first == "+" || negative ? value.dropFirst() : value)) else {
+                throw .malformedFailIf(text, forms: Self.forms)
+            }
+            self.init(metric: metric, greater: s[op] == ">", threshold: (negative ? -1 : 1) * seconds * 1000, percent: false)
+            return
+        }
         guard let first = value.first, first.isNumber || first == "+" || first == "-",
               value.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }), let threshold = Double(value), threshold.isFinite
         else { throw .malformedFailIf(text, forms: Self.forms) }

@@ -43,28 +43,13 @@ extension RunComparison {
 
     /// For people: one row per endpoint and a column per metric; markdown for a pull-request comment.
     func table(_ violations: [Violation], markdown: Bool) -> String {
-        // Text from a trace must not end a markdown cell or open HTML in the comment it is pasted into.
-        func text(_ s: String) -> String {
-            let safe = TerminalText.escape(s)
-            return markdown ? safe.replacing("|", with: "\\|").replacing("<", with: "&lt;") : safe
-        }
+        func text(_ s: String) -> String { markdown ? TextTable.markdownCell(s) : TerminalText.escape(s) }
         func path(_ p: [String]) -> String { p.map(text).joined(separator: " > ") }
         let header = ["endpoint"] + Self.columns.map { $0.rawValue + ($0.unit.isEmpty ? "" : " (\($0.unit))") }
         let rows = (endpoints + [total]).map { e in
-            [text(e.endpoint) + (e.a == nil ? " (new)" : e.b == nil ? " (vanished)" : "")]
-                + Self.columns.map { Self.cell(e, $0) }
+            [e.endpoint + (e.a == nil ? " (new)" : e.b == nil ? " (vanished)" : "")] + Self.columns.map { Self.cell(e, $0) }
         }
-        var out = ""
-        if markdown {
-            out += "| " + header.joined(separator: " | ") + " |\n"
-            out += "|" + String(repeating: " --- |", count: header.count) + "\n"
-            for r in rows { out += "| " + r.joined(separator: " | ") + " |\n" }
-        } else {
-            var widths = header.map(\.count)
-            for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-            out += zip(header, widths).map { pad($0, $1) }.joined(separator: "  ") + "\n"
-            for r in rows { out += zip(r, widths).map { pad($0, $1) }.joined(separator: "  ") + "\n" }
-        }
+        var out = markdown ? TextTable.markdown(header: header, rows: rows) : TextTable.render(header: header, rows: rows)
         if skipped.a + skipped.b > 0 {
             out += (markdown ? "\n" : "") + "traces without an HTTP root, not counted: \(skipped.a) in A, \(skipped.b) in B\n"
         }
@@ -77,7 +62,7 @@ extension RunComparison {
             for p in s.added { out += bullet + "added: " + path(p) + "\n" }
             for p in s.removed { out += bullet + "removed: " + path(p) + "\n" }
             for c in s.slower {
-                out += bullet + "slower: " + path(c.path) + " " + ms(c.a) + " → " + ms(c.b) + "\n"
+                out += bullet + "slower: " + path(c.path) + " " + Durations.short(c.a) + " → " + Durations.short(c.b) + "\n"
             }
         }
         if !violations.isEmpty {

@@ -88,17 +88,3 @@ package struct InsightsReport: Sendable {
         if criticalPaths.count > options.criticalPaths { criticalPaths.removeLast() }
     }
 }
-
-extension InsightsOptions {
-    /// A threshold such as `500ms`, `0.5s`, `2m` or `1h`, in seconds; nil for anything else.
-    package static func duration(_ text: String) -> Double? {
-        let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for u in units where text.hasSuffix(u.suffix) {
-            let number = text.dropLast(u.suffix.count)
-            guard let first = number.first, first.isNumber, number.allSatisfy({ $0.isNumber || $0 == "." }),
-                  let value = Double(number), value.isFinite else { return nil }
-            return value * u.scale
-        }
-        return nil
-    }
-}

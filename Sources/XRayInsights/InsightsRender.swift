@@ -41,9 +41,9 @@ extension InsightsReport {
         if findings.isEmpty {
             out += "no findings in \(tracesAnalyzed) trace\(tracesAnalyzed == 1 ? "" : "s")\n"
         } else {
-            out += pad("KIND", kindWidth) + "  TRACE                                PATH\n"
+            out += TextTable.pad("KIND", to: kindWidth) + "  TRACE                                PATH\n"
             for f in findings {
-                out += pad(f.kind.label, kindWidth) + "  " + pad(TerminalText.escape(f.traceID), 35) + "  "
+                out += TextTable.pad(f.kind.label, to: kindWidth) + "  " + TextTable.pad(TerminalText.escape(f.traceID), to: 35) + "  "
                     + f.path.map(TerminalText.escape).joined(separator: " > ") + "\n"
                 let indent = String(repeating: " ", count: kindWidth + 2)
                 out += indent + TerminalText.escape(f.evidence) + "\n"
@@ -57,19 +57,15 @@ extension InsightsReport {
         if !criticalPaths.isEmpty {
             out += "\ncritical path of the slowest trace\(criticalPaths.count == 1 ? "" : "s"):\n"
             for p in criticalPaths {
-                out += "  " + TerminalText.escape(p.traceID) + "  " + ms(p.duration) + "\n"
+                out += "  " + TerminalText.escape(p.traceID) + "  " + Durations.short(p.duration) + "\n"
                 for (depth, s) in p.steps.enumerated() {
                     out += "    " + String(repeating: "  ", count: min(depth, 16)) + TerminalText.escape(s.name)
-                        + "  " + ms(s.duration) + " (own " + ms(s.ownTime) + ")\n"
+                        + "  " + Durations.short(s.duration) + " (own " + Durations.short(s.ownTime) + ")\n"
                 }
             }
         }
         return out
     }
-}
-
-func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }
 
 func number(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }

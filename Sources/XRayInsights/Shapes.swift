@@ -1,3 +1,5 @@
+import XRayRender
+
 /// The shape of a query or a URL: the text with the values that vary from call to call replaced, so that
 /// one query issued per row, or one request per id, groups into one key.
 package enum Shape {
@@ -119,8 +121,8 @@ package enum Shape {
     /// A URL with its ids replaced by `{id}`: numeric path segments, UUIDs and long hex strings, in the path
     /// and in query values. The scheme and host stay: two services are two shapes.
     package static func url(_ url: String) -> String {
-        let (head, path, query) = split(url)
-        var out = head + normalizePath(path)
+        let (head, path, query) = URLPath.split(url)
+        var out = String(head) + normalizePath(String(path))
         if let query {
             let pairs = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
                 guard let eq = pair.firstIndex(of: "=") else { return String(pair) }
@@ -135,22 +137,8 @@ package enum Shape {
     /// The path of a URL without its query string, ids replaced by `{id}`: the endpoint `diff` compares.
     /// `http://host/books/7?x=1` and `/books/9` are both `/books/{id}`.
     package static func endpointPath(_ url: String) -> String {
-        let path = split(url).path
-        return normalizePath(path.isEmpty ? "/" : path)
-    }
-
-    /// `scheme://host`, the path, and the query string (nil when there is no `?`); a fragment is dropped.
-    static func split(_ url: String) -> (head: String, path: String, query: String?) {
-        var text = Substring(url)
-        if let hash = text.firstIndex(of: "#") { text = text[..<hash] }
-        var head = Substring("")
-        if let scheme = text.firstRange(of: "://") {
-            let afterHost = text[scheme.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? text.endIndex
-            head = text[..<afterHost]
-            text = text[afterHost...]
-        }
-        guard let q = text.firstIndex(of: "?") else { return (String(head), String(text), nil) }
-        return (String(head), String(text[..<q]), String(text[text.index(after: q)...]))
+        let path = URLPath.split(url).path
+        return normalizePath(path.isEmpty ? "/" : String(path))
     }
 
     static func normalizePath(_ path: String) -> String {

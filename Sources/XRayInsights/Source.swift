@@ -42,10 +42,8 @@ package struct InsightsSource {
         var id: Int?
         do {
             try engine.store.select("SELECT rowid FROM runs ORDER BY rowid DESC LIMIT 1 OFFSET 1", []) { id = $0.int(0) }
-        } catch let error as StoreError {
-            throw .store(error)
         } catch {
-            throw .store(.sqlite(path: engine.store.path, code: 0, message: String(describing: error)))
+            throw .store(error)
         }
         guard let id else { throw .store(.runNotFound(text)) }
         return String(id)

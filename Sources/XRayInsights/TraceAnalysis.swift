@@ -17,7 +17,7 @@ package enum TraceAnalysis {
                 out.append(Finding(
                     kind: .slowSpan, traceID: tree.traceID, path: path(tree, i), entityID: entry.entity.id,
                     call: nil, count: nil, time: cover.own, first: entry.entity.startTime - origin, last: nil,
-                    evidence: "\(ms(cover.own)) of its own time (\(ms(end - entry.entity.startTime)) in all), over the \(ms(options.slow)) threshold",
+                    evidence: "\(Durations.short(cover.own)) of its own time (\(Durations.short(end - entry.entity.startTime)) in all), over the \(Durations.short(options.slow)) threshold",
                     hint: entry.children.isEmpty
                         ? "profile this work, or wrap its slow parts in subsegments to see where the time goes"
                         : "the time is spent outside its subsegments: add subsegments there, or move that work off the request path"))
@@ -27,7 +27,7 @@ package enum TraceAnalysis {
                     out.append(Finding(
                         kind: .gap, traceID: tree.traceID, path: path(tree, i), entityID: entry.entity.id,
                         call: nil, count: nil, time: g.length, first: g.start - origin, last: nil,
-                        evidence: "\(ms(g.length)) with no subsegment running, from +\(ms(g.start - origin))",
+                        evidence: "\(Durations.short(g.length)) with no subsegment running, from +\(Durations.short(g.start - origin))",
                         hint: "untraced work (CPU, locks, an unpatched client): add a subsegment or patch the library it calls"))
                 }
             }
@@ -109,7 +109,7 @@ package enum TraceAnalysis {
                     kind: shaped ? .nPlusOne : .repeatedCall, traceID: tree.traceID, path: path(tree, parent),
                     entityID: tree.entries[parent].entity.id, call: call, count: calls.count, time: total,
                     first: first, last: last,
-                    evidence: "\(calls.count) × \(isSQL ? "SQL" : "HTTP") \(call): \(ms(total)) in all, first at +\(ms(first)), last at +\(ms(last))",
+                    evidence: "\(calls.count) × \(isSQL ? "SQL" : "HTTP") \(call): \(Durations.short(total)) in all, first at +\(Durations.short(first)), last at +\(Durations.short(last))",
                     hint: shaped
                         ? (isSQL ? "fetch the rows in one query (a join, or IN (...) over the ids), e.g. select_related/prefetch_related"
                                  : "use a batch endpoint, or fetch these in one request")
@@ -169,11 +169,6 @@ package enum TraceAnalysis {
         if i != nil { names.append("…") }
         return names.reversed()
     }
-}
-
-/// Milliseconds with one decimal, `12.3ms`, or seconds past 10 s.
-func ms(_ seconds: Double) -> String {
-    seconds >= 10 ? fixed(seconds, decimals: 2) + "s" : fixed(seconds * 1000, decimals: 1) + "ms"
 }
 
 /// `value` with `decimals` digits after the point: the views' formatting.

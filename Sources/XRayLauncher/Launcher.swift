@@ -31,6 +31,9 @@ public struct RunRequest: Sendable {
     public var workingDirectory: String
     /// `--capture-all`: the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`.
     public var captureAll = false
+    /// Operations the embedded collector serves beside intake and sampling (the executable passes the read
+    /// API): XRayLauncher depends on neither the query nor the render layer those need.
+    package var operations = HTTPOperations()
 
     public init(
         command: [String], storePath: String, name: String? = nil, tracingName: String? = nil,
@@ -176,6 +179,7 @@ public enum Launcher {
                     storePath: request.storePath, samplingRules: request.samplingRules,
                     onTracesStored: { ids in capturedTraces.withLock { $0.formUnion(ids) } })
                 configuration.allowedOrigins = request.allowedOrigins
+                configuration.operations = request.operations
                 let started = try Collector.start(configuration)
                 collector = started
                 daemonAddress = started.boundAddress.environmentValue
@@ -337,35 +341,29 @@ public enum Launcher {
     static func summarize(store: TraceStore, traceIDs: [String], excluding runSegment: String) throws(StoreError) -> CapturedSummary {
         var out = CapturedSummary()
         out.traces = traceIDs.count
-        do {
-            for id in traceIDs.sorted() {
-                try store.select(
-                    """
-                    SELECT count(*), coalesce(sum(id<>?1),0), coalesce(sum(error AND id<>?1),0),
-                        coalesce(sum(fault AND id<>?1),0), coalesce(sum(throttle AND id<>?1),0)
-                    FROM entities WHERE trace_id=?2
-                    """,
-                    [.text(runSegment), .text(id)]
-                ) { row in
-                    out.entities += row.int(0)
-                    out.commandEntities += row.int(1)
-                    out.errors += row.int(2)
-                    out.faults += row.int(3)
-                    out.throttles += row.int(4)
-                    for (flag, column) in [(EntityFlag.error, 2), (.fault, 3), (.throttle, 4)] where row.int(Int32(column)) > 0 {
-                        out.flaggedTraces[flag, default: []].append(id)
-                    }
+        for id in traceIDs.sorted() {
+            try store.select(
+                """
+                SELECT count(*), coalesce(sum(id<>?1),0), coalesce(sum(error AND id<>?1),0),
+                    coalesce(sum(fault AND id<>?1),0), coalesce(sum(throttle AND id<>?1),0)
+                FROM entities WHERE trace_id=?2
+                """,
+                [.text(runSegment), .text(id)]
+            ) { row in
+                out.entities += row.int(0)
+                out.commandEntities += row.int(1)
+                out.errors += row.int(2)
+                out.faults += row.int(3)
+                out.throttles += row.int(4)
+                for (flag, column) in [(EntityFlag.error, 2), (.fault, 3), (.throttle, 4)] where row.int(Int32(column)) > 0 {
+                    out.flaggedTraces[flag, default: []].append(id)
                 }
             }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError.sqlite(path: store.path, code: 0, message: "\(error)")
         }
         return out
     }
 
-    static func isStored(store: TraceStore, traceID: String, id: String) throws -> Bool {
+    static func isStored(store: TraceStore, traceID: String, id: String) throws(StoreError) -> Bool {
         var found = false
         try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
         return found

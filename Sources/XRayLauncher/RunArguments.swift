@@ -39,17 +39,6 @@ public enum RunArguments {
         return .init(key: key, value: .string(value))
     }
 
-    /// Durations like `500ms`, `2s`, `1.5m`, `1h`; a bare number is seconds.
-    public static func seconds(parsing text: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let v = Double(text.dropLast(suffix.count)), v >= 0, v.isFinite else { return nil }
-            return v * scale
-        }
-        guard let v = Double(text), v >= 0, v.isFinite else { return nil }
-        return v
-    }
-
     /// The run segment's default name: the command's base name, or for a Python interpreter the script or
     /// module it runs and a subcommand word after it, so that Django runs are not all named `python`:
     /// `python manage.py runserver` is `manage.py runserver`, `python -m pytest` is `pytest`,

@@ -93,15 +93,6 @@ public struct Nesting: Sendable, Hashable {
     }
 }
 
-extension StringProtocol {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
-}
-
 /// Finds a command on `PATH` the way a shell does.
 public enum CommandLookup {
     public enum Result: Sendable, Hashable {

@@ -36,13 +36,20 @@ package struct FilterCompiler {
     /// Inside a NOT within the current WHERE scope: there a NULL comparison must read as false explicitly
     /// (`coalesce(x>?,0)`); elsewhere the bare comparison is left so that SQLite can use an index on `x`.
     var negated = false
+    /// Whether `xray run`'s own segments (origin `TraceStore.runOrigin`) are service nodes of `service()` and
+    /// `edge()`: they are not unless asked (`--include-runs`), as in stats and the graph, so that a run's
+    /// segment is neither a service a filter finds nor the caller of the app it started.
+    var includeRuns = true
 
     /// Compiles `expression`, resolving `group.name` terms through `groups`.
     ///
     /// - Throws: `QueryError.unknownGroup` for a group that is not saved, `.groupCycle` when groups refer to each
     ///   other, and parse errors of a saved group's filter.
-    package static func compile(_ expression: FilterExpression, groups: [String: String] = [:]) throws(QueryError) -> CompiledFilter {
+    package static func compile(
+        _ expression: FilterExpression, groups: [String: String] = [:], includeRuns: Bool = true
+    ) throws(QueryError) -> CompiledFilter {
         var compiler = FilterCompiler(groups: groups)
+        compiler.includeRuns = includeRuns
         try compiler.trace(expression)
         return CompiledFilter(sql: compiler.sql, parameters: compiler.parameters)
     }
@@ -174,6 +181,7 @@ package struct FilterCompiler {
                 emit("\(a).trace_id FROM entities \(a) WHERE ")
                 if let selector { try match(a, selector); emit(" AND ") }
                 emit("\(a).kind=\(kind)")
+                if kind == 0 { notRun(a, unlessNamed: selector) }
                 if let block { emit(" AND "); try node(block, Node(alias: a)) }
                 if kind == 1 { emit(" AND "); inferredLookup(a) }
             }
@@ -188,6 +196,7 @@ package struct FilterCompiler {
                 emit("\(c).trace_id FROM entities \(c) WHERE ")
                 try match(c, to)
                 emit(" AND \(c).kind=\(kind)")
+                if kind == 0 { notRun(c, unlessNamed: to) }
                 if let block { emit(" AND "); try node(block, Node(alias: c)) }
                 if kind == 1 { emit(" AND "); inferredLookup(c) }
                 // On its own row lookup, like inferredLookup: it reads parent_id and document_id.
@@ -351,6 +360,13 @@ package struct FilterCompiler {
         emit(")")
     }
 
+    /// Leaves out run segments unless runs are included or the selector asks for them by type
+    /// (`service(type: "xray::Run")`).
+    mutating func notRun(_ a: String, unlessNamed selector: NodeSelector?) {
+        guard !includeRuns, selector?.type != TraceStore.runOrigin else { return }
+        emit(" AND \(a).origin IS NOT '\(TraceStore.runOrigin)'")
+    }
+
     /// `inferred(a)` on its own row lookup: it reads `namespace`, which no index covers, and SQLite does not defer
     /// the row lookup for WITHOUT ROWID tables, so testing it in place would cost a lookup per candidate row.
     mutating func inferredLookup(_ a: String) {
@@ -415,9 +431,11 @@ package struct FilterCompiler {
         emit("(CASE WHEN \(c).kind=0 THEN EXISTS(SELECT 1 FROM entities \(p) JOIN entities \(s) ON \(s).trace_id=\(p).trace_id ")
         emit("AND \(s).id=\(parentSegment) WHERE \(p).trace_id=\(c).trace_id AND \(p).id=\(c).parent_id AND \(s).kind=0 AND ")
         try match(s, selector)
+        notRun(s, unlessNamed: selector)
         let ownSegment = owningSegmentID(c)
         emit(") ELSE EXISTS(SELECT 1 FROM entities \(s2) WHERE \(s2).trace_id=\(c).trace_id AND \(s2).id=\(ownSegment) AND \(s2).kind=0 AND ")
         try match(s2, selector)
+        notRun(s2, unlessNamed: selector)
         emit(") END)")
     }
 

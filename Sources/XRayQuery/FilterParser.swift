@@ -1,3 +1,5 @@
+import XRayRender
+
 /// Parses X-Ray filter expressions (AWS X-Ray developer guide, "Using filter expressions") into `FilterExpression` values.
 ///
 /// Grammar (keywords and AND/OR/CONTAINS/true/false are case-insensitive):
@@ -162,7 +164,7 @@ package struct FilterParser {
                 throw fail("expected a comparison (=, !=, <, <=, >, >=) after \(word)")
             }
             _ = advance()
-            return .number(keyword, op, try parseNumber())
+            return .number(keyword, op, try parseNumber(for: keyword, op: text))
         }
         if let keyword = StringKeyword(rawValue: word) {
             if keyword == .message && scope != .trace {
@@ -198,8 +200,16 @@ package struct FilterParser {
         if word == "group.arn" {
             throw unsupported("group.arn names a group in an AWS account; local groups have no ARN, use group.name = \"NAME\"", at: token)
         }
+        if let suggestion = Wording.closest(to: word, among: Self.keywords) {
+            throw fail("unknown keyword \"\(original)\"; did you mean \(suggestion)?", at: token)
+        }
         throw fail("unknown keyword \"\(original)\"; expected a keyword such as ok, fault, responsetime, http.url, annotation.KEY, service(...)", at: token)
     }
+
+    /// Every keyword a term can start with, for "did you mean".
+    static let keywords: [String] = BooleanKeyword.allCases.map(\.rawValue) + NumberKeyword.allCases.map(\.rawValue)
+        + StringKeyword.allCases.map(\.rawValue)
+        + ["annotation", "service", "edge", "group.name", "rootcause.fault", "rootcause.error", "rootcause.responsetime"]
 
     /// `first`, `last` and `index` describe a position on a root cause path; `coverage` a share of the response time.
     func check(_ keyword: BooleanKeyword, _ token: FilterToken, _ scope: Scope) throws(QueryError) {
@@ -242,8 +252,20 @@ package struct FilterParser {
         }
     }
 
-    mutating func parseNumber() throws(QueryError) -> Double {
-        guard case .number(let value) = peek.kind else { throw fail("expected a number (seconds for times, such as 2.5)") }
+    mutating func parseNumber(for keyword: NumberKeyword, op: String) throws(QueryError) -> Double {
+        guard case .number(let value) = peek.kind else {
+            let example = switch keyword {
+            case .httpStatus: "an HTTP status such as 404"
+            case .responseTime, .duration: "seconds, such as 2.5"
+            case .index: "a position such as 0"
+            case .coverage: "a share between 0 and 1, such as 0.5"
+            }
+            var message = "expected a number after \(keyword.rawValue) \(op): \(example)"
+            if case .string(let text) = peek.kind, Double(text) != nil {
+                message += ", without quotes (\(keyword.rawValue) \(op) \(text))"
+            }
+            throw fail(message)
+        }
         _ = advance()
         return value
     }

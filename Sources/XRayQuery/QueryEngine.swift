@@ -36,7 +36,7 @@ package struct QueryEngine {
         var compiled = SQLFilter.all
         if let filter = query.filter {
             let groups = filter.groupNames.isEmpty ? [:] : try GroupStore(store: store).all()
-            compiled = try FilterCompiler.compile(filter, groups: groups)
+            compiled = try FilterCompiler.compile(filter, groups: groups, includeRuns: query.includeRuns)
         }
         if let start = query.start {
             compiled = compiled.and(SQLFilter(sql: "t.start_time>=?", parameters: [.double(start)]))

@@ -1,6 +1,8 @@
+import XRayRender
 import XRayStore
 
-/// Why a filter, a query or a group command could not be done, worded for the person at the terminal.
+/// Why a filter, a query or a group command could not be done; descriptions name no flag or command (the CLI
+/// adds what to do next, the HTTP API sends them to its clients).
 package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The expression does not parse; `offset` counts characters from its start.
     case syntax(expression: String, offset: Int, message: String)
@@ -16,8 +18,6 @@ package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTime(String)
     case store(StoreError)
 
-    package static func == (lhs: QueryError, rhs: QueryError) -> Bool { lhs.description == rhs.description }
-
     package var description: String {
         switch self {
         case .syntax(let expression, let offset, let message):
@@ -26,7 +26,7 @@ package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "unsupported filter expression: \(message)\n" + Self.caret(expression, offset)
         case .unknownGroup(let name, let known):
             let list = known.isEmpty ? "none are saved yet" : "saved groups: " + known.joined(separator: ", ")
-            return "no group named \"\(name)\" (\(list)); save one with: xray inspect group add NAME FILTER"
+            return "no group named \"\(name)\" (\(list))"
         case .groupCycle(let names):
             return "groups refer to each other in a cycle (\(names.joined(separator: " -> "))); change one of their filters"
         case .groupsTooLarge(let name, let references, let depth):
@@ -35,9 +35,9 @@ package enum QueryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidGroupName(let name):
             return "\"\(name)\" is not a valid group name; use 1 to 32 letters, digits, '-', '_' or '.'"
         case .duplicateGroup(let name):
-            return "a group named \"\(name)\" already exists; remove it first with: xray inspect group remove \(name)"
+            return "a group named \"\(name)\" already exists"
         case .invalidDuration(let text):
-            return "\"\(text)\" is not a duration; write a number with a unit, such as 90s, 10m, 2h or 7d"
+            return DurationError.invalid(text).description
         case .invalidTime(let text):
             return "\"\(text)\" is not a time; use epoch seconds, a duration ago such as 10m, or ISO 8601 such as 2026-11-26T05:00:00Z"
         case .store(let error):

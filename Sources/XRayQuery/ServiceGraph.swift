@@ -178,9 +178,8 @@ package struct ServiceGraph: Sendable {
     }
 
     static func summary(_ s: CallStatistics) -> String {
-        let average = s.total > 0 ? s.totalResponseTime / Double(s.total) * 1000 : 0
-        let avg = (average * 10).rounded() / 10
-        return "\(s.total) calls, \(s.ok) ok, \(s.errorOther + s.throttle) error (\(s.throttle) throttled), \(s.fault) fault, avg \(avg)ms"
+        let average = Durations.milliseconds(s.total > 0 ? s.totalResponseTime / Double(s.total) : 0)
+        return "\(s.total) calls, \(s.ok) ok, \(s.errorOther + s.throttle) error (\(s.throttle) throttled), \(s.fault) fault, avg \(average)ms"
     }
 
     var text: String {

@@ -101,13 +101,7 @@ package enum TraceStats {
     static func operationKey(_ raw: String) -> String {
         let parts = raw.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else { return raw }
-        var url = parts[2]
-        if let scheme = url.firstRange(of: "://") {
-            url = url[scheme.upperBound...]
-            url = url.firstIndex(of: "/").map { url[$0...] } ?? "/"
-        }
-        if let q = url.firstIndex(where: { $0 == "?" || $0 == "#" }) { url = url[..<q] }
-        return "\(parts[0]) \(parts[1]) \(url)"
+        return "\(parts[0]) \(parts[1]) \(URLPath.path(of: String(parts[2])))"
     }
 
     /// Output formats of `xray inspect stats`.
@@ -115,10 +109,7 @@ package enum TraceStats {
         case table, json, csv
     }
 
-    static func ms(_ seconds: Double?) -> String {
-        guard let s = seconds else { return "" }
-        return String((s * 1e6).rounded() / 1e3)
-    }
+    static func ms(_ seconds: Double?) -> String { seconds.map(Durations.preciseMilliseconds) ?? "" }
 
     static func percent(_ r: Double) -> String { String((r * 1000).rounded() / 10) + "%" }
 
@@ -145,40 +136,22 @@ package enum TraceStats {
                 ]))
             })) + "\n"
         case .csv:
-            var out = "\(csv(TerminalText.escape(keyName))),count,ok,error,fault,throttle,ok_rate,error_rate,fault_rate,throttle_rate,p50_ms,p90_ms,p99_ms,max_ms\n"
+            var out = CSV.row([keyName, "count", "ok", "error", "fault", "throttle", "ok_rate", "error_rate", "fault_rate",
+                               "throttle_rate", "p50_ms", "p90_ms", "p99_ms", "max_ms"])
             for r in rows {
-                let fields = [csv(TerminalText.escape(r.key)), String(r.count), String(r.ok), String(r.error), String(r.fault), String(r.throttle),
-                              String(r.rate(r.ok)), String(r.rate(r.error)), String(r.rate(r.fault)), String(r.rate(r.throttle)),
-                              ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)]
-                out += fields.joined(separator: ",") + "\n"
+                out += CSV.row([r.key, String(r.count), String(r.ok), String(r.error), String(r.fault), String(r.throttle),
+                                String(r.rate(r.ok)), String(r.rate(r.error)), String(r.rate(r.fault)), String(r.rate(r.throttle)),
+                                ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)])
             }
             return out
         case .table:
-            let header = [TerminalText.escape(keyName.uppercased()), "COUNT", "OK", "ERROR", "FAULT", "THROTTLE", "P50 MS", "P90 MS", "P99 MS", "MAX MS"]
+            let header = [keyName.uppercased(), "COUNT", "OK", "ERROR", "FAULT", "THROTTLE", "P50 MS", "P90 MS", "P99 MS", "MAX MS"]
             let body = rows.map { r in
-                [TerminalText.escape(r.key), String(r.count), "\(r.ok) (\(percent(r.rate(r.ok))))", "\(r.error) (\(percent(r.rate(r.error))))",
+                [r.key, String(r.count), "\(r.ok) (\(percent(r.rate(r.ok))))", "\(r.error) (\(percent(r.rate(r.error))))",
                  "\(r.fault) (\(percent(r.rate(r.fault))))", "\(r.throttle) (\(percent(r.rate(r.throttle))))",
                  ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)]
             }
-            return table(header: header, rows: body)
+            return TextTable.render(header: header, rows: body, alignments: [.left] + Array(repeating: .right, count: header.count - 1))
         }
-    }
-
-    static func csv(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacing("\"", with: "\"\"") + "\""
-    }
-
-    /// Left-aligned first column, right-aligned numbers, two spaces between columns.
-    static func table(header: [String], rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return i == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ") + "\n"
-        }
-        return line(header) + rows.map(line).joined()
     }
 }

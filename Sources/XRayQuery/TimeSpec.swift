@@ -1,23 +1,17 @@
+import XRayRender
+
 /// Parses the times and durations that `--since`, `--start`, `--until` and `prune --older-than` accept.
 package enum TimeSpec {
-    /// `90s`, `10m`, `2h`, `7d`, `1w` (a number, fractions allowed, and one unit) in seconds.
-    ///
-    /// - Throws: `QueryError.invalidDuration` for anything else, including a bare number (minutes or seconds?).
+    /// A duration in seconds, in the forms every duration flag takes (`Durations.seconds(parsing:)`).
     package static func duration(_ text: String) throws(QueryError) -> Double {
-        guard let unit = text.last, let value = Double(text.dropLast()), value >= 0, value.isFinite else {
+        do {
+            return try Durations.seconds(parsing: text)
+        } catch {
             throw QueryError.invalidDuration(text)
-        }
-        switch unit {
-        case "s": return value
-        case "m": return value * 60
-        case "h": return value * 3600
-        case "d": return value * 86_400
-        case "w": return value * 604_800
-        default: throw QueryError.invalidDuration(text)
         }
     }
 
-    /// A point in time: epoch seconds (`1700000000.5`), a duration ago (`10m`), or ISO 8601 in UTC or with an
+    /// A point in time: epoch seconds (`1700000000.5`), a duration with a unit ago (`10m`), or ISO 8601 in UTC or with an
     /// offset (`2026-11-26T05:00:00Z`, `2026-11-26T06:00:00+01:00`, `2026-11-26`).
     package static func time(_ text: String, now: Double) throws(QueryError) -> Double {
         if let epoch = Double(text), epoch.isFinite { return epoch }

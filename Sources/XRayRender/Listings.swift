@@ -16,25 +16,15 @@ public enum TraceListing {
         case .csv:
             var out = "id,start,duration_ms,response_time_ms,service,method,url,status,fault,error,throttle,partial,entities\n"
             for t in traces {
-                let fields: [String] = [
-                    t.traceID, Format.timestamp(t.startTime), Format.milliseconds(t.duration),
-                    t.responseTime.map(Format.milliseconds) ?? "", t.rootName ?? "", t.httpMethod ?? "",
+                out += CSV.row([
+                    t.traceID, Format.timestamp(t.startTime), Durations.milliseconds(t.duration),
+                    t.responseTime.map(Durations.milliseconds) ?? "", t.rootName ?? "", t.httpMethod ?? "",
                     t.httpURL ?? "", t.httpStatus.map(String.init) ?? "", String(t.hasFault), String(t.hasError),
                     String(t.hasThrottle), String(t.isPartial), String(t.entityCount),
-                ]
-                out += fields.map { csvField(TerminalText.escape($0)) }.joined(separator: ",") + "\n"
+                ])
             }
             return out
         }
-    }
-
-    /// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled. Callers escape
-    /// the text with `TerminalText.escape` first, so no control character reaches a terminal through `cat`.
-    public static func csvField(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        var out = "\""
-        for c in s { out += c == "\"" ? "\"\"" : String(c) }
-        return out + "\""
     }
 
     static func flags(_ t: TraceSummary) -> [String] {
@@ -51,13 +41,12 @@ public enum TraceListing {
         var rows: [[String]] = []
         for t in traces {
             rows.append([
-                t.traceID, Format.timestamp(t.startTime), Format.milliseconds(t.duration) + "ms",
-                TerminalText.escape(t.rootName ?? "-"), TerminalText.escape(t.httpMethod ?? "-"),
-                TerminalText.escape(t.httpURL.map(Format.path(ofURL:)) ?? "-"),
+                t.traceID, Format.timestamp(t.startTime), Durations.milliseconds(t.duration) + "ms",
+                t.rootName ?? "-", t.httpMethod ?? "-", t.httpURL.map(URLPath.target(of:)) ?? "-",
                 t.httpStatus.map(String.init) ?? "-", flags(t).joined(separator: ",").ifEmpty("ok"), String(t.entityCount),
             ])
         }
-        return Table.render(header: header, rows: rows, style: style) { row, column, text in
+        return TextTable.render(header: header, rows: rows, style: style) { row, column, text in
             guard column == 7 else { return text }
             if row[7].contains("fault") { return style.red(text) }
             if row[7].contains("error") || row[7].contains("throttle") { return style.yellow(text) }
@@ -113,8 +102,7 @@ public enum RejectListing {
             var out = "id,received_at,source,reason,encoding,raw\n"
             for r in rejects {
                 let (encoding, text) = payload(r.raw)
-                out += [String(r.id), Format.timestamp(r.receivedAt), r.source ?? "", r.reason, encoding, text]
-                    .map { TraceListing.csvField(TerminalText.escape($0)) }.joined(separator: ",") + "\n"
+                out += CSV.row([String(r.id), Format.timestamp(r.receivedAt), r.source ?? "", r.reason, encoding, text])
             }
             return out
         }
@@ -160,24 +148,6 @@ enum Base64 {
             out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], 61]
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// Left-aligned columns, sized to their widest cell.
-enum Table {
-    static func render(
-        header: [String], rows: [[String]], style: TerminalStyle,
-        decorate: ([String], Int, String) -> String = { _, _, t in t }
-    ) -> String {
-        var widths = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
-        var out = style.bold(header.enumerated().map { pad($1, widths[$0]) }.joined(separator: "  ").trimmingTrailingSpaces()) + "\n"
-        for r in rows {
-            let cells = r.enumerated().map { i, c in decorate(r, i, pad(c, widths[i])) }
-            out += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
-        }
-        return out
     }
 }
 

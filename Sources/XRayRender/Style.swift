@@ -32,11 +32,6 @@ public struct TerminalStyle: Sendable {
 
 /// Number formatting shared by the views (and the insights reports), without Foundation.
 package enum Format {
-    /// Milliseconds with one decimal: `12.3`.
-    static func milliseconds(_ seconds: Double) -> String {
-        fixed(seconds * 1000, decimals: 1)
-    }
-
     package static func fixed(_ value: Double, decimals: Int) -> String {
         // Past 1e15 the digits are not exact anyway, and Int64 would overflow: print the Double as it is.
         guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
@@ -49,16 +44,6 @@ package enum Format {
         guard decimals > 0 else { return sign + String(whole) }
         let f = String(frac)
         return sign + String(whole) + "." + String(repeating: "0", count: decimals - f.count) + f
-    }
-
-    /// The path of a URL (`/api/x?y`), or the text itself when it has no scheme.
-    static func path(ofURL url: String) -> String {
-        let bytes = Array(url.utf8)
-        guard bytes.count > 3, let colon = (0..<(bytes.count - 2)).first(where: {
-            bytes[$0] == UInt8(ascii: ":") && bytes[$0 + 1] == UInt8(ascii: "/") && bytes[$0 + 2] == UInt8(ascii: "/")
-        }) else { return url }
-        guard let slash = bytes[(colon + 3)...].firstIndex(of: UInt8(ascii: "/")) else { return "/" }
-        return String(decoding: bytes[slash...], as: UTF8.self)
     }
 
     /// UTC time as `2026-11-26T05:02:28.123Z`, from epoch seconds.

@@ -18,7 +18,7 @@ public enum TraceViews {
     /// One line per entity, indented under its parent.
     public static func tree(_ trace: TraceTree, style: TerminalStyle) -> String {
         let origin = trace.startTime
-        var out = style.bold(trace.traceID) + "  " + style.dim("\(trace.entityCount) entities, \(Format.milliseconds(trace.endTime - trace.startTime)) ms") + "\n"
+        var out = style.bold(trace.traceID) + "  " + style.dim("\(trace.entityCount) entities, \(Durations.milliseconds(trace.endTime - trace.startTime)) ms") + "\n"
         // prefixes[d]: what goes before the branch of a line at depth d, for the ancestors of the current entry.
         var prefixes = [""]
         for (i, entry) in trace.entries.enumerated() {
@@ -30,13 +30,13 @@ public enum TraceViews {
             if let o = e.origin { kind += " " + o }
             if let n = e.namespace { kind += " " + n }
             parts.append(style.dim("[\(x(kind))]"))
-            let offset = "+" + Format.milliseconds(e.startTime - origin) + "ms"
-            let duration = e.duration.map { Format.milliseconds($0) + "ms" } ?? "…"
+            let offset = "+" + Durations.milliseconds(e.startTime - origin) + "ms"
+            let duration = e.duration.map { Durations.milliseconds($0) + "ms" } ?? "…"
             parts.append(style.dim(offset) + " " + duration)
             if e.httpMethod != nil || e.httpURL != nil || e.httpStatus != nil {
                 var http: [String] = []
                 if let m = e.httpMethod { http.append(m) }
-                if let u = e.httpURL { http.append(e.kind == .segment ? Format.path(ofURL: u) : u) }
+                if let u = e.httpURL { http.append(e.kind == .segment ? URLPath.target(of: u) : u) }
                 if let s = e.httpStatus { http.append(String(s)) }
                 parts.append(x(http.joined(separator: " ")))
             }

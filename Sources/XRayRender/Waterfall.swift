@@ -33,15 +33,13 @@ public enum Waterfall {
         let span = span(trace)
         let labels = rows.map { indent($0.depth) + TerminalText.escape($0.entity.name) }
         let labelWidth = min(40, labels.map(\.count).max() ?? 0)
-        let durations = rows.map { $0.entity.duration.map { Format.milliseconds($0) + "ms" } ?? "in progress" }
+        let durations = rows.map { $0.entity.duration.map { Durations.milliseconds($0) + "ms" } ?? "in progress" }
         let durationWidth = durations.map(\.count).max() ?? 0
         let barWidth = max(10, width - labelWidth - durationWidth - 5)
-        var out = style.bold(trace.traceID) + "  " + style.dim("\(rows.count) entities, \(Format.milliseconds(span)) ms") + "\n"
+        var out = style.bold(trace.traceID) + "  " + style.dim("\(rows.count) entities, \(Durations.milliseconds(span)) ms") + "\n"
         for (i, row) in rows.enumerated() {
             let e = row.entity
-            var label = labels[i]
-            if label.count > labelWidth { label = String(label.prefix(labelWidth - 1)) + "…" }
-            label += String(repeating: " ", count: labelWidth - label.count)
+            let label = TextTable.pad(labels[i].count > labelWidth ? String(labels[i].prefix(labelWidth - 1)) + "…" : labels[i], to: labelWidth)
             let from = min(barWidth - 1, Int((fraction(e.startTime, start: start, span: span) * Double(barWidth)).rounded(.down)))
             let endTime = e.endTime ?? trace.endTime
             var to = Int((fraction(endTime, start: start, span: span) * Double(barWidth)).rounded(.up))
@@ -77,14 +75,14 @@ public enum Waterfall {
                 ("depth", .number(JSONNumber(row.depth))),
                 ("left", .number(JSONNumber(TraceViews.roundMicro(left)))),
                 ("width", .number(JSONNumber(TraceViews.roundMicro(max(right - left, 0.2))))),
-                ("duration", .string(e.duration.map { Format.milliseconds($0) + " ms" } ?? "in progress")),
+                ("duration", .string(e.duration.map { Durations.milliseconds($0) + " ms" } ?? "in progress")),
                 ("state", .string(state)),
                 ("fields", .object(row.fields)),
             ])))
         }
         let data = JSONWriter.string(.object(JSONObject([
             ("trace", .string(trace.traceID)),
-            ("duration", .string(Format.milliseconds(span) + " ms")),
+            ("duration", .string(Durations.milliseconds(span) + " ms")),
             ("entities", .array(entities)),
             ("documents", .array(documents.map { .string($0) })),
         ])))

@@ -266,7 +266,7 @@ struct RuleChecker {
         default:
             report("", "a centralized rules file must be {\"SamplingRuleRecords\": [...]}, a list of SamplingRule "
                    + "objects or {\"SamplingRule\": {...}}, found \(value.typeName)",
-                   fix: "write the output of `aws xray get-sampling-rules`, or use --format local for a local file")
+                   fix: "write the output of `aws xray get-sampling-rules`, or a local file: {\"version\": 2, \"rules\": [...], \"default\": {...}}")
             return nil
         }
         var rules: [SamplingRule] = []

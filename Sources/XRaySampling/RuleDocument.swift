@@ -197,7 +197,8 @@ public enum RuleDocument: Sendable, Hashable {
         } catch {
             let diagnostic = RuleDiagnostic(
                 file: file, line: error.position.line, column: error.position.column, field: "$",
-                message: "not valid JSON: \(error.message)", fix: "correct the JSON syntax at this position")
+                message: "not valid JSON: \(error.message)",
+                fix: error.message.hasPrefix("trailing comma") ? "remove this comma" : "correct the JSON syntax at this position")
             return ValidationReport(file: file, format: format, document: nil, diagnostics: [diagnostic])
         }
         var checker = RuleChecker(file: file, positions: parsed.positions)

@@ -2,8 +2,8 @@ import XRayWire
 
 /// Everything that can go wrong in XRaySampling, each case carrying what the user needs to fix it.
 ///
-/// Descriptions name the file and say what to do next; the `xray rules` commands print them as they are
-/// and map each case to a sysexits code through `exitCode`.
+/// Descriptions name the file and say what is wrong with it; the CLI maps each case to its exit code and
+/// adds the commands and flags that help.
 public enum SamplingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The rules file is larger than `RuleDocument.maximumFileSize`.
     case fileTooLarge(file: String, size: Int, limit: Int)
@@ -15,6 +15,8 @@ public enum SamplingError: Error, Sendable, Hashable, CustomStringConvertible {
     case requestLineTooLong(file: String, line: Int, length: Int, limit: Int)
     /// A request line is not JSON or has a value of the wrong type.
     case invalidRequest(file: String, line: Int, message: String)
+    /// A request to simulate has no `"t"`, its time.
+    case untimedRequest(file: String, line: Int)
 
     public var description: String {
         switch self {
@@ -26,21 +28,15 @@ public enum SamplingError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidRules(let file, let diagnostics):
             diagnostics.map(\.description).joined(separator: "\n")
                 + (diagnostics.isEmpty ? "\(file): invalid rules" : "")
-                + "\n\(file): \(diagnostics.count) problem(s); run `xray rules validate \(file)` after fixing them"
+                + "\n\(file): \(diagnostics.count) problem(s)"
         case .requestLineTooLong(let file, let line, let length, let limit):
             "\(file):\(line): the request line is \(length) bytes, over the \(limit)-byte limit; "
                 + "write one request object per line"
         case .invalidRequest(let file, let line, let message):
             "\(file):\(line): \(message); write one object per line such as "
                 + #"{"host":"example.com","method":"GET","path":"/api","t":1700000000.5}"#
-        }
-    }
-
-    /// The sysexits code for this error: 66 for a missing or unreadable input, 65 for bad data.
-    public var exitCode: Int32 {
-        switch self {
-        case .unreadable: 66
-        case .fileTooLarge, .invalidRules, .requestLineTooLong, .invalidRequest: 65
+        case .untimedRequest(let file, let line):
+            "\(file):\(line): request \(line) has no \"t\" (epoch seconds)"
         }
     }
 }

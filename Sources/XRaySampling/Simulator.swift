@@ -103,7 +103,7 @@ public enum Simulator {
         } else {
             for (n, timed) in requests.enumerated() {
                 guard let time = timed.time else {
-                    throw .invalidRequest(file: file, line: n + 1, message: "request \(n + 1) has no \"t\" (epoch seconds); add one, or use --rate and --duration")
+                    throw .untimedRequest(file: file, line: n + 1)
                 }
                 stream.append((time, timed.request))
             }
@@ -333,30 +333,5 @@ extension SimulationResult {
             members.append(("fallback", .object(JSONObject(fallback.jsonMembers(seconds: seconds)))))
         }
         return .object(JSONObject(members))
-    }
-
-    /// A table for people: one line per rule in file order, then the default.
-    public var text: String {
-        var out = "\(requests) requests over \(seconds) s, \(options.clients) client(s), seed \(options.seed)\n"
-        let header = ["rule", "matched", "sampled", "reservoir", "rate", "borrowed", "not sampled", "sampled/s"]
-        var rows: [[String]] = []
-        func row(_ label: String, _ c: SamplingCounts) -> [String] {
-            let perSecond = Double(c.sampled) / Double(max(seconds, 1))
-            return [label, String(c.matched), String(c.sampled), String(c.sampledByReservoir), String(c.sampledByRate),
-                    String(c.borrowed), String(c.notSampled), String((perSecond * 1000).rounded() / 1000)]
-        }
-        for (index, counts) in rules.enumerated() { rows.append(row(document.label(.rule(index)), counts)) }
-        if let localDefault { rows.append(row("default", localDefault)) }
-        if let fallback { rows.append(row("built-in local default (no rule matched)", fallback)) }
-        let widths = header.indices.map { column in
-            ([header] + rows).map { $0[column].count }.max() ?? 0
-        }
-        for line in [header] + rows {
-            out += line.enumerated().map { column, cell in
-                let pad = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ") + "\n"
-        }
-        return out
     }
 }

@@ -269,11 +269,8 @@ extension TraceStore {
     /// Runs a read built outside this module (the run record in XRayLauncher, tests), with every value bound.
     ///
     /// - Important: `sql` must never contain text from the user; user values go in `parameters`.
-    package func select(_ sql: String, _ parameters: [SQLValue], each: (StoreRow) throws -> Void) throws {
-        let s = try db.cached(sql)
-        for (i, p) in parameters.enumerated() { s.bind(Int32(i + 1), p) }
-        defer { s.reset() }
-        while try s.step() { try each(StoreRow(statement: s)) }
+    package func select(_ sql: String, _ parameters: [SQLValue], each: (StoreRow) -> Void) throws(StoreError) {
+        try rows(sql, parameters) { each(StoreRow(statement: $0)) }
     }
 
     /// Runs a read of this module's own, every value bound.

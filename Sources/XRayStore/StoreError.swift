@@ -1,5 +1,8 @@
-/// Why the store could not do what was asked, worded for the person at the terminal.
-public enum StoreError: Error, Sendable, CustomStringConvertible {
+/// Why the store could not do what was asked.
+///
+/// Descriptions say what happened and name no flag or command: the CLI adds what to do next (see its
+/// exit-code funnel), and the HTTP API sends its own words.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotCreateDirectory(path: String, errno: Int32)
     case cannotOpen(path: String, reason: String)
     case notAStore(path: String)
@@ -21,32 +24,31 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .cannotCreateDirectory(let path, let errno):
-            return "cannot create the store folder \(path) (errno \(errno)); choose another place with --store PATH or XRAY_STORE"
+            return "cannot create the store folder \(path) (errno \(errno))"
         case .cannotOpen(let path, let reason):
-            return "cannot open the store \(path): \(reason); check the path and its permissions, or choose another with --store PATH"
+            return "cannot open the store \(path): \(reason)"
         case .notAStore(let path):
-            return "\(path) is not an xray store (not SQLite, or another program's database); pass a different --store PATH"
+            return "\(path) is not an xray store (not SQLite, or another program's database)"
         case .newerSchema(let path, let found, let supported):
-            return "the store \(path) has schema version \(found), newer than this xray understands (\(supported)); upgrade xray or use another --store"
+            return "the store \(path) has schema version \(found), newer than this xray understands (\(supported))"
         case .sqlite(let path, let code, let message):
             return "SQLite error \(code) on \(path): \(message)"
         case .traceNotFound(let id):
-            return "no stored trace matches \"\(id)\"; list stored traces with: xray inspect traces"
+            return "no stored trace matches \"\(id)\""
         case .ambiguousTracePrefix(let prefix, let candidates):
             return "\"\(prefix)\" matches \(candidates.count) traces (\(candidates.prefix(3).joined(separator: ", "))...); type more of the id"
         case .runNotFound(let query):
-            return "no recorded run matches \"\(query)\"; runs are recorded by xray run -- CMD, and named by number or `last`"
+            return "no recorded run matches \"\(query)\""
         case .corrupt(let path, let detail):
-            return "the store \(path) is damaged (\(detail)); move it aside and start a new one with --store PATH, "
-                + "or try to salvage it with: sqlite3 \(path) .recover"
+            return "the store \(path) is damaged (\(detail))"
         case .onlyRunSegments(let path):
-            return "the store \(path) holds only xray run's own segments, no request yet; see the last run's with: xray inspect show last-run"
+            return "the store \(path) holds only xray run's own segments, no request yet"
         case .noRuns(let path):
-            return "the store \(path) records no xray run yet; record one with: xray run -- CMD"
+            return "the store \(path) records no xray run yet"
         case .noSuchStore(let path):
-            return "no such store: \(path); record traces into it with: xray run -- CMD, or xray inspect import FILE"
+            return "no such store: \(path)"
         case .emptyStore(let path):
-            return "the store \(path) holds no traces yet; record some with: xray run -- CMD, or xray inspect import FILE"
+            return "the store \(path) holds no traces yet"
         }
     }
 }

@@ -361,7 +361,7 @@ package final class TraceStore {
             let existing = try db.prepared("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
             existing.bind(1, doc.traceID)
             existing.bind(2, doc.id)
-            guard try existing.step() else { throw StoreError.sqlite(path: path, code: 0, message: "document vanished during upsert") }
+            guard try existing.step() else { throw StoreError.sqlite(path: path, code: SQLITE_INTERNAL, message: "document vanished during upsert") }
             documentID = Int64(existing.int(0))
             let existingInProgress = existing.bool(1)
             existing.reset()

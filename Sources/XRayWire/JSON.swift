@@ -261,6 +261,12 @@ public struct JSONParser {
             JSONSyntaxError(position: position(at: offset ?? index), message: message)
         }
 
+        /// A comma before the closing bracket: Python's `json` and JavaScript accept none, and the useful place to
+        /// point at is the comma itself, which may be lines above the bracket.
+        func trailingComma(at offset: Int, before bracket: String) -> JSONSyntaxError {
+            error("trailing comma before '\(bracket)' (JSON allows no comma after the last item)", at: offset)
+        }
+
         func describeCurrent() -> String {
             guard index < bytes.count else { return "end of input" }
             let b = bytes[index]
@@ -341,9 +347,11 @@ public struct JSONParser {
                 index += 1
                 return .object(JSONObject(members))
             }
+            var comma: Int?
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                    if let comma, index < bytes.count, bytes[index] == UInt8(ascii: "}") { throw trailingComma(at: comma, before: "}") }
                     throw error("expected a string key, found \(describeCurrent())")
                 }
                 let keyOffset = index
@@ -386,6 +394,7 @@ public struct JSONParser {
                 skipWhitespace()
                 guard index < bytes.count else { throw error("expected ',' or '}', found end of input") }
                 if bytes[index] == UInt8(ascii: ",") {
+                    comma = index
                     index += 1
                     continue
                 }
@@ -406,13 +415,16 @@ public struct JSONParser {
                 index += 1
                 return .array(elements)
             }
+            var comma: Int?
             while true {
                 skipWhitespace()
+                if let comma, index < bytes.count, bytes[index] == UInt8(ascii: "]") { throw trailingComma(at: comma, before: "]") }
                 let childPath = options.recordPositions ? "\(path)[\(elements.count)]" : ""
                 elements.append(try parseValue(path: childPath, depth: depth))
                 skipWhitespace()
                 guard index < bytes.count else { throw error("expected ',' or ']', found end of input") }
                 if bytes[index] == UInt8(ascii: ",") {
+                    comma = index
                     index += 1
                     continue
                 }

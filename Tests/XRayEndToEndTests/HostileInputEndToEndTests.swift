@@ -280,6 +280,8 @@ import Glibc
         }
         let dot = try f.xray(["inspect", "graph", "--format", "dot"]).stdout
         #expect(dot.contains(#"label="n\\x1b[2J"#), "a backslash in a DOT label is doubled: \(dot)")
+        let svg = try XRayBinary.run(["-Tsvg"], stdin: Data(dot.utf8), executable: try graphviz())
+        #expect(svg.status == 0 && svg.stderr.isEmpty, "graphviz reads hostile labels as labels: \(svg.stderr)")
         // JSON keeps the text exactly, as JSON escapes.
         let json = try f.xray(["inspect", "show", "--format", "json", id]).stdout
         #expect(json.contains(#"n\u001b[2J"#))

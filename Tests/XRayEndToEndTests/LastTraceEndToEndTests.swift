@@ -96,3 +96,43 @@ import Testing
         #expect(rejects.stderr.contains("no rejects"))
     }
 }
+
+/// A run's own segment is not a service node of `service()` or `edge()` unless `--include-runs` (or the filter
+/// asks for runs by type), so the app a run started is not "called by" the run.
+@Suite struct RunSegmentsInServiceFiltersEndToEndTests {
+    let store: String
+
+    init() throws {
+        store = try makeTemporaryDirectory("run-nodes").appendingPathComponent("traces.sqlite").path
+        // The child sends one segment under the run's trace context, as an SDK would.
+        let script = #"""
+            import os, socket, time
+            ctx = dict(p.split("=", 1) for p in os.environ["_X_AMZN_TRACE_ID"].split(";"))
+            host, port = os.environ["AWS_XRAY_DAEMON_ADDRESS"].rsplit(":", 1)
+            now = time.time()
+            doc = ('{"trace_id":"%s","id":"53995c3f42cd8ad8","parent_id":"%s","name":"inner-app",'
+                   '"start_time":%f,"end_time":%f,"fault":true}') % (ctx["Root"], ctx["Parent"], now, now + 0.5)
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
+                ('{"format":"json","version":1}\n' + doc).encode(), (host, int(port)))
+            """#
+        let python = try #require(testPython, "the test virtualenv (Scripts/test-venv)")
+        let run = try XRayBinary.run(["run", "--quiet", "--name", "wrapper", "--store", store, "--", python, "-c", script])
+        #expect(run.status == 0, "\(run.stderr)")
+    }
+
+    func count(_ filter: String, includeRuns: Bool = false) throws -> Int {
+        let result = try XRayBinary.run(["inspect", "traces", "--format", "jsonl", "--filter", filter, "--store", store]
+            + (includeRuns ? ["--include-runs"] : []))
+        #expect(result.status == 0, "\(filter): \(result.stderr)")
+        return result.stdout.split(separator: "\n").count
+    }
+
+    @Test func serviceAndEdgeSeeTheAppButNotTheRunUnlessIncludeRuns() throws {
+        #expect(try count(#"service("inner-app") { fault }"#) == 1)
+        #expect(try count(#"service("wrapper")"#) == 0)
+        #expect(try count(#"service("wrapper")"#, includeRuns: true) == 1)
+        #expect(try count(#"edge("wrapper", "inner-app")"#) == 0)
+        #expect(try count(#"edge("wrapper", "inner-app")"#, includeRuns: true) == 1)
+        #expect(try count(#"service(id(type: "xray::Run"))"#) == 1, "asked for by type, runs are nodes")
+    }
+}

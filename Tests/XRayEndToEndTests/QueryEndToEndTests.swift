@@ -113,6 +113,10 @@ import Testing
         #expect(services.contains { $0["Name"] as? String == "flask-app" && $0["Root"] as? Bool == true })
         let dot = try xray(["inspect", "graph", "--format", "dot"])
         #expect(dot.stdout.hasPrefix("digraph xray {"))
+        // The README's pipeline, through graphviz itself (Scripts/test installs it).
+        let svg = try XRayBinary.run(["-Tsvg"], stdin: Data(dot.stdout.utf8), executable: try graphviz())
+        #expect(svg.status == 0, "\(svg.stderr)")
+        #expect(svg.stdout.contains("<svg") && svg.stdout.contains("orders"), "\(svg.stdout.prefix(300))")
         let mermaid = try xray(["inspect", "graph", "--format", "mermaid"])
         #expect(mermaid.stdout.hasPrefix("graph LR\n"))
     }

@@ -64,12 +64,17 @@ import XRayWire
         ("max > 50", .max, true, 50, false),
         ("error_rate < -5", .errorRate, false, -5, false),
         (" requests < -10.5% ", .requests, false, -10.5, true),
+        ("p95 > +50ms", .p95, true, 50, false),
+        ("p50 > +0.5s", .p50, true, 500, false),
+        ("max < -1m", .max, false, -60_000, false),
+        ("p95 > 10ms", .p95, true, 10, false),
     ])
     func failIfRulesParse(_ text: String, _ metric: DiffMetric, _ greater: Bool, _ threshold: Double, _ percent: Bool) throws {
         #expect(try FailIf(parsing: text) == FailIf(metric: metric, greater: greater, threshold: threshold, percent: percent))
     }
 
-    @Test(arguments: ["sql > +20%", "p95 > ", "p95 = +10%", "p95 > +ten%", "p95 > +1e3", "p95 > +inf", "", "p95 > +10%%"])
+    @Test(arguments: ["sql > +20%", "p95 > ", "p95 = +10%", "p95 > +ten%", "p95 > +1e3", "p95 > +inf", "", "p95 > +10%%",
+                      "p95 > +10sec", "p95 > +-10ms", "sql_per_request > +2s", "p95 > +10ms%"])
     func malformedFailIfRulesSayTheAcceptedForms(_ text: String) {
         #expect {
             try FailIf(parsing: text)

@@ -97,15 +97,6 @@ import XRayWire
         #expect(RunArguments.annotation("bad-key=1") == nil)
         #expect(RunArguments.annotation("novalue") == nil)
     }
-
-    @Test func durationsTakeUnits() {
-        #expect(RunArguments.seconds(parsing: "500ms") == 0.5)
-        #expect(RunArguments.seconds(parsing: "2s") == 2)
-        #expect(RunArguments.seconds(parsing: "1.5m") == 90)
-        #expect(RunArguments.seconds(parsing: "3") == 3)
-        #expect(RunArguments.seconds(parsing: "-1s") == nil)
-        #expect(RunArguments.seconds(parsing: "soon") == nil)
-    }
 }
 
 @Suite struct RunSegmentTests {

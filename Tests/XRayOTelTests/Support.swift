@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 import XRayOTel
+import XRayTestSupport
 import XRayWire
 
 /// The checked-in captures of Tests/Fixtures/otel (made by Scripts/capture-otel-fixtures).
-let otelFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/otel")
+let otelFixtures = fixturesDirectory.appendingPathComponent("otel")
 
 func fixture(_ name: String) throws -> [UInt8] {
     Array(try Data(contentsOf: otelFixtures.appendingPathComponent(name)))

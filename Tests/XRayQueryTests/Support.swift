@@ -2,15 +2,10 @@ import Foundation
 import Testing
 import XRayQuery
 import XRayStore
+import XRayTestSupport
 import XRayWire
 
-/// A fresh store file under the temporary folder.
-func temporaryStorePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("xray-query-\(UUID().uuidString).sqlite").path
-}
-
-let sdkFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/sdk")
+let sdkFixtures = fixturesDirectory.appendingPathComponent("sdk")
 
 /// Hand-written documents with the shapes the SDK captures lack: service calls, inferred nodes, fault chains,
 /// every annotation type, EC2 metadata, throttles, streamed in-progress subsegments and a missing parent.
@@ -88,10 +83,11 @@ func fixtureStore() throws -> TraceStore {
         let report = try TraceImporter(store: store, now: { 1 }).importFile(sdkFixtures.appendingPathComponent("\(name).jsonl").path, format: .auto)
         #expect(report.problems.isEmpty, "\(report.problems)")
     }
-    let file = temporaryStorePath() + ".jsonl"
+    let folder = try makeTemporaryDirectory("xray-query")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("synthetic.jsonl").path
     try syntheticDocuments.map { $0.replacingOccurrences(of: "\n", with: "") + "\n" }.joined()
         .write(toFile: file, atomically: true, encoding: .utf8)
-    defer { try? FileManager.default.removeItem(atPath: file) }
     let report = try TraceImporter(store: store, now: { 2 }).importFile(file, format: .jsonl)
     #expect(report.problems.isEmpty, "\(report.problems)")
     return store

@@ -133,7 +133,8 @@ import XRayWire
         #expect(try TimeSpec.duration("10m") == 600)
         #expect(try TimeSpec.duration("1.5h") == 5400)
         #expect(try TimeSpec.duration("7d") == 604_800)
-        #expect(throws: QueryError.invalidDuration("10")) { try TimeSpec.duration("10") }
+        #expect(try TimeSpec.duration("10") == 10, "a bare number is seconds, as for every duration flag")
+        #expect(throws: QueryError.invalidDuration("10 m")) { try TimeSpec.duration("10 m") }
         #expect(try TimeSpec.time("1700000000.5", now: 0) == 1_700_000_000.5)
         #expect(try TimeSpec.time("10m", now: 1000) == 400)
         #expect(try TimeSpec.time("2023-11-14T22:13:20Z", now: 0) == 1_700_000_000)

@@ -1,10 +1,10 @@
 import Foundation
 import XRaySampling
+import XRayTestSupport
 import XRayWire
 
 /// `Tests/Fixtures/rules`, where the rule files, requests and the oracle's expectations are checked in.
-let rulesFixtures = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/rules")
+let rulesFixtures = fixturesDirectory.appendingPathComponent("rules")
 
 func fixtureBytes(_ name: String) throws -> [UInt8] {
     Array(try Data(contentsOf: rulesFixtures.appendingPathComponent(name)))

@@ -45,6 +45,8 @@ import XRayWire
         Case(text: #"{"version":2,"rules":{},"default":{"fixed_target":1,"rate":0.1}}"#, field: "rules",
              message: "\"rules\" must be a list", line: 1, column: 22),
         Case(text: "{\"version\":2,\n  \"rules\": [", field: "$", message: "not valid JSON", line: 2, column: 13),
+        Case(text: "{\"version\":2,\n  \"default\": {\"fixed_target\":1,\"rate\":0.1},\n}", field: "$",
+             message: "not valid JSON: trailing comma before '}'", line: 2, column: 43),
         Case(text: #"{"SamplingRule":{"RuleName":"this-name-is-longer-than-thirty-two","ResourceARN":"*","Priority":5,"FixedRate":0.1,"ReservoirSize":2,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"GET","URLPath":"/api/*","Version":1}}"#,
              field: "SamplingRule.RuleName", message: "RuleName is 35 characters; the X-Ray API allows 1 to 32", line: 1, column: 29),
         Case(text: #"[{\#(centralizedRule.replacingOccurrences(of: "\"Priority\":5", with: "\"Priority\":0"))}]"#,

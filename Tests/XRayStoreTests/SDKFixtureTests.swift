@@ -2,13 +2,13 @@ import Foundation
 import Testing
 import XRayRender
 @testable import XRayStore
+import XRayTestSupport
 import XRayWire
 
 /// The captured Python SDK output (Scripts/capture-fixtures) imported into a real store.
 func importFixture(_ name: String) throws -> TraceStore {
     let store = try TraceStore(path: temporaryStorePath())
-    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/sdk/\(name).jsonl").path
+    let path = fixturesDirectory.appendingPathComponent("sdk/\(name).jsonl").path
     let report = try TraceImporter(store: store, now: { 1 }).importFile(path, format: .auto)
     #expect(report.problems.isEmpty, "\(report.problems)")
     return store
@@ -86,7 +86,7 @@ func shapes(_ store: TraceStore) throws -> [String] {
             let store = try importFixture(fixture)
             let trees = try store.allTraceIDs().map { try store.trace($0) }
             let exported = JSONWriter.prettyString(TraceViews.batchGetTraces(trees))
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).json")
+            let file = try makeTemporaryDirectory("xray-export").appendingPathComponent("export.json")
             try Data(exported.utf8).write(to: file)
             let copy = try TraceStore(path: temporaryStorePath())
             let report = try TraceImporter(store: copy, now: { 2 }).importFile(file.path, format: .auto)
@@ -103,7 +103,7 @@ func shapes(_ store: TraceStore) throws -> [String] {
 
 @Suite struct ImporterTests {
     func write(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString).jsonl")
+        let url = try makeTemporaryDirectory("xray-import").appendingPathComponent("import.jsonl")
         try Data(text.utf8).write(to: url)
         return url.path
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import XRayStore
+import XRayTestSupport
 import XRayWire
 
 /// Several connections on one store, and batches holding a document SQLite refuses.

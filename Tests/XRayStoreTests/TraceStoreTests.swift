@@ -3,13 +3,10 @@ import Foundation
 import Testing
 import XRayRender
 @testable import XRayStore
+import XRayTestSupport
 import XRayWire
 
 let traceA = "1-581cf771-a006649127e371903a2de979"
-
-func temporaryStorePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("xray-store-\(UUID().uuidString)/traces.sqlite").path
-}
 
 func incoming(_ text: String, at time: Double = 1) throws -> IncomingDocument {
     IncomingDocument(raw: Array(text.utf8), document: try SegmentDocumentParser.parse(text), source: "test", receivedAt: time)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import XRayCollector
+import XRayReadAPI
 import XRayRender
 import XRaySampling
 import XRayStore
@@ -18,7 +19,8 @@ extension XRay {
             discussion: """
                 Listens where the SDKs send by default (UDP and TCP 127.0.0.1:2000), stores every segment in the \
                 trace store, keeps malformed datagrams aside (xray inspect rejects), and answers GetSamplingRules, \
-                SamplingTargets, PutTraceSegments and BatchGetTraces. Without --sampling-rules it serves one Default \
+                SamplingTargets, PutTraceSegments, BatchGetTraces, GetTraceSummaries and GetServiceGraph. \
+                Without --sampling-rules it serves one Default \
                 rule that samples every request. Ctrl-C stops reading, stores everything received, prints the counters \
                 and exits 0 (74 when documents were lost); a second Ctrl-C exits at once. Port 0 picks a free port; the \
                 first line on stderr names it (with --json, the first event on stdout). Store trouble (a full disk, a \
@@ -91,13 +93,14 @@ extension XRay {
         }
 
         func run() throws {
-            try reportingFailures {
+            do {
                 let json = json, quiet = quiet
                 let style = TerminalStyle.resolve(colorOptions.color, environment: Environment.current, isTerminal: isatty(2) == 1)
                 var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
+                configuration.operations = ReadAPI.operations
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
                 configuration.allowedOrigins = allowOrigins
-                if let samplingRules { configuration.samplingRules = try collector { () throws(CollectorError) in try SamplingService.load(path: samplingRules) } }
+                if let samplingRules { configuration.samplingRules = try SamplingService.load(path: samplingRules) }
                 if json {
                     configuration.onTraceCompleted = { writeLine(1, JSONWriter.string(LiveView.event($0))) }
                 } else if !quiet {
@@ -116,7 +119,7 @@ extension XRay {
                 // `xray daemon --json | head -1` must not kill the daemon before it flushes.
                 signal(SIGPIPE, SIG_IGN)
                 let signals = TerminationSignals.block()
-                let collector = try collector { () throws(CollectorError) in try Collector.start(configuration) }
+                let collector = try Collector.start(configuration)
                 let bound = collector.boundAddress
                 if json {
                     writeLine(1, JSONWriter.string(.object(JSONObject([
@@ -138,26 +141,8 @@ extension XRay {
                     printError(counters.text)
                 }
                 if counters.lostData {
-                    throw CommandFailure.message(
-                        "documents were lost or may have been (store: \(counters.lastStoreError ?? counters.storeFileProblem ?? "see above"))",
-                        code: ExitCodes.ioError)
+                    throw CommandError.lostDocuments(detail: counters.lastStoreError ?? counters.storeFileProblem ?? "see above")
                 }
-            }
-        }
-
-        /// Runs `body`, turning a collector error into a failure with its documented exit code.
-        func collector<T>(_ body: () throws(CollectorError) -> T) throws -> T {
-            do {
-                return try body()
-            } catch {
-                let code: Int32 = switch error {
-                case .portInUse: ExitCodes.unavailable
-                case .invalidAddress, .unresolvableHost, .forwardToSelf: ExitCodes.usage
-                case .samplingRules: ExitCodes.dataError
-                case .store(let storeError): CommandFailure.store(storeError).exitCode
-                case .cannotBind, .socket, .threadStart: ExitCodes.unavailable
-                }
-                throw CommandFailure.message(error.description, code: code)
             }
         }
     }
@@ -170,11 +155,6 @@ enum LiveView {
         var parts = tm()
         localtime_r(&t, &parts)
         let clock = [parts.tm_hour, parts.tm_min, parts.tm_sec].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ":")
-        var path = s.httpURL ?? ""
-        if let scheme = path.firstRange(of: "://") {
-            let rest = path[scheme.upperBound...]
-            path = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
-        }
         let status = s.httpStatus.map(String.init) ?? "-"
         let coloredStatus = s.hasFault ? style.red(status) : s.hasError ? style.yellow(status) : style.green(status)
         var flags: [String] = []
@@ -182,10 +162,9 @@ enum LiveView {
         if s.hasError { flags.append(style.yellow("error")) }
         if s.hasThrottle { flags.append(style.magenta("throttle")) }
         if s.isPartial { flags.append(style.dim("partial")) }
-        let millis = (s.duration * 10_000).rounded() / 10
         let x = TerminalText.escape
-        return [style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(path), coloredStatus,
-                "\(millis)ms", "\(s.entityCount) entities", flags.joined(separator: ","), style.dim(s.traceID)]
+        return [style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(URLPath.target(of: s.httpURL ?? "")), coloredStatus,
+                Durations.milliseconds(s.duration) + "ms", "\(s.entityCount) entities", flags.joined(separator: ","), style.dim(s.traceID)]
             .filter { !$0.isEmpty }.joined(separator: "  ")
     }
 

@@ -17,7 +17,8 @@ extension XRay.Inspect {
                 response time in ms, SQL and remote calls per request, error and fault rates in percent, each with \
                 its change; new and vanished endpoints. Traces whose root answered no HTTP request are not \
                 counted. For two traces, also the entities added, removed and slower, matched by their path of \
-                names. --fail-if METRIC > +N% or METRIC > +N (or < -N%, < -N for a drop), repeatable, METRIC one \
+                names. --fail-if METRIC > +N% or METRIC > +N (or < -N%, < -N for a drop; N in ms for p50, p95 and \
+                max, or a duration such as +50ms or +0.5s), repeatable, METRIC one \
                 of requests, p50, p95, max, sql_per_request, calls_per_request, error_rate, fault_rate, is checked \
                 on every endpoint in both and on the total. Exit status: 1 when a --fail-if is crossed; 64 for a \
                 malformed --fail-if; 66 for a run or trace that is not stored; 65 for a filter that does not parse.
@@ -53,30 +54,18 @@ extension XRay.Inspect {
                 throw ValidationError("--run takes a run number, last or previous, not \"\(bad)\"")
             }
             if since != nil, !traces.isEmpty { throw ValidationError("--since selects traces for --run or --filter, not for two trace ids") }
+            if let since { _ = try seconds(of: since, flag: "--since") }
             for rule in failIf {
                 do { _ = try FailIf(parsing: rule) } catch { throw ValidationError("--fail-if \(error.description)") }
             }
         }
 
         func run() throws {
-            var violations: [Violation] = []
-            try reportingFailures {
-                var rules: [FailIf] = []
-                for rule in failIf {
-                    do throws(DiffError) { rules.append(try FailIf(parsing: rule)) } catch {
-                        throw CommandFailure.message("--fail-if \(error.description)", code: ExitCodes.usage)
-                    }
-                }
-                let source = InsightsSource(store: try storeOptions.open(readOnly: true))
-                let comparison: RunComparison
-                do throws(InsightsError) {
-                    comparison = try compare(source)
-                } catch {
-                    throw CommandFailure.insights(error)
-                }
-                violations = comparison.violations(rules)
-                print(comparison.render(format, violations: violations), terminator: "")
-            }
+            let rules = try failIf.map { rule throws(DiffError) in try FailIf(parsing: rule) }
+            let source = InsightsSource(store: try storeOptions.open(readOnly: true))
+            let comparison = try compare(source)
+            let violations = comparison.violations(rules)
+            print(comparison.render(format, violations: violations), terminator: "")
             guard violations.isEmpty else {
                 printError("xray: \(violations.count) check\(violations.count == 1 ? "" : "s") failed:")
                 for v in violations { printError("  " + RunComparison.describe(v)) }

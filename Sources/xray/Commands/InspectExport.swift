@@ -39,39 +39,22 @@ extension XRay.Inspect {
         }
 
         func run() throws {
-            try reportingFailures {
-                let query = try queryOptions.query()
-                let store = try storeOptions.open(readOnly: true)
-                let ids: [String]
-                do throws(QueryError) {
-                    ids = try traces.isEmpty ? QueryEngine(store: store).traceIDs(query) : resolve(store)
-                } catch {
-                    throw CommandFailure.query(error)
+            let query = try queryOptions.query()
+            let store = try storeOptions.open(readOnly: true)
+            let ids = try traces.isEmpty
+                ? QueryEngine(store: store).traceIDs(query)
+                : traces.map { t throws(StoreError) in try store.resolveTraceID(t) }
+            switch format {
+            case .jsonl:
+                for id in ids {
+                    for doc in try store.documents(traceID: id) { print(Self.jsonLine(doc.raw)) }
                 }
-                do {
-                    switch format {
-                    case .jsonl:
-                        for id in ids {
-                            for doc in try store.documents(traceID: id) { print(Self.jsonLine(doc.raw)) }
-                        }
-                    case .otlp:
-                        for id in ids { print(JSONWriter.string(OTLPExport.request(try store.trace(id)))) }
-                    case .xray:
-                        let trees = try ids.map { try store.trace($0) }
-                        print(JSONWriter.prettyString(TraceViews.batchGetTraces(trees)))
-                    }
-                } catch let error as StoreError {
-                    throw CommandFailure.store(error)
-                }
+            case .otlp:
+                for id in ids { print(JSONWriter.string(OTLPExport.request(try store.trace(id)))) }
+            case .xray:
+                let trees = try ids.map { id throws(StoreError) in try store.trace(id) }
+                print(JSONWriter.prettyString(TraceViews.batchGetTraces(trees)))
             }
-        }
-
-        func resolve(_ store: TraceStore) throws(QueryError) -> [String] {
-            var out: [String] = []
-            for t in traces {
-                do { out.append(try store.resolveTraceID(t)) } catch { throw QueryError.store(error) }
-            }
-            return out
         }
 
         /// The raw document on one line: as received unless it spans lines, then re-written compactly.

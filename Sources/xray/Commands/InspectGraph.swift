@@ -23,10 +23,8 @@ extension XRay.Inspect {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            try reportingFailures {
-                try queryOptions.withEngine(store: storeOptions, includeRuns: runsOptions.includeRuns) { (query, engine) throws(QueryError) in
-                    print(try ServiceGraph.build(query, engine: engine).render(format), terminator: "")
-                }
+            try queryOptions.withEngine(store: storeOptions, includeRuns: runsOptions.includeRuns) { (query, engine) throws(QueryError) in
+                print(try ServiceGraph.build(query, engine: engine).render(format), terminator: "")
             }
         }
     }

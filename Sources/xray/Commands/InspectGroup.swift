@@ -21,14 +21,7 @@ extension XRay.Inspect {
             @OptionGroup var storeOptions: StoreOptions
 
             func run() throws {
-                try reportingFailures {
-                    let store = try storeOptions.open()
-                    do throws(QueryError) {
-                        try GroupStore(store: store).add(name: name, filter: filter, now: epochNow())
-                    } catch {
-                        throw CommandFailure.query(error)
-                    }
-                }
+                try GroupStore(store: try storeOptions.open()).add(name: name, filter: filter, now: epochNow())
             }
         }
 
@@ -38,14 +31,7 @@ extension XRay.Inspect {
             @OptionGroup var storeOptions: StoreOptions
 
             func run() throws {
-                try reportingFailures {
-                    let store = try storeOptions.open()
-                    do throws(QueryError) {
-                        for g in try GroupStore(store: store).list() { print("\(g.name)\t\(g.filter)") }
-                    } catch {
-                        throw CommandFailure.query(error)
-                    }
-                }
+                for g in try GroupStore(store: try storeOptions.open()).list() { print("\(g.name)\t\(g.filter)") }
             }
         }
 
@@ -58,18 +44,7 @@ extension XRay.Inspect {
             @OptionGroup var storeOptions: StoreOptions
 
             func run() throws {
-                try reportingFailures {
-                    let store = try storeOptions.open()
-                    let removed: Bool
-                    do throws(QueryError) {
-                        removed = try GroupStore(store: store).remove(name: name)
-                    } catch {
-                        throw CommandFailure.query(error)
-                    }
-                    guard removed else {
-                        throw CommandFailure.message("no group named \"\(name)\"; see the saved ones with: xray inspect group list", code: ExitCodes.noInput)
-                    }
-                }
+                guard try GroupStore(store: try storeOptions.open()).remove(name: name) else { throw CommandError.noSuchGroup(name) }
             }
         }
     }

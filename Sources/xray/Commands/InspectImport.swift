@@ -25,29 +25,21 @@ extension XRay.Inspect {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            try reportingFailures {
-                let store = try storeOptions.open(checkpointPages: 8000)
-                do throws(StoreError) { try store.verify() } catch { throw CommandFailure.store(error) }
-                store.foldsWALOnClose = true
-                let importer = TraceImporter(store: store, now: epochNow)
-                var total = ImportReport()
-                for file in files {
-                    do {
-                        let report = try importer.importFile(file, format: format)
-                        for p in report.problems { printError(p) }
-                        total.counts += report.counts
-                        total.problems += report.problems
-                    } catch let error as ImportError {
-                        throw CommandFailure.importFailed(error)
-                    }
-                }
-                let c = total.counts
-                let traces = Set(c.traceIDs).count
-                printError("imported \(c.stored) documents into \(traces) traces (\(c.duplicates) duplicates, \(c.staleInProgress) stale in-progress, \(c.rejected) rejected) into \(store.path)")
-                if c.rejected > 0 {
-                    throw CommandFailure.message("\(c.rejected) documents were rejected; see above, or: xray inspect rejects", code: ExitCodes.dataError)
-                }
+            let store = try storeOptions.open(checkpointPages: 8000)
+            try store.verify()
+            store.foldsWALOnClose = true
+            let importer = TraceImporter(store: store, now: epochNow)
+            var total = ImportReport()
+            for file in files {
+                let report = try importer.importFile(file, format: format)
+                for p in report.problems { printError(p) }
+                total.counts += report.counts
+                total.problems += report.problems
             }
+            let c = total.counts
+            let traces = Set(c.traceIDs).count
+            printError("imported \(c.stored) documents into \(traces) traces (\(c.duplicates) duplicates, \(c.staleInProgress) stale in-progress, \(c.rejected) rejected) into \(store.path)")
+            if c.rejected > 0 { throw CommandError.rejectedDocuments(c.rejected) }
         }
     }
 }

@@ -4,15 +4,6 @@ import XRayQuery
 
 extension InsightsFormat: ExpressibleByArgument {}
 
-extension CommandFailure {
-    static func insights(_ error: InsightsError) -> CommandFailure {
-        switch error {
-        case .store(let e): .store(e)
-        case .query(let e): .query(e)
-        }
-    }
-}
-
 extension XRay.Inspect {
     struct Insights: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -62,29 +53,22 @@ extension XRay.Inspect {
             }
             guard nPlusOne >= 2 else { throw ValidationError("--n-plus-one must be 2 or more, not \(nPlusOne)") }
             guard criticalPaths >= 0 else { throw ValidationError("--critical-paths must be 0 or more, not \(criticalPaths)") }
-            for (flag, text) in [("--slow", slow), ("--gap", gap)] where InsightsOptions.duration(text) == nil {
-                throw ValidationError("\(flag) takes a duration such as 500ms, 2s or 1m, not \"\(text)\"")
-            }
+            _ = try seconds(of: slow, flag: "--slow")
+            _ = try seconds(of: gap, flag: "--gap")
         }
 
         func run() throws {
             var found = false
-            try reportingFailures {
-                let options = InsightsOptions(
-                    nPlusOne: nPlusOne, slow: InsightsOptions.duration(slow) ?? 0.5,
-                    gap: InsightsOptions.duration(gap) ?? 0.1, criticalPaths: criticalPaths)
-                let query = try queryOptions.query()
-                let source = InsightsSource(store: try storeOptions.open(readOnly: true))
-                var report = InsightsReport(options: options)
-                do throws(InsightsError) {
-                    let ids = if let trace { [try source.traceID(trace)] } else { try source.traceIDs(query) }
-                    try source.forEachTree(ids) { report.add($0) }
-                } catch {
-                    throw CommandFailure.insights(error)
-                }
-                found = !report.findings.isEmpty
-                print(report.render(format), terminator: "")
-            }
+            let options = InsightsOptions(
+                nPlusOne: nPlusOne, slow: try seconds(of: slow, flag: "--slow"), gap: try seconds(of: gap, flag: "--gap"),
+                criticalPaths: criticalPaths)
+            let query = try queryOptions.query()
+            let source = InsightsSource(store: try storeOptions.open(readOnly: true))
+            var report = InsightsReport(options: options)
+            let ids = if let trace { [try source.traceID(trace)] } else { try source.traceIDs(query) }
+            try source.forEachTree(ids) { report.add($0) }
+            found = !report.findings.isEmpty
+            print(report.render(format), terminator: "")
             if exitStatus && found { throw ExitCode(ExitCodes.failure) }
         }
     }

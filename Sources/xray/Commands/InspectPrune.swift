@@ -27,34 +27,21 @@ extension XRay.Inspect {
             case (.some, .some): throw ValidationError("--older-than and --keep-last are alternatives; give one of them")
             default: break
             }
-            if let olderThan, (try? TimeSpec.duration(olderThan)) == nil {
-                throw ValidationError("--older-than: " + QueryError.invalidDuration(olderThan).description)
-            }
+            if let olderThan { _ = try seconds(of: olderThan, flag: "--older-than") }
             if let keepLast, keepLast < 0 { throw ValidationError("--keep-last must be 0 or more, not \(keepLast)") }
         }
 
         func run() throws {
-            try reportingFailures {
-                let store = try storeOptions.open()
-                store.foldsWALOnClose = true
-                do throws(QueryError) {
-                    let selection: PruneSelection
-                    if let olderThan {
-                        selection = .endedBefore(epochNow() - (try TimeSpec.duration(olderThan)))
-                    } else {
-                        selection = .keepLast(keepLast ?? 0)
-                    }
-                    let removed: (traces: Int, documents: Int)
-                    do throws(StoreError) {
-                        removed = try store.prune(selection, vacuum: vacuum)
-                    } catch {
-                        throw QueryError.store(error)
-                    }
-                    printError("pruned \(removed.traces) traces (\(removed.documents) documents) from \(store.path)\(vacuum ? ", vacuumed" : "")")
-                } catch {
-                    throw CommandFailure.query(error)
-                }
+            let store = try storeOptions.open()
+            store.foldsWALOnClose = true
+            let selection: PruneSelection
+            if let olderThan {
+                selection = .endedBefore(epochNow() - (try TimeSpec.duration(olderThan)))
+            } else {
+                selection = .keepLast(keepLast ?? 0)
             }
+            let removed = try store.prune(selection, vacuum: vacuum)
+            printError("pruned \(removed.traces) traces (\(removed.documents) documents) from \(store.path)\(vacuum ? ", vacuumed" : "")")
         }
     }
 }

@@ -24,17 +24,11 @@ extension XRay.Inspect {
         }
 
         func run() throws {
-            try reportingFailures {
-                let store = try storeOptions.open(readOnly: true)
-                do {
-                    let rejects = try store.rejects(limit: limit)
-                    // On standard error, so that a pipe reading the listing sees no rows.
-                    if rejects.isEmpty && format == .table { printError("no rejects") }
-                    print(RejectListing.render(rejects, format: format, style: colorOptions.style), terminator: "")
-                } catch let error as StoreError {
-                    throw CommandFailure.store(error)
-                }
-            }
+            let store = try storeOptions.open(readOnly: true)
+            let rejects = try store.rejects(limit: limit)
+            // On standard error, so that a pipe reading the listing sees no rows.
+            if rejects.isEmpty && format == .table { printError("no rejects") }
+            print(RejectListing.render(rejects, format: format, style: colorOptions.style), terminator: "")
         }
     }
 }

@@ -33,24 +33,18 @@ extension XRay.Inspect {
         @OptionGroup var colorOptions: ColorOptions
 
         func run() throws {
-            try reportingFailures {
-                let store = try storeOptions.open(readOnly: true)
-                do {
-                    let id = try store.resolveTraceID(trace)
-                    let tree = try store.trace(id)
-                    switch format {
-                    case .tree: print(TraceViews.tree(tree, style: colorOptions.style), terminator: "")
-                    case .json: print(JSONWriter.prettyString(TraceViews.json(tree)))
-                    case .xray: print(JSONWriter.prettyString(TraceViews.batchGetTraces([tree])))
-                    case .waterfall:
-                        print(Waterfall.text(tree, width: Self.terminalWidth(), style: colorOptions.style), terminator: "")
-                    case .html:
-                        let documents = try store.documents(traceID: id).map { String(decoding: $0.raw, as: UTF8.self) }
-                        print(Waterfall.html(tree, documents: documents), terminator: "")
-                    }
-                } catch let error as StoreError {
-                    throw CommandFailure.store(error)
-                }
+            let store = try storeOptions.open(readOnly: true)
+            let id = try store.resolveTraceID(trace)
+            let tree = try store.trace(id)
+            switch format {
+            case .tree: print(TraceViews.tree(tree, style: colorOptions.style), terminator: "")
+            case .json: print(JSONWriter.prettyString(TraceViews.json(tree)))
+            case .xray: print(JSONWriter.prettyString(TraceViews.batchGetTraces([tree])))
+            case .waterfall:
+                print(Waterfall.text(tree, width: Self.terminalWidth(), style: colorOptions.style), terminator: "")
+            case .html:
+                let documents = try store.documents(traceID: id).map { String(decoding: $0.raw, as: UTF8.self) }
+                print(Waterfall.html(tree, documents: documents), terminator: "")
             }
         }
 

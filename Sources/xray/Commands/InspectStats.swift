@@ -30,11 +30,9 @@ extension XRay.Inspect {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            try reportingFailures {
-                try queryOptions.withEngine(store: storeOptions, includeRuns: runsOptions.includeRuns) { (query, engine) throws(QueryError) in
-                    let rows = try TraceStats.compute(query, by: by, engine: engine)
-                    print(TraceStats.render(rows, by: by, format: format), terminator: "")
-                }
+            try queryOptions.withEngine(store: storeOptions, includeRuns: runsOptions.includeRuns) { (query, engine) throws(QueryError) in
+                let rows = try TraceStats.compute(query, by: by, engine: engine)
+                print(TraceStats.render(rows, by: by, format: format), terminator: "")
             }
         }
     }

@@ -9,7 +9,7 @@ struct QueryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("An X-Ray filter expression, such as 'fault AND http.url CONTAINS \"/api/\"'.", valueName: "expr"))
     var filter: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only traces that started this long ago or later: 90s, 10m, 2h, 7d.", valueName: "duration"))
+    @Option(name: .long, help: ArgumentHelp("Only traces that started this long ago or later: 90 (seconds), 10m, 2h, 7d.", valueName: "duration"))
     var since: String?
 
     @Option(name: .long, help: ArgumentHelp("Only traces that started at or after T: epoch seconds, ISO 8601, or a duration ago.", valueName: "T"))
@@ -23,57 +23,38 @@ struct QueryOptions: ParsableArguments {
 
     func validate() throws {
         if since != nil && start != nil { throw ValidationError("--since and --start both set where the window begins; give one of them") }
+        if let since { _ = try seconds(of: since, flag: "--since") }
         if let run, run != "last", Int(run) == nil { throw ValidationError("--run takes a run number or last, not \"\(run)\"") }
     }
 
-    /// The query these options describe; parse errors of the filter are exit 65, bad times exit 64.
-    func query(sort: TraceSort = .start, limit: Int? = nil, includeRuns: Bool = true) throws -> TraceQuery {
-        do {
-            let now = epochNow()
-            var query = TraceQuery(sort: sort, limit: limit)
-            if let filter { query.filter = try FilterParser.parse(filter) }
-            if let since { query.start = now - (try TimeSpec.duration(since)) }
-            if let start { query.start = try TimeSpec.time(start, now: now) }
-            if let until { query.end = try TimeSpec.time(until, now: now) }
-            query.run = run
-            query.includeRuns = includeRuns
-            return query
-        } catch {
-            throw CommandFailure.query(error)
-        }
+    /// The query these options describe.
+    func query(sort: TraceSort = .start, limit: Int? = nil, includeRuns: Bool = true) throws(QueryError) -> TraceQuery {
+        let now = epochNow()
+        var query = TraceQuery(sort: sort, limit: limit)
+        if let filter { query.filter = try FilterParser.parse(filter) }
+        if let since { query.start = now - (try TimeSpec.duration(since)) }
+        if let start { query.start = try TimeSpec.time(start, now: now) }
+        if let until { query.end = try TimeSpec.time(until, now: now) }
+        query.run = run
+        query.includeRuns = includeRuns
+        return query
     }
 }
 
 extension QueryOptions {
-    /// Opens the store for reading and runs `body` with the query these options describe; a query failure
-    /// becomes its documented exit code.
+    /// Opens the store for reading and runs `body` with the query these options describe.
     func withEngine(
         store: StoreOptions, sort: TraceSort = .start, limit: Int? = nil, includeRuns: Bool = true,
         _ body: (TraceQuery, QueryEngine) throws(QueryError) -> Void
-    ) throws {
+    ) throws(QueryError) {
         let query = try self.query(sort: sort, limit: limit, includeRuns: includeRuns)
-        let engine = QueryEngine(store: try store.open(readOnly: true))
-        do {
-            try body(query, engine)
-        } catch {
-            throw CommandFailure.query(error)
-        }
+        let engine: QueryEngine
+        do { engine = QueryEngine(store: try store.open(readOnly: true)) } catch { throw .store(error) }
+        try body(query, engine)
     }
 }
 
 extension TraceSort: ExpressibleByArgument {}
-
-extension CommandFailure {
-    /// The documented exit code of a query failure: 65 for an expression or saved group that cannot be used,
-    /// 64 for a malformed time or duration, the store's own codes otherwise.
-    static func query(_ error: QueryError) -> CommandFailure {
-        switch error {
-        case .store(let e): .store(e)
-        case .invalidDuration, .invalidTime, .invalidGroupName: .message(error.description, code: ExitCodes.usage)
-        case .syntax, .unsupported, .unknownGroup, .groupCycle, .groupsTooLarge, .duplicateGroup: .message(error.description, code: ExitCodes.dataError)
-        }
-    }
-}
 
 extension XRay.Inspect {
     struct Traces: ParsableCommand {
@@ -116,40 +97,35 @@ extension XRay.Inspect {
 
         func run() throws {
             var matched = false
-            try reportingFailures {
-                let query = try queryOptions.query(sort: sort, limit: limit, includeRuns: runsOptions.includeRuns)
-                let engine = QueryEngine(store: try storeOptions.open(readOnly: true))
-                do throws(QueryError) {
-                    if count {
-                        let n = try engine.count(query)
-                        matched = n > 0
-                        print(n)
-                        return
+            try queryOptions.withEngine(store: storeOptions, sort: sort, limit: limit, includeRuns: runsOptions.includeRuns) {
+                (query, engine) throws(QueryError) in
+                if count {
+                    let n = try engine.count(query)
+                    matched = n > 0
+                    print(n)
+                    return
+                }
+                let traces = try engine.summaries(query)
+                matched = !traces.isEmpty
+                if traces.count == limit, case let total = try engine.count(query), total > limit {
+                    // On standard error, so that piped output holds only the traces.
+                    printError("\(limit) of \(total) traces shown; --limit N for more")
+                }
+                switch format {
+                case .json, .jsonl:
+                    var objects: [JSONValue] = []
+                    for t in traces {
+                        guard case .object(var o) = TraceListing.json(t) else { continue }
+                        for (key, value) in try TraceDetails.fields(traceID: t.traceID, engine: engine) { o[key] = value }
+                        objects.append(.object(o))
                     }
-                    let traces = try engine.summaries(query)
-                    matched = !traces.isEmpty
-                    if traces.count == limit, case let total = try engine.count(query), total > limit {
-                        // On standard error, so that piped output holds only the traces.
-                        printError("\(limit) of \(total) traces shown; --limit N for more")
+                    if format == .json {
+                        print(JSONWriter.prettyString(.object(JSONObject([("TraceSummaries", .array(objects))]))))
+                    } else {
+                        for o in objects { print(JSONWriter.string(o)) }
                     }
-                    switch format {
-                    case .json, .jsonl:
-                        var objects: [JSONValue] = []
-                        for t in traces {
-                            guard case .object(var o) = TraceListing.json(t) else { continue }
-                            for (key, value) in try TraceDetails.fields(traceID: t.traceID, engine: engine) { o[key] = value }
-                            objects.append(.object(o))
-                        }
-                        if format == .json {
-                            print(JSONWriter.prettyString(.object(JSONObject([("TraceSummaries", .array(objects))]))))
-                        } else {
-                            for o in objects { print(JSONWriter.string(o)) }
-                        }
-                    default:
-                        print(TraceListing.render(traces, format: format, style: colorOptions.style), terminator: "")
-                    }
-                } catch {
-                    throw CommandFailure.query(error)
+                default:
+                    print(TraceListing.render(traces, format: format, style: colorOptions.style), terminator: "")
                 }
             }
             if exitStatus && !matched { throw ExitCode(ExitCodes.failure) }

@@ -17,12 +17,8 @@ struct StoreOptions: ParsableArguments {
     var path: String { store ?? TraceStore.defaultPath(environment: Environment.current) }
 
     /// Opens the store; bulk writers pass a larger `checkpointPages` (see `TraceStore.init`).
-    func open(readOnly: Bool = false, checkpointPages: Int = 1000) throws -> TraceStore {
-        do {
-            return try TraceStore(path: path, readOnly: readOnly, checkpointPages: checkpointPages)
-        } catch {
-            throw CommandFailure.store(error)
-        }
+    func open(readOnly: Bool = false, checkpointPages: Int = 1000) throws(StoreError) -> TraceStore {
+        try TraceStore(path: path, readOnly: readOnly, checkpointPages: checkpointPages)
     }
 }
 
@@ -63,6 +59,16 @@ enum Environment {
             p += 1
         }
         return out
+    }
+}
+
+/// The seconds of a duration flag's value (`Durations.seconds(parsing:)`); the error names the flag, the value
+/// and the forms every duration flag accepts.
+func seconds(of text: String, flag: String) throws(ValidationError) -> Double {
+    do {
+        return try Durations.seconds(parsing: text)
+    } catch {
+        throw ValidationError("\(flag): \(error.description)")
     }
 }
 

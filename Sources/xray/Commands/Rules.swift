@@ -23,16 +23,6 @@ extension XRay {
 extension SDK: ExpressibleByArgument {}
 extension RuleFileFormat: ExpressibleByArgument {}
 
-/// Runs a command body, printing a `SamplingError` to stderr and exiting with its sysexits code.
-func withRulesErrors(_ body: () throws(SamplingError) -> Void) throws {
-    do {
-        try body()
-    } catch {
-        printError(error.description)
-        throw ExitCode(error.exitCode)
-    }
-}
-
 /// Buffers standard output so a million JSON lines cost a few hundred writes.
 struct OutputBuffer {
     private var buffer = ""

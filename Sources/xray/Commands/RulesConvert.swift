@@ -24,11 +24,9 @@ extension XRay.Rules {
         var rulesFormat: RuleFileFormat?
 
         func run() throws {
-            try withRulesErrors { () throws(SamplingError) in
-                let conversion = RuleConverter.convert(try InputFile.loadRules(file, format: rulesFormat), to: to)
-                print(JSONWriter.prettyString(conversion.document.jsonValue))
-                for note in conversion.notes { printError("note: \(note)") }
-            }
+            let conversion = RuleConverter.convert(try InputFile.loadRules(file, format: rulesFormat), to: to)
+            print(JSONWriter.prettyString(conversion.document.jsonValue))
+            for note in conversion.notes { printError("note: \(note)") }
         }
     }
 }

@@ -26,10 +26,7 @@ extension XRay.Rules {
         enum ReportFormat: String, ExpressibleByArgument { case text, json }
 
         func run() throws {
-            var findings: [LintFinding] = []
-            try withRulesErrors { () throws(SamplingError) in
-                findings = RuleLinter.lint(try InputFile.loadRules(file, format: rulesFormat))
-            }
+            let findings = RuleLinter.lint(try InputFile.loadRules(file, format: rulesFormat))
             switch format {
             case .text:
                 for finding in findings { print("\(file): \(finding)") }
@@ -39,7 +36,7 @@ extension XRay.Rules {
                     ("file", .string(file)), ("findings", .array(findings.map(\.jsonValue))),
                 ]))))
             }
-            if findings.contains(where: { $0.severity != .info }) { throw ExitCode(65) }
+            if findings.contains(where: { $0.severity != .info }) { throw ExitCode(ExitCodes.dataError) }
         }
     }
 }

@@ -76,42 +76,40 @@ extension XRay.Rules {
         }
 
         func run() throws {
-            try withRulesErrors { () throws(SamplingError) in
-                let document = try InputFile.loadRules(file, format: rulesFormat)
-                let matcher = RuleMatcher(document: document, sdk: sdk)
-                let naming = dynamicNaming.flatMap { pattern in fallback.map { DynamicNaming(pattern: pattern, fallback: $0) } }
-                if let requests {
-                    let bytes = try InputFile.bytes(at: requests)
-                    if let benchmark {
-                        let all = try RequestReader.readAll(bytes, file: requests).map(\.request)
-                        print(MatchBenchmark.run(matcher: matcher, requests: all, decisions: benchmark).text)
-                    } else {
-                        try writeBatch(matcher: matcher, bytes: bytes, file: requests, naming: naming)
-                    }
-                    return
+            let document = try InputFile.loadRules(file, format: rulesFormat)
+            let matcher = RuleMatcher(document: document, sdk: sdk)
+            let naming = dynamicNaming.flatMap { pattern in fallback.map { DynamicNaming(pattern: pattern, fallback: $0) } }
+            if let requests {
+                let bytes = try InputFile.bytes(at: requests)
+                if let benchmark {
+                    let all = try RequestReader.readAll(bytes, file: requests).map(\.request)
+                    print(MatchBenchmark.run(matcher: matcher, requests: all, decisions: benchmark).text)
+                } else {
+                    try writeBatch(matcher: matcher, bytes: bytes, file: requests, naming: naming)
                 }
-                let request = SamplingRequest(
-                    host: host, method: method, path: path, serviceName: serviceName, serviceType: serviceType)
-                let explanation = matcher.explain(request)
-                switch format ?? .text {
-                case .text:
-                    print(explanation.text, terminator: "")
-                    if let naming { print("segment name: \(naming.segmentName(host: host))") }
-                case .json:
-                    var value = explanation.jsonValue
-                    if let naming, case .object(var object) = value {
-                        object["segment_name"] = .string(naming.segmentName(host: host))
-                        value = .object(object)
-                    }
-                    print(JSONWriter.prettyString(value))
-                case .jsonl:
-                    var value = document.decisionJSON(explanation.target)
-                    if let naming, case .object(var object) = value {
-                        object["segment_name"] = .string(naming.segmentName(host: host))
-                        value = .object(object)
-                    }
-                    print(JSONWriter.string(value))
+                return
+            }
+            let request = SamplingRequest(
+                host: host, method: method, path: path, serviceName: serviceName, serviceType: serviceType)
+            let explanation = matcher.explain(request)
+            switch format ?? .text {
+            case .text:
+                print(explanation.text, terminator: "")
+                if let naming { print("segment name: \(naming.segmentName(host: host))") }
+            case .json:
+                var value = explanation.jsonValue
+                if let naming, case .object(var object) = value {
+                    object["segment_name"] = .string(naming.segmentName(host: host))
+                    value = .object(object)
                 }
+                print(JSONWriter.prettyString(value))
+            case .jsonl:
+                var value = document.decisionJSON(explanation.target)
+                if let naming, case .object(var object) = value {
+                    object["segment_name"] = .string(naming.segmentName(host: host))
+                    value = .object(object)
+                }
+                print(JSONWriter.string(value))
             }
         }
 

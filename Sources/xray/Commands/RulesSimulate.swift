@@ -1,4 +1,5 @@
 import ArgumentParser
+import XRayRender
 import XRaySampling
 import XRayWire
 
@@ -30,7 +31,7 @@ extension XRay.Rules {
         @Option(help: "Generate a uniform stream at this rate, such as 200/s (needs --duration).")
         var rate: String?
 
-        @Option(help: "Length of the generated stream, such as 60s (needs --rate).")
+        @Option(help: "Length of the generated stream, such as 60s or 2m (needs --rate).")
         var duration: String?
 
         @Option(help: "Output: text or json.")
@@ -49,16 +50,15 @@ extension XRay.Rules {
             if let rate, Self.number(rate, unit: "/s") == nil {
                 throw ValidationError("--rate must be requests per second such as 200/s, not '\(rate)'")
             }
-            if let duration, Self.number(duration, unit: "s") == nil {
-                throw ValidationError("--duration must be seconds such as 60s, not '\(duration)'")
+            if let duration, try seconds(of: duration, flag: "--duration") <= 0 {
+                throw ValidationError("--duration must be longer than 0, not '\(duration)'")
             }
-            if let r = rate.flatMap({ Self.number($0, unit: "/s") }), let d = duration.flatMap({ Self.number($0, unit: "s") }),
-               r * d > 100_000_000 {
+            if let r = rate.flatMap({ Self.number($0, unit: "/s") }), let duration, r * (try seconds(of: duration, flag: "--duration")) > 100_000_000 {
                 throw ValidationError("--rate times --duration is over 100,000,000 requests; shorten --duration")
             }
         }
 
-        /// A positive number with an optional unit suffix: `200/s`, `200`, `60s`.
+        /// A positive number with an optional unit suffix: `200/s`, `200`.
         static func number(_ text: String, unit: String) -> Double? {
             let digits = text.hasSuffix(unit) ? String(text.dropLast(unit.count)) : text
             guard let value = Double(digits), value.isFinite, value > 0 else { return nil }
@@ -66,21 +66,36 @@ extension XRay.Rules {
         }
 
         func run() throws {
-            try withRulesErrors { () throws(SamplingError) in
-                let document = try InputFile.loadRules(file, format: rulesFormat)
-                let requestList = try RequestReader.readAll(InputFile.bytes(at: requests), file: requests)
-                var generated: SimulationOptions.GeneratedStream?
-                if let r = rate.flatMap({ Self.number($0, unit: "/s") }), let d = duration.flatMap({ Self.number($0, unit: "s") }) {
-                    generated = .init(rate: r, duration: d)
-                }
-                let result = try Simulator.run(
-                    document: document, requests: requestList, file: requests,
-                    options: SimulationOptions(clients: clients, seed: seed, generated: generated))
-                switch format {
-                case .text: print(result.text, terminator: "")
-                case .json: print(JSONWriter.prettyString(result.jsonValue))
-                }
+            var generated: SimulationOptions.GeneratedStream?
+            if let r = rate.flatMap({ Self.number($0, unit: "/s") }), let duration {
+                generated = .init(rate: r, duration: try seconds(of: duration, flag: "--duration"))
+            }
+            let document = try InputFile.loadRules(file, format: rulesFormat)
+            let requestList = try RequestReader.readAll(InputFile.bytes(at: requests), file: requests)
+            let result = try Simulator.run(
+                document: document, requests: requestList, file: requests,
+                options: SimulationOptions(clients: clients, seed: seed, generated: generated))
+            switch format {
+            case .text: print(result.text, terminator: "")
+            case .json: print(JSONWriter.prettyString(result.jsonValue))
             }
         }
+    }
+}
+
+extension SimulationResult {
+    /// A table for people: one line per rule in file order, then the default.
+    var text: String {
+        let header = ["rule", "matched", "sampled", "reservoir", "rate", "borrowed", "not sampled", "sampled/s"]
+        func row(_ label: String, _ c: SamplingCounts) -> [String] {
+            let perSecond = Double(c.sampled) / Double(max(seconds, 1))
+            return [label, String(c.matched), String(c.sampled), String(c.sampledByReservoir), String(c.sampledByRate),
+                    String(c.borrowed), String(c.notSampled), String((perSecond * 1000).rounded() / 1000)]
+        }
+        var rows = rules.enumerated().map { index, counts in row(document.label(.rule(index)), counts) }
+        if let localDefault { rows.append(row("default", localDefault)) }
+        if let fallback { rows.append(row("built-in local default (no rule matched)", fallback)) }
+        return "\(requests) requests over \(seconds) s, \(options.clients) client(s), seed \(options.seed)\n"
+            + TextTable.render(header: header, rows: rows, alignments: [.left] + Array(repeating: .right, count: header.count - 1))
     }
 }

@@ -28,10 +28,10 @@ extension XRay.Rules {
             var exitCode: Int32 = 0
             var results: [JSONValue] = []
             for file in files {
-                do {
+                do throws(SamplingError) {
                     let bytes = try InputFile.bytes(at: file, limit: RuleDocument.maximumFileSize)
                     let report = try RuleDocument.validate(bytes, file: file, format: rulesFormat)
-                    if report.hasErrors { exitCode = max(exitCode, 65) }
+                    if report.hasErrors { exitCode = max(exitCode, ExitCodes.dataError) }
                     switch format {
                     case .text:
                         for diagnostic in report.diagnostics { print(diagnostic) }
@@ -44,12 +44,13 @@ extension XRay.Rules {
                         ])))
                     }
                 } catch {
-                    exitCode = max(exitCode, error.exitCode)
+                    let failure = Failure.sampling(error)
+                    exitCode = max(exitCode, failure.code)
                     switch format {
-                    case .text: printError(error.description)
+                    case .text: failure.report(for: Self.self)
                     case .json:
                         results.append(.object(JSONObject([
-                            ("file", .string(file)), ("valid", .bool(false)), ("error", .string(error.description)),
+                            ("file", .string(file)), ("valid", .bool(false)), ("error", .string(failure.text)),
                         ])))
                     }
                 }

@@ -3,6 +3,7 @@ import XRayCollector
 import XRayInsights
 import XRayLauncher
 import XRayQuery
+import XRayReadAPI
 import XRayRender
 import XRaySampling
 import XRayStore
@@ -97,9 +98,7 @@ extension XRay {
 
         func validate() throws {
             guard !command.isEmpty else { throw ValidationError("give the command to run after --, e.g. xray run -- python app.py") }
-            guard RunArguments.seconds(parsing: linger) != nil else {
-                throw ValidationError("--linger: \"\(linger)\" is not a duration; write 500ms, 2s or 1m")
-            }
+            _ = try seconds(of: linger, flag: "--linger")
             for a in annotations where RunArguments.annotation(a) == nil {
                 throw ValidationError("--annotation: \"\(a.prefix(100))\" is not KEY=VALUE with a key of letters, digits and _")
             }
@@ -114,47 +113,27 @@ extension XRay {
                 do { _ = try FailOnCondition(parsing: text) } catch { throw ValidationError("--fail-on: \(error.description)") }
             }
             guard nPlusOne >= 2 else { throw ValidationError("--n-plus-one must be 2 or more, not \(nPlusOne)") }
-            guard InsightsOptions.duration(slow) != nil else {
-                throw ValidationError("--slow takes a duration such as 500ms, 2s or 1m, not \"\(slow)\"")
-            }
+            _ = try seconds(of: slow, flag: "--slow")
         }
 
         func run() throws {
-            var rules: [SamplingRule]?
-            if let samplingRules {
-                do {
-                    rules = try SamplingService.load(path: samplingRules)
-                } catch {
-                    printError("xray run: error: \(error.description)")
-                    throw ExitCode(ExitCodes.dataError)
-                }
-            }
+            let rules = try samplingRules.map { path throws(CollectorError) in try SamplingService.load(path: path) }
             var request = RunRequest(
                 command: command, storePath: storeOptions.path, name: name, tracingName: tracingName,
                 annotations: annotations.compactMap(RunArguments.annotation),
                 listen: try listen.map { try DaemonAddress.parse($0) }, samplingRules: rules, lambda: lambda,
-                linger: RunArguments.seconds(parsing: linger) ?? 0, environment: Environment.current,
+                linger: try seconds(of: linger, flag: "--linger"), environment: Environment.current,
                 workingDirectory: currentDirectory())
             request.allowedOrigins = allowOrigins
             request.captureAll = captureAll
+            request.operations = ReadAPI.operations
             var elsewhere: (address: String, finding: DaemonProbe.Finding)?
             if !captureAll, let address = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen) {
                 let finding = DaemonProbe.probe(address)
                 elsewhere = (address, finding)
                 printError(RunSummary.elsewhereWarning(address: address, finding: finding))
             }
-            let outcome: RunOutcome
-            do {
-                outcome = try Launcher.run(request)
-            } catch {
-                printError("xray run: error: \(error.description)")
-                switch error {
-                case .collector(.portInUse): throw ExitCode(ExitCodes.unavailable)
-                case .collector: throw ExitCode(ExitCodes.ioError)
-                case .store: throw ExitCode(ExitCodes.ioError)
-                case .spawn: throw ExitCode(ExitCodes.software)
-                }
-            }
+            let outcome = try Launcher.run(request)
             if case .notStarted(_, let reason) = outcome.termination { printError("xray run: \(reason)") }
             if !outcome.segmentShortened.isEmpty {
                 printError("xray run: warning: the run segment was shortened to fit one datagram (the runs table keeps the full command): "
@@ -164,19 +143,22 @@ extension XRay {
                 printError(RunSummary.text(outcome, elsewhere: elsewhere?.finding, lambda: lambda, style: colorOptions.standardErrorStyle))
             }
             guard outcome.segmentStored else {
-                printError("xray run: error: the run's own segment \(outcome.segmentID) was not stored in \(storeOptions.path); "
-                           + "see xray inspect rejects")
-                throw ExitCode(outcome.termination.succeeded ? ExitCodes.software : outcome.termination.exitStatus)
+                let error = CommandError.runSegmentNotStored(segmentID: outcome.segmentID, storePath: storeOptions.path)
+                guard outcome.termination.succeeded else {
+                    // The command's own failure is the status a caller acts on; this one is said beside it.
+                    Failure.command(error).report(for: Self.self)
+                    throw ExitCode(outcome.termination.exitStatus)
+                }
+                throw error
             }
             if outcome.termination.succeeded, !failOn.isEmpty {
                 let failures: [FailOnGate.Failure]
+                let options = InsightsOptions(nPlusOne: nPlusOne, slow: try seconds(of: slow, flag: "--slow"))
                 do {
-                    let options = InsightsOptions(nPlusOne: nPlusOne, slow: InsightsOptions.duration(slow) ?? InsightsOptions().slow)
                     failures = try FailOnGate.check(failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome,
                                                     storePath: storeOptions.path, insights: options)
                 } catch {
-                    printError("xray run: error: --fail-on: \(error.description)")
-                    throw ExitCode(error.isStoreError ? ExitCodes.ioError : ExitCodes.dataError)
+                    throw CommandError.failOn(error)
                 }
                 if !failures.isEmpty {
                     printError(FailOnGate.report(failures, runID: outcome.runID))
@@ -390,13 +372,6 @@ enum FailOnGate {
             if let hint = failure.hint { lines.append("xray run: hint: " + hint) }
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension QueryError {
-    var isStoreError: Bool {
-        if case .store = self { return true }
-        return false
     }
 }
 

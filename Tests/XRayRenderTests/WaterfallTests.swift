@@ -1,15 +1,11 @@
-import Foundation
 import Testing
 import XRayRender
-@testable import XRayStore
 import XRayWire
 
 @Suite struct WaterfallTests {
     @Test func oneBarPerEntityScaledToTheWidthWithFaultsAndInProgressMarked() throws {
-        let store = try TraceStore(path: temporaryStorePath())
         let text = #"{"name":"api","id":"70de5b6f19ff9a0a","start_time":10,"end_time":12,"trace_id":"\#(traceA)","subsegments":[{"id":"1111111111111111","name":"db","start_time":10,"end_time":11,"fault":true},{"id":"2222222222222222","name":"slow","start_time":11,"in_progress":true}]}"#
-        _ = try store.ingest([incoming(text)])
-        let out = Waterfall.text(try store.trace(traceA), width: 60, style: TerminalStyle(enabled: false))
+        let out = Waterfall.text(try assembled(text), width: 60, style: TerminalStyle(enabled: false))
         let lines = out.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
         #expect(lines.allSatisfy { $0.count <= 60 }, "\(lines)")
@@ -26,10 +22,8 @@ import XRayWire
     }
 
     @Test func htmlIsSelfContainedAndEscapesDocumentText() throws {
-        let store = try TraceStore(path: temporaryStorePath())
         let text = #"{"name":"</script><b>x","id":"70de5b6f19ff9a0a","start_time":10,"end_time":12,"trace_id":"\#(traceA)"}"#
-        _ = try store.ingest([incoming(text)])
-        let html = Waterfall.html(try store.trace(traceA), documents: [text])
+        let html = Waterfall.html(try assembled(text), documents: [text])
         #expect(!html.contains("http://") && !html.contains("https://"), "no external assets")
         #expect(!html.contains("</script><b>"), "document text cannot close the script element")
         #expect(html.contains(#"\u003c/script\u003e\u003cb\u003ex"#))
