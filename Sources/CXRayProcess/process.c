@@ -119,7 +119,7 @@ int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_g
 #if XR_PDEATHSIG
         prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-        if (getppid() != parent) _exit(127); /* the parent died before prctl took effect, or before the killer below started */
+        if (getppid() != parent) _exit(127); /* the parent died before prctl took effect (or, without it, already) */
         close(pipefd[0]);
         execve(path, argv, envp);
         int e = errno;

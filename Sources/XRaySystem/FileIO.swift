@@ -44,7 +44,8 @@ package enum FileIO {
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) {
         var offset = 0
         while offset < bytes.count {
-            let n = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            let n = systemWrite(fd, rest.baseAddress, rest.count)
             if n < 0 {
                 let error = errno
                 if error == EINTR { continue }
@@ -70,5 +71,10 @@ package enum FileIO {
 }
 
 /// read(2) and write(2) themselves, which `FileIO`'s methods of the same names hide inside the enum.
-private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}

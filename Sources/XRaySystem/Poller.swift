@@ -72,7 +72,9 @@ package final class EpollPoller: Poller {
     }
 
     package func modify(_ fd: Int32, interest: PollEvents, tag: UInt64) throws(SystemError) {
-        guard control(EPOLL_CTL_MOD, fd, interest, tag) == 0 else { throw .poller(operation: "epoll_ctl(MOD)", errno: errno) }
+        guard control(EPOLL_CTL_MOD, fd, interest, tag) == 0 else {
+            throw .poller(operation: "epoll_ctl(MOD)", errno: errno)
+        }
     }
 
     package func remove(_ fd: Int32) {

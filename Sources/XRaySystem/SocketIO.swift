@@ -32,7 +32,9 @@ package enum SocketIO {
     }
 
     /// recv(2) into `buffer`: bytes received (0 at end of stream), or -1 with errno.
-    package static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, nonBlocking: Bool = false) -> Int {
+    package static func receive(
+        _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, nonBlocking: Bool = false
+    ) -> Int {
         while true {
             let n = systemReceive(fd, buffer.baseAddress, buffer.count, nonBlocking ? XR_MSG_DONTWAIT : 0)
             if n >= 0 || errno != EINTR { return n }
@@ -41,7 +43,10 @@ package enum SocketIO {
 }
 
 /// send(2) and recv(2) themselves, which `SocketIO.send` hides inside the enum.
-private func systemSend(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int { send(fd, bytes, count, flags) }
+private func systemSend(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int {
+    send(fd, bytes, count, flags)
+}
+
 private func systemReceive(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ flags: Int32) -> Int {
     recv(fd, buffer, count, flags)
 }

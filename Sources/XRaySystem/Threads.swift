@@ -16,7 +16,9 @@ package struct NativeThread: Sendable {
     /// Starts `body` on a new thread.
     ///
     /// - Throws: `ThreadStartError` when the system refuses another thread.
-    package static func start(_ name: String, _ body: @escaping @Sendable () -> Void) throws(ThreadStartError) -> NativeThread {
+    package static func start(
+        _ name: String, _ body: @escaping @Sendable () -> Void
+    ) throws(ThreadStartError) -> NativeThread {
         let box = Unmanaged.passRetained(ThreadBody(name, body)).toOpaque()
         var handle = pthread_t()
         let rc = pthread_create(&handle, nil, { raw in

@@ -16,7 +16,7 @@ import Darwin
         try #require(fd >= 0)
         defer { close(fd) }
         try bytes.withUnsafeBytes { try FileIO.writeAll(fd, $0) }
-        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static let pattern = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 7) }
@@ -39,7 +39,8 @@ import Darwin
         #expect(throws: SystemError.open(path: "/nonexistent/xray", errno: ENOENT)) {
             try FileIO.readFile("/nonexistent/xray")
         }
-        #expect(SystemError.open(path: "/nonexistent/xray", errno: ENOENT).description == "cannot open /nonexistent/xray: No such file or directory")
+        let error = SystemError.open(path: "/nonexistent/xray", errno: ENOENT)
+        #expect(error.description == "cannot open /nonexistent/xray: No such file or directory")
     }
 
     @Test func aDirectoryIsAReadError() throws {
@@ -95,8 +96,12 @@ import Darwin
             let bytes = Result { () throws(SystemError) in try FileIO.readAll(readEnd) }
             result.withLock { $0 = bytes }
         }
-        while readerThread.withLock({ $0 }) == nil { sched_yield() }
-        let thread = readerThread.withLock { $0 }!
+        var started: pthread_t?
+        while started == nil {
+            sched_yield()
+            started = readerThread.withLock { $0 }
+        }
+        let thread = try #require(started)
         // Interrupt the reader while it waits for the first bytes, and between pieces.
         for piece in 0..<20 {
             for _ in 0..<5 {
