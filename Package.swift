@@ -18,8 +18,11 @@ let package = Package(
     targets: [
         // The system SQLite through its C API: as fast as C (see README, "Why these dependencies").
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
-        // Linux system calls Swift cannot see without _GNU_SOURCE (recvmmsg, sendmmsg).
+        // System calls Swift cannot see or call: recvmmsg (needs _GNU_SOURCE), fcntl (variadic), eventfd.
         .target(name: "CXRaySystem", path: "Sources/CXRaySystem"),
+        // Threads, clocks, EINTR-safe I/O, and the only Linux-only calls (epoll, recvmmsg, /proc) behind
+        // interfaces with POSIX fallbacks. Knows nothing of X-Ray.
+        .target(name: "XRaySystem", dependencies: ["CXRaySystem"], swiftSettings: swiftSettings),
         // fork/execve with PR_SET_PDEATHSIG and signal waiting for `xray run`: what posix_spawn cannot do.
         .target(name: "CXRayProcess", path: "Sources/CXRayProcess"),
         // Wire model: JSON, segment documents, ids, datagram framing, trace assembly. No I/O.
@@ -29,7 +32,7 @@ let package = Package(
         // OpenTelemetry intake core: OTLP decoding (protobuf, JSON, T1S datagrams) and AWS's span-to-segment rules.
         .target(name: "XRayOTel", dependencies: ["XRayWire", "CZlib"], swiftSettings: swiftSettings),
         // The SQLite trace store.
-        .target(name: "XRayStore", dependencies: ["XRayWire", "CSQLite"], swiftSettings: swiftSettings),
+        .target(name: "XRayStore", dependencies: ["XRayWire", "XRaySystem", "CSQLite"], swiftSettings: swiftSettings),
         // X-Ray filter expressions compiled to parameterized SQL, stats and the service graph.
         .target(name: "XRayQuery", dependencies: ["XRayWire", "XRayStore", "XRayRender"], swiftSettings: swiftSettings),
         // Rendering of assembled traces and listings (tree, json, xray, tables). Knows no SQL.
@@ -37,11 +40,11 @@ let package = Package(
         // `inspect insights` and `inspect diff`: N+1s, slow spans, gaps and run-to-run comparison over assembled traces.
         .target(name: "XRayInsights", dependencies: ["XRayWire", "XRayStore", "XRayQuery", "XRayRender"], swiftSettings: swiftSettings),
         // Sampling rules: formats, validation, matching, reservoirs, simulation, lint.
-        .target(name: "XRaySampling", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
+        .target(name: "XRaySampling", dependencies: ["XRayWire", "XRaySystem"], swiftSettings: swiftSettings),
         // UDP and TCP intake shared by `xray daemon` and `xray run`.
         .target(
             name: "XRayCollector",
-            dependencies: ["XRayWire", "XRayStore", "XRaySampling", "XRayOTel", "CXRaySystem"],
+            dependencies: ["XRayWire", "XRaySystem", "XRayStore", "XRaySampling", "XRayOTel", "CXRaySystem"],
             swiftSettings: swiftSettings
         ),
         // BatchGetTraces, GetTraceSummaries, GetServiceGraph: served by the collector through its operations seam.
@@ -53,13 +56,13 @@ let package = Package(
         // `xray run`: starts a command under an embedded collector and records the run's own segment.
         .target(
             name: "XRayLauncher",
-            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRaySampling", "CXRayProcess"],
+            dependencies: ["XRayWire", "XRaySystem", "XRayStore", "XRayCollector", "XRaySampling", "CXRayProcess"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "xray",
             dependencies: [
-                "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
+                "XRayWire", "XRaySystem", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
                 "XRayReadAPI", "XRayInsights", "XRayOTel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -67,12 +70,14 @@ let package = Package(
         // Helpers every test target shares: temporary stores, the built binary, loopback HTTP and UDP clients.
         .target(name: "XRayTestSupport", dependencies: ["XRayWire"], path: "Tests/XRayTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "XRayWireTests", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRaySystemTests", dependencies: ["XRaySystem"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayRenderTests", dependencies: ["XRayRender", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender", "CSQLite", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling", "XRayOTel", "XRayTestSupport"],
+            name: "XRayCollectorTests",
+            dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling", "XRaySystem", "XRayOTel", "XRayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

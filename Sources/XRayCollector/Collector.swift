@@ -2,6 +2,7 @@ import Synchronization
 import XRayOTel
 import XRaySampling
 import XRayStore
+import XRaySystem
 import XRayWire
 
 #if canImport(Glibc)
@@ -198,7 +199,7 @@ package final class Collector: Sendable {
                             onWarning: configuration.onWarning)
         let reader = UDPReader(fd: udp.fd, queue: queue, counters: counters, stopping: stopping, slotSize: configuration.slotSize)
         var started: [NativeThread] = []
-        do {
+        do throws(ThreadStartError) {
             started.append(try NativeThread.start("xray-writer", writer.run))
             started.append(try NativeThread.start("xray-decoder", decoder.run))
             started.append(try NativeThread.start("xray-udp", reader.run))
@@ -217,7 +218,7 @@ package final class Collector: Sendable {
             close(udp.fd)
             close(tcp.fd)
             if let forwardFD { close(forwardFD) }
-            throw error
+            throw .threadStart(name: error.name, errno: error.errno)
         }
         let address = DaemonAddress(
             udp: Endpoint(host: configuration.address.udp.host, port: udp.port),
@@ -321,7 +322,7 @@ package final class Collector: Sendable {
             close(otlp.server.listenFD)
         }
         threads.reader.join()
-        if let drops = Sockets.procDrops(udpFD), drops > live.kernelDrops.load(ordering: .relaxed) {
+        if let drops = SystemUDPDrops.drops(socket: udpFD), drops > live.kernelDrops.load(ordering: .relaxed) {
             live.kernelDrops.store(drops, ordering: .relaxed)
         }
         close(udpFD)

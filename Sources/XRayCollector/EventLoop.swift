@@ -1,4 +1,5 @@
 import CXRaySystem
+import XRaySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ private final class Connection {
     var isIdle = true
     /// Bumped each time the connection becomes evictable, so stale entries of the eviction queue are known.
     var evictionEpoch: UInt64 = 0
-    var interest: UInt32 = 0
+    var interest: PollEvents = []
     /// Until the first bytes tell HTTP/1.1 from the HTTP/2 preface: the bytes held while they could still
     /// be a preface cut short by the network; nil once decided.
     var prefaceProbe: [UInt8]? = []
@@ -94,13 +95,15 @@ private struct HTTP2Session {
 }
 
 /// The HTTP server's single event-loop thread: accepts, reads, parses and writes non-blocking sockets with
-/// epoll, level-triggered, one read of at most 64 KiB per ready connection per turn so no client can
-/// monopolise it. Complete requests go to the worker pool; responses come back through the mailbox.
+/// the system's `Poller` (epoll on Linux), level-triggered, one read of at most 64 KiB per ready connection
+/// per turn so no client can monopolise it. Complete requests go to the worker pool; responses come back
+/// through the mailbox.
 final class EventLoop {
     private let server: HTTPServer
     private let limits: HTTPLimits
     private let maxConnections: Int
-    private let epollFD: Int32
+    /// Nil when the system refused one: the loop then serves nothing.
+    private let poller: SystemPoller?
     private var connections: [Int32: Connection] = [:]
     private var nextSerial: UInt64 = 1
     /// Connections in the order they became idle or began lingering: the eviction order.
@@ -113,7 +116,7 @@ final class EventLoop {
     private let sweepInterval: Double
     private var nextSweep = 0.0
 
-    /// Tags of the two descriptors that are not connections, in `epoll_event.data`.
+    /// Tags of the two descriptors that are not connections, as the poller hands them back.
     private static let listenTag = UInt64.max
     private static let mailboxTag = UInt64.max - 1
 
@@ -124,7 +127,7 @@ final class EventLoop {
         let reserve = 256
         let files = xr_raise_nofile_limit(limits.maxConnections + reserve)
         maxConnections = files > 0 ? min(limits.maxConnections, max(8, files - reserve)) : limits.maxConnections
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        poller = try? SystemPoller()
         let shortest = min(limits.headSeconds, limits.bodySeconds, limits.idleSeconds, limits.writeSeconds, limits.lingerSeconds)
         sweepInterval = max(0.01, min(0.25, shortest / 4))
     }
@@ -133,27 +136,33 @@ final class EventLoop {
 
     /// Serves until the server is told to stop, then closes every connection.
     func run() {
-        guard epollFD >= 0 else { return }
+        guard let poller else { return }
         defer {
-            for connection in connections.values { close(connection.id.fd) }
+            for connection in connections.values {
+                poller.remove(connection.id.fd)
+                close(connection.id.fd)
+            }
             connections.removeAll()
-            close(epollFD)
         }
-        control(EPOLL_CTL_ADD, server.listenFD, events: EPOLLIN.rawValue, tag: Self.listenTag)
-        if server.mailbox.fd >= 0 { control(EPOLL_CTL_ADD, server.mailbox.fd, events: EPOLLIN.rawValue, tag: Self.mailboxTag) }
-        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        control(.add, server.listenFD, events: .readable, tag: Self.listenTag)
+        if server.mailbox.fd >= 0 { control(.add, server.mailbox.fd, events: .readable, tag: Self.mailboxTag) }
         nextSweep = monotonicNow() + sweepInterval
         while !server.isStopping {
             let wait = server.mailbox.fd >= 0 ? max(1, Int32(((nextSweep - monotonicNow()) * 1000).rounded(.up))) : 10
-            let count = epoll_wait(epollFD, &events, Int32(events.count), min(wait, 1000))
-            if server.isStopping { return }
-            for event in events.prefix(max(0, Int(count))) {
-                switch event.data.u64 {
+            var stopped = false
+            poller.wait(milliseconds: min(wait, 1000)) { tag, events in
+                // Stopping ends the turn: nothing more is read or written.
+                if stopped || server.isStopping {
+                    stopped = true
+                    return
+                }
+                switch tag {
                 case Self.listenTag: acceptReady()
                 case Self.mailboxTag: deliverCompletions()
-                default: ready(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events)
+                default: ready(fd: Int32(truncatingIfNeeded: tag), events: events)
                 }
             }
+            if stopped || server.isStopping { return }
             if server.mailbox.fd < 0 { deliverCompletions() }
             let now = monotonicNow()
             if now >= nextSweep {
@@ -163,9 +172,15 @@ final class EventLoop {
         }
     }
 
-    private func control(_ operation: Int32, _ fd: Int32, events: UInt32, tag: UInt64) {
-        var event = epoll_event(events: events, data: epoll_data_t(u64: tag))
-        _ = epoll_ctl(epollFD, operation, fd, &event)
+    private enum Control { case add, modify }
+
+    /// Registers or changes a descriptor. A refusal (no memory for the poller's tables) leaves that one
+    /// descriptor unserved until its deadline closes it; the loop carries on.
+    private func control(_ operation: Control, _ fd: Int32, events: PollEvents, tag: UInt64) {
+        switch operation {
+        case .add: try? poller?.add(fd, interest: events, tag: tag)
+        case .modify: try? poller?.modify(fd, interest: events, tag: tag)
+        }
     }
 
     // MARK: Accepting and eviction
@@ -175,11 +190,11 @@ final class EventLoop {
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { xr_accept_nonblocking(server.listenFD, $0, &length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketIO.acceptNonBlocking(server.listenFD, $0, &length) }
             }
             if fd < 0 {
                 switch errno {
-                case EINTR, ECONNABORTED: continue
+                case ECONNABORTED: continue
                 case EMFILE, ENFILE:
                     if evictOne() { continue }
                     pauseAccepting()
@@ -196,7 +211,7 @@ final class EventLoop {
             if connections.count >= maxConnections, !evictOne() {
                 server.counters.httpRefused.add(1, ordering: .relaxed)
                 _ = HTTPResponse.error(503, "ThrottledException", "all \(maxConnections) connections are busy; retry later", close: true)
-                    .serialized().withUnsafeBytes { send(fd, $0.baseAddress, $0.count, XR_MSG_NOSIGNAL | XR_MSG_DONTWAIT) }
+                    .serialized().withUnsafeBytes { SocketIO.send(fd, $0, nonBlocking: true) }
                 close(fd)
                 continue
             }
@@ -207,8 +222,8 @@ final class EventLoop {
                 id: ConnectionID(fd: fd, serial: nextSerial), peer: Sockets.format(address), hosts: hosts, now: now, maxBody: limits.maxBody)
             nextSerial += 1
             connections[fd] = connection
-            connection.interest = EPOLLIN.rawValue
-            control(EPOLL_CTL_ADD, fd, events: connection.interest, tag: UInt64(fd))
+            connection.interest = .readable
+            control(.add, fd, events: connection.interest, tag: UInt64(fd))
             becameEvictable(connection)
         }
     }
@@ -216,7 +231,7 @@ final class EventLoop {
     private func pauseAccepting() {
         guard accepting else { return }
         accepting = false
-        control(EPOLL_CTL_MOD, server.listenFD, events: 0, tag: Self.listenTag)
+        control(.modify, server.listenFD, events: [], tag: Self.listenTag)
     }
 
     private func becameEvictable(_ connection: Connection) {
@@ -256,9 +271,9 @@ final class EventLoop {
 
     // MARK: Reading
 
-    private func ready(fd: Int32, events: UInt32) {
+    private func ready(fd: Int32, events: PollEvents) {
         guard let connection = connections[fd] else { return }
-        if events & EPOLLOUT.rawValue != 0 {
+        if events.contains(.writable) {
             let wasWriting = connection.phase == .writing
             flush(connection)
             guard isOpen(connection) else { return }
@@ -267,10 +282,10 @@ final class EventLoop {
         guard isOpen(connection) else { return }
         switch connection.phase {
         case .reading, .lingering:
-            if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readable(connection) }
+            if !events.isDisjoint(with: [.readable, .hangup, .error]) { readable(connection) }
         case .busy, .writing:
             // Input is not polled now (pipelined bytes wait in the kernel); a hang-up or error is final.
-            if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { drop(connection) }
+            if !events.isDisjoint(with: [.hangup, .error]) { drop(connection) }
         }
     }
 
@@ -546,11 +561,9 @@ final class EventLoop {
     private func flush(_ connection: Connection) {
         while connection.written < connection.output.count {
             let n = connection.output.withUnsafeBytes { bytes in
-                send(connection.id.fd, bytes.baseAddress! + connection.written, bytes.count - connection.written,
-                     XR_MSG_NOSIGNAL | XR_MSG_DONTWAIT)
+                SocketIO.send(connection.id.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.written...]), nonBlocking: true)
             }
             if n < 0 {
-                if errno == EINTR { continue }
                 if errno == EAGAIN { break }
                 drop(connection)
                 return
@@ -582,23 +595,24 @@ final class EventLoop {
 
     private func updateInterest(_ connection: Connection) {
         guard isOpen(connection) else { return }
-        var wanted: UInt32 = 0
+        var wanted: PollEvents = []
         // An HTTP/2 peer that does not read its answers (PING acknowledgements included) is not read either.
         let backlogged = connection.http2 != nil && connection.output.count - connection.written > 1 << 20
-        if (connection.phase == .reading && !backlogged) || connection.phase == .lingering { wanted |= EPOLLIN.rawValue }
-        if connection.written < connection.output.count { wanted |= EPOLLOUT.rawValue }
+        if (connection.phase == .reading && !backlogged) || connection.phase == .lingering { wanted.insert(.readable) }
+        if connection.written < connection.output.count { wanted.insert(.writable) }
         guard wanted != connection.interest else { return }
         connection.interest = wanted
-        control(EPOLL_CTL_MOD, connection.id.fd, events: wanted, tag: UInt64(connection.id.fd))
+        control(.modify, connection.id.fd, events: wanted, tag: UInt64(connection.id.fd))
     }
 
     private func drop(_ connection: Connection) {
         guard isOpen(connection) else { return }
         connections[connection.id.fd] = nil
+        poller?.remove(connection.id.fd)
         close(connection.id.fd)
         if !accepting, !listenBroken {
             accepting = true
-            control(EPOLL_CTL_MOD, server.listenFD, events: EPOLLIN.rawValue, tag: Self.listenTag)
+            control(.modify, server.listenFD, events: .readable, tag: Self.listenTag)
         }
     }
 

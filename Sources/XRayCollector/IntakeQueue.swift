@@ -1,4 +1,5 @@
 import XRayStore
+import XRaySystem
 
 /// One datagram as the reader took it off the socket: the exact bytes, the sender, the time.
 struct ReceivedDatagram: Sendable {

@@ -1,10 +1,7 @@
 import Synchronization
 import XRaySampling
+import XRaySystem
 import XRayWire
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The centralized sampling API the SDK pollers call: `GetSamplingRules` and `SamplingTargets`.
 ///
@@ -57,18 +54,11 @@ public final class SamplingService: Sendable {
     ///
     /// - Throws: `CollectorError.samplingRules` when the file cannot be read or is invalid.
     package static func load(path: String) throws(CollectorError) -> [SamplingRule] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .samplingRules(file: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw .samplingRules(file: path, reason: String(cString: strerror(errno))) }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-            if bytes.count > RuleDocument.maximumFileSize { break }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.readFile(path, limit: RuleDocument.maximumFileSize)
+        } catch {
+            throw .samplingRules(file: path, reason: error.reason)
         }
         do {
             return try RuleDocument.load(bytes, file: path).centralizedRules

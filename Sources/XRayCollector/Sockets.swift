@@ -1,4 +1,4 @@
-import CXRaySystem
+import XRaySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -19,8 +19,7 @@ enum Sockets {
         if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &wanted, socklen_t(MemoryLayout<Int32>.size)) != 0 {
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &wanted, socklen_t(MemoryLayout<Int32>.size))
         }
-        var one: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, XR_SO_RXQ_OVFL, &one, socklen_t(MemoryLayout<Int32>.size))
+        SystemDatagramReceiver.prepare(fd)
         // The reader wakes up this often to notice a stop request.
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -131,39 +130,5 @@ enum Sockets {
         }
         guard rc == 0 else { return nil }
         return hostAndPort(address)?.host.lowercased()
-    }
-}
-
-extension Sockets {
-    /// The kernel's drop counter for a UDP socket from `/proc/net/udp` (matched by inode), or nil.
-    ///
-    /// `SO_RXQ_OVFL` only reports drops that happened before a datagram that was then read; drops after
-    /// the last read one are only visible here, so the collector reads this once the socket is drained.
-    static func procDrops(_ fd: Int32) -> Int? {
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { return nil }
-        let inode = String(status.st_ino)
-        return procDrops(inode: inode, table: "/proc/net/udp") ?? procDrops(inode: inode, table: "/proc/net/udp6")
-    }
-
-    /// The drop counter of the socket with `inode` in one of the kernel's UDP tables (IPv4 or IPv6).
-    private static func procDrops(inode: String, table: String) -> Int? {
-        let file = open(table, O_RDONLY | O_CLOEXEC)
-        guard file >= 0 else { return nil }
-        defer { close(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            bytes += chunk[0..<n]
-        }
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            let fields = line.split(separator: UInt8(ascii: " "))
-            guard fields.count > 12, String(decoding: fields[9], as: UTF8.self) == inode else { continue }
-            return Int(String(decoding: fields[12], as: UTF8.self))
-        }
-        return nil
     }
 }

@@ -1,3 +1,5 @@
+import XRaySystem
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,9 +1,5 @@
-import CXRaySystem
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import XRaySystem
 
 /// Which connection a request came from: the descriptor, and a serial that tells a reused descriptor apart.
 struct ConnectionID: Hashable, Sendable {
@@ -17,37 +13,29 @@ struct Completion: Sendable {
     var response: HTTPResponse
 }
 
-/// Finished responses handed from worker threads to the event loop, and the eventfd that wakes it.
+/// Finished responses handed from worker threads to the event loop, and the `Wakeup` that wakes it.
 ///
 /// Workers may still hold it after the loop has ended; the descriptor is closed only when the last holder
 /// lets go, so a late post never writes to a reused descriptor number.
 final class Mailbox: Sendable {
-    /// The eventfd the loop polls; -1 if the system refused one (the loop then polls on a short timeout).
-    let fd: Int32
+    /// Nil if the system refused a wake-up descriptor (the loop then polls on a short timeout).
+    private let wakeup = try? Wakeup()
     private let items = Mutex<[Completion]>([])
 
-    init() { fd = xr_eventfd() }
-
-    deinit { if fd >= 0 { close(fd) } }
+    /// The descriptor the loop polls, -1 without one.
+    var fd: Int32 { wakeup?.fd ?? -1 }
 
     func post(_ completion: Completion) {
         items.withLock { $0.append(completion) }
         wake()
     }
 
-    /// Makes the loop's `epoll_wait` return.
-    func wake() {
-        guard fd >= 0 else { return }
-        var one: UInt64 = 1
-        _ = write(fd, &one, 8)
-    }
+    /// Makes the loop's poller wait return.
+    func wake() { wakeup?.signal() }
 
     /// Everything posted so far, oldest first; also clears the wake-up.
     func drain() -> [Completion] {
-        if fd >= 0 {
-            var count: UInt64 = 0
-            _ = read(fd, &count, 8)
-        }
+        wakeup?.clear()
         return items.withLock { items in
             defer { items.removeAll(keepingCapacity: true) }
             return items

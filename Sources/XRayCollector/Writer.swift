@@ -1,5 +1,6 @@
 import Synchronization
 import XRayStore
+import XRaySystem
 import XRayWire
 
 #if canImport(Glibc)

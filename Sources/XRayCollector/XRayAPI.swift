@@ -1,4 +1,5 @@
 import XRayStore
+import XRaySystem
 import XRayWire
 
 /// A request to one X-Ray operation: the body as sent, who sent it, and the store the collector writes.

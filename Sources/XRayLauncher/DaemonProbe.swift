@@ -1,4 +1,5 @@
 import XRayCollector
+import XRaySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +48,7 @@ public enum DaemonProbe {
         defer { close(fd) }
         if connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
             guard errno == EINPROGRESS else { return .unreachable("tcp \(endpoint): \(String(cString: strerror(errno)))") }
-            guard wait(fd, events: Int16(POLLOUT), milliseconds: timeoutMilliseconds) else {
+            guard FileIO.wait(fd, events: Int16(POLLOUT), milliseconds: timeoutMilliseconds) else {
                 return .unreachable("tcp \(endpoint): no answer within \(timeoutMilliseconds) ms")
             }
             var failure: Int32 = 0
@@ -59,15 +60,15 @@ public enum DaemonProbe {
         let request = "POST /GetSamplingRules HTTP/1.1\r\nHost: \(endpoint)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
         let bytes = Array(request.utf8)
-        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let sent = bytes.withUnsafeBytes { SocketIO.send(fd, $0) }
         guard sent == bytes.count else { return .notXRay("tcp \(endpoint) accepted the connection but not the request") }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let deadline = epochSeconds() + Double(timeoutMilliseconds) / 1000
+        let deadline = monotonicNow() + Double(timeoutMilliseconds) / 1000
         while response.count < maxResponse {
-            let left = Int32(((deadline - epochSeconds()) * 1000).rounded(.up))
-            guard left > 0, wait(fd, events: Int16(POLLIN), milliseconds: left) else { break }
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let left = Int32(((deadline - monotonicNow()) * 1000).rounded(.up))
+            guard left > 0, FileIO.wait(fd, events: Int16(POLLIN), milliseconds: left) else { break }
+            let n = buffer.withUnsafeMutableBytes { SocketIO.receive(fd, into: $0) }
             if n <= 0 { break }
             response += buffer[0..<n]
         }
@@ -84,14 +85,5 @@ public enum DaemonProbe {
             return .xrayDaemon
         }
         return .notXRay("tcp \(endpoint) answered \(statusLine.prefix(80)) to GetSamplingRules")
-    }
-
-    static func wait(_ fd: Int32, events: Int16, milliseconds: Int32) -> Bool {
-        var entry = pollfd(fd: fd, events: events, revents: 0)
-        while true {
-            let n = poll(&entry, 1, milliseconds)
-            if n < 0 && errno == EINTR { continue }
-            return n > 0
-        }
     }
 }

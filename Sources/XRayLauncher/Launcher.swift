@@ -3,6 +3,7 @@ import Synchronization
 import XRayCollector
 import XRaySampling
 import XRayStore
+import XRaySystem
 import XRayWire
 
 #if canImport(Glibc)
@@ -268,7 +269,8 @@ public enum Launcher {
     }
 
     enum SpawnResult {
-        /// The child, and the reaper that kills its process group if xray dies (-1 without a group of its own).
+        /// The child, and the reaper that kills its process group if xray dies (-1 without a group of its own,
+        /// except where the system has no PR_SET_PDEATHSIG: then it kills the child; see `xr_spawn`).
         case started(pid_t, reaper: pid_t)
         /// The errno of fork or execve.
         case failed(Int32)
@@ -325,9 +327,9 @@ public enum Launcher {
 
     /// Keeps the collector open a little longer; a forwarded signal (Ctrl-C) cuts it short.
     static func linger(seconds: Double, jobControl: Int32) {
-        let deadline = epochSeconds() + seconds
+        let deadline = monotonicNow() + seconds
         while true {
-            let left = deadline - epochSeconds()
+            let left = deadline - monotonicNow()
             if left <= 0 { return }
             var fromKernel: Int32 = 0
             var sender: pid_t = 0
@@ -366,10 +368,4 @@ public enum Launcher {
         try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
         return found
     }
-}
-
-func epochSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import XRaySystem
 import XRayWire
 
 /// Reads input files with the limits and error messages of `xray rules`.
@@ -9,21 +7,11 @@ public enum InputFile {
     ///
     /// - Throws: `SamplingError.unreadable` when the file is missing or cannot be read.
     public static func bytes(at path: String, limit: Int = Int.max) throws(SamplingError) -> [UInt8] {
-        let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
-        guard fd >= 0 else { throw .unreadable(file: path, reason: String(cString: strerror(errno))) }
-        defer { if fd != 0 { close(fd) } }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while bytes.count <= limit {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(file: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        do {
+            return try path == "-" ? FileIO.readAll(0, limit: limit) : FileIO.readFile(path, limit: limit)
+        } catch {
+            throw .unreadable(file: path, reason: error.reason)
         }
-        return bytes
     }
 
     /// Reads and loads a rules file, refusing one over `RuleDocument.maximumFileSize`.

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import XRaySystem
 import XRayWire
 
 #if canImport(Glibc)
@@ -338,22 +339,20 @@ struct LineReader {
             end = count
             start = 0
         }
-        while true {
-            let n = buffer.withUnsafeMutableBufferPointer { b -> Int in
-                guard let base = b.baseAddress else { return 0 }
-                return read(fd, base + end, b.count - end)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(reason: String(cString: strerror(errno)))
-            }
-            if n == 0 {
-                eof = true
-                return false
-            }
-            end += n
-            return true
+        let read = buffer.withUnsafeMutableBytes { b in
+            Result { () throws(SystemError) in try FileIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: b[end...])) }
         }
+        let n: Int
+        switch read {
+        case .success(let count): n = count
+        case .failure(let error): throw ReadError(reason: error.reason)
+        }
+        if n == 0 {
+            eof = true
+            return false
+        }
+        end += n
+        return true
     }
 
     mutating func next() throws(ReadError) -> Line? {
@@ -388,19 +387,14 @@ struct LineReader {
     mutating func readRest(limit: Int, path: String) throws(ImportError) -> [UInt8] {
         var out = Array(buffer[start..<end])
         start = end
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBufferPointer { b -> Int in
-                guard let base = b.baseAddress else { return 0 }
-                return read(fd, base, b.count)
+        if out.count <= limit {
+            do {
+                out += try FileIO.readAll(fd, limit: limit - out.count)
+            } catch {
+                throw ImportError.read(path: path, reason: error.reason)
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ImportError.read(path: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-            if out.count > limit { throw ImportError.tooLarge(path: path, size: out.count, limit: TraceImporter.maxWholeFileBytes) }
         }
+        if out.count > limit { throw ImportError.tooLarge(path: path, size: out.count, limit: TraceImporter.maxWholeFileBytes) }
+        return out
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import XRaySystem
 import XRayWire
 @testable import XRayCollector
 

@@ -1,5 +1,6 @@
 import Testing
 import XRayStore
+import XRaySystem
 import XRayWire
 @testable import XRayCollector
 
@@ -172,7 +173,8 @@ import XRayWire
             for _ in 0..<25 { datagrams.append(Array("junk".utf8)) }
             c.send(datagrams)
             let counters = c.collector.stop()
-            #expect(counters.kernelDrops == 0)
+            // Known (and none) where the system counts drops per socket; unknown where it cannot.
+            #expect(counters.kernelDrops == (SystemUDPDrops.self == ProcNetUDPDrops.self ? 0 : nil))
             #expect(counters.datagrams == 3075)
             #expect(counters.documents == counters.stored + counters.duplicates + counters.rejected)
             #expect(counters.stored == 3000)

@@ -13,11 +13,13 @@ int xr_is_terminal_foreground(void);
 /// It keeps stdin, stdout, stderr and the terminal.
 /// Returns 0 and sets *pid, or returns the errno that fork or execve failed with (ENOENT, EACCES, ...).
 /// With new_group, *reaper is the xr_start_reaper helper for the new group, started before the command runs
-/// far (-1 otherwise, or when execve failed).
+/// far (-1 otherwise, or when execve failed). Without PR_SET_PDEATHSIG (not Linux, or -DXRAY_POSIX_FALLBACK)
+/// a child without a group of its own also gets a helper, which kills just the child, in *reaper.
 int xr_spawn(const char *path, char *const argv[], char *const envp[], int new_group, pid_t *pid, pid_t *reaper);
 
-/// Forks a helper that waits for this process to die (PR_SET_PDEATHSIG) and then SIGKILLs process group
-/// `group`, so that a SIGKILL of xray still ends the command's grandchildren. Returns its pid, or -1.
+/// Forks a helper that waits for this process to die (PR_SET_PDEATHSIG, or by polling getppid() every
+/// 100 ms where that is missing) and then SIGKILLs process group `group`, so that a SIGKILL of xray still
+/// ends the command's grandchildren. Returns its pid, or -1.
 pid_t xr_start_reaper(pid_t group);
 
 /// Ends the helper without it touching the group (the run finished normally) and reaps it.

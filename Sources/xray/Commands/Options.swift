@@ -1,6 +1,7 @@
 import ArgumentParser
 import XRayRender
 import XRayStore
+import XRaySystem
 
 #if canImport(Glibc)
 import Glibc
@@ -71,16 +72,12 @@ func seconds(of text: String, flag: String) throws(ValidationError) -> Double {
     }
 }
 
-/// Current time in epoch seconds.
-func epochNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+/// Current time in epoch seconds: the one clock of XRaySystem, under the name the commands use.
+func epochNow() -> Double { epochSeconds() }
 
 /// Writes to standard error unbuffered.
 func printError(_ message: String) {
     var line = message
     if !line.hasSuffix("\n") { line += "\n" }
-    line.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
+    line.withUTF8 { buf in try? FileIO.writeAll(2, UnsafeRawBufferPointer(buf)) }
 }

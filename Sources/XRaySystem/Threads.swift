@@ -2,19 +2,23 @@ import CXRaySystem
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A joinable POSIX thread running a closure.
 ///
 /// The collector uses plain threads rather than Swift concurrency: the UDP reader must never be descheduled
 /// behind other work, and SQLite calls block.
-struct NativeThread: Sendable {
+package struct NativeThread: Sendable {
     private let handle: pthread_t
 
     /// Starts `body` on a new thread.
     ///
-    /// - Throws: `CollectorError.threadStart` when the system refuses another thread.
-    static func start(_ name: String, _ body: @escaping @Sendable () -> Void) throws(CollectorError) -> NativeThread {
+    /// - Throws: `ThreadStartError` when the system refuses another thread.
+    package static func start(
+        _ name: String, _ body: @escaping @Sendable () -> Void
+    ) throws(ThreadStartError) -> NativeThread {
         let box = Unmanaged.passRetained(ThreadBody(name, body)).toOpaque()
         var handle = pthread_t()
         let rc = pthread_create(&handle, nil, { raw in
@@ -26,20 +30,26 @@ struct NativeThread: Sendable {
         }, box)
         guard rc == 0 else {
             Unmanaged<ThreadBody>.fromOpaque(box).release()
-            throw CollectorError.threadStart(name: name, errno: rc)
+            throw ThreadStartError(name: name, errno: rc)
         }
         return NativeThread(handle: handle)
     }
 
     /// Waits for the thread to finish.
-    func join() {
+    package func join() {
         _ = pthread_join(handle, nil)
     }
 
     /// Lets the thread finish on its own; its resources are freed when it ends.
-    func detach() {
+    package func detach() {
         _ = pthread_detach(handle)
     }
+}
+
+/// pthread_create refused a thread: the thread's name and the error it returned.
+package struct ThreadStartError: Error, Equatable, Sendable {
+    package var name: String
+    package var errno: Int32
 }
 
 private final class ThreadBody: Sendable {
@@ -53,25 +63,30 @@ private final class ThreadBody: Sendable {
 
 /// A mutex and condition variable pair for the blocking handoffs `Synchronization.Mutex` cannot express
 /// (waiting until a queue has room or items).
-final class Monitor<State: Sendable>: @unchecked Sendable {
+package final class Monitor<State: Sendable>: @unchecked Sendable {
     // Safe: `state` is only read or written inside `withLock`/`wait`, which hold `mutex`; the pthread
     // objects live at stable heap addresses for the life of the monitor and are never copied.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var state: State
 
-    init(_ state: State) {
+    package init(_ state: State) {
         self.state = state
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
+        #if os(Linux) && !XRAY_POSIX_FALLBACK
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
+        #else
+        // macOS has no pthread_condattr_setclock: timed waits there run on the realtime clock.
+        pthread_cond_init(condition, nil)
+        #endif
     }
 
     deinit {
@@ -82,7 +97,7 @@ final class Monitor<State: Sendable>: @unchecked Sendable {
     }
 
     /// Runs `body` with the state locked and wakes every waiter afterwards.
-    func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer {
             pthread_cond_broadcast(condition)
@@ -94,7 +109,7 @@ final class Monitor<State: Sendable>: @unchecked Sendable {
     /// Waits until `ready` holds (or `timeout` seconds pass), then runs `body` with the state locked.
     ///
     /// `body` receives whether `ready` held; waiters are woken afterwards.
-    func wait<T>(until ready: (State) -> Bool, timeout: Double?, _ body: (inout State, Bool) -> T) -> T {
+    package func wait<T>(until ready: (State) -> Bool, timeout: Double?, _ body: (inout State, Bool) -> T) -> T {
         pthread_mutex_lock(mutex)
         defer {
             pthread_cond_broadcast(condition)
@@ -106,7 +121,7 @@ final class Monitor<State: Sendable>: @unchecked Sendable {
                 let remaining = deadline - monotonicNow()
                 if remaining <= 0 { break }
                 var ts = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &ts)
+                clock_gettime(conditionClock, &ts)
                 let nanos = Int(ts.tv_nsec) + Int((remaining - remaining.rounded(.down)) * 1e9)
                 ts.tv_sec += Int(remaining.rounded(.down)) + nanos / 1_000_000_000
                 ts.tv_nsec = nanos % 1_000_000_000
@@ -119,16 +134,9 @@ final class Monitor<State: Sendable>: @unchecked Sendable {
     }
 }
 
-/// Seconds on the monotonic clock: for timeouts and pacing, never for timestamps.
-func monotonicNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// Seconds since the epoch: the `received_at` of stored documents and the sampling API's timestamps.
-func epochSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+/// The clock `pthread_cond_timedwait` measures `Monitor`'s deadlines on (see `Monitor.init`).
+#if os(Linux) && !XRAY_POSIX_FALLBACK
+private let conditionClock = CLOCK_MONOTONIC
+#else
+private let conditionClock = CLOCK_REALTIME
+#endif
