@@ -243,7 +243,10 @@ package final class Collector: Sendable {
                 let bound = try Sockets.listenTCP(endpoint)
                 return (bound.fd, Endpoint(host: endpoint.host, port: bound.port))
             } catch {
-                guard case .preferred = listener, case .portInUse = error else { throw error }
+                guard case .portInUse = error else { throw error }
+                guard case .preferred = listener else {
+                    throw .otlpPortInUse(protocolName: protocolName, host: endpoint.host, port: endpoint.port)
+                }
                 warnings.append("\(protocolName) address \(endpoint) is taken (another collector?); serving \(protocolName) on the X-Ray API address only")
                 return nil
             }

@@ -13,6 +13,9 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
     case unresolvableHost(String)
     /// The UDP or TCP port is taken by another process.
     case portInUse(transport: Transport, host: String, port: Int)
+    /// An OTLP listener's address that was asked for (not the default) is taken; `protocolName` is `OTLP/HTTP`
+    /// or `OTLP/gRPC`.
+    case otlpPortInUse(protocolName: String, host: String, port: Int)
     /// The address is not on this machine, or needs privileges.
     case cannotBind(transport: Transport, host: String, port: Int, errno: Int32)
     /// A socket call failed for a reason other than the ones above.
@@ -35,6 +38,9 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
         case .portInUse(let transport, let host, let port):
             return "\(transport.rawValue) port \(port) on \(host) is already in use (is another xray daemon or the AWS X-Ray daemon running? "
                 + "find it with: ss -lunpt 'sport = :\(port)')"
+        case .otlpPortInUse(let protocolName, let host, let port):
+            return "\(protocolName) port \(port) on \(host) is already in use (is an OpenTelemetry Collector or another xray "
+                + "daemon running? find it with: ss -ltnp 'sport = :\(port)')"
         case .cannotBind(let transport, let host, let port, let errno):
             return "cannot bind \(transport.rawValue) \(host):\(port): \(Self.text(errno)); use an address of this machine, and a port above 1023 unless you run as root"
         case .socket(let operation, let errno):

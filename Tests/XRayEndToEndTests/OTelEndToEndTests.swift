@@ -66,7 +66,7 @@ import Glibc
         let stats = try xray(["inspect", "stats", "--filter", #"service("otel-front")"#], store)
         #expect(stats.contains("all        2"), "\(stats)")
         let graph = try xray(["inspect", "graph"], store)
-        #expect(graph.contains("-> otel-back: 1 calls"), "\(graph)")
+        #expect(graph.contains("-> otel-back: 1 call,"), "\(graph)")
     }
 
     /// The migration case: a Flask front traced by the X-Ray SDK calls a Flask back traced by OpenTelemetry with the

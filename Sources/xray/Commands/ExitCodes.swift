@@ -165,6 +165,9 @@ struct Failure {
         case .portInUse(_, let host, _):
             Failure(ExitCodes.unavailable, message,
                     advice: "stop it, or choose another port with --listen \(host):PORT and set AWS_XRAY_DAEMON_ADDRESS to match")
+        case .otlpPortInUse(let protocolName, _, _):
+            Failure(ExitCodes.unavailable, message,
+                    advice: "stop it, or choose another address with \(protocolName == "OTLP/gRPC" ? "--otlp-grpc" : "--otlp-http") HOST:PORT, or off")
         case .cannotBind, .socket, .threadStart: Failure(ExitCodes.unavailable, message)
         case .invalidAddress, .unresolvableHost: Failure(ExitCodes.usage, message)
         case .forwardToSelf: Failure(ExitCodes.usage, "--forward \(message)", advice: "forward to another daemon's address")
