@@ -31,6 +31,9 @@ public struct RunRequest: Sendable {
     public var workingDirectory: String
     /// `--capture-all`: the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`.
     public var captureAll = false
+    /// `--context-missing`: the SDK's `AWS_XRAY_CONTEXT_MISSING` (`LOG_ERROR`, `IGNORE_ERROR`, `RUNTIME_ERROR`),
+    /// set even over an inherited value; nil offers `LOG_ERROR` where the caller set nothing.
+    public var contextMissing: String?
     /// Operations the embedded collector serves beside intake and sampling (the executable passes the read
     /// API): XRayLauncher depends on neither the query nor the render layer those need.
     package var operations = HTTPOperations()
@@ -193,7 +196,7 @@ public enum Launcher {
             base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
             storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
             functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil,
-            captureAll: request.captureAll)
+            captureAll: request.captureAll, contextMissing: request.contextMissing)
 
         var pid: pid_t?
         var termination: ChildTermination

@@ -21,10 +21,13 @@ public struct RunEnvironment: Sendable {
     ///     not the user's, and are replaced so that each run's segment is the parent of the next one's.
     ///   - captureAll: `--capture-all`; the run's collector replaces an exported `AWS_XRAY_DAEMON_ADDRESS`
     ///     (and `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_EXPORTER_OTLP_PROTOCOL`).
+    ///   - contextMissing: `--context-missing`, the SDK's value for `AWS_XRAY_CONTEXT_MISSING`; being explicit,
+    ///     it replaces an inherited one. Without it `LOG_ERROR` is offered (aws-xray-sdk's
+    ///     `AWS_XRAY_CONTEXT_MISSING` documentation: `RUNTIME_ERROR`, `LOG_ERROR`, `IGNORE_ERROR`).
     public static func make(
         base: [String: String], traceID: String, segmentID: String, daemonAddress: String, storePath: String,
         tracingName: String?, lambda: Bool, functionName: String, workingDirectory: String, nested: Bool = false,
-        captureAll: Bool = false
+        captureAll: Bool = false, contextMissing: String? = nil
     ) -> RunEnvironment {
         var variables = base
         var leftAlone: [String] = []
@@ -45,7 +48,7 @@ public struct RunEnvironment: Sendable {
             header("TRACEPARENT", traceparent)
         }
         // `manage.py runserver` runs checks outside any segment; RUNTIME_ERROR would stop it at start-up.
-        offer("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
+        if let contextMissing { variables["AWS_XRAY_CONTEXT_MISSING"] = contextMissing } else { offer("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR") }
         if let tracingName { variables["AWS_XRAY_TRACING_NAME"] = tracingName }
         addOpenTelemetry(base: base, daemonAddress: daemonAddress, tracingName: tracingName, captureAll: captureAll,
                          variables: &variables, leftAlone: &leftAlone)

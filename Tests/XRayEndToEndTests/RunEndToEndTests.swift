@@ -448,6 +448,22 @@ import Testing
 
     /// --tracing-name reaches the child, --sampling-rules is what the collector serves, and --linger keeps
     /// collecting for a grandchild that sends after the command exited.
+    /// `--context-missing` is what the real X-Ray SDK does with a call outside any segment: log (the default),
+    /// ignore, or raise; being explicit, it replaces an inherited `AWS_XRAY_CONTEXT_MISSING`.
+    @Test func contextMissingChoosesWhatTheSDKDoesOutsideASegment() throws {
+        let python = try #require(testPython, "the test virtualenv (Scripts/test-venv)")
+        let outside = "from aws_xray_sdk.core import xray_recorder; xray_recorder.put_annotation('k', 'v')"
+        let inherited = ["AWS_XRAY_CONTEXT_MISSING": "RUNTIME_ERROR"]
+        let log = try run(["--quiet", "--", python, "-c", outside])
+        #expect(log.status == 0 && log.stderr.contains("cannot find the current segment"), "\(log.stderr)")
+        let ignore = try run(["--quiet", "--context-missing", "ignore", "--", python, "-c", outside], environment: inherited)
+        #expect(ignore.status == 0 && !ignore.stderr.contains("cannot find"), "\(ignore.stderr)")
+        let raise = try run(["--quiet", "--context-missing", "raise", "--", python, "-c", outside])
+        #expect(raise.status == 1 && raise.stderr.contains("SegmentNotFoundException"), "\(raise.stderr)")
+        let bad = try run(["--context-missing", "loud", "--", "true"])
+        #expect(bad.status == 64 && bad.stderr.contains("'log', 'ignore' or 'raise'"), "\(bad.stderr)")
+    }
+
     @Test func tracingNameSamplingRulesAndLingerReachTheCommand() throws {
         let script = dir.appendingPathComponent("late.py")
         try Data("""

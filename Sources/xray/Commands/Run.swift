@@ -65,6 +65,11 @@ extension XRay {
             valueName: "origin"))
         var allowOrigins: [String] = []
 
+        @Option(name: .customLong("context-missing"), help: ArgumentHelp(
+            "What the X-Ray SDK does with a call outside any segment: log (LOG_ERROR, the default), ignore (IGNORE_ERROR, silences Django's start-up noise) or raise (RUNTIME_ERROR).",
+            valueName: "mode"))
+        var contextMissing: ContextMissing?
+
         @Flag(name: .long, help: "Emulate AWS Lambda for the SDKs, so a script's subsegments land under the run's segment.")
         var lambda = false
 
@@ -128,6 +133,7 @@ extension XRay {
                 workingDirectory: currentDirectory())
             request.allowedOrigins = allowOrigins
             request.captureAll = captureAll
+            request.contextMissing = contextMissing?.sdkValue
             request.operations = ReadAPI.operations
             var elsewhere: (address: String, finding: DaemonProbe.Finding)?
             if !captureAll, let address = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen) {
@@ -470,4 +476,17 @@ enum RunSummary {
 func currentDirectory() -> String {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     return buffer.withUnsafeMutableBufferPointer { b in getcwd(b.baseAddress, b.count).map { String(cString: $0) } } ?? "."
+}
+
+/// `--context-missing`: the X-Ray SDK's `AWS_XRAY_CONTEXT_MISSING` in words.
+enum ContextMissing: String, ExpressibleByArgument, CaseIterable {
+    case log, ignore, raise
+
+    var sdkValue: String {
+        switch self {
+        case .log: "LOG_ERROR"
+        case .ignore: "IGNORE_ERROR"
+        case .raise: "RUNTIME_ERROR"
+        }
+    }
 }
