@@ -197,41 +197,11 @@ import Glibc
     }
 }
 
-/// Collects a pipe's output as it arrives, so a long-running child never blocks on a full pipe.
-final class StreamBox: @unchecked Sendable {
-    // Safe: every access to `data` holds `lock`.
-    private let lock = NSLock()
-    private var data = Data()
-    private var ended = false
-
-    func attach(_ pipe: Pipe) {
-        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                lock.withLock { ended = true }
-            } else {
-                lock.withLock { data.append(chunk) }
-            }
-        }
-    }
-
-    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
-
-    /// Waits (at most `seconds`) until the writer closed the pipe and every byte was taken. Callers wait after
-    /// the process exited, when the end of input is certain: the long default only matters on a loaded machine,
-    /// where the reading queue may run late.
-    func waitForEnd(seconds: Double = 30) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !lock.withLock({ ended }), Date() < deadline { usleep(5_000) }
-    }
-}
-
 /// A running `xray daemon` whose port was learned from its first stderr line.
 final class DaemonProcess {
     let process = Process()
-    let stdout = StreamBox()
-    let stderr = StreamBox()
+    let stdout = PipeStream()
+    let stderr = PipeStream()
     private(set) var port = 0
     var address: String { "127.0.0.1:\(port)" }
 
@@ -311,7 +281,7 @@ enum PythonApp {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        let stdout = StreamBox(), stderr = StreamBox()
+        let stdout = PipeStream(), stderr = PipeStream()
         stdout.attach(out)
         stderr.attach(err)
         try process.run()

@@ -156,7 +156,7 @@ import Glibc
         let err = Pipe(), out = Pipe()
         process.standardError = err
         process.standardOutput = out
-        let stderr = StreamBox(), stdout = StreamBox()
+        let stderr = PipeStream(), stdout = PipeStream()
         stderr.attach(err)
         stdout.attach(out)
         try process.run()

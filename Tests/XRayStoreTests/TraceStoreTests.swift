@@ -1,3 +1,4 @@
+import Synchronization
 import CSQLite
 import Foundation
 import Testing
@@ -170,10 +171,8 @@ func doc(id: String = "70de5b6f19ff9a0a", name: String = "svc", inProgress: Bool
 }
 
 /// A flag one thread sets and another polls.
-final class Atomic: @unchecked Sendable {
-    // Safe: every access goes through the lock.
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
+final class Atomic: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

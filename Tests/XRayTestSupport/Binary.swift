@@ -83,3 +83,37 @@ package final class StreamBox: Sendable {
 
     package var data: Data { state.withLock { $0 } }
 }
+
+/// Collects a long-running child's pipe as it arrives, so the child never blocks on a full pipe and a test
+/// can read what it printed so far.
+package final class PipeStream: Sendable {
+    private struct State {
+        var data = Data()
+        var ended = false
+    }
+    private let state = Mutex(State())
+
+    package init() {}
+
+    package func attach(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                handle.readabilityHandler = nil
+                state.withLock { $0.ended = true }
+            } else {
+                state.withLock { $0.data.append(chunk) }
+            }
+        }
+    }
+
+    package var text: String { state.withLock { String(decoding: $0.data, as: UTF8.self) } }
+
+    /// Waits (at most `seconds`) until the writer closed the pipe and every byte was taken. Callers wait after
+    /// the process exited, when the end of input is certain: the long default only matters on a loaded machine,
+    /// where the reading queue may run late.
+    package func waitForEnd(seconds: Double = 30) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !state.withLock({ $0.ended }), Date() < deadline { usleep(5_000) }
+    }
+}
