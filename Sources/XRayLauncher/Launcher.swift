@@ -345,30 +345,20 @@ public enum Launcher {
         var out = CapturedSummary()
         out.traces = traceIDs.count
         for id in traceIDs.sorted() {
-            try store.select(
-                """
-                SELECT count(*), coalesce(sum(id<>?1),0), coalesce(sum(error AND id<>?1),0),
-                    coalesce(sum(fault AND id<>?1),0), coalesce(sum(throttle AND id<>?1),0)
-                FROM entities WHERE trace_id=?2
-                """,
-                [.text(runSegment), .text(id)]
-            ) { row in
-                out.entities += row.int(0)
-                out.commandEntities += row.int(1)
-                out.errors += row.int(2)
-                out.faults += row.int(3)
-                out.throttles += row.int(4)
-                for (flag, column) in [(EntityFlag.error, 2), (.fault, 3), (.throttle, 4)] where row.int(Int32(column)) > 0 {
-                    out.flaggedTraces[flag, default: []].append(id)
-                }
+            let counts = try store.runCounts(traceID: id, excluding: runSegment)
+            out.entities += counts.entities
+            out.commandEntities += counts.commandEntities
+            out.errors += counts.errors
+            out.faults += counts.faults
+            out.throttles += counts.throttles
+            for (flag, count) in [(EntityFlag.error, counts.errors), (.fault, counts.faults), (.throttle, counts.throttles)] where count > 0 {
+                out.flaggedTraces[flag, default: []].append(id)
             }
         }
         return out
     }
 
     static func isStored(store: TraceStore, traceID: String, id: String) throws(StoreError) -> Bool {
-        var found = false
-        try store.select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
-        return found
+        try store.hasDocument(traceID: traceID, id: id)
     }
 }

@@ -76,3 +76,40 @@ extension TraceStore {
         return out
     }
 }
+
+/// What one trace holds, as `xray run` summarizes it: its entities, and those besides the run's own segment
+/// with each flag.
+package struct RunTraceCounts: Sendable, Hashable {
+    package var entities = 0
+    /// Entities other than the run's segment: what the command sent.
+    package var commandEntities = 0
+    package var errors = 0
+    package var faults = 0
+    package var throttles = 0
+}
+
+extension TraceStore {
+    /// The counts of trace `traceID`, leaving the run's own segment `runSegment` out of all but `entities`.
+    package func runCounts(traceID: String, excluding runSegment: String) throws(StoreError) -> RunTraceCounts {
+        var counts = RunTraceCounts()
+        try select(
+            """
+            SELECT count(*), coalesce(sum(id<>?1),0), coalesce(sum(error AND id<>?1),0),
+                coalesce(sum(fault AND id<>?1),0), coalesce(sum(throttle AND id<>?1),0)
+            FROM entities WHERE trace_id=?2
+            """,
+            [.text(runSegment), .text(traceID)]
+        ) { row in
+            counts = RunTraceCounts(
+                entities: row.int(0), commandEntities: row.int(1), errors: row.int(2), faults: row.int(3), throttles: row.int(4))
+        }
+        return counts
+    }
+
+    /// Whether the document `id` of trace `traceID` is stored: how `xray run` knows its own segment arrived.
+    package func hasDocument(traceID: String, id: String) throws(StoreError) -> Bool {
+        var found = false
+        try select("SELECT 1 FROM documents WHERE trace_id=? AND id=?", [.text(traceID), .text(id)]) { _ in found = true }
+        return found
+    }
+}
