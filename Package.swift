@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "XRaySystemTests", dependencies: ["XRaySystem"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayRenderTests", dependencies: ["XRayRender", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender", "CSQLite", "XRayTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayCollector", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayCollectorTests",
