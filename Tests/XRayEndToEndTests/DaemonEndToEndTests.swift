@@ -271,28 +271,15 @@ enum PythonApp {
     }
 
     static func run(_ script: String, _ arguments: [String], daemonAddress: String, timeout: Double = 60) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: testPython ?? "/usr/bin/python3")
-        process.arguments = [fixturesDirectory.appendingPathComponent("apps").appendingPathComponent(script).path] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["AWS_XRAY_DAEMON_ADDRESS"] = daemonAddress
         environment["PYTHONUNBUFFERED"] = "1"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let stdout = PipeStream(), stderr = PipeStream()
-        stdout.attach(out)
-        stderr.attach(err)
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        usleep(50_000)
-        let lines = stdout.text.split(separator: "\n").compactMap {
+        let app = fixturesDirectory.appendingPathComponent("apps").appendingPathComponent(script).path
+        let (status, stdout, stderr) = try runProgram(
+            URL(fileURLWithPath: testPython ?? "/usr/bin/python3"), [app] + arguments, environment: environment, timeout: timeout)
+        let lines = stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        return Result(status: process.terminationStatus, lines: lines, stderr: stderr.text)
+        return Result(status: status, lines: lines, stderr: stderr)
     }
 }

@@ -144,31 +144,16 @@ import Glibc
         let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--store", store])
         defer { daemon.kill() }
         let bin = try #require(Self.venvBin)
-        let process = Process()
-        process.executableURL = bin.appendingPathComponent("opentelemetry-instrument")
-        process.arguments = [bin.appendingPathComponent("python").path, Self.pairApp, "/hello"]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OTEL_") }
         environment["OTEL_SERVICE_NAME"] = "otel-front"
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(daemon.port)"
         environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = settings["OTEL_TRACES_EXPORTER"] == nil ? nil : "http://127.0.0.1:\(daemon.port)/v1/traces"
         for (key, value) in settings { environment[key] = value }
-        process.environment = environment
-        let err = Pipe(), out = Pipe()
-        process.standardError = err
-        process.standardOutput = out
-        let stderr = PipeStream(), stdout = PipeStream()
-        stderr.attach(err)
-        stdout.attach(out)
-        try process.run()
-        let deadline = Date().addingTimeInterval(40)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        stdout.waitForEnd()
-        stderr.waitForEnd()
-        #expect(process.terminationStatus == 0, "\(stderr.text)")
-        #expect(stdout.text == "/hello 200\n")
-        #expect(!stderr.text.contains("Failed to export"), "\(stderr.text)")
+        let app = try runProgram(bin.appendingPathComponent("opentelemetry-instrument"),
+                                 [bin.appendingPathComponent("python").path, Self.pairApp, "/hello"], environment: environment, timeout: 40)
+        #expect(app.status == 0, "\(app.stderr)")
+        #expect(app.stdout == "/hello 200\n")
+        #expect(!app.stderr.contains("Failed to export"), "\(app.stderr)")
         let stopped = daemon.stop(signal: SIGTERM)
         #expect(stopped.status == 0)
         #expect(stopped.stderr.contains("rejected 0"), "\(stopped.stderr)")

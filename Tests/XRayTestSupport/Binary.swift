@@ -84,6 +84,31 @@ package final class StreamBox: Sendable {
     package var data: Data { state.withLock { $0 } }
 }
 
+/// Runs a program other than xray (an SDK app) to its end, or `timeout` seconds, when it is terminated;
+/// its output is collected as it arrives, so a chatty app never blocks on a full pipe.
+package func runProgram(
+    _ executable: URL, _ arguments: [String], environment: [String: String], timeout: Double
+) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let stdout = PipeStream(), stderr = PipeStream()
+    stdout.attach(out)
+    stderr.attach(err)
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning, Date() < deadline { usleep(20_000) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    stdout.waitForEnd()
+    stderr.waitForEnd()
+    return (process.terminationStatus, stdout.text, stderr.text)
+}
+
 /// Collects a long-running child's pipe as it arrives, so the child never blocks on a full pipe and a test
 /// can read what it printed so far.
 package final class PipeStream: Sendable {
