@@ -111,6 +111,16 @@ enum Schema {
             CREATE INDEX traces_by_duration ON traces(duration);
             CREATE INDEX traces_by_response_time ON traces(response_time);
             """),
+        // Existing traces get no details row: a listing computes theirs from the entity rows when it reads
+        // them (`TraceStore.summaryDetails`), and the next write to a trace stores them.
+        ("v4: summary details kept at write time, and each entity's own exceptions", """
+            ALTER TABLE entities ADD COLUMN exceptions TEXT;
+            CREATE TABLE trace_details(
+                trace_id TEXT PRIMARY KEY,
+                http TEXT NOT NULL,
+                details TEXT NOT NULL
+            ) WITHOUT ROWID;
+            """),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -12,11 +12,17 @@ package struct IncomingDocument: Sendable {
     /// Where it came from: `udp:127.0.0.1:53311`, `file.jsonl:12`, ...
     package var source: String?
     package var receivedAt: Double
+    /// Each entity's own exceptions as root causes list them (`SummaryRules.exceptionsJSON`), in the order of
+    /// `document.entities`: read from the tree before it is dropped, so no one parses the document again.
+    var exceptions: [String?]
 
     /// The parsed JSON tree is dropped here: the store needs only the entities, and freeing the tree on the
     /// thread that parsed it keeps that work off the single SQLite writer.
     package init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double) {
         self.raw = raw
+        exceptions = document.entities.map { entity in
+            SummaryRules.object(at: entity.path, in: document.json).flatMap(SummaryRules.exceptionsJSON)
+        }
         var document = document
         document.json = JSONObject()
         self.document = document
@@ -384,21 +390,21 @@ package final class TraceStore {
             deleteAnnotations.bind(2, documentID)
             try deleteAnnotations.step()
         }
-        try insertEntities(doc, documentID: documentID)
+        try insertEntities(doc, exceptions: incoming.exceptions, documentID: documentID)
         return outcome
     }
 
-    func insertEntities(_ doc: SegmentDocument, documentID: Int64) throws(StoreError) {
+    func insertEntities(_ doc: SegmentDocument, exceptions: [String?], documentID: Int64) throws(StoreError) {
         let entity = try db.prepared("""
             INSERT OR REPLACE INTO entities(trace_id, id, parent_id, document_id, kind, name, origin, namespace,
                 start_time, end_time, in_progress, error, fault, throttle, http_method, http_url, http_status,
-                http_user_agent, http_client_ip, user, sql, cause, warnings)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                http_user_agent, http_client_ip, user, sql, cause, warnings, exceptions)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
         let annotation = try db.prepared("""
             INSERT OR REPLACE INTO annotations(trace_id, entity_id, key, type, value, document_id) VALUES(?,?,?,?,?,?)
             """)
-        for e in doc.entities {
+        for (index, e) in doc.entities.enumerated() {
             entity.reset()
             entity.bind(1, e.traceID)
             entity.bind(2, e.id)
@@ -423,6 +429,7 @@ package final class TraceStore {
             entity.bind(21, e.sql)
             entity.bind(22, e.cause)
             entity.bind(23, e.warnings.isEmpty ? nil : e.warnings.joined(separator: "\n"))
+            entity.bind(24, exceptions.indices.contains(index) ? exceptions[index] : nil)
             try entity.step()
             for a in e.annotations {
                 annotation.reset()
@@ -450,8 +457,8 @@ package final class TraceStore {
         try s.step()
     }
 
-    /// Recomputes one trace's summary row from its entities: the root segment decides HasError and HasFault
-    /// (GetTraceSummaries in the X-Ray API reference).
+    /// Recomputes one trace's summary row and details from its entities: the root segment decides HasError
+    /// and HasFault (GetTraceSummaries in the X-Ray API reference).
     func refreshSummary(traceID: String, receivedAt: Double) throws(StoreError) {
         let aggregate = try db.prepared("""
             SELECT min(start_time), max(coalesce(end_time, start_time)), count(*), sum(in_progress), max(throttle)
@@ -463,6 +470,9 @@ package final class TraceStore {
             let delete = try db.prepared("DELETE FROM traces WHERE trace_id=?")
             delete.bind(1, traceID)
             try delete.step()
+            let deleteDetails = try db.prepared("DELETE FROM trace_details WHERE trace_id=?")
+            deleteDetails.bind(1, traceID)
+            try deleteDetails.step()
             return
         }
         let start = aggregate.double(0), end = aggregate.double(1)
@@ -513,6 +523,7 @@ package final class TraceStore {
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
+        try refreshDetails(traceID: traceID, rootID: rootID, entityCount: count)
     }
 }
 

@@ -1,0 +1,230 @@
+import XRayWire
+
+/// The parts of a `GetTraceSummaries` TraceSummary that the `traces` row does not hold, as compact JSON text
+/// (GetTraceSummaries in the AWS X-Ray API reference): `http` is the `Http` object, `members` the
+/// `Annotations`, `Users`, `ServiceIds`, `FaultRootCauses`, `ErrorRootCauses` and `ResponseTimeRootCauses`
+/// members in that order, without the braces, so a listing splices both into its output without parsing them.
+package struct SummaryDetails: Sendable, Hashable {
+    package var http: String
+    package var members: String
+
+    package init(http: String, members: String) {
+        self.http = http
+        self.members = members
+    }
+}
+
+/// What a service node is and what a root cause is: the one Swift definition, next to the rows it reads.
+///
+/// The filter language states the same rules in SQL (XRayQuery's `FilterCompiler.inferred`); both say a
+/// service node is a segment, or a remote subsegment (namespace `aws` or `remote`) no stored segment names
+/// as its parent: X-Ray's inferred node.
+package enum SummaryRules {
+    /// Root causes listed per kind; a trace with more (thousands of faulty leaves) lists the first ones.
+    package static let maxCauses = 16
+    /// Entities in one `EntityPath`; a longer path keeps the ones nearest the cause.
+    package static let maxPathLength = 64
+    /// Traces with more entities get no details at write time (each write would read them all again,
+    /// quadratic for a trace streamed one subsegment at a time); a listing computes theirs when it reads them.
+    package static let maxEntitiesAtWriteTime = 2_000
+
+    /// Whether a remote call is drawn as a node of its own: a remote subsegment whose callee sent no segment.
+    package static func isInferred(kind: Int, namespace: String?, hasChildSegment: Bool) -> Bool {
+        kind == EntityKind.subsegment.rawValue && (namespace == "aws" || namespace == "remote") && !hasChildSegment
+    }
+
+    /// The `Type` X-Ray gives a node: the segment's origin, `AWS::name` for an AWS call, `remote` for another.
+    package static func nodeType(origin: String?, kind: Int, namespace: String?, name: String) -> String? {
+        if let origin { return origin }
+        guard kind == EntityKind.subsegment.rawValue else { return nil }
+        return namespace == "aws" ? "AWS::\(name)" : "remote"
+    }
+
+    /// `[{Name, Message}]` of an entity's own `cause.exceptions`, as compact JSON; nil without a `cause`.
+    package static func exceptionsJSON(_ entity: JSONObject) -> String? {
+        guard let cause = entity["cause"] else { return nil }
+        guard case .object(let o) = cause, case .array(let list)? = o["exceptions"] else { return "[]" }
+        return JSONWriter.string(.array(list.compactMap { value in
+            guard case .object(let e) = value else { return nil }
+            var out = JSONObject()
+            if let type = e["type"]?.stringValue { out["Name"] = .string(type) }
+            if let message = e["message"]?.stringValue { out["Message"] = .string(message) }
+            return .object(out)
+        }))
+    }
+
+    /// The object of the entity at `path` (as `Entity.path` records it) inside its document.
+    static func object(at path: String, in json: JSONObject) -> JSONObject? {
+        var object = json
+        for step in path.split(separator: ".") {
+            guard step.hasPrefix("subsegments["), step.hasSuffix("]"),
+                  let index = Int(step.dropFirst("subsegments[".count).dropLast()),
+                  case .array(let children)? = object["subsegments"], children.indices.contains(index),
+                  case .object(let child) = children[index] else { return nil }
+            object = child
+        }
+        return object
+    }
+}
+
+/// One entity row as the details read it.
+struct DetailEntity {
+    var id: String
+    var parentID: String?
+    var kind: Int
+    var name: String
+    var origin: String?
+    var namespace: String?
+    var start: Double
+    var end: Double?
+    var error: Bool
+    var fault: Bool
+    var documentID: Int64
+    var exceptions: String?
+    var cause: String?
+    var http: RootRequest
+
+    var duration: Double? { end.map { $0 - start } }
+    var isRemote: Bool { namespace == "remote" || namespace == "aws" }
+}
+
+extension TraceStore {
+    /// The details of each trace, in order: stored ones as written, the others (older stores, very large
+    /// traces) computed from their entity rows now; an id with no trace gets empty details.
+    package func summaryDetails(traceIDs: [String]) throws(StoreError) -> [SummaryDetails] {
+        var out: [SummaryDetails] = []
+        out.reserveCapacity(traceIDs.count)
+        let stored = try db.cached("SELECT http, details FROM trace_details WHERE trace_id=?")
+        defer { stored.reset() }
+        for id in traceIDs {
+            stored.reset()
+            stored.bind(1, id)
+            if try stored.step() {
+                out.append(SummaryDetails(http: stored.text(0) ?? "{}", members: stored.text(1) ?? ""))
+                continue
+            }
+            stored.reset()
+            var rootID: String?
+            try rows("SELECT root_id FROM traces WHERE trace_id=?", [.text(id)]) { rootID = $0.text(0) }
+            out.append(try computeSummaryDetails(traceID: id, rootID: rootID))
+        }
+        return out
+    }
+
+    /// Stores the details of a trace the batch touched, or drops them (computed at read time) for a trace
+    /// beyond `maxEntitiesAtWriteTime`.
+    func refreshDetails(traceID: String, rootID: String?, entityCount: Int) throws(StoreError) {
+        guard entityCount <= SummaryRules.maxEntitiesAtWriteTime else {
+            let delete = try db.prepared("DELETE FROM trace_details WHERE trace_id=?")
+            delete.bind(1, traceID)
+            try delete.step()
+            return
+        }
+        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID)
+        let upsert = try db.prepared("INSERT OR REPLACE INTO trace_details(trace_id, http, details) VALUES(?,?,?)")
+        upsert.bind(1, traceID)
+        upsert.bind(2, details.http)
+        upsert.bind(3, details.members)
+        try upsert.step()
+    }
+
+    /// The details from the trace's rows alone: entities (with their exceptions), annotations and documents.
+    func computeSummaryDetails(traceID: String, rootID: String?) throws(StoreError) -> SummaryDetails {
+        let entities = try detailEntities(traceID: traceID)
+        var http = JSONObject()
+        if let rootID, let root = entities.first(where: { $0.id == rootID }) {
+            if let url = root.http.url { http["HttpURL"] = .string(url) }
+            if let status = root.http.status { http["HttpStatus"] = .number(JSONNumber(status)) }
+            if let method = root.http.method { http["HttpMethod"] = .string(method) }
+            if let agent = root.http.userAgent { http["UserAgent"] = .string(agent) }
+            if let ip = root.http.clientIP { http["ClientIp"] = .string(ip) }
+        }
+        var members = ""
+        var object = JSONObject()
+        object["Annotations"] = try annotationsJSON(traceID: traceID)
+        object["Users"] = try usersJSON(traceID: traceID)
+        object["ServiceIds"] = Self.serviceIDsJSON(entities)
+        for (key, value) in try rootCauses(entities, traceID: traceID) { object[key] = value }
+        JSONWriter.write(.object(object), into: &members)
+        return SummaryDetails(http: JSONWriter.string(.object(http)), members: String(members.dropFirst().dropLast()))
+    }
+
+    func detailEntities(traceID: String) throws(StoreError) -> [DetailEntity] {
+        var out: [DetailEntity] = []
+        try rows("""
+            SELECT id, parent_id, kind, name, origin, namespace, start_time, end_time, error, fault, document_id, exceptions, cause,
+                http_url, http_status, http_method, http_user_agent, http_client_ip
+            FROM entities WHERE trace_id=? ORDER BY id
+            """, [.text(traceID)]) { s in
+            out.append(DetailEntity(
+                id: s.text(0) ?? "", parentID: s.text(1), kind: s.int(2), name: s.text(3) ?? "", origin: s.text(4),
+                namespace: s.text(5), start: s.double(6), end: s.optionalDouble(7), error: s.bool(8), fault: s.bool(9),
+                documentID: Int64(s.int(10)), exceptions: s.text(11), cause: s.text(12),
+                http: RootRequest(url: s.text(13), status: s.optionalInt(14), method: s.text(15), userAgent: s.text(16), clientIP: s.text(17))))
+        }
+        return out
+    }
+
+    static func serviceIDs(_ names: [String]) -> JSONValue {
+        .array(names.map { .object(JSONObject([("Name", .string($0)), ("Names", .array([.string($0)]))])) })
+    }
+
+    /// Each annotation key with its distinct values, each with the segments whose documents recorded it.
+    func annotationsJSON(traceID: String) throws(StoreError) -> JSONValue {
+        var annotations: [(key: String, values: [(value: JSONValue, services: [String])])] = []
+        for source in try annotationSources(traceID: traceID) {
+            let value: JSONValue = switch source.value {
+            case .number(let n): .object(JSONObject([("NumberValue", .number(JSONNumber(n)))]))
+            case .bool(let b): .object(JSONObject([("BooleanValue", .bool(b))]))
+            case .string(let text): .object(JSONObject([("StringValue", .string(text))]))
+            }
+            if annotations.last?.key != source.key { annotations.append((source.key, [])) }
+            let last = annotations.count - 1
+            if let i = annotations[last].values.firstIndex(where: { $0.value == value }) {
+                if !annotations[last].values[i].services.contains(source.service) { annotations[last].values[i].services.append(source.service) }
+            } else {
+                annotations[last].values.append((value, [source.service]))
+            }
+        }
+        return .object(JSONObject(annotations.map { entry in
+            (entry.key, .array(entry.values.map {
+                .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", Self.serviceIDs($0.services))]))
+            }))
+        }))
+    }
+
+    func usersJSON(traceID: String) throws(StoreError) -> JSONValue {
+        var users: [(name: String, services: [String])] = []
+        for source in try userSources(traceID: traceID) {
+            if let i = users.firstIndex(where: { $0.name == source.name }) {
+                if !users[i].services.contains(source.service) { users[i].services.append(source.service) }
+            } else {
+                users.append((source.name, [source.service]))
+            }
+        }
+        return .array(users.map { .object(JSONObject([("UserName", .string($0.name)), ("ServiceIds", Self.serviceIDs($0.services))])) })
+    }
+
+    /// Ids of the entities some stored segment names as its parent.
+    static func parentsOfSegments(_ entities: [DetailEntity]) -> Set<String> {
+        var out = Set<String>()
+        for e in entities where e.kind == EntityKind.segment.rawValue { if let p = e.parentID { out.insert(p) } }
+        return out
+    }
+
+    /// Every service node (segments and inferred nodes) once per name and type, in entity id order.
+    static func serviceIDsJSON(_ entities: [DetailEntity]) -> JSONValue {
+        let parents = parentsOfSegments(entities)
+        var services: [(name: String, type: String?)] = []
+        for e in entities where e.kind == EntityKind.segment.rawValue
+            || SummaryRules.isInferred(kind: e.kind, namespace: e.namespace, hasChildSegment: parents.contains(e.id)) {
+            let node = (name: e.name, type: SummaryRules.nodeType(origin: e.origin, kind: e.kind, namespace: e.namespace, name: e.name))
+            if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
+        }
+        return .array(services.map { s in
+            var o = JSONObject([("Name", .string(s.name)), ("Names", .array([.string(s.name)]))])
+            if let t = s.type { o["Type"] = .string(t) }
+            return .object(o)
+        })
+    }
+}
