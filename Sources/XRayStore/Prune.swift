@@ -26,6 +26,11 @@ extension TraceStore {
             try execute("DELETE FROM annotations WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             try execute("DELETE FROM entities WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             let documents = try execute("DELETE FROM documents WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
+            var delta = RollupDelta()
+            try rows("SELECT samples FROM trace_details WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", []) { s in
+                delta.add(Self.decode(s.text(0) ?? ""), sign: -1)
+            }
+            try applyRollups(delta)
             try execute("DELETE FROM trace_details WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             let traces = try execute("DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             try execute("DELETE FROM temp.prune_ids", [])

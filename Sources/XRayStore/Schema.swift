@@ -112,13 +112,40 @@ enum Schema {
             CREATE INDEX traces_by_response_time ON traces(response_time);
             """),
         // Existing traces get no details row: a listing computes theirs from the entity rows when it reads
-        // them (`TraceStore.summaryDetails`), and the next write to a trace stores them.
-        ("v4: summary details kept at write time, and each entity's own exceptions", """
+        // them (`TraceStore.summaryDetails`), and the next write to a trace stores them. Until every trace
+        // has one, the rollups do not cover the store and stats scan the rows as before.
+        ("v4: summary details and stats rollups kept at write time, and each entity's own exceptions", """
             ALTER TABLE entities ADD COLUMN exceptions TEXT;
             CREATE TABLE trace_details(
                 trace_id TEXT PRIMARY KEY,
                 http TEXT NOT NULL,
-                details TEXT NOT NULL
+                details TEXT NOT NULL,
+                samples TEXT NOT NULL
+            ) WITHOUT ROWID;
+            -- Small enough that counting the traces with details reads a few pages, not every details row.
+            CREATE INDEX trace_details_ids ON trace_details(trace_id);
+            CREATE TABLE stats_rollups(
+                grouping INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value_type INTEGER NOT NULL,
+                value ANY NOT NULL,
+                runs INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                ok INTEGER NOT NULL,
+                error INTEGER NOT NULL,
+                fault INTEGER NOT NULL,
+                throttle INTEGER NOT NULL,
+                PRIMARY KEY(grouping, name, value_type, value, runs)
+            ) WITHOUT ROWID;
+            CREATE TABLE stats_histograms(
+                grouping INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value_type INTEGER NOT NULL,
+                value ANY NOT NULL,
+                runs INTEGER NOT NULL,
+                bucket INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY(grouping, name, value_type, value, runs, bucket)
             ) WITHOUT ROWID;
             """),
     ]

@@ -79,6 +79,7 @@ struct DetailEntity {
     var end: Double?
     var error: Bool
     var fault: Bool
+    var throttle: Bool
     var documentID: Int64
     var exceptions: String?
     var cause: String?
@@ -111,26 +112,39 @@ extension TraceStore {
         return out
     }
 
-    /// Stores the details of a trace the batch touched, or drops them (computed at read time) for a trace
-    /// beyond `maxEntitiesAtWriteTime`.
-    func refreshDetails(traceID: String, rootID: String?, entityCount: Int) throws(StoreError) {
-        guard entityCount <= SummaryRules.maxEntitiesAtWriteTime else {
+    /// Stores the details and rollup samples of a trace the batch touched (its old samples leave the rollups,
+    /// its new ones join them), or drops both for a trace beyond `maxEntitiesAtWriteTime` or without entities:
+    /// its details are then computed at read time, and stats scan the rows until it is gone.
+    func refreshDetails(traceID: String, rootID: String?, entityCount: Int, facts: TraceFacts?, delta: inout RollupDelta) throws(StoreError) {
+        delta.add(try storedSamples(traceID: traceID), sign: -1)
+        guard let facts, entityCount <= SummaryRules.maxEntitiesAtWriteTime else {
             let delete = try db.prepared("DELETE FROM trace_details WHERE trace_id=?")
             delete.bind(1, traceID)
             try delete.step()
             return
         }
-        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID)
-        let upsert = try db.prepared("INSERT OR REPLACE INTO trace_details(trace_id, http, details) VALUES(?,?,?)")
+        let entities = try detailEntities(traceID: traceID)
+        let annotations = try annotationSources(traceID: traceID)
+        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID, entities: entities, annotations: annotations)
+        let samples = Self.rollupSamples(entities, facts: facts, annotations: annotations.map { ($0.key, $0.value) })
+        delta.add(samples, sign: 1)
+        let upsert = try db.prepared("INSERT OR REPLACE INTO trace_details(trace_id, http, details, samples) VALUES(?,?,?,?)")
         upsert.bind(1, traceID)
         upsert.bind(2, details.http)
         upsert.bind(3, details.members)
+        upsert.bind(4, Self.encode(samples))
         try upsert.step()
     }
 
     /// The details from the trace's rows alone: entities (with their exceptions), annotations and documents.
     func computeSummaryDetails(traceID: String, rootID: String?) throws(StoreError) -> SummaryDetails {
-        let entities = try detailEntities(traceID: traceID)
+        try computeSummaryDetails(traceID: traceID, rootID: rootID, entities: try detailEntities(traceID: traceID),
+                                  annotations: try annotationSources(traceID: traceID))
+    }
+
+    func computeSummaryDetails(
+        traceID: String, rootID: String?, entities: [DetailEntity], annotations: [(key: String, value: AnnotationValue, service: String)]
+    ) throws(StoreError) -> SummaryDetails {
         var http = JSONObject()
         if let rootID, let root = entities.first(where: { $0.id == rootID }) {
             if let url = root.http.url { http["HttpURL"] = .string(url) }
@@ -141,7 +155,7 @@ extension TraceStore {
         }
         var members = ""
         var object = JSONObject()
-        object["Annotations"] = try annotationsJSON(traceID: traceID)
+        object["Annotations"] = Self.annotationsJSON(annotations)
         object["Users"] = try usersJSON(traceID: traceID)
         object["ServiceIds"] = Self.serviceIDsJSON(entities)
         for (key, value) in try rootCauses(entities, traceID: traceID) { object[key] = value }
@@ -153,12 +167,12 @@ extension TraceStore {
         var out: [DetailEntity] = []
         try rows("""
             SELECT id, parent_id, kind, name, origin, namespace, start_time, end_time, error, fault, document_id, exceptions, cause,
-                http_url, http_status, http_method, http_user_agent, http_client_ip
+                http_url, http_status, http_method, http_user_agent, http_client_ip, throttle
             FROM entities WHERE trace_id=? ORDER BY id
             """, [.text(traceID)]) { s in
             out.append(DetailEntity(
                 id: s.text(0) ?? "", parentID: s.text(1), kind: s.int(2), name: s.text(3) ?? "", origin: s.text(4),
-                namespace: s.text(5), start: s.double(6), end: s.optionalDouble(7), error: s.bool(8), fault: s.bool(9),
+                namespace: s.text(5), start: s.double(6), end: s.optionalDouble(7), error: s.bool(8), fault: s.bool(9), throttle: s.bool(18),
                 documentID: Int64(s.int(10)), exceptions: s.text(11), cause: s.text(12),
                 http: RootRequest(url: s.text(13), status: s.optionalInt(14), method: s.text(15), userAgent: s.text(16), clientIP: s.text(17))))
         }
@@ -170,9 +184,9 @@ extension TraceStore {
     }
 
     /// Each annotation key with its distinct values, each with the segments whose documents recorded it.
-    func annotationsJSON(traceID: String) throws(StoreError) -> JSONValue {
+    static func annotationsJSON(_ sources: [(key: String, value: AnnotationValue, service: String)]) -> JSONValue {
         var annotations: [(key: String, values: [(value: JSONValue, services: [String])])] = []
-        for source in try annotationSources(traceID: traceID) {
+        for source in sources {
             let value: JSONValue = switch source.value {
             case .number(let n): .object(JSONObject([("NumberValue", .number(JSONNumber(n)))]))
             case .bool(let b): .object(JSONObject([("BooleanValue", .bool(b))]))
@@ -188,7 +202,7 @@ extension TraceStore {
         }
         return .object(JSONObject(annotations.map { entry in
             (entry.key, .array(entry.values.map {
-                .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", Self.serviceIDs($0.services))]))
+                .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", serviceIDs($0.services))]))
             }))
         }))
     }

@@ -337,9 +337,11 @@ package final class TraceStore {
             }
             for r in rejects { try insertReject(r) }
             counts.rejected = rejects.count
+            var delta = RollupDelta()
             for id in counts.traceIDs {
-                try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0)
+                try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0, delta: &delta)
             }
+            try applyRollups(delta)
             return counts
         }
     }
@@ -459,7 +461,7 @@ package final class TraceStore {
 
     /// Recomputes one trace's summary row and details from its entities: the root segment decides HasError
     /// and HasFault (GetTraceSummaries in the X-Ray API reference).
-    func refreshSummary(traceID: String, receivedAt: Double) throws(StoreError) {
+    func refreshSummary(traceID: String, receivedAt: Double, delta: inout RollupDelta) throws(StoreError) {
         let aggregate = try db.prepared("""
             SELECT min(start_time), max(coalesce(end_time, start_time)), count(*), sum(in_progress), max(throttle)
             FROM entities WHERE trace_id=?
@@ -470,9 +472,7 @@ package final class TraceStore {
             let delete = try db.prepared("DELETE FROM traces WHERE trace_id=?")
             delete.bind(1, traceID)
             try delete.step()
-            let deleteDetails = try db.prepared("DELETE FROM trace_details WHERE trace_id=?")
-            deleteDetails.bind(1, traceID)
-            try deleteDetails.step()
+            try refreshDetails(traceID: traceID, rootID: nil, entityCount: 0, facts: nil, delta: &delta)
             return
         }
         let start = aggregate.double(0), end = aggregate.double(1)
@@ -523,7 +523,9 @@ package final class TraceStore {
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
-        try refreshDetails(traceID: traceID, rootID: rootID, entityCount: count)
+        let facts = TraceFacts(rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle,
+                               responseTime: rootEnd.map { $0 - rootStart })
+        try refreshDetails(traceID: traceID, rootID: rootID, entityCount: count, facts: facts, delta: &delta)
     }
 }
 

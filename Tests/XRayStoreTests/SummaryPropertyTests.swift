@@ -37,7 +37,7 @@ struct RandomTraces {
         if flag(0.3) { out.append(#""error":true"#) }
         if flag(0.1) { out.append(#""throttle":true"#) }
         if !segment, flag(0.4) { out.append(#""namespace":"\#(["aws", "remote", "local"].randomElement(using: &rng)!)""#) }
-        if segment, flag(0.5) { out.append(#""origin":"\#(["AWS::EC2::Instance", "AWS::ECS::Container"].randomElement(using: &rng)!)""#) }
+        if segment, flag(0.5) { out.append(#""origin":"\#(["AWS::EC2::Instance", "AWS::ECS::Container", TraceStore.runOrigin].randomElement(using: &rng)!)""#) }
         if flag(0.3) {
             let n = Int.random(in: 0...2, using: &rng)
             let exceptions = (0..<n).map { i in #"{"id":"e\#(id.suffix(14))\#(i)","type":"E\#(i)","message":"m \"\#(i)\""}"# }
@@ -246,6 +246,68 @@ enum DetailsOracle {
     }
 }
 
+/// What the stats rollups must hold, recomputed from the raw documents of every stored trace.
+enum RollupOracle {
+    static func rows(_ store: TraceStore, _ grouping: RollupGrouping, key: String, includeRuns: Bool) throws -> [RollupRow] {
+        var out: [String: RollupRow] = [:]
+        func add(_ name: String, _ annotation: AnnotationValue?, error: Bool, fault: Bool, throttle: Bool, time: Double?) {
+            let key = name + "\u{1F}" + (annotation.map { "\($0.typeTag)\u{1F}\($0)" } ?? "")
+            var r = out[key] ?? RollupRow(name: name, annotation: annotation)
+            r.count += 1
+            if !error && !fault && !throttle { r.ok += 1 }
+            if error { r.error += 1 }
+            if fault { r.fault += 1 }
+            if throttle { r.throttle += 1 }
+            if let time { r.buckets[DurationSketch.bucket(time), default: 0] += 1 }
+            out[key] = r
+        }
+        for id in try store.allTraceIDs() {
+            let docs = try store.documents(traceID: id).compactMap { try? SegmentDocumentParser.parse(bytes: $0.raw) }
+            let entities = TraceAssembler.assemble(traceID: id, documents: docs).entries.map(\.entity)
+            let bareRun = !entities.contains { $0.origin != TraceStore.runOrigin }
+            let childSegmentParents = Set(entities.filter { $0.kind == .segment }.compactMap(\.parentID))
+            if grouping == .service {
+                for e in entities where e.kind == .segment
+                    || (["aws", "remote"].contains(e.namespace ?? "") && !childSegmentParents.contains(e.id)) {
+                    guard includeRuns || e.origin != TraceStore.runOrigin else { continue }
+                    add(e.name, nil, error: e.error, fault: e.fault, throttle: e.throttle, time: e.duration)
+                }
+                continue
+            }
+            guard includeRuns || !bareRun, let root = entities.min(by: { a, b in
+                (a.kind.rawValue, a.parentID == nil ? 0 : 1, a.startTime) < (b.kind.rawValue, b.parentID == nil ? 0 : 1, b.startTime)
+            }) else { continue }
+            let throttle = entities.contains { $0.throttle }
+            func trace(_ name: String, _ annotation: AnnotationValue? = nil) {
+                add(name, annotation, error: root.error, fault: root.fault, throttle: throttle, time: root.duration)
+            }
+            switch grouping {
+            case .all: trace("all")
+            case .operation: trace("\(root.name) \(root.httpMethod ?? "-") \(root.httpURL ?? "-")")
+            case .url: trace(root.httpURL ?? "-")
+            case .annotation:
+                var seen = Set<String>()
+                for e in entities { for a in e.annotations where a.key == key && seen.insert("\(a.value.typeTag)\(a.value)").inserted { trace(key, a.value) } }
+            case .service: break
+            }
+        }
+        return Array(out.values)
+    }
+
+    static func check(_ store: TraceStore, seed: UInt64) throws {
+        for (grouping, key) in RollupGrouping.allCases.map({ ($0, "k1") }) + [(.annotation, "n"), (.annotation, "b")] {
+            for includeRuns in [true, false] {
+                let got = try #require(try store.statsRollups(grouping, annotationKey: key, includeRuns: includeRuns), "seed \(seed): not covered")
+                let expected = try rows(store, grouping, key: key, includeRuns: includeRuns)
+                func sorted(_ rows: [RollupRow]) -> [RollupRow] {
+                    rows.sorted { ($0.name, "\($0.annotation.map { "\($0)" } ?? "")") < ($1.name, "\($1.annotation.map { "\($0)" } ?? "")") }
+                }
+                #expect(sorted(got) == sorted(expected), "seed \(seed) \(grouping) includeRuns \(includeRuns)")
+            }
+        }
+    }
+}
+
 /// The summary details a store keeps up to date at write time equal what the raw documents say.
 @Suite struct SummaryPropertyTests {
     static func parsed(_ details: SummaryDetails) throws -> JSONValue {
@@ -269,7 +331,7 @@ enum DetailsOracle {
     }
 
     @Test(arguments: 0..<200)
-    func detailsEqualARecomputationFromRawDocumentsAfterRandomWrites(seed: Int) throws {
+    func detailsAndRollupsEqualARecomputationFromRawDocumentsAfterRandomWrites(seed: Int) throws {
         var traces = RandomTraces(rng: SeededRandom(seed: UInt64(seed)))
         let store = try TraceStore(path: temporaryStorePath())
         var documents: [String] = []
@@ -285,6 +347,7 @@ enum DetailsOracle {
             if traces.flag(0.1) { _ = try store.prune(.keepLast(Int.random(in: 1...3, using: &traces.rng)), vacuum: false) }
         }
         try Self.check(store, seed: UInt64(seed))
+        try RollupOracle.check(store, seed: UInt64(seed))
     }
 }
 
