@@ -49,3 +49,26 @@ import XRayWire
         #expect(exact.contains(#""percentiles": "exact""#) && !exact.contains(#""percentiles": "within 1%""#))
     }
 }
+
+/// The service nodes the filter language selects in SQL are the ones the store's Swift rules list.
+@Suite struct ServiceNodeRuleTests {
+    @Test func sqlAndSwiftAgreeOnWhatAServiceNodeIs() throws {
+        let store = try fixtureStore()
+        let engine = QueryEngine(store: store)
+        var inferredSeen = 0
+        for id in try store.allTraceIDs() {
+            var bySQL: [String] = []
+            try store.serviceNodes(traceID: id, ServiceGraph.nodeSQL()) { row in
+                let node = row.name + "/" + (ServiceGraph.nodeType(origin: row.origin, kind: row.kind, namespace: row.namespace, name: row.name) ?? "")
+                if !bySQL.contains(node) { bySQL.append(node) }
+                if row.kind == 1 { inferredSeen += 1 }
+            }
+            let fields = Dictionary(uniqueKeysWithValues: try TraceDetails.fields(traceID: id, engine: engine).map { ($0.key, $0.value) })
+            let bySwift = (fields["ServiceIds"]?.arrayValue ?? []).compactMap { $0.objectValue }.map {
+                ($0["Name"]?.stringValue ?? "") + "/" + ($0["Type"]?.stringValue ?? "")
+            }
+            #expect(bySQL == bySwift, "\(id)")
+        }
+        #expect(inferredSeen > 0, "the fixtures hold inferred nodes")
+    }
+}
