@@ -130,19 +130,34 @@ extension TraceStore {
         return out
     }
 
-    /// Samples as stored beside a trace's details: `[grouping, name, type, value, runs, flags, bucket]` each.
+    /// Samples as stored beside a trace's details: `[grouping, name, type, value, runs, flags, bucket]` each
+    /// (a number value as its IEEE 754 bit pattern).
     static func encode(_ samples: [RollupSample]) -> String {
-        JSONWriter.string(.array(samples.map { s in
-            let (type, value): (Int, JSONValue) = switch s.key.annotation {
-            case nil: (-1, .null)
-            case .string(let text): (0, .string(text))
-            case .number(let n): (1, .number(JSONNumber(n)))
-            case .bool(let b): (2, .bool(b))
+        var out = DetailsWriter()
+        out.raw("[")
+        for (i, s) in samples.enumerated() {
+            if i > 0 { out.comma() }
+            out.raw("[")
+            out.raw(String(s.key.grouping.rawValue))
+            out.comma()
+            out.string(s.key.name)
+            switch s.key.annotation {
+            case nil: out.raw(",-1,null")
+            case .string(let text): out.raw(",0,"); out.string(text)
+            // By bit pattern: an infinite annotation (1e999) must come back as the key it was added under.
+            case .number(let n): out.raw(",1,"); out.raw(String(n.bitPattern))
+            case .bool(let b): out.raw(",2,"); out.bool(b)
             }
-            let flags = (s.error ? 1 : 0) | (s.fault ? 2 : 0) | (s.throttle ? 4 : 0)
-            return .array([.number(JSONNumber(s.key.grouping.rawValue)), .string(s.key.name), .number(JSONNumber(type)), value,
-                           .bool(s.key.runs), .number(JSONNumber(flags)), s.bucket.map { .number(JSONNumber($0)) } ?? .null])
-        }))
+            out.comma()
+            out.bool(s.key.runs)
+            out.comma()
+            out.raw(String((s.error ? 1 : 0) | (s.fault ? 2 : 0) | (s.throttle ? 4 : 0)))
+            out.comma()
+            if let b = s.bucket { out.raw(String(b)) } else { out.raw("null") }
+            out.raw("]")
+        }
+        out.raw("]")
+        return out.text
     }
 
     static func decode(_ text: String) -> [RollupSample] {
@@ -153,7 +168,7 @@ extension TraceStore {
             else { return nil }
             let annotation: AnnotationValue? = switch Int(type) {
             case 0: f[3].stringValue.map { .string($0) }
-            case 1: f[3].doubleValue.map { .number($0) }
+            case 1: if case .number(let bits) = f[3], let pattern = UInt64(bits.text) { .number(Double(bitPattern: pattern)) } else { nil }
             case 2: f[3].boolValue.map { .bool($0) }
             default: nil
             }

@@ -145,22 +145,34 @@ extension TraceStore {
     func computeSummaryDetails(
         traceID: String, rootID: String?, entities: [DetailEntity], annotations: [(key: String, value: AnnotationValue, service: String)]
     ) throws(StoreError) -> SummaryDetails {
-        var http = JSONObject()
+        var http = DetailsWriter()
+        http.raw("{")
         if let rootID, let root = entities.first(where: { $0.id == rootID }) {
-            if let url = root.http.url { http["HttpURL"] = .string(url) }
-            if let status = root.http.status { http["HttpStatus"] = .number(JSONNumber(status)) }
-            if let method = root.http.method { http["HttpMethod"] = .string(method) }
-            if let agent = root.http.userAgent { http["UserAgent"] = .string(agent) }
-            if let ip = root.http.clientIP { http["ClientIp"] = .string(ip) }
+            var first = true
+            func field(_ key: StaticString) {
+                if !first { http.comma() }
+                first = false
+                http.key(key)
+            }
+            if let url = root.http.url { field("HttpURL"); http.string(url) }
+            if let status = root.http.status { field("HttpStatus"); http.number(JSONNumber(status)) }
+            if let method = root.http.method { field("HttpMethod"); http.string(method) }
+            if let agent = root.http.userAgent { field("UserAgent"); http.string(agent) }
+            if let ip = root.http.clientIP { field("ClientIp"); http.string(ip) }
         }
-        var members = ""
-        var object = JSONObject()
-        object["Annotations"] = Self.annotationsJSON(annotations)
-        object["Users"] = try usersJSON(traceID: traceID)
-        object["ServiceIds"] = Self.serviceIDsJSON(entities)
-        for (key, value) in try rootCauses(entities, traceID: traceID) { object[key] = value }
-        JSONWriter.write(.object(object), into: &members)
-        return SummaryDetails(http: JSONWriter.string(.object(http)), members: String(members.dropFirst().dropLast()))
+        http.raw("}")
+        var out = DetailsWriter()
+        out.key("Annotations")
+        Self.writeAnnotations(annotations, into: &out)
+        out.comma()
+        out.key("Users")
+        try writeUsers(traceID: traceID, into: &out)
+        out.comma()
+        out.key("ServiceIds")
+        Self.writeServiceIDs(entities, into: &out)
+        out.comma()
+        try writeRootCauses(entities, traceID: traceID, into: &out)
+        return SummaryDetails(http: http.text, members: out.text)
     }
 
     func detailEntities(traceID: String) throws(StoreError) -> [DetailEntity] {
@@ -179,35 +191,42 @@ extension TraceStore {
         return out
     }
 
-    static func serviceIDs(_ names: [String]) -> JSONValue {
-        .array(names.map { .object(JSONObject([("Name", .string($0)), ("Names", .array([.string($0)]))])) })
-    }
-
     /// Each annotation key with its distinct values, each with the segments whose documents recorded it.
-    static func annotationsJSON(_ sources: [(key: String, value: AnnotationValue, service: String)]) -> JSONValue {
-        var annotations: [(key: String, values: [(value: JSONValue, services: [String])])] = []
+    static func writeAnnotations(_ sources: [(key: String, value: AnnotationValue, service: String)], into out: inout DetailsWriter) {
+        var annotations: [(key: String, values: [(value: AnnotationValue, services: [String])])] = []
         for source in sources {
-            let value: JSONValue = switch source.value {
-            case .number(let n): .object(JSONObject([("NumberValue", .number(JSONNumber(n)))]))
-            case .bool(let b): .object(JSONObject([("BooleanValue", .bool(b))]))
-            case .string(let text): .object(JSONObject([("StringValue", .string(text))]))
-            }
             if annotations.last?.key != source.key { annotations.append((source.key, [])) }
             let last = annotations.count - 1
-            if let i = annotations[last].values.firstIndex(where: { $0.value == value }) {
+            // Values compare as JSON does: 1 and 1.0 are the same number.
+            if let i = annotations[last].values.firstIndex(where: { $0.value == source.value }) {
                 if !annotations[last].values[i].services.contains(source.service) { annotations[last].values[i].services.append(source.service) }
             } else {
-                annotations[last].values.append((value, [source.service]))
+                annotations[last].values.append((source.value, [source.service]))
             }
         }
-        return .object(JSONObject(annotations.map { entry in
-            (entry.key, .array(entry.values.map {
-                .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", serviceIDs($0.services))]))
-            }))
-        }))
+        out.raw("{")
+        for (i, entry) in annotations.enumerated() {
+            if i > 0 { out.comma() }
+            out.string(entry.key)
+            out.raw(":[")
+            for (j, v) in entry.values.enumerated() {
+                if j > 0 { out.comma() }
+                out.raw("{\"AnnotationValue\":")
+                switch v.value {
+                case .number(let n): out.raw("{\"NumberValue\":"); out.number(JSONNumber(n))
+                case .bool(let b): out.raw("{\"BooleanValue\":"); out.bool(b)
+                case .string(let text): out.raw("{\"StringValue\":"); out.string(text)
+                }
+                out.raw("},\"ServiceIds\":")
+                out.serviceIDs(v.services)
+                out.raw("}")
+            }
+            out.raw("]")
+        }
+        out.raw("}")
     }
 
-    func usersJSON(traceID: String) throws(StoreError) -> JSONValue {
+    func writeUsers(traceID: String, into out: inout DetailsWriter) throws(StoreError) {
         var users: [(name: String, services: [String])] = []
         for source in try userSources(traceID: traceID) {
             if let i = users.firstIndex(where: { $0.name == source.name }) {
@@ -216,7 +235,16 @@ extension TraceStore {
                 users.append((source.name, [source.service]))
             }
         }
-        return .array(users.map { .object(JSONObject([("UserName", .string($0.name)), ("ServiceIds", Self.serviceIDs($0.services))])) })
+        out.raw("[")
+        for (i, u) in users.enumerated() {
+            if i > 0 { out.comma() }
+            out.raw("{\"UserName\":")
+            out.string(u.name)
+            out.raw(",\"ServiceIds\":")
+            out.serviceIDs(u.services)
+            out.raw("}")
+        }
+        out.raw("]")
     }
 
     /// Ids of the entities some stored segment names as its parent.
@@ -227,7 +255,7 @@ extension TraceStore {
     }
 
     /// Every service node (segments and inferred nodes) once per name and type, in entity id order.
-    static func serviceIDsJSON(_ entities: [DetailEntity]) -> JSONValue {
+    static func writeServiceIDs(_ entities: [DetailEntity], into out: inout DetailsWriter) {
         let parents = parentsOfSegments(entities)
         var services: [(name: String, type: String?)] = []
         for e in entities where e.kind == EntityKind.segment.rawValue
@@ -235,10 +263,13 @@ extension TraceStore {
             let node = (name: e.name, type: SummaryRules.nodeType(origin: e.origin, kind: e.kind, namespace: e.namespace, name: e.name))
             if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
         }
-        return .array(services.map { s in
-            var o = JSONObject([("Name", .string(s.name)), ("Names", .array([.string(s.name)]))])
-            if let t = s.type { o["Type"] = .string(t) }
-            return .object(o)
-        })
+        out.raw("[")
+        for (i, s) in services.enumerated() {
+            if i > 0 { out.comma() }
+            out.serviceHead(s.name)
+            if let t = s.type { out.raw(",\"Type\":"); out.string(t) }
+            out.raw("}")
+        }
+        out.raw("]")
     }
 }

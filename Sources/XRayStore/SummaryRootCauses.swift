@@ -64,7 +64,7 @@ extension TraceStore {
     /// language gives `rootcause.*`: for faults and errors, the entities with the flag none of whose children
     /// has it; for response time, the slowest leaf. One pass over the linked entities and bounded paths, so
     /// time and memory stay linear however deep the `parent_id` chains are.
-    func rootCauses(_ rows: [DetailEntity], traceID: String) throws(StoreError) -> [(key: String, value: JSONValue)] {
+    func writeRootCauses(_ rows: [DetailEntity], traceID: String, into out: inout DetailsWriter) throws(StoreError) {
         let entries = Self.link(rows)
         let parents = Self.parentsOfSegments(rows)
         var faults: [Int] = []
@@ -81,27 +81,33 @@ extension TraceStore {
         let rootError = roots.contains { $0.error }
         let rootDuration = roots.compactMap(\.duration).filter(\.isFinite).max() ?? 0
         var documents: [String: SegmentDocument]?
-        func cause(_ index: Int, clientImpacting: Bool, coverage: Double?) throws(StoreError) -> JSONValue {
-            try rootCause(index, in: entries, parents: parents, clientImpacting: clientImpacting, coverage: coverage,
-                          traceID: traceID, documents: &documents)
+        func causes(_ key: StaticString, _ indexes: [Int], clientImpacting: Bool, coverage: Double?) throws(StoreError) {
+            out.key(key)
+            out.raw("[")
+            for (n, i) in indexes.enumerated() {
+                if n > 0 { out.comma() }
+                try writeRootCause(i, in: entries, parents: parents, clientImpacting: clientImpacting, coverage: coverage,
+                                   traceID: traceID, documents: &documents, into: &out)
+            }
+            out.raw("]")
         }
-        var fault: [JSONValue] = []
-        for i in faults { fault.append(try cause(i, clientImpacting: rootFault, coverage: nil)) }
-        var error: [JSONValue] = []
-        for i in errors { error.append(try cause(i, clientImpacting: rootError, coverage: nil)) }
-        var responseTime: [JSONValue] = []
+        try causes("FaultRootCauses", faults, clientImpacting: rootFault, coverage: nil)
+        out.comma()
+        try causes("ErrorRootCauses", errors, clientImpacting: rootError, coverage: nil)
+        out.comma()
         if let slowest, rootDuration > 0 {
-            responseTime.append(try cause(slowest.index, clientImpacting: true, coverage: slowest.duration / rootDuration))
+            try causes("ResponseTimeRootCauses", [slowest.index], clientImpacting: true, coverage: slowest.duration / rootDuration)
+        } else {
+            try causes("ResponseTimeRootCauses", [], clientImpacting: true, coverage: nil)
         }
-        return [("FaultRootCauses", .array(fault)), ("ErrorRootCauses", .array(error)), ("ResponseTimeRootCauses", .array(responseTime))]
     }
 
     /// One root cause: the service that owns the entity (its nearest segment, or the inferred node a remote
     /// call stands for) and the path of entities from that service down to the cause.
-    func rootCause(
+    func writeRootCause(
         _ index: Int, in entries: [LinkedEntity], parents: Set<String>, clientImpacting: Bool, coverage: Double?,
-        traceID: String, documents: inout [String: SegmentDocument]?
-    ) throws(StoreError) -> JSONValue {
+        traceID: String, documents: inout [String: SegmentDocument]?, into out: inout DetailsWriter
+    ) throws(StoreError) {
         let last = entries[index].entity
         let inferred = SummaryRules.isInferred(kind: last.kind, namespace: last.namespace, hasChildSegment: parents.contains(last.id))
         var path = [index]
@@ -114,44 +120,55 @@ extension TraceStore {
             }
             owner = current
         }
-        var entityPath: [JSONValue] = []
-        for i in path.reversed() {
-            let node = entries[i].entity
-            var entry = JSONObject([("Name", .string(node.name))])
-            if i == index {
-                entry["Exceptions"] = try exceptions(of: node, traceID: traceID, documents: &documents)
-                if let coverage { entry["Coverage"] = .number(JSONNumber((coverage * 1000).rounded() / 1000)) }
-            }
-            entry["Remote"] = .bool(node.isRemote)
-            entityPath.append(.object(entry))
-        }
         let ownerEntity = entries[owner].entity
-        var service = JSONObject([("Name", .string(ownerEntity.name)), ("Names", .array([.string(ownerEntity.name)]))])
-        if let origin = ownerEntity.origin { service["Type"] = .string(origin) } else if inferred { service["Type"] = .string("remote") }
-        service["EntityPath"] = .array(entityPath)
-        service["Inferred"] = .bool(inferred)
-        return .object(JSONObject([("Services", .array([.object(service)])), ("ClientImpacting", .bool(clientImpacting))]))
+        out.raw("{\"Services\":[")
+        out.serviceHead(ownerEntity.name)
+        if let origin = ownerEntity.origin {
+            out.raw(",\"Type\":")
+            out.string(origin)
+        } else if inferred {
+            out.raw(",\"Type\":\"remote\"")
+        }
+        out.raw(",\"EntityPath\":[")
+        for (n, i) in path.reversed().enumerated() {
+            if n > 0 { out.comma() }
+            let node = entries[i].entity
+            out.raw("{\"Name\":")
+            out.string(node.name)
+            if i == index {
+                out.raw(",\"Exceptions\":")
+                out.raw(try exceptions(of: node, traceID: traceID, documents: &documents))
+                if let coverage {
+                    out.raw(",\"Coverage\":")
+                    out.number(JSONNumber((coverage * 1000).rounded() / 1000))
+                }
+            }
+            out.raw(",\"Remote\":")
+            out.bool(node.isRemote)
+            out.raw("}")
+        }
+        out.raw("],\"Inferred\":")
+        out.bool(inferred)
+        out.raw("}],\"ClientImpacting\":")
+        out.bool(clientImpacting)
+        out.raw("}")
     }
 
-    /// The entity's exceptions from its row; a row written before the `exceptions` column existed (its
-    /// `cause` set, its exceptions not) has them read from its stored document instead.
-    func exceptions(of entity: DetailEntity, traceID: String, documents: inout [String: SegmentDocument]?) throws(StoreError) -> JSONValue {
-        var text = entity.exceptions
-        if text == nil, entity.cause != nil {
-            if documents == nil {
-                var byEntity: [String: SegmentDocument] = [:]
-                for stored in try self.documents(traceID: traceID) {
-                    guard let doc = try? SegmentDocumentParser.parse(bytes: stored.raw) else { continue }
-                    for e in doc.entities where byEntity[e.id] == nil { byEntity[e.id] = doc }
-                }
-                documents = byEntity
+    /// The entity's exceptions as compact JSON, from its row; a row written before the `exceptions` column
+    /// existed (its `cause` set, its exceptions not) has them read from its stored document instead.
+    func exceptions(of entity: DetailEntity, traceID: String, documents: inout [String: SegmentDocument]?) throws(StoreError) -> String {
+        if let text = entity.exceptions { return text }
+        guard entity.cause != nil else { return "[]" }
+        if documents == nil {
+            var byEntity: [String: SegmentDocument] = [:]
+            for stored in try self.documents(traceID: traceID) {
+                guard let doc = try? SegmentDocumentParser.parse(bytes: stored.raw) else { continue }
+                for e in doc.entities where byEntity[e.id] == nil { byEntity[e.id] = doc }
             }
-            if let doc = documents?[entity.id], let e = doc.entities.first(where: { $0.id == entity.id }),
-               let object = SummaryRules.object(at: e.path, in: doc.json) {
-                text = SummaryRules.exceptionsJSON(object)
-            }
+            documents = byEntity
         }
-        guard let text, let parsed = try? JSONParser.parse(text) else { return .array([]) }
-        return parsed.value
+        guard let doc = documents?[entity.id], let e = doc.entities.first(where: { $0.id == entity.id }),
+              let object = SummaryRules.object(at: e.path, in: doc.json) else { return "[]" }
+        return SummaryRules.exceptionsJSON(object) ?? "[]"
     }
 }
