@@ -116,14 +116,15 @@ enum Schema {
         // has one, the rollups do not cover the store and stats scan the rows as before.
         ("v4: summary details and stats rollups kept at write time, and each entity's own exceptions", """
             ALTER TABLE entities ADD COLUMN exceptions TEXT;
+            -- A rowid table: its rows (1-3 KB) fit a leaf page where an index b-tree (WITHOUT ROWID) would
+            -- spill each to overflow pages; the trace_id index also counts the rows without reading them.
             CREATE TABLE trace_details(
-                trace_id TEXT PRIMARY KEY,
+                rowid INTEGER PRIMARY KEY,
+                trace_id TEXT NOT NULL UNIQUE,
                 http TEXT NOT NULL,
                 details TEXT NOT NULL,
                 samples TEXT NOT NULL
-            ) WITHOUT ROWID;
-            -- Small enough that counting the traces with details reads a few pages, not every details row.
-            CREATE INDEX trace_details_ids ON trace_details(trace_id);
+            );
             CREATE TABLE stats_rollups(
                 grouping INTEGER NOT NULL,
                 name TEXT NOT NULL,

@@ -137,8 +137,8 @@ extension XRay.Inspect {
                         let objects = try TraceDetails.jsonObjects(traces, engine: engine)
                         if format == .json {
                             print(TraceDetails.prettyListing(objects))
-                        } else if !objects.isEmpty {
-                            print(objects.joined(separator: "\n"))
+                        } else {
+                            for o in objects { print(o) }
                         }
                     default:
                         print(TraceListing.render(traces, format: format, style: colorOptions.style), terminator: "")
