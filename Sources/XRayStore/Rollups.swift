@@ -237,6 +237,10 @@ extension TraceStore {
     /// The rollup groups of `grouping` (for `.annotation`, of one key), or nil when some trace is not in the
     /// rollups and only a scan of the rows answers exactly.
     package func statsRollups(_ grouping: RollupGrouping, annotationKey: String? = nil, includeRuns: Bool) throws(StoreError) -> [RollupRow]? {
+        // One snapshot for the coverage check, the counts and the histograms, while a daemon keeps writing.
+        let snapshot = db.isAutocommit
+        if snapshot { try db.execute("BEGIN") }
+        defer { if snapshot { try? db.execute("COMMIT") } }
         guard try rollupsCoverEveryTrace() else { return nil }
         var parameters: [SQLValue] = [.int(grouping.rawValue), .int(includeRuns ? 1 : 0)]
         var condition = "grouping=? AND (runs=0 OR ?)"

@@ -397,3 +397,35 @@ enum RollupOracle {
         #expect(withExceptions > 0, "the case under test occurs")
     }
 }
+
+/// Stats rollups answer only while they hold every trace.
+@Suite struct RollupCoverageTests {
+    @Test func aTraceLeftOutOfTheRollupsSendsStatsToTheScan() throws {
+        let store = try TraceStore(path: temporaryStorePath())
+        var traces = RandomTraces(rng: SeededRandom(seed: 5))
+        _ = try store.ingest(try traces.trace(1).documents.map { try incoming($0) })
+        #expect(try store.statsRollups(.service, includeRuns: true) != nil)
+        let children = (0..<SummaryRules.maxEntitiesAtWriteTime).map { i in
+            #"{"name":"c","id":"\#(String(format: "%016x", 0x1000 + i))","start_time":1,"end_time":2}"#
+        }
+        _ = try store.ingest([try incoming(#"{"trace_id":"\#(traceA)","name":"big","id":"0000000000000001","start_time":1,"end_time":3,"subsegments":[\#(children.joined(separator: ","))]}"#)])
+        #expect(try store.statsRollups(.service, includeRuns: true) == nil, "the large trace is not in the rollups")
+        // The large trace starts at epoch 1, the other in 2023: keeping the newest prunes the large one.
+        _ = try store.prune(.keepLast(1), vacuum: false)
+        #expect(try store.allTraceIDs().count == 1 && !store.allTraceIDs().contains(traceA))
+        #expect(try store.statsRollups(.service, includeRuns: true) != nil, "the large trace is gone")
+    }
+
+    @Test func anUpgradedStoreIsScannedUntilEveryTraceIsWrittenAgain() throws {
+        let store = try TraceStore(path: temporaryStorePath())
+        var traces = RandomTraces(rng: SeededRandom(seed: 6))
+        _ = try store.ingest(try traces.trace(1).documents.map { try incoming($0) })
+        try store.transaction { () throws(StoreError) in
+            // As the v4 migration leaves a store written before it: no details, no rollups.
+            try store.execute("DELETE FROM trace_details", [])
+            try store.execute("DELETE FROM stats_rollups", [])
+            try store.execute("DELETE FROM stats_histograms", [])
+        }
+        #expect(try store.statsRollups(.all, includeRuns: true) == nil)
+    }
+}
