@@ -78,14 +78,15 @@ struct RollupDelta {
     var buckets: [RollupKey: [Int: Int]] = [:]
 
     mutating func add(_ samples: [RollupSample], sign: Int) {
-        for s in samples {
-            var r = rows[s.key] ?? (0, 0, 0, 0, 0)
+        func count(_ s: RollupSample, into r: inout (count: Int, ok: Int, error: Int, fault: Int, throttle: Int)) {
             r.count += sign
             if !s.error && !s.fault && !s.throttle { r.ok += sign }
             if s.error { r.error += sign }
             if s.fault { r.fault += sign }
             if s.throttle { r.throttle += sign }
-            rows[s.key] = r
+        }
+        for s in samples {
+            count(s, into: &rows[s.key, default: (0, 0, 0, 0, 0)])
             if let b = s.bucket { buckets[s.key, default: [:]][b, default: 0] += sign }
         }
     }

@@ -13,7 +13,10 @@ extension TraceStore {
     /// one its parent id names; without a stored parent (or in a parent cycle) it is a root.
     static func link(_ rows: [DetailEntity]) -> [LinkedEntity] {
         // Arrival order, as the assembler reads documents: it decides which entity of a cycle is cut loose.
-        let flat = rows.sorted { $0.documentID != $1.documentID ? $0.documentID < $1.documentID : $0.id < $1.id }
+        let arrival = rows.indices.sorted { a, b in
+            rows[a].documentID != rows[b].documentID ? rows[a].documentID < rows[b].documentID : rows[a].id < rows[b].id
+        }
+        let flat = arrival.map { rows[$0] }
         var indexByID: [String: Int] = [:]
         for (i, e) in flat.enumerated() { indexByID[e.id] = i }
         var children = [[Int]](repeating: [], count: flat.count)
