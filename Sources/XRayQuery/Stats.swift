@@ -38,22 +38,50 @@ package struct StatsRow: Sendable, Hashable {
     package var throttle = 0
     /// Response times in seconds (in-progress entries have none), sorted once all rows are in.
     var times: [Double] = []
+    /// Whether the percentiles come from the store's rollups (`DurationSketch`: each within
+    /// `DurationSketch.relativeAccuracy` of the exact nearest-rank value) rather than from every time.
+    package var approximate = false
+    /// For approximate rows: response times as sketch buckets (index, count), in ascending order.
+    var buckets: [StatsBucket] = []
+
+    struct StatsBucket: Sendable, Hashable {
+        var index: Int
+        var count: Int
+    }
 
     /// Nearest-rank percentile of the response times, in seconds; nil when none is known.
     package func percentile(_ p: Double) -> Double? {
+        if approximate {
+            let total = buckets.reduce(0) { $0 + $1.count }
+            guard total > 0 else { return nil }
+            let rank = min(max(Int((p / 100 * Double(total)).rounded(.up)), 1), total)
+            var seen = 0
+            for b in buckets {
+                seen += b.count
+                if seen >= rank { return DurationSketch.value(ofBucket: b.index) }
+            }
+            return buckets.last.map { DurationSketch.value(ofBucket: $0.index) }
+        }
         guard !times.isEmpty else { return nil }
         let rank = Int((p / 100 * Double(times.count)).rounded(.up))
         return times[min(max(rank, 1), times.count) - 1]
     }
 
-    package var maximum: Double? { times.last }
+    package var maximum: Double? { approximate ? buckets.last.map { DurationSketch.value(ofBucket: $0.index) } : times.last }
 
     package func rate(_ n: Int) -> Double { count == 0 ? 0 : Double(n) / Double(count) }
 }
 
 /// `xray inspect stats`: groups the matching traces (or their service nodes) and summarises each group.
 package enum TraceStats {
-    package static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine) throws(QueryError) -> [StatsRow] {
+    /// The groups of the matching traces. Without a filter, window or run, and unless `exact`, from the
+    /// rollups the store keeps at write time (counts exact, percentiles approximate) when they cover every
+    /// trace; otherwise from every matching row.
+    package static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine, exact: Bool = false) throws(QueryError) -> [StatsRow] {
+        if !exact, query.filter == nil, query.start == nil, query.end == nil, query.run == nil,
+           let rows = try fromRollups(grouping, includeRuns: query.includeRuns, engine: engine) {
+            return rows
+        }
         let filter = try engine.whereClause(query)
         let group: StatsSampleGroup
         switch grouping {
@@ -97,6 +125,44 @@ package enum TraceStats {
         }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
     }
 
+    /// The groups from the store's rollups, keyed and ordered as the scan keys and orders them; nil when the
+    /// rollups do not cover every trace.
+    static func fromRollups(_ grouping: StatsGrouping, includeRuns: Bool, engine: QueryEngine) throws(QueryError) -> [StatsRow]? {
+        let (rollup, annotationKey): (RollupGrouping, String?) = switch grouping {
+        case .none: (.all, nil)
+        case .service: (.service, nil)
+        case .operation: (.operation, nil)
+        case .url: (.url, nil)
+        case .annotation(let key): (.annotation, key)
+        }
+        guard let groups = try engine.reading({ () throws(StoreError) in
+            try engine.store.statsRollups(rollup, annotationKey: annotationKey, includeRuns: includeRuns)
+        }) else { return nil }
+        var rows: [String: StatsRow] = [:]
+        var buckets: [String: [Int: Int]] = [:]
+        for g in groups {
+            let key = switch (grouping, g.annotation) {
+            case (.operation, _): operationKey(g.name)
+            case (_, .string(let text)?): text
+            case (_, let value?): value.displayText
+            case (_, nil): g.name
+            }
+            var row = rows[key] ?? StatsRow(key: key, approximate: true)
+            row.count += g.count
+            row.ok += g.ok
+            row.error += g.error
+            row.fault += g.fault
+            row.throttle += g.throttle
+            rows[key] = row
+            for (b, n) in g.buckets { buckets[key, default: [:]][b, default: 0] += n }
+        }
+        return rows.values.map { row in
+            var row = row
+            row.buckets = (buckets[row.key] ?? [:]).sorted { $0.key < $1.key }.map { StatsRow.StatsBucket(index: $0.key, count: $0.value) }
+            return row
+        }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+    }
+
     /// `name METHOD url` with the URL cut to its path.
     static func operationKey(_ raw: String) -> String {
         let parts = raw.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
@@ -132,7 +198,7 @@ package enum TraceStats {
                     ("ok_rate", num(r.rate(r.ok))), ("error_rate", num(r.rate(r.error))),
                     ("fault_rate", num(r.rate(r.fault))), ("throttle_rate", num(r.rate(r.throttle))),
                     ("p50", num(r.percentile(50))), ("p90", num(r.percentile(90))), ("p99", num(r.percentile(99))),
-                    ("max", num(r.maximum)),
+                    ("max", num(r.maximum)), ("percentiles", .string(r.approximate ? "within 1%" : "exact")),
                 ]))
             })) + "\n"
         case .csv:

@@ -1,72 +1,103 @@
+import XRayRender
 import XRayStore
 import XRayWire
 
-/// The parts of a `GetTraceSummaries` TraceSummary that live outside the `traces` row: annotations, users and
-/// services, read with one query each per listed trace.
+/// Trace summaries in the `GetTraceSummaries` shape (GetTraceSummaries in the AWS X-Ray API reference): the
+/// `traces` row with the details the store keeps beside it (`Http` with `UserAgent` and `ClientIp`,
+/// `Annotations`, `Users`, `ServiceIds` and the root causes), spliced as the compact JSON the store holds, so
+/// a listing neither assembles traces nor parses JSON per trace.
 package enum TraceDetails {
-    /// `Http` (with `UserAgent` and `ClientIp`), `Annotations`, `Users`, `ServiceIds` and the root causes for one
-    /// trace, in the API's shapes; "ServiceIds" of an annotation
-    /// or a user name the segment whose document recorded it.
+    /// One compact JSON object per summary, in order: what `--format jsonl` prints a line each.
+    package static func jsonObjects(_ traces: [TraceSummary], engine: QueryEngine) throws(QueryError) -> [String] {
+        let details = try engine.reading { () throws(StoreError) in try engine.store.summaryDetails(traceIDs: traces.map(\.traceID)) }
+        return zip(traces, details).map { jsonObject($0, details: $1) }
+    }
+
+    /// The summary's own fields with the root request's `Http` in place of the row's, then the details.
+    package static func jsonObject(_ t: TraceSummary, details: SummaryDetails) -> String {
+        guard case .object(let summary) = TraceListing.json(t) else { return "{}" }
+        var out = "{"
+        for (i, member) in summary.members.enumerated() {
+            if i > 0 { out += "," }
+            JSONWriter.writeString(member.key, into: &out)
+            out += ":"
+            if member.key == "Http" { out += details.http } else { JSONWriter.write(member.value, into: &out) }
+        }
+        if !details.members.isEmpty { out += "," + details.members }
+        out += "}"
+        return out
+    }
+
+    /// `{"TraceSummaries": [...]}` as `JSONWriter.prettyString` writes it, from compact objects.
+    package static func prettyListing(_ objects: [String]) -> String {
+        pretty("{\"TraceSummaries\":[" + objects.joined(separator: ",") + "]}")
+    }
+
+    /// The detail fields of one trace as values, for callers that inspect them rather than print them.
     package static func fields(traceID: String, engine: QueryEngine) throws(QueryError) -> [(key: String, value: JSONValue)] {
-        var annotations: [(key: String, values: [(value: JSONValue, services: [String])])] = []
-        for source in try engine.reading({ () throws(StoreError) in try engine.store.annotationSources(traceID: traceID) }) {
-            let value: JSONValue = switch source.value {
-            case .number(let n): .object(JSONObject([("NumberValue", .number(JSONNumber(n)))]))
-            case .bool(let b): .object(JSONObject([("BooleanValue", .bool(b))]))
-            case .string(let text): .object(JSONObject([("StringValue", .string(text))]))
+        guard let details = try engine.reading({ () throws(StoreError) in try engine.store.summaryDetails(traceIDs: [traceID]) }).first,
+              case .object(let http)? = try? JSONParser.parse(details.http).value,
+              case .object(let rest)? = try? JSONParser.parse("{" + details.members + "}").value else { return [] }
+        return [("Http", .object(http))] + rest.members
+    }
+
+    /// Re-indents compact JSON (no white space outside strings) exactly as `JSONWriter.pretty` would write the
+    /// same value: two spaces a level, `": "` after keys, empty containers as `{}` and `[]`.
+    package static func pretty(_ compact: String) -> String {
+        var input = compact
+        return input.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count * 2)
+            var depth = 0
+            var i = 0
+            func newline() {
+                out.append(UInt8(ascii: "\n"))
+                for _ in 0..<depth { out.append(UInt8(ascii: " ")); out.append(UInt8(ascii: " ")) }
             }
-            if annotations.last?.key != source.key { annotations.append((source.key, [])) }
-            let last = annotations.count - 1
-            if let i = annotations[last].values.firstIndex(where: { $0.value == value }) {
-                if !annotations[last].values[i].services.contains(source.service) { annotations[last].values[i].services.append(source.service) }
-            } else {
-                annotations[last].values.append((value, [source.service]))
+            while i < bytes.count {
+                let b = bytes[i]
+                switch b {
+                case UInt8(ascii: "\""):
+                    out.append(b)
+                    i += 1
+                    while i < bytes.count {
+                        let c = bytes[i]
+                        out.append(c)
+                        i += 1
+                        if c == UInt8(ascii: "\\"), i < bytes.count {
+                            out.append(bytes[i])
+                            i += 1
+                        } else if c == UInt8(ascii: "\"") {
+                            break
+                        }
+                    }
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    let close = b == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                    out.append(b)
+                    if i + 1 < bytes.count, bytes[i + 1] == close {
+                        out.append(close)
+                        i += 2
+                        continue
+                    }
+                    depth += 1
+                    newline()
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    newline()
+                    out.append(b)
+                case UInt8(ascii: ","):
+                    out.append(b)
+                    newline()
+                case UInt8(ascii: ":"):
+                    out.append(b)
+                    out.append(UInt8(ascii: " "))
+                default:
+                    out.append(b)
+                }
+                i += 1
             }
+            return String(decoding: out, as: UTF8.self)
         }
-        var users: [(name: String, services: [String])] = []
-        for source in try engine.reading({ () throws(StoreError) in try engine.store.userSources(traceID: traceID) }) {
-            if let i = users.firstIndex(where: { $0.name == source.name }) {
-                if !users[i].services.contains(source.service) { users[i].services.append(source.service) }
-            } else {
-                users.append((source.name, [source.service]))
-            }
-        }
-        var services: [(name: String, type: String?)] = []
-        try engine.reading { () throws(StoreError) in
-            try engine.store.serviceNodes(traceID: traceID, ServiceGraph.nodeSQL()) { row in
-                let node = (name: row.name, type: ServiceGraph.nodeType(origin: row.origin, kind: row.kind, namespace: row.namespace, name: row.name))
-                if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
-            }
-        }
-        // The root segment's request, with the two fields the summary row does not keep.
-        var http = JSONObject()
-        if let request = try engine.reading({ () throws(StoreError) in try engine.store.rootRequest(traceID: traceID) }) {
-            if let url = request.url { http["HttpURL"] = .string(url) }
-            if let status = request.status { http["HttpStatus"] = .number(JSONNumber(status)) }
-            if let method = request.method { http["HttpMethod"] = .string(method) }
-            if let agent = request.userAgent { http["UserAgent"] = .string(agent) }
-            if let ip = request.clientIP { http["ClientIp"] = .string(ip) }
-        }
-        func serviceIDs(_ names: [String]) -> JSONValue {
-            .array(names.map { .object(JSONObject([("Name", .string($0)), ("Names", .array([.string($0)]))])) })
-        }
-        let tree: TraceTree
-        do {
-            tree = try engine.store.trace(traceID)
-        } catch {
-            throw QueryError.store(error)
-        }
-        return [
-            ("Http", .object(http)),
-            ("Annotations", .object(JSONObject(annotations.map { entry in
-                (entry.key, .array(entry.values.map { .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", serviceIDs($0.services))])) }))
-            }))),
-            ("Users", .array(users.map { .object(JSONObject([("UserName", .string($0.name)), ("ServiceIds", serviceIDs($0.services))])) })),
-            ("ServiceIds", .array(services.map { s in
-                var o = JSONObject([("Name", .string(s.name)), ("Names", .array([.string(s.name)]))])
-                if let t = s.type { o["Type"] = .string(t) }
-                return .object(o)
-            })),
-        ] + RootCauses.fields(tree)
     }
 }

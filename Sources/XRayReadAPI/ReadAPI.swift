@@ -89,22 +89,19 @@ package enum ReadAPI {
         do {
             let engine = QueryEngine(store: try TraceStore(path: request.storePath))
             let all = try engine.summaries(query)
-            let page = all.dropFirst(offset).prefix(Self.summariesPerPage)
-            var summaries: [JSONValue] = []
-            for t in page {
-                guard case .object(var o) = TraceListing.json(t) else { continue }
-                for (key, value) in try TraceDetails.fields(traceID: t.traceID, engine: engine) { o[key] = value }
-                summaries.append(.object(o))
-            }
-            var response = JSONObject([
-                ("TraceSummaries", .array(summaries)),
+            let page = Array(all.dropFirst(offset).prefix(Self.summariesPerPage))
+            let summaries = try TraceDetails.jsonObjects(page, engine: engine)
+            var rest = JSONObject([
                 ("ApproximateTime", .number(JSONNumber(request.receivedAt.rounded(.down)))),
                 ("TracesProcessedCount", .number(JSONNumber(summaries.count))),
             ])
             if all.count > offset + Self.summariesPerPage {
-                response["NextToken"] = .string(String(offset + Self.summariesPerPage))
+                rest["NextToken"] = .string(String(offset + Self.summariesPerPage))
             }
-            return .json(.object(response))
+            // The summaries are compact JSON already (the store keeps their details as text): spliced, not re-parsed.
+            var response = OperationResponse.json(.null)
+            response.body = Array(("{\"TraceSummaries\":[" + summaries.joined(separator: ",") + "]," + JSONWriter.string(.object(rest)).dropFirst()).utf8)
+            return response
         } catch {
             return Self.queryFailure(error)
         }

@@ -303,6 +303,13 @@ final class ParsedLines: Sendable {
         cancelled.store(true, ordering: .releasing)
         space.signal()
     }
+
+    /// libdispatch traps when a semaphore is freed below its initial value, which `space` is when the writing
+    /// side gave up with batches still queued (a full disk): no one waits on it any more, so give the slots back.
+    deinit {
+        space.signal()
+        space.signal()
+    }
 }
 
 /// Reads lines from a file descriptor in fixed chunks; a line over the limit is skipped, not buffered.

@@ -7,7 +7,7 @@ package enum PruneSelection: Sendable, Hashable {
 }
 
 extension TraceStore {
-    /// Deletes whole traces (documents, entities, annotations and summary) in one transaction and returns how
+    /// Deletes whole traces (documents, entities, annotations, summary and details) in one transaction and returns how
     /// many traces and documents went; with `vacuum`, then gives the space back to the file system.
     ///
     /// - Important: runs of `xray run` keep their records; only their traces go.
@@ -26,6 +26,12 @@ extension TraceStore {
             try execute("DELETE FROM annotations WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             try execute("DELETE FROM entities WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             let documents = try execute("DELETE FROM documents WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
+            var delta = RollupDelta()
+            try rows("SELECT samples FROM trace_details WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", []) { s in
+                delta.add(Self.decode(s.text(0) ?? ""), sign: -1)
+            }
+            try applyRollups(delta)
+            try execute("DELETE FROM trace_details WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             let traces = try execute("DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM temp.prune_ids)", [])
             try execute("DELETE FROM temp.prune_ids", [])
             return (traces, documents)

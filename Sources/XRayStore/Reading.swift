@@ -156,18 +156,6 @@ extension TraceStore {
         return out
     }
 
-    /// The root segment's request, with the two fields the summary row does not keep; nil without a root.
-    package func rootRequest(traceID: String) throws(StoreError) -> RootRequest? {
-        var out: RootRequest?
-        try rows("""
-            SELECT e.http_url, e.http_status, e.http_method, e.http_user_agent, e.http_client_ip FROM traces t
-            JOIN entities e ON e.trace_id=t.trace_id AND e.id=t.root_id WHERE t.trace_id=?
-            """, [.text(traceID)]) { s in
-            out = RootRequest(url: s.text(0), status: s.optionalInt(1), method: s.text(2), userAgent: s.text(3), clientIP: s.text(4))
-        }
-        return out
-    }
-
     /// Every trace id, oldest first: what `export` writes when given no ids.
     package func allTraceIDs() throws(StoreError) -> [String] {
         let s = try db.cached("SELECT trace_id FROM traces ORDER BY start_time, trace_id")
@@ -226,7 +214,7 @@ package enum TraceSort: String, Sendable, CaseIterable {
     }
 }
 
-/// A root segment's `http.request` and status, as GetTraceSummaries reports them.
+/// An entity's `http.request` and status, as GetTraceSummaries reports the root segment's.
 package struct RootRequest: Sendable, Hashable {
     package var url: String?
     package var status: Int?

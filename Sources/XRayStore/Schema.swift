@@ -126,6 +126,44 @@ enum Schema {
                 DELETE FROM otlp_spans WHERE trace_id = old.trace_id AND span_id = old.id;
             END;
             """),
+        // Existing traces get no details row: a listing computes theirs from the entity rows when it reads
+        // them (`TraceStore.summaryDetails`), and the next write to a trace stores them. Until every trace
+        // has one, the rollups do not cover the store and stats scan the rows as before.
+        ("v5: summary details and stats rollups kept at write time, and each entity's own exceptions", """
+            ALTER TABLE entities ADD COLUMN exceptions TEXT;
+            -- A rowid table: its rows (1-3 KB) fit a leaf page where an index b-tree (WITHOUT ROWID) would
+            -- spill each to overflow pages; the trace_id index also counts the rows without reading them.
+            CREATE TABLE trace_details(
+                rowid INTEGER PRIMARY KEY,
+                trace_id TEXT NOT NULL UNIQUE,
+                http TEXT NOT NULL,
+                details TEXT NOT NULL,
+                samples TEXT NOT NULL
+            );
+            CREATE TABLE stats_rollups(
+                grouping INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value_type INTEGER NOT NULL,
+                value ANY NOT NULL,
+                runs INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                ok INTEGER NOT NULL,
+                error INTEGER NOT NULL,
+                fault INTEGER NOT NULL,
+                throttle INTEGER NOT NULL,
+                PRIMARY KEY(grouping, name, value_type, value, runs)
+            ) WITHOUT ROWID;
+            CREATE TABLE stats_histograms(
+                grouping INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                value_type INTEGER NOT NULL,
+                value ANY NOT NULL,
+                runs INTEGER NOT NULL,
+                bucket INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY(grouping, name, value_type, value, runs, bucket)
+            ) WITHOUT ROWID;
+            """),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -15,12 +15,18 @@ package struct IncomingDocument: Sendable {
     /// For a document translated from an OpenTelemetry span: that span as a one-span OTLP/JSON request,
     /// kept beside the document (`otlp_spans`) so an export gives back what the app sent.
     package var originalSpan: [UInt8]?
+    /// Each entity's own exceptions as root causes list them (`SummaryRules.exceptionsJSON`), in the order of
+    /// `document.entities`: read from the tree before it is dropped, so no one parses the document again.
+    var exceptions: [String?]
 
     /// The parsed JSON tree is dropped here: the store needs only the entities, and freeing the tree on the
     /// thread that parsed it keeps that work off the single SQLite writer.
     package init(raw: [UInt8], document: SegmentDocument, source: String?, receivedAt: Double, originalSpan: [UInt8]? = nil) {
         self.originalSpan = originalSpan
         self.raw = raw
+        exceptions = document.entities.map { entity in
+            SummaryRules.object(at: entity.path, in: document.json).flatMap(SummaryRules.exceptionsJSON)
+        }
         var document = document
         document.json = JSONObject()
         self.document = document
@@ -336,9 +342,11 @@ package final class TraceStore {
             }
             for r in rejects { try insertReject(r) }
             counts.rejected = rejects.count
+            var delta = RollupDelta()
             for id in counts.traceIDs {
-                try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0)
+                try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0, delta: &delta)
             }
+            try applyRollups(delta)
             return counts
         }
     }
@@ -389,21 +397,21 @@ package final class TraceStore {
             deleteAnnotations.bind(2, documentID)
             try deleteAnnotations.step()
         }
-        try insertEntities(doc, documentID: documentID)
+        try insertEntities(doc, exceptions: incoming.exceptions, documentID: documentID)
         return outcome
     }
 
-    func insertEntities(_ doc: SegmentDocument, documentID: Int64) throws(StoreError) {
+    func insertEntities(_ doc: SegmentDocument, exceptions: [String?], documentID: Int64) throws(StoreError) {
         let entity = try db.prepared("""
             INSERT OR REPLACE INTO entities(trace_id, id, parent_id, document_id, kind, name, origin, namespace,
                 start_time, end_time, in_progress, error, fault, throttle, http_method, http_url, http_status,
-                http_user_agent, http_client_ip, user, sql, cause, warnings)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                http_user_agent, http_client_ip, user, sql, cause, warnings, exceptions)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
         let annotation = try db.prepared("""
             INSERT OR REPLACE INTO annotations(trace_id, entity_id, key, type, value, document_id) VALUES(?,?,?,?,?,?)
             """)
-        for e in doc.entities {
+        for (index, e) in doc.entities.enumerated() {
             entity.reset()
             entity.bind(1, e.traceID)
             entity.bind(2, e.id)
@@ -428,6 +436,7 @@ package final class TraceStore {
             entity.bind(21, e.sql)
             entity.bind(22, e.cause)
             entity.bind(23, e.warnings.isEmpty ? nil : e.warnings.joined(separator: "\n"))
+            entity.bind(24, exceptions.indices.contains(index) ? exceptions[index] : nil)
             try entity.step()
             for a in e.annotations {
                 annotation.reset()
@@ -455,9 +464,9 @@ package final class TraceStore {
         try s.step()
     }
 
-    /// Recomputes one trace's summary row from its entities: the root segment decides HasError and HasFault
-    /// (GetTraceSummaries in the X-Ray API reference).
-    func refreshSummary(traceID: String, receivedAt: Double) throws(StoreError) {
+    /// Recomputes one trace's summary row and details from its entities: the root segment decides HasError
+    /// and HasFault (GetTraceSummaries in the X-Ray API reference).
+    func refreshSummary(traceID: String, receivedAt: Double, delta: inout RollupDelta) throws(StoreError) {
         let aggregate = try db.prepared("""
             SELECT min(start_time), max(coalesce(end_time, start_time)), count(*), sum(in_progress), max(throttle)
             FROM entities WHERE trace_id=?
@@ -468,6 +477,7 @@ package final class TraceStore {
             let delete = try db.prepared("DELETE FROM traces WHERE trace_id=?")
             delete.bind(1, traceID)
             try delete.step()
+            try refreshDetails(traceID: traceID, rootID: nil, entityCount: 0, facts: nil, delta: &delta)
             return
         }
         let start = aggregate.double(0), end = aggregate.double(1)
@@ -518,6 +528,9 @@ package final class TraceStore {
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
+        let facts = TraceFacts(rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle,
+                               responseTime: rootEnd.map { $0 - rootStart })
+        try refreshDetails(traceID: traceID, rootID: rootID, entityCount: count, facts: facts, delta: &delta)
     }
 }
 

@@ -10,7 +10,7 @@ import XRayWire
         let engine = QueryEngine(store: store)
         let ids = try engine.traceIDs(TraceQuery(filter: try FilterParser.parse(#"service("nightly-batch")"#)))
         let id = try #require(ids.first)
-        let fields = Dictionary(uniqueKeysWithValues: RootCauses.fields(try store.trace(id)).map { ($0.key, $0.value) })
+        let fields = Dictionary(uniqueKeysWithValues: try TraceDetails.fields(traceID: id, engine: engine).map { ($0.key, $0.value) })
         let causes = try #require(fields["FaultRootCauses"]?.arrayValue)
         #expect(causes.count == 1)
         let service = try #require(causes[0].objectValue?["Services"]?.arrayValue?.first?.objectValue)
@@ -28,9 +28,9 @@ import XRayWire
 
     @Test func responseTimeRootCauseIsTheSlowestLeafWithItsCoverage() throws {
         let store = try fixtureStore()
+        let engine = QueryEngine(store: store)
         for id in try store.allTraceIDs() {
-            let tree = try store.trace(id)
-            let fields = Dictionary(uniqueKeysWithValues: RootCauses.fields(tree).map { ($0.key, $0.value) })
+            let fields = Dictionary(uniqueKeysWithValues: try TraceDetails.fields(traceID: id, engine: engine).map { ($0.key, $0.value) })
             guard let cause = fields["ResponseTimeRootCauses"]?.arrayValue?.first else { continue }
             let path = try #require(cause.objectValue?["Services"]?.arrayValue?.first?.objectValue?["EntityPath"]?.arrayValue)
             let coverage = try #require(path.last?.objectValue?["Coverage"]?.doubleValue)

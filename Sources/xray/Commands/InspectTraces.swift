@@ -113,16 +113,11 @@ extension XRay.Inspect {
                 }
                 switch format {
                 case .json, .jsonl:
-                    var objects: [JSONValue] = []
-                    for t in traces {
-                        guard case .object(var o) = TraceListing.json(t) else { continue }
-                        for (key, value) in try TraceDetails.fields(traceID: t.traceID, engine: engine) { o[key] = value }
-                        objects.append(.object(o))
-                    }
+                    let objects = try TraceDetails.jsonObjects(traces, engine: engine)
                     if format == .json {
-                        print(JSONWriter.prettyString(.object(JSONObject([("TraceSummaries", .array(objects))]))))
+                        print(TraceDetails.prettyListing(objects))
                     } else {
-                        for o in objects { print(JSONWriter.string(o)) }
+                        for o in objects { print(o) }
                     }
                 default:
                     print(TraceListing.render(traces, format: format, style: colorOptions.style), terminator: "")
