@@ -50,6 +50,12 @@ let package = Package(
             dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRayQuery", "XRayRender"],
             swiftSettings: swiftSettings
         ),
+        // `xray ui` and the daemon's console: the page, script and style in the binary, and the endpoints they add.
+        .target(
+            name: "XRayConsole",
+            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRayQuery", "XRayRender"],
+            swiftSettings: swiftSettings
+        ),
         // `xray run`: starts a command under an embedded collector and records the run's own segment.
         .target(
             name: "XRayLauncher",
@@ -60,7 +66,7 @@ let package = Package(
             name: "xray",
             dependencies: [
                 "XRayWire", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
-                "XRayReadAPI", "XRayInsights", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "XRayReadAPI", "XRayInsights", "XRayConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -72,7 +78,7 @@ let package = Package(
         .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling", "XRayTestSupport"],
+            name: "XRayCollectorTests", dependencies: ["XRayCollector", "XRayReadAPI", "XRayConsole", "XRayStore", "XRayWire", "XRaySampling", "XRayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

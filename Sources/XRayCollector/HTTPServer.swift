@@ -25,6 +25,7 @@ struct HTTPResponse: Sendable {
     var status: Int
     var body: [UInt8]
     var close = false
+    var contentType = "application/json"
     /// Extra response headers (CORS for an allowed origin).
     var headers: [(name: String, value: String)] = []
 
@@ -62,7 +63,7 @@ struct HTTPResponse: Sendable {
 
     func serialized() -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
-        head += "Content-Type: application/json\r\n"
+        head += "Content-Type: \(contentType)\r\n"
         head += "Content-Length: \(body.count)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
         head += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import XRayCollector
+import XRayConsole
 import XRayReadAPI
 import XRayRender
 import XRaySampling
@@ -97,7 +98,7 @@ extension XRay {
                 let json = json, quiet = quiet
                 let style = TerminalStyle.resolve(colorOptions.color, environment: Environment.current, isTerminal: isatty(2) == 1)
                 var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
-                configuration.operations = ReadAPI.operations
+                configuration.operations = ReadAPI.operations.adding(Console.operations)
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
                 configuration.allowedOrigins = allowOrigins
                 if let samplingRules { configuration.samplingRules = try SamplingService.load(path: samplingRules) }
