@@ -307,8 +307,8 @@ async function tracePage(id) {
   const legend = el("div", { class: "legend", id: "legend" },
     ...[["ok", "OK"], ["error", "Error (4xx)"], ["fault", "Fault (5xx)"], ["throttle", "Throttled (429)"], ["pending", "In progress"]]
       .map(([state, label]) => el("span", {}, el("span", { class: "swatch fill-" + state }), label)));
-  const labelWidth = 300, barWidth = 560, rowHeight = 22, top = 24, width = labelWidth + barWidth + 90;
-  const chart = svg("svg", { id: "timeline", width, height: top + flat.length * rowHeight + 4, viewBox: "0 0 " + width + " " + (top + flat.length * rowHeight + 4) });
+  const labelWidth = 300, barWidth = 560, rowHeight = 22, top = 24, width = labelWidth + barWidth + 150;
+  const chart = svg("svg", { id: "timeline", width: "100%", height: top + flat.length * rowHeight + 4, viewBox: "0 0 " + width + " " + (top + flat.length * rowHeight + 4) });
   const axis = svg("g", { class: "axis" });
   for (let i = 0; i <= 5; i++) {
     const x = labelWidth + (barWidth * i) / 5;
@@ -452,11 +452,12 @@ async function mapPage() {
   const list = el("div", { id: "map-traces" });
   for (const s of services) for (const e of s.Edges || []) {
     const a = pos.get(s.ReferenceId), b = pos.get(e.ReferenceId);
-    if (!a || !b) continue;
+    if (!a || !b || a === b) continue;
     chart.append(svg("line", { class: "edge", x1: a.x + 28, y1: a.y, x2: b.x - 28, y2: b.y }));
     const calls = (e.SummaryStatistics || {}).TotalCount;
-    chart.append(svg("text", { class: "muted", x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 6, "text-anchor": "middle" },
-      (calls === undefined ? "" : calls + " calls") + (e.SummaryStatistics && e.SummaryStatistics.TotalResponseTime !== undefined && calls ?
+    // Near the callee, where the edges of one caller have fanned apart.
+    chart.append(svg("text", { class: "muted", x: a.x + (b.x - a.x) * 0.7, y: a.y + (b.y - a.y) * 0.7 - 6, "text-anchor": "middle" },
+      (calls === undefined ? "" : calls === 1 ? "1 call" : calls + " calls") + (e.SummaryStatistics && e.SummaryStatistics.TotalResponseTime !== undefined && calls ?
         ", " + ms(e.SummaryStatistics.TotalResponseTime / calls) : "")));
   }
   const nodes = [];
@@ -468,7 +469,7 @@ async function mapPage() {
     g.append(svg("circle", { class: "fill-" + state, cx: p.x, cy: p.y, r: 26 }));
     g.append(svg("text", { x: p.x, y: p.y + 42, "text-anchor": "middle" }, String(s.Name)));
     g.append(svg("text", { class: "muted", x: p.x, y: p.y + 56, "text-anchor": "middle" },
-      String(s.Type || "") + (stats.TotalCount !== undefined ? " · " + stats.TotalCount + " req" : "")));
+      [s.Type, stats.TotalCount === undefined ? null : stats.TotalCount + " req"].filter(Boolean).join(" · ")));
     g.addEventListener("click", () => {
       nodes.forEach((n) => n.classList.toggle("selected", n === g));
       listService(String(s.Name), list);

@@ -1,0 +1,200 @@
+"""Drives the xray console in headless Chromium with Selenium and checks what a person would see.
+
+Usage: drive_console.py URL XRAY STORE SCREENSHOTS
+
+URL is the console `xray ui` printed, XRAY the built binary, STORE the store it serves (already holding the
+real-SDK fixtures and xss.jsonl), SCREENSHOTS a folder for one PNG per page. Prints "ok: ..." per check and
+exits 1 at the first failed one, naming it.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+URL, XRAY, STORE, SHOTS = sys.argv[1:5]
+HERE = os.path.dirname(os.path.abspath(__file__))
+XSS_TRACE = "1-6b07c600-0123456789abcdef01234567"
+
+
+def fail(message):
+    print("FAILED: " + message, flush=True)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+    print("ok: " + message, flush=True)
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
+
+
+def wait(driver, predicate, message, timeout=10):
+    try:
+        result = WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+    except TimeoutException:
+        fail(message)
+    print("ok: " + message, flush=True)
+    return result
+
+
+def rows(driver, body="traces-body"):
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#" + body + " tr')).map(r => Array.from(r.cells).map(c => c.textContent))")
+
+
+def no_alert(driver, where):
+    try:
+        driver.switch_to.alert
+        fail("an alert opened on " + where)
+    except NoAlertPresentException:
+        pass
+    check(driver.execute_script("return window.__xss === undefined"), "no script from a trace ran on " + where)
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def main():
+    driver = browser()
+    try:
+        driver.get(URL)
+        # The list shows the traces: 10 from the SDK fixtures and the XSS one.
+        wait(driver, lambda d: len(rows(d)) == 11, "the traces list shows the 11 stored traces")
+        urls = [r[2] for r in rows(driver)]
+        check("/hello/ada" in " ".join(urls) and "/users/" in " ".join(urls), "the list shows the Flask and Django requests")
+        shot(driver, "traces")
+
+        # Typing a filter narrows it.
+        box = driver.find_element(By.ID, "filter")
+        box.send_keys('service("flask-app")')
+        wait(driver, lambda d: len(rows(d)) == 4, 'service("flask-app") narrows the list to the 4 Flask traces')
+        check(all(r[5] == "flask-app" for r in rows(driver)), "every listed trace is flask-app's")
+        box.send_keys(" AND http.status = 500")
+        wait(driver, lambda d: len(rows(d)) == 1 and rows(d)[0][3] == "500", "adding http.status = 500 leaves the one fault")
+
+        # A bad filter shows the caret message under the box, and keeps the last good list.
+        box.clear()
+        box.send_keys('service("flask-app") AND')
+        wait(driver, lambda d: "^" in d.find_element(By.ID, "filter-error").text, "a bad filter shows the caret message")
+        message = driver.find_element(By.ID, "filter-error").text
+        check("expression ends" in message and 'service("flask-app") AND' in message, "the message quotes the filter and says why")
+        shot(driver, "traces-bad-filter")
+        box.clear()
+        box.send_keys(Keys.ENTER)
+        wait(driver, lambda d: len(rows(d)) == 11 and d.find_element(By.ID, "filter-error").text == "", "clearing the filter lists all again")
+
+        # A trace arriving while the page is open appears within 2 s, without losing the selection.
+        live_id = "1-%08x-%s" % (int(time.time()), "feedfacefeedfacefeedface")
+        now = time.time()
+        live = {"id": "dddddddddddddddd", "trace_id": live_id, "name": "live-arrival", "start_time": now, "end_time": now + 0.01,
+                "http": {"request": {"method": "POST", "url": "http://localhost/live"}, "response": {"status": 201}}}
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write('{"format":"json","version":1}\n' + json.dumps(live) + "\n")
+        subprocess.run([XRAY, "inspect", "import", f.name, "--store", STORE], check=True, capture_output=True)
+        wait(driver, lambda d: any(r[2] == "http://localhost/live" for r in rows(d)), "a trace imported while the list is open appears within 2 s",
+             timeout=2)
+        check(len(rows(driver)) == 12, "the new trace joins the 11 already listed")
+
+        # One trace: its timeline and tabs.
+        flask = next(i for i, r in enumerate(rows(driver)) if r[2].endswith("/hello/ada"))
+        driver.find_elements(By.CSS_SELECTOR, "#traces-body tr")[flask].click()
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline .row"), "the trace opens with its timeline")
+        labels = driver.execute_script("return Array.from(document.querySelectorAll('#timeline .label')).map(t => t.textContent)")
+        check(labels[0] == "flask-app" and "render" in labels, "the timeline lists the segment and its subsegments: %s" % labels)
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline .axis text")) == 6, "the time axis has its ticks")
+        check("Fault (5xx)" in driver.find_element(By.ID, "legend").text, "the legend names the colours")
+        overview = driver.find_element(By.ID, "tab-content").text
+        check("http://localhost/hello/ada" in overview and "GET" in overview and "200" in overview, "the overview shows the request")
+        driver.find_element(By.CSS_SELECTOR, "button[data-tab=Annotations]").click()
+        check('"ada"' in driver.find_element(By.ID, "annotations").text, "the annotations tab shows user = ada")
+        driver.find_element(By.CSS_SELECTOR, "button[data-tab=Metadata]").click()
+        check('"name": "ada"' in driver.find_element(By.ID, "metadata").text, "the metadata tab shows the metadata, pretty")
+        driver.find_element(By.CSS_SELECTOR, "button[data-tab=Raw]").click()
+        check('"trace_id"' in driver.find_element(By.ID, "raw").text, "the raw tab shows the document")
+        driver.find_element(By.CSS_SELECTOR, "button[data-tab=Overview]").click()
+        shot(driver, "trace")
+
+        # SQL and exceptions, on the traces that have them.
+        sql_trace = json.loads(subprocess.run([XRAY, "inspect", "traces", "--store", STORE, "--format", "json", "--filter", 'http.url CONTAINS "/users/"'],
+                                              check=True, capture_output=True, text=True).stdout)
+        driver.get(URL + "#/trace/" + sql_trace["TraceSummaries"][0]["Id"])
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#timeline .row")) == 2, "the Django trace shows its query subsegment")
+        driver.find_elements(By.CSS_SELECTOR, "#timeline .row")[1].click()
+        driver.find_element(By.CSS_SELECTOR, "button[data-tab=SQL]").click()
+        check('FROM "auth_user"' in driver.find_element(By.ID, "sql-query").text, "the SQL tab shows the query text")
+        fault = json.loads(subprocess.run([XRAY, "inspect", "traces", "--store", STORE, "--format", "json", "--filter", 'service("flask-app") AND fault'],
+                                          check=True, capture_output=True, text=True).stdout)
+        driver.get(URL + "#/trace/" + fault["TraceSummaries"][0]["Id"])
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline .row"), "the Flask fault opens")
+        driver.find_element(By.CSS_SELECTOR, "button[data-tab=Exceptions]").click()
+        text = driver.find_element(By.ID, "exceptions").text
+        check("ValueError: kaboom" in text and "capture_fixtures.py:122" in text, "the exceptions tab shows type, message and file:line")
+        shot(driver, "trace-exception")
+
+        # The map: nodes, and a click lists that service's traces.
+        driver.get(URL + "#/map")
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#map .node"), "the map shows nodes")
+        names = driver.execute_script("return Array.from(document.querySelectorAll('#map .node')).map(n => n.getAttribute('data-name'))")
+        check({"flask-app", "django-app", "aiohttp-front"} <= set(names), "the map has the services: %s" % names)
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#map .edge")) >= 4, "the map draws the edges")
+        shot(driver, "map")
+        driver.find_element(By.CSS_SELECTOR, '#map .node[data-name="django-app"] circle').click()
+        wait(driver, lambda d: len(rows(d)) == 4, "clicking django-app lists its 4 traces")
+        check(all(r[5] == "django-app" for r in rows(driver)), "every trace listed under django-app is django-app's")
+
+        # Runs: the page lists them (none in this store) without failing.
+        driver.get(URL + "#/runs")
+        wait(driver, lambda d: d.find_elements(By.ID, "runs"), "the runs page renders")
+        shot(driver, "runs")
+
+        # The XSS trace renders inert everywhere.
+        driver.get(URL + "#/traces")
+        wait(driver, lambda d: any("javascript:" in r[2] for r in rows(d)), "the hostile trace is listed with its URL as text")
+        check(driver.execute_script("return document.querySelectorAll('#main a, #main script, #main img').length") == 0,
+              "no link, script or image was made from trace data")
+        no_alert(driver, "the list")
+        driver.get(URL + "#/trace/" + XSS_TRACE)
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline .row"), "the hostile trace opens")
+        labels = driver.execute_script("return Array.from(document.querySelectorAll('#timeline .label')).map(t => t.textContent)")
+        check(labels[0] == "xss<script>alert(1)</script>", "the hostile name shows as text")
+        for row in driver.find_elements(By.CSS_SELECTOR, "#timeline .row"):
+            row.click()
+            for tab in ("Overview", "Annotations", "Metadata", "SQL", "Exceptions", "Raw"):
+                driver.find_element(By.CSS_SELECTOR, "button[data-tab=%s]" % tab).click()
+                webdriver.ActionChains(driver).move_to_element(driver.find_element(By.ID, "tab-content")).perform()
+        check(driver.execute_script("return document.querySelectorAll('#main a, #main script, #main img').length") == 0,
+              "no link, script or image in the hostile trace's tabs")
+        shot(driver, "trace-hostile")
+        no_alert(driver, "the hostile trace")
+        violations = [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+        check(not violations, "the page itself broke no rule of its Content-Security-Policy: %s" % violations)
+        hosts = set()
+        for entry in driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message.get("method") == "Network.requestWillBeSent":
+                url = message["params"]["request"]["url"]
+                if not url.startswith("data:"):
+                    hosts.add(url.split("/")[2])
+        check(hosts == {URL.split("/")[2]}, "every request the page made went to the console's server: %s" % sorted(hosts))
+    finally:
+        driver.quit()
+
+
+main()
