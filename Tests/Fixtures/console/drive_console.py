@@ -159,9 +159,14 @@ def main():
         wait(driver, lambda d: len(rows(d)) == 4, "clicking django-app lists its 4 traces")
         check(all(r[5] == "django-app" for r in rows(driver)), "every trace listed under django-app is django-app's")
 
-        # Runs: the page lists them (none in this store) without failing.
+        # Runs: one recorded now is listed with its command and exit status; a click lists its traces.
+        subprocess.run([XRAY, "run", "--store", STORE, "--", "sh", "-c", "exit 3"], capture_output=True)
         driver.get(URL + "#/runs")
-        wait(driver, lambda d: d.find_elements(By.ID, "runs"), "the runs page renders")
+        wait(driver, lambda d: len(rows(d, "runs-body")) == 1, "the runs page lists the run")
+        run = rows(driver, "runs-body")[0]
+        check(run[2] == "sh -c exit 3" and run[3] == "3" and run[5] == "1", "the run shows its command, exit status and trace count: %s" % run)
+        driver.find_element(By.CSS_SELECTOR, "#runs-body tr").click()
+        wait(driver, lambda d: len(rows(d)) == 1, "clicking the run lists the one trace it captured")
         shot(driver, "runs")
 
         # The XSS trace renders inert everywhere.
