@@ -12,14 +12,12 @@ package final class ReadOnlyServer: Sendable {
     package let endpoint: Endpoint
     private let server: HTTPServer
     private let stopping: StopFlag
-    private let intake: IntakeQueue
     private let acceptor: NativeThread
 
-    private init(endpoint: Endpoint, server: HTTPServer, stopping: StopFlag, intake: IntakeQueue, acceptor: NativeThread) {
+    private init(endpoint: Endpoint, server: HTTPServer, stopping: StopFlag, acceptor: NativeThread) {
         self.endpoint = endpoint
         self.server = server
         self.stopping = stopping
-        self.intake = intake
         self.acceptor = acceptor
     }
 
@@ -41,6 +39,7 @@ package final class ReadOnlyServer: Sendable {
         let intake = IntakeQueue(capacity: 1, counters: nil)
         intake.close()
         let bound = Endpoint(host: endpoint.host, port: tcp.port)
+        // `handleOperations` never reaches the sampling service: it serves no rules.
         let api = XRayAPI(sampling: SamplingService(rules: [], loadedAt: epochSeconds()), intake: DocumentHandoff(queue: intake),
                           storePath: storePath, operations: operations)
         let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, endpoint: bound) { request in
@@ -48,7 +47,7 @@ package final class ReadOnlyServer: Sendable {
         }
         do {
             let acceptor = try NativeThread.start("xray-accept", server.acceptLoop)
-            return ReadOnlyServer(endpoint: bound, server: server, stopping: stopping, intake: intake, acceptor: acceptor)
+            return ReadOnlyServer(endpoint: bound, server: server, stopping: stopping, acceptor: acceptor)
         } catch {
             close(tcp.fd)
             throw error
