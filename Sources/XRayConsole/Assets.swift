@@ -76,6 +76,12 @@ dt { color: var(--muted); } dd { margin: 0; word-break: break-all; }
 .node.selected circle { stroke: var(--accent); stroke-width: 4; }
 .edge { stroke: var(--muted); stroke-width: 1.5; fill: none; }
 #map { border: 1px solid var(--line); border-radius: 6px; background: var(--panel); }
+#histogram { display: block; margin-top: 8px; cursor: crosshair; user-select: none; }
+#histogram .band { fill: var(--accent); opacity: 0.25; }
+svg .toggle { cursor: pointer; fill: var(--muted); }
+.edge-hit { stroke: transparent; stroke-width: 12; cursor: pointer; }
+code { font: 12px ui-monospace, monospace; }
+#traces:focus { outline: 2px solid var(--accent); }
 """#
 
     static let script = #"""
@@ -164,6 +170,19 @@ function traceTable(onOpen) {
   const rows = new Map();
   const empty = el("div", { class: "empty" }, "No traces match.");
   const wrap = el("div", {}, table, empty);
+  // Up and down move the selection, Enter opens it: the list without a mouse.
+  table.tabIndex = 0;
+  table.addEventListener("keydown", (e) => {
+    const list = Array.from(body.children);
+    if (!list.length || !["ArrowDown", "ArrowUp", "Enter"].includes(e.key)) return;
+    e.preventDefault();
+    let index = list.findIndex((r) => r.classList.contains("selected"));
+    if (e.key === "Enter") { if (index >= 0) onOpen(list[index].getAttribute("data-id")); return; }
+    index = e.key === "ArrowDown" ? Math.min(index + 1, list.length - 1) : Math.max(index - 1, 0);
+    tracesState.selected = list[index].getAttribute("data-id");
+    list.forEach((r, i) => r.classList.toggle("selected", i === index));
+    list[index].scrollIntoView({ block: "nearest" });
+  });
   function update(summaries) {
     const seen = new Set();
     summaries.forEach((s, index) => {
@@ -196,6 +215,66 @@ function openTrace(id) {
   location.hash = "#/trace/" + encodeURIComponent(id);
 }
 
+/// The response-time distribution of the listed traces (X-Ray's analytics view); dragging across it
+/// narrows the filter to that range.
+function responseTimeHistogram(box, onRange) {
+  const width = 700, height = 90, bins = 24, left = 40, bottom = 18;
+  const chart = svg("svg", { id: "histogram", width, height, viewBox: "0 0 " + width + " " + height });
+  const bars = svg("g");
+  const axis = svg("g", { class: "axis" });
+  const band = svg("rect", { class: "band", x: 0, y: 0, width: 0, height: height - bottom });
+  chart.append(bars, axis, band);
+  box.replaceChildren(el("div", { class: "muted" }, "Response time (drag to filter)"), chart);
+  let low = 0, high = 1, dragFrom = null;
+  const toX = (event) => {
+    const r = chart.getBoundingClientRect();
+    return Math.max(left, Math.min(width, ((event.clientX - r.left) / r.width) * width));
+  };
+  const toTime = (x) => low + ((x - left) / (width - left)) * (high - low);
+  chart.addEventListener("pointerdown", (e) => {
+    dragFrom = toX(e);
+    chart.setPointerCapture(e.pointerId);
+    band.setAttribute("x", dragFrom);
+    band.setAttribute("width", 0);
+  });
+  chart.addEventListener("pointermove", (e) => {
+    if (dragFrom === null) return;
+    const x = toX(e);
+    band.setAttribute("x", Math.min(x, dragFrom));
+    band.setAttribute("width", Math.abs(x - dragFrom));
+  });
+  chart.addEventListener("pointerup", (e) => {
+    if (dragFrom === null) return;
+    const a = dragFrom, b = toX(e);
+    dragFrom = null;
+    band.setAttribute("width", 0);
+    if (Math.abs(b - a) >= 3) onRange(toTime(Math.min(a, b)), toTime(Math.max(a, b)));
+  });
+  function update(summaries) {
+    const times = summaries.map((s) => (s.ResponseTime === undefined ? s.Duration : s.ResponseTime)).filter((t) => typeof t === "number" && isFinite(t));
+    bars.replaceChildren();
+    axis.replaceChildren();
+    if (!times.length) return;
+    low = 0;
+    high = Math.max(...times) * 1.05 || 0.001;
+    const counts = new Array(bins).fill(0);
+    for (const t of times) counts[Math.min(bins - 1, Math.floor(((t - low) / (high - low)) * bins))]++;
+    const top = Math.max(...counts);
+    const w = (width - left) / bins;
+    counts.forEach((n, i) => {
+      if (!n) return;
+      const h = ((height - bottom - 4) * n) / top;
+      bars.append(svg("rect", { class: "fill-ok", x: left + i * w + 1, y: height - bottom - h, width: w - 2, height: h }));
+    });
+    for (let i = 0; i <= 4; i++) {
+      const x = left + ((width - left) * i) / 4;
+      axis.append(svg("text", { x, y: height - 4, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, ms(low + ((high - low) * i) / 4)));
+    }
+    axis.append(svg("text", { x: width, y: 12, "text-anchor": "end" }, "tallest bar: " + top + (top === 1 ? " trace" : " traces")));
+  }
+  return { update };
+}
+
 function tracesPage() {
   const input = el("input", { id: "filter", type: "text", spellcheck: "false", placeholder: 'Filter expression, such as service("api") AND responsetime > 0.5' });
   input.value = tracesState.filter;
@@ -211,7 +290,15 @@ function tracesPage() {
   });
   const count = el("span", { id: "trace-count", class: "muted" });
   const table = traceTable(openTrace);
-  main().replaceChildren(el("div", { class: "bar" }, input, ...buttons, count), error, table.node);
+  const chart = el("div", { id: "histogram-box" });
+  main().replaceChildren(el("div", { class: "bar" }, input, ...buttons, count), error, chart, table.node);
+  const histogram = responseTimeHistogram(chart, (low, high) => {
+    const range = "responsetime >= " + low.toFixed(6) + " AND responsetime <= " + high.toFixed(6);
+    const base = tracesState.filter.trim();
+    tracesState.filter = base ? "(" + base + ") AND " + range : range;
+    input.value = tracesState.filter;
+    refresh();
+  });
   let timer = null;
   input.addEventListener("input", () => {
     clearTimeout(timer);
@@ -236,6 +323,7 @@ function tracesPage() {
       const summaries = answer.json.TraceSummaries || [];
       count.textContent = summaries.length === 1 ? "1 trace" : summaries.length + " traces" + (answer.json.NextToken ? " (newest shown)" : "");
       table.update(summaries);
+      histogram.update(summaries);
       setStatus("updated " + localTime(Date.now() / 1000).slice(11, 19));
     } catch (e) {
       setStatus("server unreachable");
@@ -317,6 +405,17 @@ async function tracePage(id) {
   }
   chart.append(axis);
   const rows = [];
+  const collapsed = new Set();
+  function layout() {
+    let y = top, hidden = null;
+    flat.forEach(({ node, depth }, index) => {
+      if (hidden !== null && depth > hidden) { rows[index].setAttribute("display", "none"); return; }
+      hidden = collapsed.has(index) ? depth : null;
+      rows[index].removeAttribute("display");
+      rows[index].setAttribute("transform", "translate(0," + (y - (top + index * rowHeight)) + ")");
+      y += rowHeight;
+    });
+  }
   flat.forEach(({ node, depth }, index) => {
     const doc = node.doc;
     const y = top + index * rowHeight;
@@ -326,7 +425,17 @@ async function tracePage(id) {
     const row = svg("g", { class: "row", "data-index": index });
     row.append(svg("rect", { class: "rowbg", x: 0, y, width, height: rowHeight }));
     const name = String(doc.name === undefined ? "?" : doc.name) + (node.missingParent ? " (parent " + node.missingParent + " missing)" : "");
-    row.append(svg("text", { x: 4 + depth * 14, y: y + 15, class: "label" }, name.length > 40 ? name.slice(0, 39) + "…" : name));
+    if (node.children.length) {
+      const toggle = svg("text", { x: 4 + depth * 14, y: y + 15, class: "toggle", "data-index": index }, "▾");
+      toggle.addEventListener("click", (e) => {
+        e.stopPropagation();
+        if (collapsed.has(index)) collapsed.delete(index); else collapsed.add(index);
+        toggle.textContent = collapsed.has(index) ? "▸" : "▾";
+        layout();
+      });
+      row.append(toggle);
+    }
+    row.append(svg("text", { x: 16 + depth * 14, y: y + 15, class: "label" }, name.length > 40 ? name.slice(0, 39) + "…" : name));
     const x = labelWidth + ((start - t0) / span) * barWidth;
     const w = Math.max(((end - start) / span) * barWidth, 2);
     row.append(svg("rect", { class: "bar fill-" + state, x, y: y + 4, width: w, height: rowHeight - 8, rx: 2 }));
@@ -343,6 +452,7 @@ async function tracePage(id) {
   main().replaceChildren(
     el("h2", { id: "trace-title" }, "Trace " + id),
     el("div", { class: "muted" }, flat.length + (flat.length === 1 ? " entity, " : " entities, ") + ms(t1 - t0) + ", started " + localTime(t0)),
+    el("div", { class: "muted" }, "In a terminal: ", el("code", { id: "cli-command" }, "xray inspect show " + id)),
     legend,
     el("div", { class: "layout" }, el("div", { class: "panel" }, chart), details));
   if (flat.length) select(0);
@@ -454,6 +564,14 @@ async function mapPage() {
     const a = pos.get(s.ReferenceId), b = pos.get(e.ReferenceId);
     if (!a || !b || a === b) continue;
     chart.append(svg("line", { class: "edge", x1: a.x + 28, y1: a.y, x2: b.x - 28, y2: b.y }));
+    // A wide transparent twin takes the clicks a 1.5-pixel line would miss.
+    const hit = svg("line", { class: "edge-hit", "data-edge": String(s.Name) + " -> " + String((byRef.get(e.ReferenceId) || {}).Name),
+      x1: a.x + 28, y1: a.y, x2: b.x - 28, y2: b.y });
+    hit.addEventListener("click", () => {
+      nodes.forEach((n) => n.classList.remove("selected"));
+      listFilter(edgeFilter(String(s.Name), String((byRef.get(e.ReferenceId) || {}).Name)), list);
+    });
+    chart.append(hit);
     const calls = (e.SummaryStatistics || {}).TotalCount;
     // Near the callee, where the edges of one caller have fanned apart.
     chart.append(svg("text", { class: "muted", x: a.x + (b.x - a.x) * 0.7, y: a.y + (b.y - a.y) * 0.7 - 6, "text-anchor": "middle" },
@@ -469,10 +587,11 @@ async function mapPage() {
     g.append(svg("circle", { class: "fill-" + state, cx: p.x, cy: p.y, r: 26 }));
     g.append(svg("text", { x: p.x, y: p.y + 42, "text-anchor": "middle" }, String(s.Name)));
     g.append(svg("text", { class: "muted", x: p.x, y: p.y + 56, "text-anchor": "middle" },
-      [s.Type, stats.TotalCount === undefined ? null : stats.TotalCount + " req"].filter(Boolean).join(" · ")));
+      [s.Type, stats.TotalCount === undefined ? null : stats.TotalCount + " req",
+        stats.TotalCount && stats.TotalResponseTime !== undefined ? "avg " + ms(stats.TotalResponseTime / stats.TotalCount) : null].filter(Boolean).join(" · ")));
     g.addEventListener("click", () => {
       nodes.forEach((n) => n.classList.toggle("selected", n === g));
-      listService(String(s.Name), list);
+      listFilter(serviceFilter(String(s.Name)), list);
     });
     nodes.push(g);
     chart.append(g);
@@ -481,16 +600,17 @@ async function mapPage() {
     .map(([state, label]) => el("span", {}, el("span", { class: "swatch fill-" + state }), label))), chart, list);
 }
 
-/// A filter naming one service: the name inside a double-quoted string, its quotes and backslashes escaped.
-function serviceFilter(name) { return 'service("' + name.replace(/[\\"]/g, (c) => "\\" + c) + '")'; }
+/// A name as a double-quoted filter string, its quotes and backslashes escaped.
+function quoted(name) { return '"' + name.replace(/[\\"]/g, (c) => "\\" + c) + '"'; }
+function serviceFilter(name) { return "service(" + quoted(name) + ")"; }
+function edgeFilter(from, to) { return "edge(" + quoted(from) + ", " + quoted(to) + ")"; }
 
-async function listService(name, list) {
-  const filter = serviceFilter(name);
+async function listFilter(filter, list) {
   const answer = await api("/TraceSummaries", { FilterExpression: filter });
   const table = traceTable(openTrace);
   const use = el("button", { id: "use-filter" }, "Open in Traces");
   use.addEventListener("click", () => { tracesState.filter = filter; location.hash = "#/traces"; });
-  list.replaceChildren(el("h2", {}, "Traces through " + filter), use, answer.ok ? table.node : el("pre", {}, answer.json.message || ""));
+  list.replaceChildren(el("h2", { id: "map-filter" }, "Traces matching " + filter), use, answer.ok ? table.node : el("pre", {}, answer.json.message || ""));
   if (answer.ok) table.update(answer.json.TraceSummaries || []);
 }
 

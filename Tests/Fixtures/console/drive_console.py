@@ -100,6 +100,33 @@ def main():
         box.send_keys(Keys.ENTER)
         wait(driver, lambda d: len(rows(d)) == 11 and d.find_element(By.ID, "filter-error").text == "", "clearing the filter lists all again")
 
+        # The response-time histogram counts the listed traces; dragging across its left part narrows the filter.
+        heights = driver.execute_script("return Array.from(document.querySelectorAll('#histogram rect.fill-ok')).length")
+        check(heights >= 2, "the histogram draws the response times in bins")
+        chart = driver.find_element(By.ID, "histogram")
+        width = chart.size["width"]
+        webdriver.ActionChains(driver).move_to_element_with_offset(chart, int(-width / 2 + width * 0.06), 0).click_and_hold() \
+            .move_by_offset(int(width * 0.1), 0).release().perform()
+        wait(driver, lambda d: d.find_element(By.ID, "filter").get_attribute("value").startswith("responsetime >= "),
+             "dragging across the histogram writes a responsetime range into the filter")
+        wait(driver, lambda d: 0 < len(rows(d)) < 11, "the range leaves only the faster traces")
+        check("250 ms" not in [r[4] for r in rows(driver)], "the 250 ms trace is outside the range")
+        box = driver.find_element(By.ID, "filter")
+        box.clear()
+        box.send_keys(Keys.ENTER)
+        wait(driver, lambda d: len(rows(d)) == 11, "clearing the range lists all again")
+
+        # Keyboard: down twice selects the second row, Enter opens it.
+        table = driver.find_element(By.ID, "traces")
+        table.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN)
+        second = rows(driver)[1]
+        selected = driver.execute_script("return document.querySelector('#traces-body tr.selected').getAttribute('data-id')")
+        table.send_keys(Keys.ENTER)
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#timeline .row"), "Enter opens the selected trace")
+        check(driver.find_element(By.ID, "trace-title").text == "Trace " + selected, "the trace opened is the one selected (%s)" % second[2])
+        driver.back()
+        wait(driver, lambda d: len(rows(d)) == 11, "back returns to the list")
+
         # A trace arriving while the page is open appears within 2 s, without losing the selection.
         live_id = "1-%08x-%s" % (int(time.time()), "feedfacefeedfacefeedface")
         now = time.time()
@@ -119,6 +146,13 @@ def main():
         labels = driver.execute_script("return Array.from(document.querySelectorAll('#timeline .label')).map(t => t.textContent)")
         check(labels[0] == "flask-app" and "render" in labels, "the timeline lists the segment and its subsegments: %s" % labels)
         check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline .axis text")) == 6, "the time axis has its ticks")
+        check(driver.find_element(By.ID, "cli-command").text.startswith("xray inspect show 1-"), "the page names the CLI command that shows it")
+        driver.find_element(By.CSS_SELECTOR, "#timeline .toggle").click()
+        visible = driver.execute_script("return Array.from(document.querySelectorAll('#timeline .row')).filter(r => r.getAttribute('display') !== 'none').length")
+        check(visible == 1, "collapsing the segment hides its subsegments")
+        driver.find_element(By.CSS_SELECTOR, "#timeline .toggle").click()
+        visible = driver.execute_script("return Array.from(document.querySelectorAll('#timeline .row')).filter(r => r.getAttribute('display') !== 'none').length")
+        check(visible == 3, "expanding it shows them again")
         check("Fault (5xx)" in driver.find_element(By.ID, "legend").text, "the legend names the colours")
         overview = driver.find_element(By.ID, "tab-content").text
         check("http://localhost/hello/ada" in overview and "GET" in overview and "200" in overview, "the overview shows the request")
@@ -158,6 +192,11 @@ def main():
         driver.find_element(By.CSS_SELECTOR, '#map .node[data-name="django-app"] circle').click()
         wait(driver, lambda d: len(rows(d)) == 4, "clicking django-app lists its 4 traces")
         check(all(r[5] == "django-app" for r in rows(driver)), "every trace listed under django-app is django-app's")
+        edge = driver.find_element(By.CSS_SELECTOR, '#map .edge-hit[data-edge="flask-app -> 127.0.0.1"]')
+        driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", edge)
+        wait(driver, lambda d: d.find_element(By.ID, "map-filter").text == 'Traces matching edge("flask-app", "127.0.0.1")' and len(rows(d)) == 1,
+             "clicking the flask-app -> 127.0.0.1 edge lists the one trace that made that call")
+        check(rows(driver)[0][2].endswith("/api/orders"), "it is the /api/orders request")
 
         # Runs: one recorded now is listed with its command and exit status; a click lists its traces.
         subprocess.run([XRAY, "run", "--store", STORE, "--", "sh", "-c", "exit 3"], capture_output=True)
