@@ -82,6 +82,9 @@ svg .toggle { cursor: pointer; fill: var(--muted); }
 .edge-hit { stroke: transparent; stroke-width: 12; cursor: pointer; }
 code { font: 12px ui-monospace, monospace; }
 #traces:focus { outline: 2px solid var(--accent); }
+svg .row.dim { opacity: 0.3; }
+#trace-search { float: right; padding: 4px 6px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
+details summary { cursor: pointer; color: var(--muted); }
 """#
 
     static let script = #"""
@@ -152,7 +155,7 @@ let view = null;
 // ---------------------------------------------------------------- Traces
 
 const presets = [["5m", 300], ["1h", 3600], ["24h", 86400], ["all", 0]];
-const tracesState = { filter: "", preset: "all", selected: null, source: null };
+const tracesState = { filter: "", preset: "all", selected: null, pages: 1 };
 
 function summaryRow(s) {
   const http = s.Http || {};
@@ -291,20 +294,25 @@ function tracesPage() {
   const count = el("span", { id: "trace-count", class: "muted" });
   const table = traceTable(openTrace);
   const chart = el("div", { id: "histogram-box" });
-  main().replaceChildren(el("div", { class: "bar" }, input, ...buttons, count), error, chart, table.node);
+  const more = el("button", { id: "load-more" }, "Load 100 more");
+  more.hidden = true;
+  more.addEventListener("click", () => { tracesState.pages++; refresh(); });
+  main().replaceChildren(el("div", { class: "bar" }, input, ...buttons, count), error, chart, table.node, more);
   const histogram = responseTimeHistogram(chart, (low, high) => {
     const range = "responsetime >= " + low.toFixed(6) + " AND responsetime <= " + high.toFixed(6);
     const base = tracesState.filter.trim();
     tracesState.filter = base ? "(" + base + ") AND " + range : range;
     input.value = tracesState.filter;
+    tracesState.pages = 1;
     refresh();
   });
   let timer = null;
+  const setFilter = () => { tracesState.filter = input.value; tracesState.pages = 1; refresh(); };
   input.addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { tracesState.filter = input.value; refresh(); }, 250);
+    timer = setTimeout(setFilter, 250);
   });
-  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { clearTimeout(timer); tracesState.filter = input.value; refresh(); } });
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { clearTimeout(timer); setFilter(); } });
   let busy = false;
   async function refresh() {
     if (busy) return;
@@ -314,14 +322,21 @@ function tracesPage() {
       if (tracesState.filter.trim()) body.FilterExpression = tracesState.filter;
       const span = presets.find(([name]) => name === tracesState.preset)[1];
       if (span > 0) body.StartTime = Date.now() / 1000 - span;
-      const answer = await api("/TraceSummaries", body);
-      if (!answer.ok) {
-        error.textContent = answer.json.message || "the server answered " + answer.status;
-        return;
+      // Every page loaded so far, read again each time, so the rows the user paged to stay current too.
+      let summaries = [], next = null;
+      for (let page = 0; page < tracesState.pages; page++) {
+        const answer = await api("/TraceSummaries", next ? Object.assign({ NextToken: next }, body) : body);
+        if (!answer.ok) {
+          error.textContent = answer.json.message || "the server answered " + answer.status;
+          return;
+        }
+        summaries = summaries.concat(answer.json.TraceSummaries || []);
+        next = answer.json.NextToken || null;
+        if (!next) break;
       }
       error.textContent = "";
-      const summaries = answer.json.TraceSummaries || [];
-      count.textContent = summaries.length === 1 ? "1 trace" : summaries.length + " traces" + (answer.json.NextToken ? " (newest shown)" : "");
+      more.hidden = !next;
+      count.textContent = (summaries.length === 1 ? "1 trace" : summaries.length + " traces") + (next ? ", newest first; more below" : "");
       table.update(summaries);
       histogram.update(summaries);
       setStatus("updated " + localTime(Date.now() / 1000).slice(11, 19));
@@ -449,8 +464,16 @@ async function tracePage(id) {
     rows.forEach((r, i) => r.classList.toggle("selected", i === index));
     showDetails(details, flat[index].node, t0);
   }
+  // Search within the trace: rows whose document holds the text stay bright, the others dim.
+  const search = el("input", { id: "trace-search", type: "search", placeholder: "Search this trace", spellcheck: "false" });
+  const texts = flat.map(({ node }) => { const copy = Object.assign({}, node.doc); delete copy.subsegments; return JSON.stringify(copy).toLowerCase(); });
+  search.addEventListener("input", () => {
+    const needle = search.value.trim().toLowerCase();
+    rows.forEach((r, i) => r.classList.toggle("dim", needle !== "" && !texts[i].includes(needle)));
+  });
   main().replaceChildren(
     el("h2", { id: "trace-title" }, "Trace " + id),
+    search,
     el("div", { class: "muted" }, flat.length + (flat.length === 1 ? " entity, " : " entities, ") + ms(t1 - t0) + ", started " + localTime(t0)),
     el("div", { class: "muted" }, "In a terminal: ", el("code", { id: "cli-command" }, "xray inspect show " + id)),
     legend,
@@ -506,8 +529,12 @@ function tabContent(tab, node, t0) {
       if (!entries.length) return el("div", { class: "empty" }, "No annotations.");
       return el("table", { id: "annotations" }, el("tbody", {}, ...entries.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, JSON.stringify(v))))));
     }
-    case "Metadata":
-      return doc.metadata ? el("pre", { id: "metadata" }, JSON.stringify(doc.metadata, null, 2)) : el("div", { class: "empty" }, "No metadata.");
+    case "Metadata": {
+      if (!doc.metadata || typeof doc.metadata !== "object") return el("div", { class: "empty" }, "No metadata.");
+      // One collapsible block per namespace, as the SDKs group metadata.
+      return el("div", { id: "metadata" }, ...Object.entries(doc.metadata).map(([namespace, value]) =>
+        el("details", { open: "" }, el("summary", {}, namespace), el("pre", {}, JSON.stringify(value, null, 2)))));
+    }
     case "SQL": {
       const sql = doc.sql;
       if (!sql) return el("div", { class: "empty" }, "No SQL.");
@@ -520,6 +547,8 @@ function tabContent(tab, node, t0) {
       if (!exceptions.length) return el("div", { class: "empty" }, doc.cause && doc.cause.id ? "Cause: exception " + doc.cause.id : "No exceptions.");
       return el("div", { id: "exceptions" }, ...exceptions.map((x) => el("div", { class: "exception" },
         el("div", {}, el("span", { class: "type" }, String(x.type || "Exception")), ": ", String(x.message || "")),
+        x.cause ? el("div", { class: "muted" }, "caused by exception " + String(x.cause) +
+          (exceptions.some((y) => y.id === x.cause) ? "" : " (recorded in another entity)")) : null,
         el("pre", {}, (Array.isArray(x.stack) ? x.stack : []).map((f) => "  " + String(f.path || "?") + ":" + String(f.line === undefined ? "?" : f.line) +
           (f.label ? "  in " + String(f.label) : "")).join("\n")))));
     }

@@ -160,6 +160,13 @@ def main():
         check('"ada"' in driver.find_element(By.ID, "annotations").text, "the annotations tab shows user = ada")
         driver.find_element(By.CSS_SELECTOR, "button[data-tab=Metadata]").click()
         check('"name": "ada"' in driver.find_element(By.ID, "metadata").text, "the metadata tab shows the metadata, pretty")
+        driver.find_element(By.CSS_SELECTOR, "#metadata summary").click()
+        check('"name": "ada"' not in driver.find_element(By.ID, "metadata").text, "a metadata namespace collapses")
+        search = driver.find_element(By.ID, "trace-search")
+        search.send_keys("render")
+        dimmed = driver.execute_script("return Array.from(document.querySelectorAll('#timeline .row')).map(r => r.classList.contains('dim'))")
+        check(dimmed == [True, False, True], "searching the trace for 'render' leaves only that subsegment bright: %s" % dimmed)
+        search.clear()
         driver.find_element(By.CSS_SELECTOR, "button[data-tab=Raw]").click()
         check('"trace_id"' in driver.find_element(By.ID, "raw").text, "the raw tab shows the document")
         driver.find_element(By.CSS_SELECTOR, "button[data-tab=Overview]").click()
@@ -237,6 +244,22 @@ def main():
                 if not url.startswith("data:"):
                     hosts.add(url.split("/")[2])
         check(hosts == {URL.split("/")[2]}, "every request the page made went to the console's server: %s" % sorted(hosts))
+        # Paging: past 100 traces the list offers the next page and keeps it current.
+        lines = ['{"format":"json","version":1}']
+        base = time.time() - 60
+        for i in range(120):
+            lines.append(json.dumps({"id": "%016x" % (0xe000 + i), "trace_id": "1-%08x-%024x" % (int(base), 0xabc000 + i), "name": "bulk",
+                                     "start_time": base + i * 0.01, "end_time": base + i * 0.01 + 0.001}))
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write("\n".join(lines) + "\n")
+        subprocess.run([XRAY, "inspect", "import", f.name, "--store", STORE], check=True, capture_output=True)
+        total = len(json.loads(subprocess.run([XRAY, "inspect", "traces", "--store", STORE, "--format", "json", "--limit", "1000", "--include-runs"],
+                                              check=True, capture_output=True, text=True).stdout)["TraceSummaries"])
+        driver.get(URL + "#/traces")
+        wait(driver, lambda d: len(rows(d)) == 100 and d.find_element(By.ID, "load-more").is_displayed(), "the list shows the newest 100 and offers more")
+        driver.find_element(By.ID, "load-more").click()
+        wait(driver, lambda d: len(rows(d)) == total and not d.find_element(By.ID, "load-more").is_displayed(),
+             "loading more lists all %d traces" % total)
     finally:
         driver.quit()
 
