@@ -85,6 +85,10 @@ code { font: 12px ui-monospace, monospace; }
 svg .row.dim { opacity: 0.3; }
 #trace-search { float: right; padding: 4px 6px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
 details summary { cursor: pointer; color: var(--muted); }
+.node .ring { fill: none; stroke-width: 6; }
+.node .ring.stroke-ok { stroke: var(--ok); } .node .ring.stroke-error { stroke: var(--error); }
+.node .ring.stroke-fault { stroke: var(--fault); } .node .ring.stroke-throttle { stroke: var(--throttle); }
+select { font: inherit; padding: 4px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
 """#
 
     static let script = #"""
@@ -292,12 +296,22 @@ function tracesPage() {
     return b;
   });
   const count = el("span", { id: "trace-count", class: "muted" });
+  const groups = el("select", { id: "groups", title: "Saved groups (xray inspect group add)" }, el("option", { value: "" }, "Groups…"));
+  api("/ui/api/groups").then((answer) => {
+    for (const g of answer.json.Groups || []) groups.append(el("option", { value: String(g.GroupName) }, String(g.GroupName)));
+  });
+  groups.addEventListener("change", () => {
+    if (!groups.value) return;
+    input.value = "group.name = " + quoted(groups.value);
+    groups.value = "";
+    setFilter();
+  });
   const table = traceTable(openTrace);
   const chart = el("div", { id: "histogram-box" });
   const more = el("button", { id: "load-more" }, "Load 100 more");
   more.hidden = true;
   more.addEventListener("click", () => { tracesState.pages++; refresh(); });
-  main().replaceChildren(el("div", { class: "bar" }, input, ...buttons, count), error, chart, table.node, more);
+  main().replaceChildren(el("div", { class: "bar" }, input, groups, ...buttons, count), error, chart, table.node, more);
   const histogram = responseTimeHistogram(chart, (low, high) => {
     const range = "responsetime >= " + low.toFixed(6) + " AND responsetime <= " + high.toFixed(6);
     const base = tracesState.filter.trim();
@@ -614,8 +628,22 @@ async function mapPage() {
     const state = stateOf({ fault: (stats.FaultStatistics || {}).TotalCount > 0, error: (stats.ErrorStatistics || {}).TotalCount > 0, throttle: ((stats.ErrorStatistics || {}).ThrottleCount || 0) > 0 });
     const g = svg("g", { class: "node", "data-name": String(s.Name) });
     g.append(svg("circle", { class: "fill-" + state, cx: p.x, cy: p.y, r: 26 }));
-    g.append(svg("text", { x: p.x, y: p.y + 42, "text-anchor": "middle" }, String(s.Name)));
-    g.append(svg("text", { class: "muted", x: p.x, y: p.y + 56, "text-anchor": "middle" },
+    // The health ring, as the X-Ray console draws it: each arc the share of requests ok, error, throttled, fault.
+    const errors = stats.ErrorStatistics || {}, faults = stats.FaultStatistics || {};
+    const throttled = errors.ThrottleCount || 0;
+    const parts = [["ok", stats.OkCount || 0], ["error", (errors.TotalCount || 0) - throttled], ["throttle", throttled], ["fault", faults.TotalCount || 0]];
+    const total = parts.reduce((sum, [, n]) => sum + n, 0);
+    const circumference = 2 * Math.PI * 32;
+    let offset = 0;
+    for (const [part, n] of parts) {
+      if (!total || !n) continue;
+      const length = (n / total) * circumference;
+      g.append(svg("circle", { class: "ring stroke-" + part, "data-part": part, "data-count": n, cx: p.x, cy: p.y, r: 32,
+        "stroke-dasharray": length + " " + (circumference - length), "stroke-dashoffset": -offset, transform: "rotate(-90 " + p.x + " " + p.y + ")" }));
+      offset += length;
+    }
+    g.append(svg("text", { x: p.x, y: p.y + 50, "text-anchor": "middle" }, String(s.Name)));
+    g.append(svg("text", { class: "muted", x: p.x, y: p.y + 64, "text-anchor": "middle" },
       [s.Type, stats.TotalCount === undefined ? null : stats.TotalCount + " req",
         stats.TotalCount && stats.TotalResponseTime !== undefined ? "avg " + ms(stats.TotalResponseTime / stats.TotalCount) : null].filter(Boolean).join(" · ")));
     g.addEventListener("click", () => {

@@ -10,7 +10,7 @@ import XRayWire
 /// The page reads everything else through the read API (`POST /TraceSummaries`, `/Traces`, `/ServiceGraph`),
 /// so it sees what `aws xray` sees. Everything served is read-only.
 package enum Console {
-    /// `GET /` and the assets, `GET /ui/api/runs`, `POST /ui/api/RunTraces`.
+    /// `GET /` and the assets, `GET /ui/api/runs` and `/ui/api/groups`, `POST /ui/api/RunTraces`.
     package static let operations = HTTPOperations(
         [("/ui/api/RunTraces", runTraces)],
         get: [
@@ -18,6 +18,7 @@ package enum Console {
             ("/ui/app.js", { _ in asset(ConsoleAssets.script, type: "text/javascript; charset=utf-8") }),
             ("/ui/app.css", { _ in asset(ConsoleAssets.style, type: "text/css; charset=utf-8") }),
             ("/ui/api/runs", runs),
+            ("/ui/api/groups", groups),
         ])
 
     /// Sent with every console response. The policy allows only this server's own script and style, no
@@ -65,6 +66,18 @@ package enum Console {
             return json(.object(JSONObject([("Runs", .array(runs))])))
         } catch {
             return .error(500, "InternalFailure", "the trace store could not list the runs")
+        }
+    }
+
+    /// `GET /ui/api/groups`: the saved groups in GetGroups' shape, `{"Groups": [{"GroupName", "FilterExpression"}]}`.
+    static func groups(_ request: OperationRequest) -> OperationResponse {
+        do {
+            let groups = try TraceStore(path: request.storePath).groups().map { group -> JSONValue in
+                .object(JSONObject([("GroupName", .string(group.name)), ("FilterExpression", .string(group.filter))]))
+            }
+            return json(.object(JSONObject([("Groups", .array(groups))])))
+        } catch {
+            return .error(500, "InternalFailure", "the trace store could not list the groups")
         }
     }
 

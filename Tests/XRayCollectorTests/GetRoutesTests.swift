@@ -36,7 +36,7 @@ struct GetRoutesTests {
 
     @Test func theConsoleIsServedWithAStrictContentSecurityPolicy() throws {
         try TestCollector.with({ $0.operations = ReadAPI.operations.adding(Console.operations) }) { c in
-            for (path, type) in [("/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css"), ("/ui/api/runs", "application/json")] {
+            for (path, type) in [("/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css"), ("/ui/api/runs", "application/json"), ("/ui/api/groups", "application/json")] {
                 let response = try Self.exchange(port: c.tcpPort, ["GET \(path) HTTP/1.1", "Host: 127.0.0.1"])
                 #expect(response.status == 200, "\(path)")
                 #expect(response.headers["content-type"]?.hasPrefix(type) == true, "\(path)")
@@ -49,6 +49,8 @@ struct GetRoutesTests {
             }
             let runs = try Self.exchange(port: c.tcpPort, ["GET /ui/api/runs HTTP/1.1", "Host: 127.0.0.1"])
             #expect(runs.body == #"{"Runs":[]}"#)
+            let groups = try Self.exchange(port: c.tcpPort, ["GET /ui/api/groups HTTP/1.1", "Host: 127.0.0.1"])
+            #expect(groups.body == #"{"Groups":[]}"#)
             let missing = try Self.exchange(port: c.tcpPort, ["POST /ui/api/RunTraces HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"],
                                             body: #"{"RunId": 7}"#)
             #expect(missing.status == 404)

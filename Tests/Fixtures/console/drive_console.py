@@ -17,7 +17,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL, XRAY, STORE, SHOTS = sys.argv[1:5]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,6 +127,19 @@ def main():
         driver.back()
         wait(driver, lambda d: len(rows(d)) == 11, "back returns to the list")
 
+        # A saved group is offered beside the box; choosing it filters by group.name.
+        subprocess.run([XRAY, "inspect", "group", "add", "slow-django", 'service("django-app") AND responsetime > 0.0025', "--store", STORE],
+                       check=True, capture_output=True)
+        driver.refresh()
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#groups option")) == 2, "the saved group is offered")
+        Select(driver.find_element(By.ID, "groups")).select_by_visible_text("slow-django")
+        wait(driver, lambda d: d.find_element(By.ID, "filter").get_attribute("value") == 'group.name = "slow-django"' and len(rows(d)) == 1,
+             "choosing it lists the one slow Django trace")
+        box = driver.find_element(By.ID, "filter")
+        box.clear()
+        box.send_keys(Keys.ENTER)
+        wait(driver, lambda d: len(rows(d)) == 11, "clearing it lists all again")
+
         # A trace arriving while the page is open appears within 2 s, without losing the selection.
         live_id = "1-%08x-%s" % (int(time.time()), "feedfacefeedfacefeedface")
         now = time.time()
@@ -195,6 +208,12 @@ def main():
         names = driver.execute_script("return Array.from(document.querySelectorAll('#map .node')).map(n => n.getAttribute('data-name'))")
         check({"flask-app", "django-app", "aiohttp-front"} <= set(names), "the map has the services: %s" % names)
         check(len(driver.find_elements(By.CSS_SELECTOR, "#map .edge")) >= 4, "the map draws the edges")
+        ring = driver.execute_script("return Array.from(document.querySelectorAll('#map .node[data-name=\"flask-app\"] .ring'))"
+                                     ".map(r => r.getAttribute('data-part') + '=' + r.getAttribute('data-count'))")
+        check(ring == ["ok=2", "error=1", "fault=1"], "flask-app's health ring shows 2 ok, 1 error, 1 fault: %s" % ring)
+        colours = driver.execute_script("return Array.from(document.querySelectorAll('#map .node[data-name=\"flask-app\"] .ring'))"
+                                        ".map(r => getComputedStyle(r).stroke)")
+        check(len(set(colours)) == 3, "each arc of the ring has its own colour: %s" % colours)
         shot(driver, "map")
         driver.find_element(By.CSS_SELECTOR, '#map .node[data-name="django-app"] circle').click()
         wait(driver, lambda d: len(rows(d)) == 4, "clicking django-app lists its 4 traces")
