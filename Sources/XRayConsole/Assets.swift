@@ -89,6 +89,8 @@ details summary { cursor: pointer; color: var(--muted); }
 .node .ring.stroke-ok { stroke: var(--ok); } .node .ring.stroke-error { stroke: var(--error); }
 .node .ring.stroke-fault { stroke: var(--fault); } .node .ring.stroke-throttle { stroke: var(--throttle); }
 select { font: inherit; padding: 4px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
+input[type=datetime-local] { font: inherit; padding: 3px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
+#filter:disabled { opacity: 0.5; }
 """#
 
     static let script = #"""
@@ -158,8 +160,8 @@ let view = null;
 
 // ---------------------------------------------------------------- Traces
 
-const presets = [["5m", 300], ["1h", 3600], ["24h", 86400], ["all", 0]];
-const tracesState = { filter: "", preset: "all", selected: null, pages: 1 };
+const presets = [["5m", 300], ["1h", 3600], ["24h", 86400], ["all", 0], ["custom", -1]];
+const tracesState = { filter: "", preset: "all", selected: null, pages: 1, from: "", to: "", run: null };
 
 function summaryRow(s) {
   const http = s.Http || {};
@@ -291,10 +293,29 @@ function tracesPage() {
     b.addEventListener("click", () => {
       tracesState.preset = name;
       buttons.forEach((x) => x.classList.toggle("on", x === b));
+      range.hidden = name !== "custom";
       refresh();
     });
     return b;
   });
+  // A custom window in local time, as the browser's date-time fields give it.
+  const from = el("input", { id: "range-from", type: "datetime-local", step: "1" });
+  const to = el("input", { id: "range-to", type: "datetime-local", step: "1" });
+  from.value = tracesState.from;
+  to.value = tracesState.to;
+  for (const field of [from, to]) field.addEventListener("change", () => { tracesState.from = from.value; tracesState.to = to.value; refresh(); });
+  const range = el("span", { id: "range" }, "from ", from, " to ", to);
+  range.hidden = tracesState.preset !== "custom";
+  // A run picker: the traces one `xray run` captured, instead of the filter and the window.
+  const runPicker = el("select", { id: "run-picker", title: "The traces of one xray run" }, el("option", { value: "" }, "All traces"));
+  api("/ui/api/runs").then((answer) => {
+    for (const run of answer.json.Runs || []) {
+      const option = el("option", { value: String(run.Id) }, "run " + run.Id + ": " + (run.Command || []).join(" "));
+      if (tracesState.run === run.Id) option.selected = true;
+      runPicker.append(option);
+    }
+  });
+  runPicker.addEventListener("change", () => { tracesState.run = runPicker.value ? Number(runPicker.value) : null; tracesState.pages = 1; refresh(); });
   const count = el("span", { id: "trace-count", class: "muted" });
   const groups = el("select", { id: "groups", title: "Saved groups (xray inspect group add)" }, el("option", { value: "" }, "Groups…"));
   api("/ui/api/groups").then((answer) => {
@@ -311,7 +332,7 @@ function tracesPage() {
   const more = el("button", { id: "load-more" }, "Load 100 more");
   more.hidden = true;
   more.addEventListener("click", () => { tracesState.pages++; refresh(); });
-  main().replaceChildren(el("div", { class: "bar" }, input, groups, ...buttons, count), error, chart, table.node, more);
+  main().replaceChildren(el("div", { class: "bar" }, input, groups, runPicker, ...buttons, range, count), error, chart, table.node, more);
   const histogram = responseTimeHistogram(chart, (low, high) => {
     const range = "responsetime >= " + low.toFixed(6) + " AND responsetime <= " + high.toFixed(6);
     const base = tracesState.filter.trim();
@@ -336,10 +357,16 @@ function tracesPage() {
       if (tracesState.filter.trim()) body.FilterExpression = tracesState.filter;
       const span = presets.find(([name]) => name === tracesState.preset)[1];
       if (span > 0) body.StartTime = Date.now() / 1000 - span;
+      if (span < 0) {
+        if (tracesState.from) body.StartTime = new Date(tracesState.from).getTime() / 1000;
+        if (tracesState.to) body.EndTime = new Date(tracesState.to).getTime() / 1000;
+      }
+      input.disabled = tracesState.run !== null;
       // Every page loaded so far, read again each time, so the rows the user paged to stay current too.
       let summaries = [], next = null;
       for (let page = 0; page < tracesState.pages; page++) {
-        const answer = await api("/TraceSummaries", next ? Object.assign({ NextToken: next }, body) : body);
+        const answer = tracesState.run !== null ? await api("/ui/api/RunTraces", { RunId: tracesState.run })
+          : await api("/TraceSummaries", next ? Object.assign({ NextToken: next }, body) : body);
         if (!answer.ok) {
           error.textContent = answer.json.message || "the server answered " + answer.status;
           return;

@@ -151,6 +151,13 @@ import Glibc
         #expect(ui.stop() == 0)
     }
 
+    @Test func aStoreThatCannotBeOpenedExits74() throws {
+        let result = try XRayBinary.run(["ui", "--listen", "127.0.0.1:0", "--store", "/proc/no-such-folder/traces.sqlite"])
+        #expect(result.status == 74)
+        #expect(result.stderr.contains("/proc/no-such-folder"))
+        #expect(result.stdout.isEmpty)
+    }
+
     @Test func aBadListenAddressIsAUsageError() throws {
         let result = try XRayBinary.run(["ui", "--listen", "nohost", "--store", temporaryStorePath("console")])
         #expect(result.status == 64)

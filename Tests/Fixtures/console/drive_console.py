@@ -127,6 +127,19 @@ def main():
         driver.back()
         wait(driver, lambda d: len(rows(d)) == 11, "back returns to the list")
 
+        # A custom window, in local time: the second the Django requests arrived in lists those 4.
+        driver.find_element(By.CSS_SELECTOR, "button[data-preset=custom]").click()
+        driver.execute_script("""
+            const local = (t) => { const d = new Date(t * 1000); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 19); };
+            for (const [id, t] of [["range-from", 1795671443], ["range-to", 1795671444]]) {
+              const field = document.getElementById(id);
+              field.value = local(t);
+              field.dispatchEvent(new Event("change"));
+            }""")
+        wait(driver, lambda d: len(rows(d)) == 4 and all(r[5] == "django-app" for r in rows(d)), "a custom window lists the traces that started in it")
+        driver.find_element(By.CSS_SELECTOR, "button[data-preset=all]").click()
+        wait(driver, lambda d: len(rows(d)) == 11, "the all preset lists all again")
+
         # A saved group is offered beside the box; choosing it filters by group.name.
         subprocess.run([XRAY, "inspect", "group", "add", "slow-django", 'service("django-app") AND responsetime > 0.0025', "--store", STORE],
                        check=True, capture_output=True)
@@ -232,7 +245,15 @@ def main():
         check(run[2] == "sh -c exit 3" and run[3] == "3" and run[5] == "1", "the run shows its command, exit status and trace count: %s" % run)
         driver.find_element(By.CSS_SELECTOR, "#runs-body tr").click()
         wait(driver, lambda d: len(rows(d)) == 1, "clicking the run lists the one trace it captured")
+        run_trace = driver.execute_script("return document.querySelector('#traces-body tr').getAttribute('data-id')")
         shot(driver, "runs")
+        driver.get(URL + "#/traces")
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#run-picker option")) == 2, "the traces page offers the run in its picker")
+        Select(driver.find_element(By.ID, "run-picker")).select_by_value("1")
+        wait(driver, lambda d: len(rows(d)) == 1 and d.execute_script("return document.querySelector('#traces-body tr').getAttribute('data-id')")
+             == run_trace, "picking the run lists its one trace")
+        Select(driver.find_element(By.ID, "run-picker")).select_by_value("")
+        wait(driver, lambda d: len(rows(d)) > 1, "picking all traces lists them all again")
 
         # The XSS trace renders inert everywhere.
         driver.get(URL + "#/traces")
