@@ -91,6 +91,7 @@ details summary { cursor: pointer; color: var(--muted); }
 select { font: inherit; padding: 4px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
 input[type=datetime-local] { font: inherit; padding: 3px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
 #filter:disabled { opacity: 0.5; }
+#timeline:focus { outline: 2px solid var(--accent); }
 """#
 
     static let script = #"""
@@ -501,10 +502,27 @@ async function tracePage(id) {
     rows.push(row);
     chart.append(row);
   });
+  let current = 0;
   function select(index) {
+    current = index;
     rows.forEach((r, i) => r.classList.toggle("selected", i === index));
     showDetails(details, flat[index].node, t0);
   }
+  // The tree by keyboard: up and down move between the visible entities, left collapses, right expands.
+  chart.setAttribute("tabindex", "0");
+  chart.addEventListener("keydown", (e) => {
+    const visible = rows.map((r, i) => i).filter((i) => rows[i].getAttribute("display") !== "none");
+    const at = visible.indexOf(current);
+    if (e.key === "ArrowDown" && at < visible.length - 1) select(visible[at + 1]);
+    else if (e.key === "ArrowUp" && at > 0) select(visible[at - 1]);
+    else if ((e.key === "ArrowLeft" || e.key === "ArrowRight") && flat[current].node.children.length) {
+      if (e.key === "ArrowLeft") collapsed.add(current); else collapsed.delete(current);
+      const toggle = rows[current].querySelector(".toggle");
+      if (toggle) toggle.textContent = collapsed.has(current) ? "▸" : "▾";
+      layout();
+    } else return;
+    e.preventDefault();
+  });
   // Search within the trace: rows whose document holds the text stay bright, the others dim.
   const search = el("input", { id: "trace-search", type: "search", placeholder: "Search this trace", spellcheck: "false" });
   const texts = flat.map(({ node }) => { const copy = Object.assign({}, node.doc); delete copy.subsegments; return JSON.stringify(copy).toLowerCase(); });
