@@ -53,6 +53,12 @@ let package = Package(
             dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRayQuery", "XRayRender"],
             swiftSettings: swiftSettings
         ),
+        // `xray ui` and the daemon's console: the page, script and style in the binary, and the endpoints they add.
+        .target(
+            name: "XRayConsole",
+            dependencies: ["XRayWire", "XRayStore", "XRayCollector", "XRayQuery", "XRayRender"],
+            swiftSettings: swiftSettings
+        ),
         // `xray run`: starts a command under an embedded collector and records the run's own segment.
         .target(
             name: "XRayLauncher",
@@ -63,7 +69,7 @@ let package = Package(
             name: "xray",
             dependencies: [
                 "XRayWire", "XRaySystem", "XRayStore", "XRayRender", "XRaySampling", "XRayCollector", "XRayQuery", "XRayLauncher",
-                "XRayReadAPI", "XRayInsights", "XRayOTel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "XRayReadAPI", "XRayInsights", "XRayOTel", "XRayConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -77,7 +83,7 @@ let package = Package(
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayCollectorTests",
-            dependencies: ["XRayCollector", "XRayReadAPI", "XRayStore", "XRayWire", "XRaySampling", "XRaySystem", "XRayOTel", "XRayTestSupport"],
+            dependencies: ["XRayCollector", "XRayReadAPI", "XRayConsole", "XRayStore", "XRayWire", "XRaySampling", "XRaySystem", "XRayOTel", "XRayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

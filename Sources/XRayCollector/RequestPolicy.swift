@@ -10,7 +10,9 @@
 /// - `Host` must name the address served: its IP literal or name, or `localhost`, with or without the
 ///   bound port. A rebound name never matches.
 /// - A request carrying `Origin` (browsers add it to every cross-origin and every POST request) is
-///   refused unless that origin was allowed with `--allow-origin`.
+///   refused unless that origin was allowed with `--allow-origin`, or is the server's own origin
+///   (`http://` + a served host + the bound port): the console's pages post from there, and only a page
+///   this server sent can carry it, since a rebound name would appear in the origin instead.
 /// - A request with a body must declare a JSON media type (or, on the OTLP paths, `application/x-protobuf`),
 ///   which a browser cannot send cross-origin without a preflight that this server never approves for an
 ///   origin it was not told to allow.
@@ -61,7 +63,8 @@ public struct RequestPolicy: Sendable, Hashable {
             return .error(403, "AccessDeniedException",
                           "Host \"\(host)\" does not name this daemon's address; only local clients may use it", close: true)
         }
-        if let origin = request.header("origin"), !allowedOrigins.contains(origin.lowercased()) {
+        if let origin = request.header("origin"), !allowedOrigins.contains(origin.lowercased()),
+           !Self.isSameOrigin(origin.lowercased(), servedHosts: servedHosts, port: port) {
             return .error(403, "AccessDeniedException",
                           "requests from the web origin \"\(origin)\" are refused; start the daemon with --allow-origin \(origin) to allow it",
                           close: true)
@@ -104,6 +107,15 @@ public struct RequestPolicy: Sendable, Hashable {
             ("Access-Control-Max-Age", "600"),
         ]
         return response
+    }
+
+    /// `http://host:port` naming a served host and the bound port explicitly, as a browser writes the origin
+    /// of a page it loaded from this server (RFC 6454 section 6.1 omits only the scheme's default port).
+    static func isSameOrigin(_ origin: String, servedHosts: Set<String>, port: Int) -> Bool {
+        guard origin.hasPrefix("http://") else { return false }
+        let authority = String(origin.dropFirst("http://".count))
+        let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
+        return (hasPort || port == 80) && hostMatches(authority, servedHosts: servedHosts, port: port)
     }
 
     /// `host`, `host:port`, `[v6]` or `[v6]:port`, where host is served and port (if given) is the bound one.

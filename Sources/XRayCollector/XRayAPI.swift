@@ -37,6 +37,17 @@ package struct OperationRequest: Sendable {
 package struct OperationResponse: Sendable {
     package var status: Int
     package var body: [UInt8]
+    /// `application/json` for the operations; a page route sets its own.
+    package var contentType = "application/json"
+    /// Extra response headers, such as a page's Content-Security-Policy.
+    package var headers: [(name: String, value: String)] = []
+
+    package init(status: Int, body: [UInt8], contentType: String = "application/json", headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.headers = headers
+    }
 
     package static func json(_ value: JSONValue, status: Int = 200) -> OperationResponse {
         OperationResponse(status: status, body: Array(JSONWriter.string(value).utf8))
@@ -62,10 +73,20 @@ package struct OperationFailure: Error {
 package struct HTTPOperations: Sendable {
     package typealias Handler = @Sendable (OperationRequest) -> OperationResponse
 
-    /// In the order an unknown path's 404 lists them.
+    /// `POST` routes, in the order an unknown path's 404 lists them.
     package var routes: [(path: String, handler: Handler)]
+    /// `GET` routes (the console's pages and its small read endpoints); their request body is empty.
+    package var getRoutes: [(path: String, handler: Handler)]
 
-    package init(_ routes: [(path: String, handler: Handler)] = []) { self.routes = routes }
+    package init(_ routes: [(path: String, handler: Handler)] = [], get getRoutes: [(path: String, handler: Handler)] = []) {
+        self.routes = routes
+        self.getRoutes = getRoutes
+    }
+
+    /// Both sets of routes, `self`'s first.
+    package func adding(_ other: HTTPOperations) -> HTTPOperations {
+        HTTPOperations(routes + other.routes, get: getRoutes + other.getRoutes)
+    }
 }
 
 /// The X-Ray REST operations served on the TCP address (rest-json, `POST`, as in the X-Ray API model `xray-2016-04-12`): intake and
@@ -100,7 +121,18 @@ struct XRayAPI: Sendable {
             ("/SamplingTargets", samplingTargets),
             ("/TraceSegments", putTraceSegments),
         ]
-        let routes = own + operations.routes
+        return dispatch(request, routes: own + operations.routes)
+    }
+
+    /// Only the composed operations: what `ReadOnlyServer` answers.
+    func handleOperations(_ request: HTTPRequest) -> HTTPResponse {
+        dispatch(request, routes: operations.routes)
+    }
+
+    func dispatch(_ request: HTTPRequest, routes: [(path: String, handler: HTTPOperations.Handler)]) -> HTTPResponse {
+        if request.method == "GET", let page = operations.getRoutes.first(where: { $0.path == request.path })?.handler {
+            return HTTPResponse(page(OperationRequest(body: [], peer: request.peer, storePath: storePath, receivedAt: epochSeconds(), intake: intake)))
+        }
         guard let operation = routes.first(where: { $0.path == request.path })?.handler else {
             let paths = routes.map(\.path) + OTLPIntake.Signal.paths
             let list = paths.count > 1 ? paths.dropLast().joined(separator: ", ") + " and " + paths[paths.count - 1] : paths.joined()
@@ -197,5 +229,9 @@ struct XRayAPI: Sendable {
 }
 
 extension HTTPResponse {
-    init(_ response: OperationResponse) { self.init(status: response.status, body: response.body) }
+    init(_ response: OperationResponse) {
+        self.init(status: response.status, body: response.body)
+        contentType = response.contentType
+        headers = response.headers
+    }
 }

@@ -113,3 +113,23 @@ extension TraceStore {
         return found
     }
 }
+
+extension TraceStore {
+    /// The newest `limit` runs, newest first, each with how many traces it captured (its own included).
+    package func runs(limit: Int) throws(StoreError) -> [(run: RunRecord, traceCount: Int)] {
+        let s = try db.cached("""
+            SELECT rowid, trace_id, segment_id, name, argv, started_at, ended_at, exit_status,
+                   (SELECT count(*) FROM run_traces WHERE run_id = runs.rowid) FROM runs ORDER BY rowid DESC LIMIT ?
+            """)
+        defer { s.reset() }
+        s.bind(1, limit)
+        var out: [(run: RunRecord, traceCount: Int)] = []
+        while try s.step() {
+            out.append((RunRecord(
+                id: s.int(0), traceID: s.text(1) ?? "", segmentID: s.text(2) ?? "", name: s.text(3) ?? "",
+                argv: (s.text(4) ?? "").split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init),
+                startedAt: s.double(5), endedAt: s.optionalDouble(6), exitStatus: s.optionalInt(7)), s.int(8)))
+        }
+        return out
+    }
+}

@@ -11,7 +11,7 @@ struct XRay: ParsableCommand {
             xray-rules and xray-daemon. See xray(1) for exit codes.
             """,
         version: XRayVersion.string,
-        subcommands: [Run.self, Daemon.self, Inspect.self, Rules.self]
+        subcommands: [Run.self, Daemon.self, Inspect.self, Rules.self, UI.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import XRayCollector
+import XRayConsole
 import XRayReadAPI
 import XRayOTel
 import XRayRender
@@ -20,7 +21,8 @@ extension XRay {
             discussion: """
                 Listens where the SDKs send by default (UDP and TCP 127.0.0.1:2000), stores every segment in the \
                 trace store, keeps malformed datagrams aside (xray inspect rejects), and answers GetSamplingRules, \
-                SamplingTargets, PutTraceSegments, BatchGetTraces, GetTraceSummaries and GetServiceGraph. \
+                SamplingTargets, PutTraceSegments, BatchGetTraces, GetTraceSummaries and GetServiceGraph, and serves the \
+                console of xray ui at GET /. \
                 Without --sampling-rules it serves one Default \
                 rule that samples every request. Ctrl-C stops reading, stores everything received, prints the counters \
                 and exits 0 (74 when documents were lost); a second Ctrl-C exits at once. Port 0 picks a free port; the \
@@ -144,7 +146,7 @@ extension XRay {
                 let json = json, quiet = quiet
                 let style = TerminalStyle.resolve(colorOptions.color, environment: Environment.current, isTerminal: isatty(2) == 1)
                 var configuration = Collector.Configuration(address: try address(), storePath: storeOptions.path)
-                configuration.operations = ReadAPI.operations
+                configuration.operations = ReadAPI.operations.adding(Console.operations)
                 configuration.forward = try forward.map { try Endpoint.parse($0) }
                 configuration.allowedOrigins = allowOrigins
                 configuration.otlpHTTP = try otlpListener()
