@@ -34,28 +34,12 @@ public enum DaemonProbe {
         } catch {
             return .invalid(error.description)
         }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
-        guard rc == 0, let first = list else {
-            return .unreachable("cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
+        let fd: Int32
+        switch connect(endpoint, timeoutMilliseconds: timeoutMilliseconds) {
+        case .failed(let finding): return finding
+        case .connected(let connected): fd = connected
         }
-        defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return .unreachable("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        if connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
-            guard errno == EINPROGRESS else { return .unreachable("tcp \(endpoint): \(String(cString: strerror(errno)))") }
-            guard FileIO.wait(fd, events: Int16(POLLOUT), milliseconds: timeoutMilliseconds) else {
-                return .unreachable("tcp \(endpoint): no answer within \(timeoutMilliseconds) ms")
-            }
-            var failure: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
-            if failure != 0 { return .unreachable("tcp \(endpoint): \(String(cString: strerror(failure)))") }
-        }
         let body = "{}"
         let request = "POST /GetSamplingRules HTTP/1.1\r\nHost: \(endpoint)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
@@ -73,6 +57,67 @@ public enum DaemonProbe {
             response += buffer[0..<n]
         }
         return classify(response, endpoint: endpoint)
+    }
+
+    /// Whether something accepts TCP connections at an OTLP endpoint URL (`http://host:port[/path]`; without
+    /// a port, 4318, or 4317 for gRPC, the SDKs' defaults): an OpenTelemetry app exports its spans there.
+    public static func probeOTLP(_ url: String, grpc: Bool, timeoutMilliseconds: Int32 = 1000) -> Finding {
+        var rest = Substring(url)
+        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) } else if rest.hasPrefix("https://") { rest = rest.dropFirst(8) } else {
+            return .invalid("\(url) is not an http:// or https:// URL")
+        }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        let endpoint: Endpoint
+        do {
+            endpoint = authority.contains(":") && !authority.hasSuffix("]")
+                ? try Endpoint.parse(String(authority)) : Endpoint(host: String(authority), port: grpc ? 4317 : 4318)
+        } catch {
+            return .invalid(error.description)
+        }
+        switch connect(endpoint, timeoutMilliseconds: timeoutMilliseconds) {
+        case .failed(let finding): return finding
+        case .connected(let fd):
+            close(fd)
+            return .notXRay("tcp \(endpoint) accepts connections")
+        }
+    }
+
+    enum Connection {
+        case connected(Int32)
+        case failed(Finding)
+    }
+
+    /// A connected TCP socket to `endpoint`, or why there is none.
+    static func connect(_ endpoint: Endpoint, timeoutMilliseconds: Int32) -> Connection {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
+        guard rc == 0, let first = list else {
+            return .failed(.unreachable("cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))"))
+        }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { return .failed(.unreachable("socket: \(String(cString: strerror(errno)))")) }
+        if Glibc.connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 {
+            let reason: String?
+            if errno != EINPROGRESS {
+                reason = "tcp \(endpoint): \(String(cString: strerror(errno)))"
+            } else if !FileIO.wait(fd, events: Int16(POLLOUT), milliseconds: timeoutMilliseconds) {
+                reason = "tcp \(endpoint): no answer within \(timeoutMilliseconds) ms"
+            } else {
+                var failure: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
+                reason = failure == 0 ? nil : "tcp \(endpoint): \(String(cString: strerror(failure)))"
+            }
+            if let reason {
+                close(fd)
+                return .failed(.unreachable(reason))
+            }
+        }
+        return .connected(fd)
     }
 
     /// An X-Ray daemon answers `200` with a `SamplingRuleRecords` list.

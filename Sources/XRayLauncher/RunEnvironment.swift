@@ -85,8 +85,14 @@ public struct RunEnvironment: Sendable {
         }
         offer(otlpEndpointVariable, "http://\(tcp)")
         offer("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-        for key in ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] where base[key] != nil {
-            leftAlone.append(key)
+        if captureAll {
+            // The signal-specific variables win over the general ones in the SDKs, so the run takes them too.
+            if base["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] != nil { variables["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "http://\(tcp)/v1/traces" }
+            if base["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] != nil { variables["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf" }
+        } else {
+            for key in ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] where base[key] != nil {
+                leftAlone.append(key)
+            }
         }
         if let tracingName {
             if let existing = base["OTEL_SERVICE_NAME"], existing != tracingName {
@@ -98,6 +104,18 @@ public struct RunEnvironment: Sendable {
     }
 
     public static let otlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+    /// The OTLP traces endpoint the user exported, as `(variable, URL)`, when it sends an OpenTelemetry app's
+    /// spans somewhere other than this run: the traces-specific variable wins over the general one, as in the
+    /// SDKs (OpenTelemetry specification, "OTLP Exporter Configuration"). Nil inside a nested run, whose
+    /// endpoint is the outer run's.
+    public static func userOTLPEndpoint(in base: [String: String]) -> (variable: String, url: String)? {
+        guard Nesting.outer(in: base) == nil else { return nil }
+        for key in ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", otlpEndpointVariable] {
+            if let value = base[key], !value.isEmpty { return (key, value) }
+        }
+        return nil
+    }
 
     /// The `AWS_XRAY_DAEMON_ADDRESS` the user exported, when it would send the command's segments somewhere
     /// other than this run's collector: set, not empty, not the `--listen` address, and not a nested run's

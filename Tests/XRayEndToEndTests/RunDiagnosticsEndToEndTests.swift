@@ -67,6 +67,30 @@ import Testing
         #expect(try runTraceNames().count == 1, "only the run's own trace")
     }
 
+    /// An exported OTLP endpoint is said before the command starts, with whether anything answers there, the
+    /// traces-specific variable winning as in the SDKs; `--capture-all` takes the spans and says nothing.
+    @Test func anExportedOTLPEndpointIsSaidBeforeTheCommandStarts() throws {
+        let closed = "http://127.0.0.1:\(try closedPort())"
+        let result = try run(["--", "/bin/sh", "-c", "echo command started >&2"], environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": closed])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warning = try #require(result.stderr.range(of: "OTEL_EXPORTER_OTLP_ENDPOINT is set to \(closed)"), "\(result.stderr)")
+        let started = try #require(result.stderr.range(of: "command started"))
+        #expect(warning.lowerBound < started.lowerBound, "the warning comes before the command runs")
+        #expect(result.stderr.contains("nothing answers there"), "\(result.stderr)")
+        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
+                                              "--store", store + "-other"])
+        defer { daemon.kill() }
+        let open = "http://127.0.0.1:\(daemon.port)/v1/traces"
+        let answered = try run(["--", "true"], environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": closed, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": open])
+        #expect(answered.stderr.contains("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set to \(open)"), "\(answered.stderr)")
+        #expect(answered.stderr.contains("something accepts connections there"), "\(answered.stderr)")
+        let captured = try run(["--capture-all", "--", "/bin/sh", "-c", "echo $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"],
+                               environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": closed, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": open])
+        #expect(!captured.stderr.contains("is set to"), "\(captured.stderr)")
+        #expect(captured.stdout.hasPrefix("http://127.0.0.1:") && captured.stdout.hasSuffix("/v1/traces\n")
+                && !captured.stdout.contains(open), "the run's own endpoint: \(captured.stdout)")
+    }
+
     /// An exported address where `xray daemon` answers is recognised as an X-Ray daemon, and the segment
     /// lands there; `--capture-all` makes the run's collector take it instead.
     @Test(.enabled(if: testPython != nil))

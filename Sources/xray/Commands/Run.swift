@@ -141,6 +141,10 @@ extension XRay {
                 elsewhere = (address, finding)
                 printError(RunSummary.elsewhereWarning(address: address, finding: finding))
             }
+            if !captureAll, let otlp = RunEnvironment.userOTLPEndpoint(in: request.environment) {
+                let grpc = (request.environment["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? request.environment["OTEL_EXPORTER_OTLP_PROTOCOL"]) == "grpc"
+                printError(RunSummary.otlpElsewhereWarning(otlp, finding: DaemonProbe.probeOTLP(otlp.url, grpc: grpc)))
+            }
             let outcome = try Launcher.run(request)
             if case .notStarted(_, let reason) = outcome.termination { printError("xray run: \(reason)") }
             if !outcome.segmentShortened.isEmpty {
@@ -389,6 +393,16 @@ enum RunSummary {
     static func elsewhereWarning(address: String, finding: DaemonProbe.Finding) -> String {
         "xray run: warning: AWS_XRAY_DAEMON_ADDRESS is set to \(address), so the command's SDKs send their segments "
             + "there, not to this run: \(destination(finding)); --capture-all sends them to this run"
+    }
+
+    static func otlpElsewhereWarning(_ endpoint: (variable: String, url: String), finding: DaemonProbe.Finding) -> String {
+        let there = switch finding {
+        case .xrayDaemon, .notXRay: "something accepts connections there, so they are stored there, not here"
+        case .unreachable(let detail): "nothing answers there (\(detail)), so they are lost"
+        case .invalid(let detail): "the SDKs cannot use it (\(detail))"
+        }
+        return "xray run: warning: \(endpoint.variable) is set to \(endpoint.url), so an OpenTelemetry app exports its spans "
+            + "there, not to this run: \(there); --capture-all sends them to this run"
     }
 
     /// What answered at the user's address, in words.

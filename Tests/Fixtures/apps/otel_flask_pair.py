@@ -26,12 +26,6 @@ from opentelemetry import trace
 from werkzeug.serving import make_server
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(port, process=None):
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -58,6 +52,9 @@ def back(port):
         return {"name": cursor.fetchone()[0]}
 
     server = make_server("127.0.0.1", port, app, threaded=True)
+    # The port chosen (port 0 picks one), for the front: a port picked before binding could be taken by another
+    # process in between.
+    print(server.server_port, flush=True)
     # SIGTERM ends serve_forever through SystemExit, so the SDK's atexit shutdown still exports; a parent that
     # started this process with SIGTERM blocked (a test runner's thread) must not keep it from arriving.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -66,12 +63,15 @@ def back(port):
 
 
 def front(paths, xray_front=False):
-    back_port, front_port = free_port(), free_port()
     instrument = os.path.join(os.path.dirname(sys.executable), "opentelemetry-instrument")
     back_env = dict(os.environ, OTEL_SERVICE_NAME="otel-back")
     if xray_front:
         back_env["OTEL_PROPAGATORS"] = "xray"
-    child = subprocess.Popen([instrument, sys.executable, __file__, "--back", str(back_port)], env=back_env)
+    child = subprocess.Popen([instrument, sys.executable, __file__, "--back", "0"], env=back_env, stdout=subprocess.PIPE, text=True)
+    line = child.stdout.readline()
+    if not line.strip().isdigit():
+        sys.exit(f"the back did not report its port ({child.poll()})")
+    back_port = int(line)
     app = Flask("otel_front")
     if xray_front:
         from aws_xray_sdk.core import patch, xray_recorder
@@ -96,7 +96,8 @@ def front(paths, xray_front=False):
     def boom():
         raise ValueError("kaboom")
 
-    server = make_server("127.0.0.1", front_port, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    front_port = server.server_port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         wait_for(back_port, child)
