@@ -91,7 +91,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "XRayOTelTests", dependencies: ["XRayOTel", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayInsightsTests", dependencies: ["XRayInsights", "XRayWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "XRayInsightsTests", dependencies: ["XRayInsights", "XRayStore", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRaySamplingTests", dependencies: ["XRaySampling", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayEndToEndTests",

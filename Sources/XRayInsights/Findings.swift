@@ -78,13 +78,28 @@ package struct InsightsReport: Sendable {
     package init(options: InsightsOptions) { self.options = options }
 
     /// Analyses one more trace; memory grows with the findings, not with the traces seen.
-    package mutating func add(_ tree: TraceTree) {
+    package mutating func add(_ tree: TraceTree) { add(TraceInsights(tree, options: options)) }
+
+    /// Adds one trace's analysis, made elsewhere (on another thread) with this report's options.
+    package mutating func add(_ trace: TraceInsights) {
         tracesAnalyzed += 1
-        findings += TraceAnalysis.findings(tree, options: options)
-        guard options.criticalPaths > 0, let path = TraceAnalysis.criticalPath(tree) else { return }
+        findings += trace.findings
+        guard options.criticalPaths > 0, let path = trace.criticalPath else { return }
         if criticalPaths.count == options.criticalPaths, let fastest = criticalPaths.last, fastest.duration >= path.duration { return }
         let at = criticalPaths.firstIndex { $0.duration < path.duration } ?? criticalPaths.count
         criticalPaths.insert(path, at: at)
         if criticalPaths.count > options.criticalPaths { criticalPaths.removeLast() }
+    }
+}
+
+/// What `insights` learns from one trace, computed apart from the report so traces can be analysed in parallel.
+package struct TraceInsights: Sendable {
+    package var findings: [Finding]
+    /// Nil when the options ask for no critical paths, or the trace has nothing finished.
+    package var criticalPath: CriticalPath?
+
+    package init(_ tree: TraceTree, options: InsightsOptions) {
+        findings = TraceAnalysis.findings(tree, options: options)
+        criticalPath = options.criticalPaths > 0 ? TraceAnalysis.criticalPath(tree) : nil
     }
 }

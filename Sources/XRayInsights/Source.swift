@@ -15,8 +15,8 @@ package enum InsightsError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// The thin layer between the analyses and the store: which trace ids a selection names, and each trace's
-/// tree, read one at a time so memory follows one trace, not the selection.
+/// The thin layer between the analyses and the store: which trace ids a selection names, and their trees,
+/// read in batches and assembled on both cores, so memory follows one batch, not the selection.
 package struct InsightsSource {
     package let engine: QueryEngine
 
@@ -39,9 +39,9 @@ package struct InsightsSource {
     /// A `--run` value as the query engine takes it: `previous` (the run before the newest) becomes its number.
     package func run(_ text: String) throws(InsightsError) -> String {
         guard text == "previous" else { return text }
-        var id: Int?
+        let id: Int?
         do {
-            try engine.store.select("SELECT rowid FROM runs ORDER BY rowid DESC LIMIT 1 OFFSET 1", []) { id = $0.int(0) }
+            id = try engine.store.previousRunID()
         } catch {
             throw .store(error)
         }
@@ -49,17 +49,33 @@ package struct InsightsSource {
         return String(id)
     }
 
-    /// Every tree of a selection, one at a time.
+    /// Every tree of a selection, in the order of `ids`.
     package func forEachTree(_ ids: [String], _ body: (TraceTree) -> Void) throws(InsightsError) {
-        for id in ids { body(try tree(id)) }
+        do { try engine.store.forEachTrace(ids, body) } catch { throw .store(error) }
+    }
+
+    /// The findings of a selection: each trace analysed on the thread that assembled it, the results
+    /// gathered in the order of `ids`.
+    package func report(_ ids: [String], options: InsightsOptions) throws(InsightsError) -> InsightsReport {
+        var report = InsightsReport(options: options)
+        do {
+            try engine.store.forEachTrace(ids, transform: { TraceInsights($0, options: options) }) { report.add($0) }
+        } catch {
+            throw .store(error)
+        }
+        return report
     }
 
     /// The requests of a selection and how many of its traces have no HTTP root.
     package func samples(_ ids: [String]) throws(InsightsError) -> (samples: [RequestSample], skipped: Int) {
         var out: [RequestSample] = []
         var skipped = 0
-        try forEachTree(ids) { tree in
-            if let s = RequestSample.of(tree) { out.append(s) } else { skipped += 1 }
+        do {
+            try engine.store.forEachTrace(ids, transform: { RequestSample.of($0) }) { sample in
+                if let sample { out.append(sample) } else { skipped += 1 }
+            }
+        } catch {
+            throw .store(error)
         }
         return (out, skipped)
     }

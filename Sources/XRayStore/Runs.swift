@@ -133,3 +133,12 @@ extension TraceStore {
         return out
     }
 }
+
+extension TraceStore {
+    /// The run before the newest one (`--run previous`), if there are two.
+    package func previousRunID() throws(StoreError) -> Int? {
+        var id: Int?
+        try select("SELECT rowid FROM runs ORDER BY rowid DESC LIMIT 1 OFFSET 1", []) { id = $0.int(0) }
+        return id
+    }
+}

@@ -64,9 +64,8 @@ extension XRay.Inspect {
                 criticalPaths: criticalPaths)
             let query = try queryOptions.query()
             let source = InsightsSource(store: try storeOptions.open(readOnly: true))
-            var report = InsightsReport(options: options)
             let ids = if let trace { [try source.traceID(trace)] } else { try source.traceIDs(query) }
-            try source.forEachTree(ids) { report.add($0) }
+            let report = try source.report(ids, options: options)
             found = !report.findings.isEmpty
             print(report.render(format), terminator: "")
             if exitStatus && found { throw ExitCode(ExitCodes.failure) }
