@@ -94,6 +94,29 @@ import Glibc
         #expect(((back["children"] as? [[String: Any]])?.first?["sql"] as? [String: Any]) != nil)
     }
 
+    /// The migration the other way round: an OpenTelemetry front (the `xray` propagator and id generator, as
+    /// ADOT sets them) calling a Flask back traced by the X-Ray SDK gives one trace, the SDK's segment under the
+    /// front's client call.
+    @Test(.enabled(if: hasOTel)) func runJoinsAnOpenTelemetryFrontAndAnXRaySDKBackInOneTrace() throws {
+        let folder = try makeTemporaryDirectory("xray-otel-mixed-reverse")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("traces.sqlite").path
+        let bin = try #require(Self.venvBin)
+        let run = try XRayBinary.run(
+            ["run", "--store", store, "--", bin.appendingPathComponent("opentelemetry-instrument").path,
+             bin.appendingPathComponent("python").path, Self.pairApp, "--otel-front-xray-back", "/hello"],
+            environment: ["OTEL_SERVICE_NAME": "otel-front", "OTEL_PROPAGATORS": "xray", "OTEL_PYTHON_ID_GENERATOR": "xray",
+                          "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "/hello 200\n")
+        let mixed = jsonLines(try xray(["inspect", "traces", "--filter", #"edge("otel-front", "xray-back")"#, "--format", "jsonl"], store))
+        let listing = try xray(["inspect", "traces"], store)
+        #expect(mixed.count == 1, "\(listing)")
+        let id = try #require(mixed.first?["Id"] as? String)
+        let tree = try xray(["inspect", "show", id], store)
+        #expect(tree.contains("otel-front") && tree.contains("xray-back"), "\(tree)")
+    }
+
     /// aiohttp (server and client instrumentations) and Django under `xray run -- opentelemetry-instrument`: each
     /// request is a trace of the run, the aiohttp call nested under the remote subsegment that made it.
     @Test(.enabled(if: hasOTel)) func runCapturesAiohttpAndDjangoUnderOpenTelemetryInstrument() throws {

@@ -2,12 +2,14 @@
 started under `opentelemetry-instrument` with no OpenTelemetry configuration of its own: the exporter settings
 come from the environment (`xray run` sets them, or the caller points them at `xray daemon`).
 
-usage: otel_flask_pair.py [--xray-front] PATH...   Starts the back as a second `opentelemetry-instrument` process
+usage: otel_flask_pair.py [--xray-front | --otel-front-xray-back] PATH...   Starts the back as a second `opentelemetry-instrument` process
 (service otel-back), serves the front in this one (its service name is whatever OTEL_SERVICE_NAME says), requests
 each PATH of the front and prints one line per request: PATH STATUS. Both processes exit normally, so the SDK's
 shutdown exports what it still holds. With --xray-front the front is traced by the X-Ray SDK instead (service
 xray-front, run with plain python) and the back takes its X-Amzn-Trace-Id header through OTEL_PROPAGATORS=xray:
-the migration case, one trace with both.
+the migration case, one trace with both. With --otel-front-xray-back it is the other way round: the front is
+traced by OpenTelemetry (started under opentelemetry-instrument with OTEL_PROPAGATORS=xray) and the back by the
+X-Ray SDK (service xray-back, plain python).
 """
 import os
 import signal
@@ -39,8 +41,15 @@ def wait_for(port, process=None):
     sys.exit(f"nothing listens on {port}")
 
 
-def back(port):
+def back(port, xray=False):
     app = Flask("otel_back")
+    if xray:
+        from aws_xray_sdk.core import patch, xray_recorder
+        from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
+
+        xray_recorder.configure(service="xray-back", sampling=False, context_missing="LOG_ERROR", plugins=())
+        patch(["sqlite3"])
+        XRayMiddleware(app, xray_recorder)
     db = sqlite3.connect(":memory:", check_same_thread=False)
     db.cursor().execute("create table items (id integer primary key, name text)")
     db.cursor().execute("insert into items values (1, 'tea')")
@@ -62,12 +71,17 @@ def back(port):
     server.serve_forever()
 
 
-def front(paths, xray_front=False):
+def front(paths, xray_front=False, xray_back=False):
     instrument = os.path.join(os.path.dirname(sys.executable), "opentelemetry-instrument")
     back_env = dict(os.environ, OTEL_SERVICE_NAME="otel-back")
     if xray_front:
         back_env["OTEL_PROPAGATORS"] = "xray"
-    child = subprocess.Popen([instrument, sys.executable, __file__, "--back", "0"], env=back_env, stdout=subprocess.PIPE, text=True)
+    if xray_back:
+        # The back is traced by the X-Ray SDK alone: plain python, and the front's X-Amzn-Trace-Id header.
+        command = [sys.executable, __file__, "--xray-back", "0"]
+    else:
+        command = [instrument, sys.executable, __file__, "--back", "0"]
+    child = subprocess.Popen(command, env=back_env, stdout=subprocess.PIPE, text=True)
     line = child.stdout.readline()
     if not line.strip().isdigit():
         sys.exit(f"the back did not report its port ({child.poll()})")
@@ -117,6 +131,10 @@ def front(paths, xray_front=False):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--back"]:
         back(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["--xray-back"]:
+        back(int(sys.argv[2]), xray=True)
+    elif sys.argv[1:2] == ["--otel-front-xray-back"]:
+        front(sys.argv[2:], xray_back=True)
     elif sys.argv[1:2] == ["--xray-front"]:
         front(sys.argv[2:], xray_front=True)
     else:
