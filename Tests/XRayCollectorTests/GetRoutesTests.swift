@@ -3,6 +3,7 @@ import Testing
 @testable import XRayCollector
 import XRayConsole
 import XRayReadAPI
+import XRayTestSupport
 
 /// GET routes through the `HTTPOperations` seam, the console's headers, the server's own origin in
 /// `RequestPolicy`, and `ReadOnlyServer`: over real loopback sockets.

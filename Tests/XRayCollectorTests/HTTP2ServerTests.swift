@@ -5,6 +5,7 @@ import XRayWire
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// HTTP/2 through the event loop over real sockets: the preface switch, gRPC calls reaching the handler as

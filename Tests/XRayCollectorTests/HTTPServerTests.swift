@@ -5,6 +5,7 @@ import XRayWire
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// An `HTTPServer` on 127.0.0.1 with its own limits and a handler that echoes the request back as JSON.

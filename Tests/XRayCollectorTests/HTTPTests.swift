@@ -6,6 +6,7 @@ import XRayWire
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// The X-Ray API over real TCP connections.

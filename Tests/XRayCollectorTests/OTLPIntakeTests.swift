@@ -7,6 +7,7 @@ import XRayWire
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// The Python exporter's captures of Tests/Fixtures/otel.

@@ -3,9 +3,7 @@ import XRayReadAPI
 import XRayStore
 import XRayWire
 @testable import XRayCollector
-// The loopback HTTP and UDP clients live in XRayTestSupport; re-exported so that every file of this target
-// sees them without an import of its own.
-@_exported import XRayTestSupport
+import XRayTestSupport
 
 /// A collector on 127.0.0.1 with a free port and a fresh store in a temporary folder, removed afterwards.
 struct TestCollector {

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// The AWS CLI (`pip install awscli`, in the test virtualenv) against `xray daemon --endpoint-url`.

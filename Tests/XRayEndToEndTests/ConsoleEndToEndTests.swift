@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// `xray ui` and the daemon's console, through the built binary: headless Chromium driven by Selenium from

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// `xray daemon` as a real process, driven by real apps with the real Python X-Ray SDK.

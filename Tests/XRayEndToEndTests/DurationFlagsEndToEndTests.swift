@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// Every flag that takes a duration reads the same forms, a bare number as seconds, and refuses anything else
 /// with exit 64 and one message naming the value and the forms. Through the built binary.

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// Every class of documented exit code (xray(1), EXIT STATUS) through the built binary, with the advice the

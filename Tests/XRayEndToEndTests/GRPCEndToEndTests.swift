@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// OTLP/gRPC through the built binary: the real grpcio client (from the test virtualenv) against

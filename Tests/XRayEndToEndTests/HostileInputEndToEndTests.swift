@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// Requests, filters and documents built to crash or exhaust xray, through the built binary and a real

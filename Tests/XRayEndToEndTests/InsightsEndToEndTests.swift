@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `inspect insights` and `inspect diff` through the built binary, over traces a real Django app sent with the
 /// real X-Ray SDK under `xray run`.

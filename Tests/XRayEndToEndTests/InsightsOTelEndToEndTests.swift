@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `inspect insights`, `inspect diff` and `xray run --fail-on` through the built binary, over traces that real
 /// OpenTelemetry apps (Django's ORM, Flask with `requests`) sent under `xray run -- opentelemetry-instrument`:

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// `Scripts/install` and `Scripts/uninstall` into a temporary prefix (with `--binary`, the debug binary the other

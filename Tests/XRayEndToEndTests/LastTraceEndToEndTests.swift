@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `last` is what the user last did (a request), not the segment `xray run` recorded for itself;
 /// `last-run` is that run's own trace.

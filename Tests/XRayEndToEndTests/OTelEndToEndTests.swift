@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// OpenTelemetry apps through the built binary: the real OTel Python SDK, instrumentations and exporters

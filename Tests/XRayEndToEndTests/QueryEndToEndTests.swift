@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `xray inspect traces/stats/graph/export/prune/group` with filter expressions, through the built binary.
 @Suite struct QueryEndToEndTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// The README's framework recipes are excerpts of the apps under `examples/`, and those apps record their
 /// requests under `xray run`: the recipes cannot drift from code that works.

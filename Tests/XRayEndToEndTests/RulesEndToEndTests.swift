@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XRayWire
+import XRayTestSupport
 
 /// `xray rules` through the built binary, against the Python SDK oracle's checked-in expectations.
 @Suite struct RulesEndToEndTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `xray run` never captures nothing without saying why: an exported daemon address, an empty run, and the
 /// `--fail-on` gate naming what tripped it. Through the built binary with the real Python SDK.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `xray run` through the built binary, with real child processes and the real Python SDK.
 @Suite(.serialized) struct RunEndToEndTests {

@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// The scenarios of `Scripts/capture_fixtures.py` (Flask, Django with AUTO_INSTRUMENT, two aiohttp services

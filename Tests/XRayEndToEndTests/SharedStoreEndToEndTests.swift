@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import XRayTestSupport
 #endif
 
 /// Several xray processes on one store, poison documents, failing stores, and the store's files, all

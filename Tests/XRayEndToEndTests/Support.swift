@@ -1,6 +1,4 @@
-// The helpers (the built binary, temporary folders, fixtures, loopback HTTP and UDP) live in XRayTestSupport;
-// re-exported so that every file of this target sees them without an import of its own.
-@_exported import XRayTestSupport
+import XRayTestSupport
 import Foundation
 import Testing
 
