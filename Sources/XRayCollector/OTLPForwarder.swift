@@ -286,7 +286,7 @@ package final class OTLPForwarder: Sendable {
             }
             counters.forwardRetries.add(1, ordering: .relaxed)
             let delay = options.retry.delay(afterAttempt: attempt, retryAfter: retryAfter, jitter: Double.random(in: 0..<1))
-            if pause(delay) && attempt >= 2 {
+            if pause(delay) {
                 // Closing: one more try now, no more waiting.
                 return send(body, spans: spans, client: client, retries: false)
             }
