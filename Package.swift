@@ -34,7 +34,7 @@ let package = Package(
         // The SQLite trace store.
         .target(name: "XRayStore", dependencies: ["XRayWire", "XRaySystem", "CSQLite"], swiftSettings: swiftSettings),
         // X-Ray filter expressions compiled to parameterized SQL, stats and the service graph.
-        .target(name: "XRayQuery", dependencies: ["XRayWire", "XRayStore", "XRayRender"], swiftSettings: swiftSettings),
+        .target(name: "XRayQuery", dependencies: ["XRayWire", "XRayStore", "XRayRender", "XRayOTel"], swiftSettings: swiftSettings),
         // Rendering of assembled traces and listings (tree, json, xray, tables). Knows no SQL.
         .target(name: "XRayRender", dependencies: ["XRayWire"], swiftSettings: swiftSettings),
         // `inspect insights` and `inspect diff`: N+1s, slow spans, gaps and run-to-run comparison over assembled traces.

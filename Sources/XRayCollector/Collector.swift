@@ -54,6 +54,10 @@ package final class Collector: Sendable {
         /// A TCP address for OTLP over gRPC (`xray daemon`'s 127.0.0.1:4317). Every TCP address answers a client
         /// that opens with the HTTP/2 preface; this one serves only the OTLP paths, as `otlpHTTP` does.
         package var otlpGRPC = OTLPListener.off
+        /// An OTLP/HTTP backend that gets every stored document as spans (`--forward-otlp`), and the queue and
+        /// batch sizes and retry policy of the forwarder.
+        package var forwardOTLP: OTLPForwardTarget?
+        package var forwardOTLPOptions = OTLPForwarder.Options()
         /// Bytes read per datagram: the protocol's 64 KiB. Tests lower it to provoke truncation, which an
         /// IPv4 datagram (at most 65,507 bytes) can never cause otherwise.
         var slotSize = Intake.slotSize
@@ -100,13 +104,15 @@ package final class Collector: Sendable {
     private let forwardFD: Int32?
     private let threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread)
     private let finalCounters = Mutex<CollectorCounters?>(nil)
+    private let forwarder: (forwarder: OTLPForwarder, thread: NativeThread)?
 
     private init(
         boundAddress: DaemonAddress, counters: LiveCounters, stopping: StopFlag, queue: IntakeQueue, server: HTTPServer,
         udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread),
         otlpHTTPAddress: Endpoint?, otlpGRPCAddress: Endpoint?, otlpServers: [(server: HTTPServer, acceptor: NativeThread)],
-        startWarnings: [String]
+        startWarnings: [String], forwarder: (forwarder: OTLPForwarder, thread: NativeThread)?
     ) {
+        self.forwarder = forwarder
         self.boundAddress = boundAddress
         self.otlpHTTPAddress = otlpHTTPAddress
         self.otlpGRPCAddress = otlpGRPCAddress
@@ -194,12 +200,18 @@ package final class Collector: Sendable {
         }
         let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD,
                                       translator: SegmentTranslator(options: configuration.otlp.translator))
+        let forwarder = configuration.forwardOTLP.map {
+            OTLPForwarder(target: $0, options: configuration.forwardOTLPOptions, counters: counters, onWarning: configuration.onWarning)
+        }
+        counters.forwardsOTLP.store(forwarder != nil, ordering: .relaxed)
         let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
                             onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
-                            onWarning: configuration.onWarning)
+                            onWarning: configuration.onWarning, forwarder: forwarder)
         let reader = UDPReader(fd: udp.fd, queue: queue, counters: counters, stopping: stopping, slotSize: configuration.slotSize)
         var started: [NativeThread] = []
+        var forwarderThread: NativeThread?
         do throws(ThreadStartError) {
+            if let forwarder { forwarderThread = try NativeThread.start("xray-otlp-fwd", forwarder.run) }
             started.append(try NativeThread.start("xray-writer", writer.run))
             started.append(try NativeThread.start("xray-decoder", decoder.run))
             started.append(try NativeThread.start("xray-udp", reader.run))
@@ -215,6 +227,8 @@ package final class Collector: Sendable {
             queue.close()
             parsed.close()
             for thread in started { thread.join() }
+            forwarder?.close()
+            forwarderThread?.join()
             close(udp.fd)
             close(tcp.fd)
             if let forwardFD { close(forwardFD) }
@@ -227,7 +241,8 @@ package final class Collector: Sendable {
             boundAddress: address, counters: counters, stopping: stopping, queue: queue, server: server,
             udpFD: udp.fd, forwardFD: forwardFD, threads: (started[2], started[1], started[0], started[3]),
             otlpHTTPAddress: otlpSocket?.endpoint, otlpGRPCAddress: grpcSocket?.endpoint,
-            otlpServers: otlpServers.enumerated().map { ($0.element.server, started[4 + $0.offset]) }, startWarnings: warnings)
+            otlpServers: otlpServers.enumerated().map { ($0.element.server, started[4 + $0.offset]) }, startWarnings: warnings,
+            forwarder: zip(forwarder, forwarderThread))
     }
 
     /// Binds an OTLP-only listener: nil when off, or when its preferred (default) address is taken, which
@@ -333,9 +348,20 @@ package final class Collector: Sendable {
         queue.close()
         threads.decoder.join()
         threads.writer.join()
+        if let forwarder {
+            // After the writer: everything stored is queued; the forwarder sends it, with no retry waits once closed.
+            forwarder.forwarder.close()
+            forwarder.thread.join()
+        }
         if let forwardFD { close(forwardFD) }
         let result = live.snapshot
         finalCounters.withLock { $0 = result }
         return result
     }
+}
+
+/// Both values, or nil when either is missing.
+private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
 }

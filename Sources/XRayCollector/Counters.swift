@@ -52,6 +52,17 @@ public struct CollectorCounters: Sendable, Hashable {
     public var otlpMetricsRequests = 0
     public var otlpLogsRequests = 0
     public var otlpMetricsDatagrams = 0
+    /// `--forward-otlp`: spans the backend accepted and the batches that carried them, tries repeated after a
+    /// retryable answer or a connection error, spans dropped from the full queue, spans given up on (a 4xx
+    /// answer, or retries exhausted), and the last error. Local storage never waits on any of these.
+    public var forwardedSpans = 0
+    public var forwardBatches = 0
+    public var forwardRetries = 0
+    public var forwardDropped = 0
+    public var forwardFailedSpans = 0
+    public var lastForwardError: String?
+    /// Whether `--forward-otlp` is on: its counters are shown only then.
+    public var forwardsOTLP = false
 
     public init() {}
 
@@ -78,6 +89,16 @@ public struct CollectorCounters: Sendable, Hashable {
             ("otlp_logs_requests", .number(JSONNumber(otlpLogsRequests))),
             ("otlp_metrics_datagrams", .number(JSONNumber(otlpMetricsDatagrams))),
         ]
+        if forwardsOTLP {
+            members += [
+                ("otlp_forwarded_spans", .number(JSONNumber(forwardedSpans))),
+                ("otlp_forward_batches", .number(JSONNumber(forwardBatches))),
+                ("otlp_forward_retries", .number(JSONNumber(forwardRetries))),
+                ("otlp_forward_dropped", .number(JSONNumber(forwardDropped))),
+                ("otlp_forward_failed", .number(JSONNumber(forwardFailedSpans))),
+            ]
+            if let lastForwardError { members.append(("otlp_forward_last_error", .string(lastForwardError))) }
+        }
         if let lastStoreError { members.append(("last_store_error", .string(lastStoreError))) }
         if let storeFileProblem { members.append(("store_file_problem", .string(storeFileProblem))) }
         return .object(JSONObject(members))
@@ -101,6 +122,11 @@ public struct CollectorCounters: Sendable, Hashable {
         if otlpMetricsRequests + otlpLogsRequests + otlpMetricsDatagrams > 0 {
             lines.append("otlp discarded: metrics requests \(otlpMetricsRequests), logs requests \(otlpLogsRequests), "
                 + "metrics datagrams \(otlpMetricsDatagrams)")
+        }
+        if forwardsOTLP {
+            lines.append("otlp forward: spans \(forwardedSpans) in \(Wording.count(forwardBatches, "batch", "batches")), "
+                + "retries \(forwardRetries), dropped \(forwardDropped), failed \(forwardFailedSpans)"
+                + (forwardDropped + forwardFailedSpans > 0 ? lastForwardError.map { ": \($0)" } ?? "" : ""))
         }
         if storeErrors > 0 { lines.append("store errors \(storeErrors) (failed transactions, retried): \(lastStoreError ?? "")") }
         if storeFailures > 0 { lines.append("LOST \(storeFailures) documents to store errors: \(lastStoreError ?? "")") }
@@ -133,6 +159,13 @@ final class LiveCounters: Sendable {
     let otlpMetricsRequests = Atomic<Int>(0)
     let otlpLogsRequests = Atomic<Int>(0)
     let otlpMetricsDatagrams = Atomic<Int>(0)
+    let forwardedSpans = Atomic<Int>(0)
+    let forwardBatches = Atomic<Int>(0)
+    let forwardRetries = Atomic<Int>(0)
+    let forwardDropped = Atomic<Int>(0)
+    let forwardFailedSpans = Atomic<Int>(0)
+    let lastForwardError = Mutex<String?>(nil)
+    let forwardsOTLP = Atomic<Bool>(false)
     let rejectedByReason = Mutex<[String: Int]>([:])
     let lastStoreError = Mutex<String?>(nil)
 
@@ -162,6 +195,13 @@ final class LiveCounters: Sendable {
         c.otlpMetricsRequests = otlpMetricsRequests.load(ordering: .relaxed)
         c.otlpLogsRequests = otlpLogsRequests.load(ordering: .relaxed)
         c.otlpMetricsDatagrams = otlpMetricsDatagrams.load(ordering: .relaxed)
+        c.forwardedSpans = forwardedSpans.load(ordering: .relaxed)
+        c.forwardBatches = forwardBatches.load(ordering: .relaxed)
+        c.forwardRetries = forwardRetries.load(ordering: .relaxed)
+        c.forwardDropped = forwardDropped.load(ordering: .relaxed)
+        c.forwardFailedSpans = forwardFailedSpans.load(ordering: .relaxed)
+        c.lastForwardError = lastForwardError.withLock { $0 }
+        c.forwardsOTLP = forwardsOTLP.load(ordering: .relaxed)
         return c
     }
 }

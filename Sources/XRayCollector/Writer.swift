@@ -44,6 +44,8 @@ struct Writer: Sendable {
     let onTraceCompleted: (@Sendable (TraceSummary) -> Void)?
     let onTracesStored: (@Sendable ([String]) -> Void)?
     let onWarning: (@Sendable (String) -> Void)?
+    /// Takes a copy of every committed batch for `--forward-otlp`; it only queues, so the writer never waits on it.
+    var forwarder: OTLPForwarder?
 
     /// What the writer thread alone keeps between batches.
     struct State {
@@ -195,6 +197,7 @@ struct Writer: Sendable {
                 if !counts.refused.isEmpty { table["refused by the store", default: 0] += counts.refused.count }
             }
         }
+        forwarder?.offer(batch.documents)
         if let onTracesStored, !counts.traceIDs.isEmpty { onTracesStored(counts.traceIDs) }
         if let onTraceCompleted { announce(batch.documents, onTraceCompleted) }
         return .success(counts)

@@ -1,3 +1,4 @@
+import XRayOTel
 import XRayWire
 
 /// Converts assembled traces to OTLP/JSON (`ExportTraceServiceRequest`: `resourceSpans`), so they load into
@@ -7,57 +8,21 @@ import XRayWire
 /// the dashes, a span id is the entity id. Each service (the segment that records an entity) is one resource.
 package enum OTLPExport {
     /// `1-5759e988-bd862e3fe1be46a994272793` → `5759e988bd862e3fe1be46a994272793`.
-    package static func traceID(_ xrayID: String) -> String {
-        String(xrayID.dropFirst(2).filter { $0 != "-" })
-    }
+    package static func traceID(_ xrayID: String) -> String { SegmentToSpans.traceIDHex(xrayID) }
 
-    /// Epoch seconds as the decimal string of nanoseconds that OTLP/JSON uses for 64-bit integers.
-    ///
-    /// Rounded to the microsecond: SDKs write X-Ray times with microseconds, and a Double near 1.8e9 holds no
-    /// more, so finer digits would only be noise (0.8 s would become 799999952 ns).
-    ///
-    /// Times before the epoch or past what 64 bits of nanoseconds hold (the year 2554), and infinite or NaN
-    /// ones, are clamped to that range instead of trapping in the conversion.
-    static func nanos(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds > 0 else { return "0" }
-        let seconds = min(seconds, 18_446_744_072)
-        let whole = seconds.rounded(.down)
-        let micros = UInt64(((seconds - whole) * 1e6).rounded())
-        return String(UInt64(whole) * 1_000_000_000 + micros * 1000)
-    }
-
-    static func attribute(_ key: String, _ value: JSONValue) -> JSONValue {
-        .object(JSONObject([("key", .string(key)), ("value", .object(JSONObject([value.otlpKey])))]))
-    }
-
-    /// One `{"resourceSpans": [...]}` request for a trace.
+    /// One `{"resourceSpans": [...]}` request for a trace: `SegmentToSpans`' conversion, written in the
+    /// OTLP/JSON form export has always had (every span with its `attributes` and `status`, even empty).
     package static func request(_ tree: TraceTree) -> JSONValue {
-        var order: [String] = []
-        var spans: [String: [JSONValue]] = [:]
-        var origins: [String: String] = [:]
-        let id = traceID(tree.traceID)
-        // Entries are depth-first with parents first, so each one's service is known from its parent's.
-        var serviceOf = [String](repeating: "", count: tree.entries.count)
-        for (i, entry) in tree.entries.enumerated() {
-            let e = entry.entity
-            let own = e.kind == .segment || entry.parent == nil ? e.name : serviceOf[entry.parent ?? i]
-            serviceOf[i] = own
-            if spans[own] == nil {
-                order.append(own)
-                spans[own] = []
-            }
-            if e.kind == .segment, let origin = e.origin { origins[own] = origin }
-            spans[own]?.append(span(e, traceID: id))
-        }
-        return .object(JSONObject([("resourceSpans", .array(order.map { service in
-            var attributes = [attribute("service.name", .string(service))]
-            if let origin = origins[service] { attributes.append(attribute("aws.xray.origin", .string(origin))) }
-            return .object(JSONObject([
-                ("resource", .object(JSONObject([("attributes", .array(attributes))]))),
-                ("scopeSpans", .array([.object(JSONObject([
-                    ("scope", .object(JSONObject([("name", .string("xray"))]))),
-                    ("spans", .array(spans[service] ?? [])),
-                ]))])),
+        let request = SegmentToSpans.request(tree)
+        return .object(JSONObject([("resourceSpans", .array(request.resourceSpans.map { rs in
+            .object(JSONObject([
+                ("resource", .object(JSONObject([("attributes", .array(rs.resource.attributes.map(attribute)))]))),
+                ("scopeSpans", .array(rs.scopeSpans.map { ss in
+                    .object(JSONObject([
+                        ("scope", .object(JSONObject([("name", .string(ss.scope.name))]))),
+                        ("spans", .array(ss.spans.map(span))),
+                    ]))
+                })),
             ]))
         }))]))
     }
@@ -113,56 +78,35 @@ package enum OTLPExport {
         return .object(JSONObject([("resourceSpans", .array(out))]))
     }
 
-    static func span(_ e: Entity, traceID: String) -> JSONValue {
-        // SpanKind: 1 internal, 2 server, 3 client.
-        let kind = e.kind == .segment ? 2 : (e.namespace == "remote" || e.namespace == "aws" ? 3 : 1)
-        var attributes: [JSONValue] = []
-        if let m = e.httpMethod { attributes.append(attribute("http.request.method", .string(m))) }
-        if let u = e.httpURL { attributes.append(attribute("url.full", .string(u))) }
-        if let s = e.httpStatus { attributes.append(attribute("http.response.status_code", .number(JSONNumber(s)))) }
-        if let a = e.httpUserAgent { attributes.append(attribute("user_agent.original", .string(a))) }
-        if let c = e.httpClientIP { attributes.append(attribute("client.address", .string(c))) }
-        if let u = e.user { attributes.append(attribute("enduser.id", .string(u))) }
-        if let q = e.sql { attributes.append(attribute("db.statement", .string(q))) }
-        if let n = e.namespace { attributes.append(attribute("aws.xray.namespace", .string(n))) }
-        if e.inProgress { attributes.append(attribute("aws.xray.in_progress", .bool(true))) }
-        for a in e.annotations {
-            let value: JSONValue = switch a.value {
-            case .string(let s): .string(s)
-            case .number(let d): .number(JSONNumber(d))
-            case .bool(let b): .bool(b)
-            }
-            attributes.append(attribute("aws.xray.annotations." + a.key, value))
+    static func attribute(_ kv: OTLPKeyValue) -> JSONValue {
+        let value: (key: String, value: JSONValue) = switch kv.value {
+        case .bool(let b): ("boolValue", .bool(b))
+        case .int(let i): ("intValue", .string(String(i)))
+        case .double(let d): ("doubleValue", .number(JSONNumber(d)))
+        case .string(let s): ("stringValue", .string(s))
+        default: ("stringValue", .string(""))
         }
-        var o = JSONObject([("traceId", .string(traceID)), ("spanId", .string(e.id))])
-        if let p = e.parentID { o["parentSpanId"] = .string(p) }
-        o["name"] = .string(e.name)
-        o["kind"] = .number(JSONNumber(kind))
-        o["startTimeUnixNano"] = .string(nanos(e.startTime))
-        o["endTimeUnixNano"] = .string(nanos(e.endTime ?? e.startTime))
-        o["attributes"] = .array(attributes)
+        return .object(JSONObject([("key", .string(kv.key)), ("value", .object(JSONObject([value])))]))
+    }
+
+    static func span(_ s: OTLPSpan) -> JSONValue {
+        var o = JSONObject([("traceId", .string(hex(s.traceID))), ("spanId", .string(hex(s.spanID)))])
+        if !s.parentSpanID.isEmpty { o["parentSpanId"] = .string(hex(s.parentSpanID)) }
+        o["name"] = .string(s.name)
+        o["kind"] = .number(JSONNumber(Int(s.kind.rawValue)))
+        o["startTimeUnixNano"] = .string(String(s.startTimeUnixNano))
+        o["endTimeUnixNano"] = .string(String(s.endTimeUnixNano))
+        o["attributes"] = .array(s.attributes.map(attribute))
         // Status: 2 is ERROR; a span without faults or errors leaves it unset.
-        if e.fault || e.error {
-            var status = JSONObject([("code", .number(JSONNumber(2)))])
-            if let cause = e.cause { status["message"] = .string(cause) }
-            o["status"] = .object(status)
-        } else {
-            o["status"] = .object(JSONObject())
-        }
+        var status = JSONObject()
+        if s.status.code != .unset { status["code"] = .number(JSONNumber(Int(s.status.code.rawValue))) }
+        if !s.status.message.isEmpty { status["message"] = .string(s.status.message) }
+        o["status"] = .object(status)
         return .object(o)
     }
-}
 
-extension JSONValue {
-    /// The OTLP `AnyValue` member for a scalar: `stringValue`, `intValue` (a string), `doubleValue` or `boolValue`.
-    var otlpKey: (key: String, value: JSONValue) {
-        switch self {
-        case .bool(let b): return ("boolValue", .bool(b))
-        case .number(let n):
-            if let i = n.int, !n.text.contains(".") && !n.text.contains("e") { return ("intValue", .string(String(i))) }
-            return ("doubleValue", .number(n))
-        case .string(let s): return ("stringValue", .string(s))
-        default: return ("stringValue", .string(JSONWriter.string(self)))
-        }
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 }

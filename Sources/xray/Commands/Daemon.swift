@@ -60,6 +60,17 @@ extension XRay {
             valueName: "host:port"))
         var forward: String?
 
+        @Option(name: .customLong("forward-otlp"), help: ArgumentHelp(
+            "Also send every stored trace as OTLP/HTTP protobuf to this OpenTelemetry Collector, Jaeger or Tempo (http only).",
+            discussion: "/v1/traces is appended when the URL has no path. Batched, retried on 429/502/503/504; never slows local intake.",
+            valueName: "url"))
+        var forwardOTLP: String?
+
+        @Option(name: .customLong("forward-otlp-queue"), help: ArgumentHelp(
+            "Documents that may wait for --forward-otlp before the oldest are dropped and counted (default 100000; 64 MiB at most).",
+            valueName: "n"))
+        var forwardOTLPQueue: Int?
+
         @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
             "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
             valueName: "origin"))
@@ -103,6 +114,13 @@ extension XRay {
             }
             _ = try otlpListener()
             _ = try grpcListener()
+            _ = try forwardTarget()
+            if let forwardOTLPQueue {
+                guard forwardOTLP != nil else { throw ValidationError("--forward-otlp-queue needs --forward-otlp") }
+                guard (1...10_000_000).contains(forwardOTLPQueue) else {
+                    throw ValidationError("--forward-otlp-queue: \(forwardOTLPQueue) is outside 1...10000000 documents")
+                }
+            }
             if let otlpMaxBody, !(1024...(256 << 20)).contains(otlpMaxBody) {
                 throw ValidationError("--otlp-max-body: \(otlpMaxBody) is outside 1024...268435456 bytes")
             }
@@ -125,6 +143,12 @@ extension XRay {
             } catch {
                 throw ValidationError("\(udp != nil || tcp != nil ? "--udp/--tcp" : flag): \(error.description)")
             }
+        }
+
+        /// `--forward-otlp`: the backend's traces URL, or nil.
+        func forwardTarget() throws -> OTLPForwardTarget? {
+            guard let forwardOTLP else { return nil }
+            do { return try OTLPForwardTarget.parse(forwardOTLP) } catch { throw ValidationError("--forward-otlp: \(error.description)") }
         }
 
         /// `--otlp-http`: off, an address that must be free, or by default 127.0.0.1:4318 if it is.
@@ -151,6 +175,8 @@ extension XRay {
                 configuration.allowedOrigins = allowOrigins
                 configuration.otlpHTTP = try otlpListener()
                 configuration.otlpGRPC = try grpcListener()
+                configuration.forwardOTLP = try forwardTarget()
+                if let forwardOTLPQueue { configuration.forwardOTLPOptions.maxQueueDocuments = forwardOTLPQueue }
                 configuration.otlp = OTLPIntake.Options(
                     maxBody: otlpMaxBody ?? OTLPIntake.Options.defaultMaxBody,
                     translator: SegmentTranslator.Options(
@@ -186,12 +212,14 @@ extension XRay {
                         ("tcp", .string(bound.tcp.description)), ("store", .string(storeOptions.path)),
                         ("otlp_http", collector.otlpHTTPAddress.map { .string($0.description) } ?? .null),
                         ("otlp_grpc", collector.otlpGRPCAddress.map { .string($0.description) } ?? .null),
+                        ("forward_otlp", configuration.forwardOTLP.map { .string($0.description) } ?? .null),
                     ]))))
                     for warning in collector.startWarnings {
                         writeLine(1, JSONWriter.string(.object(JSONObject([("event", .string("warning")), ("message", .string(warning))]))))
                     }
                 } else {
-                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path) otlp-http=\(otlpText) otlp-grpc=\(grpcText)")
+                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path) otlp-http=\(otlpText) otlp-grpc=\(grpcText)"
+                        + (configuration.forwardOTLP.map { " forward-otlp=\($0)" } ?? ""))
                     for warning in collector.startWarnings { printError("xray daemon: warning: \(warning)") }
                     if !quiet { printError("export AWS_XRAY_DAEMON_ADDRESS='\(bound.environmentValue)'; Ctrl-C stops") }
                 }
