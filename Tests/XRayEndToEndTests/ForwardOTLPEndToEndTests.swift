@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +91,7 @@ import Glibc
         """#
 
     /// Starts the scripted backend; returns it and its port.
-    static func startBackend(_ statuses: String, output: StreamBox) throws -> (Process, Int) {
+    static func startBackend(_ statuses: String, output: PipeStream) throws -> (Process, Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-c", scriptedBackend, statuses]
@@ -103,16 +104,22 @@ import Glibc
             if let first = output.text.split(separator: "\n").first, output.text.contains("\n"), let port = Int(first) { return (process, port) }
             usleep(20_000)
         }
-        process.terminate()
+        stop(process)
         throw DaemonStartFailure(stderr: "the Python backend did not print its port")
+    }
+
+    /// SIGKILL and wait: the backend may inherit a blocked SIGTERM from the test runner's thread.
+    static func stop(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     @Test func retriesABatchTheBackendAnswered503() throws {
         let folder = try makeTemporaryDirectory("xray-forward-retry")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let output = StreamBox()
+        let output = PipeStream()
         let (backend, port) = try Self.startBackend("503,200", output: output)
-        defer { backend.terminate() }
+        defer { Self.stop(backend) }
         let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
                                               "--forward-otlp", "http://127.0.0.1:\(port)/otlp/traces",
                                               "--store", folder.appendingPathComponent("s.sqlite").path])
@@ -137,9 +144,9 @@ import Glibc
     @Test func dropsABatchTheBackendRefusedWithItsMessage() throws {
         let folder = try makeTemporaryDirectory("xray-forward-400")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let output = StreamBox()
+        let output = PipeStream()
         let (backend, port) = try Self.startBackend("400", output: output)
-        defer { backend.terminate() }
+        defer { Self.stop(backend) }
         let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
                                               "--forward-otlp", "http://127.0.0.1:\(port)",
                                               "--store", folder.appendingPathComponent("s.sqlite").path])
