@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -46,7 +46,9 @@ def browser():
 
 def wait(driver, predicate, message, timeout=10):
     try:
-        result = WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+        # The list re-renders each second: an element read while it is replaced is "not yet", not a failure.
+        result = WebDriverWait(driver, timeout, poll_frequency=0.1,
+                               ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: predicate(d))
     except TimeoutException:
         fail(message)
     print("ok: " + message, flush=True)
