@@ -10,10 +10,10 @@ let swiftSettings: [SwiftSetting] = [
 let package = Package(
     name: "xray",
     products: [
-        .executable(name: "xray", targets: ["xray"]),
+        .executable(name: "xray", targets: ["xray"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // The system SQLite through its C API: as fast as C (see README, "Why these dependencies").
@@ -83,7 +83,9 @@ let package = Package(
         .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayCollectorTests",
-            dependencies: ["XRayCollector", "XRayReadAPI", "XRayConsole", "XRayStore", "XRayWire", "XRaySampling", "XRaySystem", "XRayOTel", "XRayTestSupport"],
+            dependencies: [
+                "XRayCollector", "XRayReadAPI", "XRayConsole", "XRayStore", "XRayWire", "XRaySampling", "XRaySystem", "XRayOTel", "XRayTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -35,8 +35,9 @@ public func http2Fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             case .request(let request): stream = request.stream
             case .refused(let id, _): stream = id
             }
-            sent += connection.respond(stream: stream, fields: [HeaderField(":status", "200")], body: [1, 2, 3],
-                                       trailers: [HeaderField("grpc-status", "0")])
+            sent += connection.respond(
+                stream: stream, fields: [HeaderField(":status", "200")], body: [1, 2, 3],
+                trailers: [HeaderField("grpc-status", "0")])
         }
     }
     var offset = sent[...]

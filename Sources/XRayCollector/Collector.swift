@@ -184,8 +184,9 @@ package final class Collector: Sendable {
         let parsed = DocumentQueue(capacity: Writer.maxBatch, counters: nil)
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
         let handoff = DocumentHandoff(queue: queue)
-        let api = XRayAPI(sampling: sampling, intake: handoff, storePath: configuration.storePath, operations: configuration.operations,
-                          otlp: OTLPIntake(handoff: handoff, counters: counters, options: configuration.otlp))
+        let api = XRayAPI(
+            sampling: sampling, intake: handoff, storePath: configuration.storePath, operations: configuration.operations,
+            otlp: OTLPIntake(handoff: handoff, counters: counters, options: configuration.otlp))
         var limits = HTTPLimits.standard
         limits.maxBody = max(limits.maxBody, configuration.otlp.maxBody)
         let server = HTTPServer(
@@ -193,20 +194,26 @@ package final class Collector: Sendable {
             endpoint: Endpoint(host: configuration.address.tcp.host, port: tcp.port), limits: limits, handler: api.handle)
         let otlpServers = [("xray-otlp-http", otlpSocket), ("xray-otlp-grpc", grpcSocket)].compactMap { name, socket in
             socket.map { socket in
-                (name: name, server: HTTPServer(listenFD: socket.fd, counters: counters, stopping: stopping,
-                                                policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
-                                                endpoint: socket.endpoint, limits: limits, handler: api.handleOTLPOnly))
+                (
+                    name: name,
+                    server: HTTPServer(
+                        listenFD: socket.fd, counters: counters, stopping: stopping,
+                        policy: RequestPolicy(allowedOrigins: configuration.allowedOrigins),
+                        endpoint: socket.endpoint, limits: limits, handler: api.handleOTLPOnly)
+                )
             }
         }
-        let decoder = DatagramDecoder(input: queue, output: parsed, counters: counters, forwardFD: forwardFD,
-                                      translator: SegmentTranslator(options: configuration.otlp.translator))
+        let decoder = DatagramDecoder(
+            input: queue, output: parsed, counters: counters, forwardFD: forwardFD,
+            translator: SegmentTranslator(options: configuration.otlp.translator))
         let forwarder = configuration.forwardOTLP.map {
             OTLPForwarder(target: $0, options: configuration.forwardOTLPOptions, counters: counters, onWarning: configuration.onWarning)
         }
         counters.forwardsOTLP.store(forwarder != nil, ordering: .relaxed)
-        let writer = Writer(handoff: StoreHandoff(store), queue: parsed, counters: counters,
-                            onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
-                            onWarning: configuration.onWarning, forwarder: forwarder)
+        let writer = Writer(
+            handoff: StoreHandoff(store), queue: parsed, counters: counters,
+            onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
+            onWarning: configuration.onWarning, forwarder: forwarder)
         let reader = UDPReader(fd: udp.fd, queue: queue, counters: counters, stopping: stopping, slotSize: configuration.slotSize)
         var started: [NativeThread] = []
         var forwarderThread: NativeThread?

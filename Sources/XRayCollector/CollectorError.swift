@@ -42,7 +42,8 @@ public enum CollectorError: Error, Sendable, CustomStringConvertible {
             return "\(protocolName) port \(port) on \(host) is already in use (is an OpenTelemetry Collector or another xray "
                 + "daemon running? find it with: ss -ltnp 'sport = :\(port)')"
         case .cannotBind(let transport, let host, let port, let errno):
-            return "cannot bind \(transport.rawValue) \(host):\(port): \(Self.text(errno)); use an address of this machine, and a port above 1023 unless you run as root"
+            return
+                "cannot bind \(transport.rawValue) \(host):\(port): \(Self.text(errno)); use an address of this machine, and a port above 1023 unless you run as root"
         case .socket(let operation, let errno):
             return "\(operation) failed: \(Self.text(errno))"
         case .threadStart(let name, let errno):

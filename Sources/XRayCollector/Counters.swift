@@ -107,26 +107,29 @@ public struct CollectorCounters: Sendable, Hashable {
     /// The counters as a few lines for people.
     public var text: String {
         var lines = [
-            "datagrams \(datagrams), documents \(documents): stored \(stored), duplicates \(duplicates), rejected \(rejected)",
+            "datagrams \(datagrams), documents \(documents): stored \(stored), duplicates \(duplicates), rejected \(rejected)"
         ]
         for (reason, count) in rejectedByReason.sorted(by: { $0.key < $1.key }) {
             lines.append("  rejected \(count): \(reason)")
         }
-        lines.append("queue high-water \(queueHighWater), kernel drops \(kernelDrops.map(String.init) ?? "unknown"), "
-            + "receive buffer \(receiveBufferBytes / 1024) KiB")
+        lines.append(
+            "queue high-water \(queueHighWater), kernel drops \(kernelDrops.map(String.init) ?? "unknown"), "
+                + "receive buffer \(receiveBufferBytes / 1024) KiB")
         if forwarded + forwardFailures > 0 { lines.append("forwarded \(forwarded), forward failures \(forwardFailures)") }
         if httpRequests + httpRefused > 0 { lines.append("http requests \(httpRequests), refused connections \(httpRefused)") }
         if otlpSpansReceived > 0 {
             lines.append("otlp spans \(otlpSpansReceived): stored \(otlpSpansStored), rejected \(otlpSpansRejected)")
         }
         if otlpMetricsRequests + otlpLogsRequests + otlpMetricsDatagrams > 0 {
-            lines.append("otlp discarded: metrics requests \(otlpMetricsRequests), logs requests \(otlpLogsRequests), "
-                + "metrics datagrams \(otlpMetricsDatagrams)")
+            lines.append(
+                "otlp discarded: metrics requests \(otlpMetricsRequests), logs requests \(otlpLogsRequests), "
+                    + "metrics datagrams \(otlpMetricsDatagrams)")
         }
         if forwardsOTLP {
-            lines.append("otlp forward: spans \(forwardedSpans) in \(Wording.count(forwardBatches, "batch", "batches")), "
-                + "retries \(forwardRetries), dropped \(forwardDropped), failed \(forwardFailedSpans)"
-                + (forwardDropped + forwardFailedSpans > 0 ? lastForwardError.map { ": \($0)" } ?? "" : ""))
+            lines.append(
+                "otlp forward: spans \(forwardedSpans) in \(Wording.count(forwardBatches, "batch", "batches")), "
+                    + "retries \(forwardRetries), dropped \(forwardDropped), failed \(forwardFailedSpans)"
+                    + (forwardDropped + forwardFailedSpans > 0 ? lastForwardError.map { ": \($0)" } ?? "" : ""))
         }
         if storeErrors > 0 { lines.append("store errors \(storeErrors) (failed transactions, retried): \(lastStoreError ?? "")") }
         if storeFailures > 0 { lines.append("LOST \(storeFailures) documents to store errors: \(lastStoreError ?? "")") }

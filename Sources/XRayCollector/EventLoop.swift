@@ -323,7 +323,8 @@ final class EventLoop {
         let preface = HTTP2Connection.preface
         let held = connection.prefaceProbe ?? []
         let have = held.count + bytes.count
-        let matches = held.elementsEqual(preface.prefix(held.count))
+        let matches =
+            held.elementsEqual(preface.prefix(held.count))
             && bytes.prefix(preface.count - min(held.count, preface.count)).elementsEqual(preface[held.count..<min(have, preface.count)])
         guard matches else {
             connection.prefaceProbe = nil
@@ -359,9 +360,12 @@ final class EventLoop {
         connection.output += output.send
         let hosts = connection.hosts, port = server.port
         for event in output.events {
-            switch GRPC.action(for: event, peer: connection.peer, hostAllowed: {
-                RequestPolicy.hostMatches($0.lowercased(), servedHosts: hosts, port: port)
-            }) {
+            switch GRPC.action(
+                for: event, peer: connection.peer,
+                hostAllowed: {
+                    RequestPolicy.hostMatches($0.lowercased(), servedHosts: hosts, port: port)
+                })
+            {
             case .answer(let answer): http2Respond(connection, answer)
             case .forward(let stream, let request): connection.http2!.waiting.append((stream, request))
             }
@@ -482,10 +486,11 @@ final class EventLoop {
                 connection.isIdle = false
                 connection.head = head
                 connection.since = now
-                let declared = switch head.framing {
-                case .length(let length): length
-                case .chunked: 1
-                }
+                let declared =
+                    switch head.framing {
+                    case .length(let length): length
+                    case .chunked: 1
+                    }
                 // Before the body is read: a refused request costs no more than its head.
                 if let refusal = server.policy.refusal(head.request, servedHosts: connection.hosts, port: server.port, bodyLength: declared) {
                     server.counters.httpRefused.add(1, ordering: .relaxed)

@@ -66,14 +66,18 @@ enum GRPC {
         let contentType = request.field("content-type") ?? ""
         guard request.field(":method") == "POST", contentType.lowercased().hasPrefix("application/grpc") else {
             // PROTOCOL-HTTP2: a request that is not gRPC gets an HTTP status, not a gRPC one.
-            return .answer(Answer(stream: stream, fields: [HeaderField(":status", "415"), HeaderField("content-type", "text/plain")],
-                                  body: Array("this port serves gRPC (POST with content-type application/grpc) and HTTP/1.1\n".utf8),
-                                  trailers: []))
+            return .answer(
+                Answer(
+                    stream: stream, fields: [HeaderField(":status", "415"), HeaderField("content-type", "text/plain")],
+                    body: Array("this port serves gRPC (POST with content-type application/grpc) and HTTP/1.1\n".utf8),
+                    trailers: []))
         }
         let authority = request.field(":authority") ?? request.field("host") ?? ""
         guard hostAllowed(authority) else {
-            return .answer(failure(stream, .invalidArgument,
-                                   "authority \"\(authority)\" does not name this collector's address; only local clients may use it"))
+            return .answer(
+                failure(
+                    stream, .invalidArgument,
+                    "authority \"\(authority)\" does not name this collector's address; only local clients may use it"))
         }
         let path = request.field(":path") ?? ""
         guard let target = routes[path] else {
@@ -85,8 +89,10 @@ enum GRPC {
         }
         let length = Int(HTTP2Frame.readUInt32(body[...], 1))
         guard body.count - 5 == length else {
-            return .answer(failure(stream, .internal,
-                                   "the message prefix says \(length) bytes but \(body.count - 5) follow; unary calls send one message"))
+            return .answer(
+                failure(
+                    stream, .internal,
+                    "the message prefix says \(length) bytes but \(body.count - 5) follow; unary calls send one message"))
         }
         var headers: [(name: String, value: String)] = [("host", authority), ("content-type", "application/x-protobuf")]
         switch body[0] {
@@ -116,8 +122,9 @@ enum GRPC {
         var body: [UInt8] = [0]
         HTTP2Frame.appendUInt32(UInt32(http.body.count), to: &body)
         body += http.body
-        return Answer(stream: stream, fields: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")],
-                      body: body, trailers: [HeaderField("grpc-status", String(Status.ok.rawValue))])
+        return Answer(
+            stream: stream, fields: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")],
+            body: body, trailers: [HeaderField("grpc-status", String(Status.ok.rawValue))])
     }
 
     /// The gRPC code for an OTLP/HTTP status, as the OTLP specification pairs them (otlp.md, "Failures").
@@ -133,10 +140,12 @@ enum GRPC {
 
     /// A trailers-only error response.
     static func failure(_ stream: UInt32, _ status: Status, _ message: String) -> Answer {
-        Answer(stream: stream, fields: [
-            HeaderField(":status", "200"), HeaderField("content-type", "application/grpc"),
-            HeaderField("grpc-status", String(status.rawValue)), HeaderField("grpc-message", percentEncoded(message)),
-        ])
+        Answer(
+            stream: stream,
+            fields: [
+                HeaderField(":status", "200"), HeaderField("content-type", "application/grpc"),
+                HeaderField("grpc-status", String(status.rawValue)), HeaderField("grpc-message", percentEncoded(message)),
+            ])
     }
 
     /// PROTOCOL-HTTP2's `grpc-message`: UTF-8, with bytes outside printable ASCII and `%` percent-encoded.

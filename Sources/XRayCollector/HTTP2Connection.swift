@@ -96,11 +96,14 @@ struct HTTP2Connection: Sendable {
     /// stream windows. A server may send it at once (3.4).
     mutating func start() -> [UInt8] {
         connectionReceiveWindow = limits.initialWindow
-        return HTTP2Frame.settings(ack: false, parameters: [
-            (HTTP2Setting.maxConcurrentStreams.rawValue, UInt32(limits.maxConcurrentStreams)),
-            (HTTP2Setting.initialWindowSize.rawValue, UInt32(limits.initialWindow)),
-            (HTTP2Setting.maxHeaderListSize.rawValue, UInt32(limits.maxHeaderListSize)),
-        ]).serialized() + HTTP2Frame.windowUpdate(stream: 0, increment: UInt32(limits.initialWindow - Self.defaultWindow)).serialized()
+        return HTTP2Frame.settings(
+            ack: false,
+            parameters: [
+                (HTTP2Setting.maxConcurrentStreams.rawValue, UInt32(limits.maxConcurrentStreams)),
+                (HTTP2Setting.initialWindowSize.rawValue, UInt32(limits.initialWindow)),
+                (HTTP2Setting.maxHeaderListSize.rawValue, UInt32(limits.maxHeaderListSize)),
+            ]
+        ).serialized() + HTTP2Frame.windowUpdate(stream: 0, increment: UInt32(limits.initialWindow - Self.defaultWindow)).serialized()
     }
 
     /// Consumes bytes from the peer.
@@ -231,8 +234,12 @@ struct HTTP2Connection: Sendable {
                     stream.held = 0
                     stream.body = []
                     stream.handedOn = true
-                    output.events.append(.refused(stream: id, tooLarge ? .bodyTooLarge(limit: limits.maxBody)
-                                                                       : .overloaded(limit: limits.maxBuffered)))
+                    output.events.append(
+                        .refused(
+                            stream: id,
+                            tooLarge
+                                ? .bodyTooLarge(limit: limits.maxBody)
+                                : .overloaded(limit: limits.maxBuffered)))
                 } else {
                     stream.body += bytes
                     stream.held += bytes.count
@@ -402,7 +409,8 @@ struct HTTP2Connection: Sendable {
             let end = min(block.count, offset + peerMaxFrameSize)
             let piece = Array(block[offset..<end])
             let last = end == block.count
-            out += offset == 0
+            out +=
+                offset == 0
                 ? HTTP2Frame.headers(stream: id, block: piece, endStream: endStream, endHeaders: last).serialized()
                 : HTTP2Frame.continuation(stream: id, block: piece, endHeaders: last).serialized()
             offset = end

@@ -105,7 +105,8 @@ enum HTTP2Frame: Equatable, Sendable {
     var stream: UInt32 {
         switch self {
         case .data(let s, _, _, _), .headers(let s, _, _, _), .priority(let s), .rstStream(let s, _),
-             .pushPromise(let s), .windowUpdate(let s, _), .continuation(let s, _, _), .unknown(_, let s): s
+            .pushPromise(let s), .windowUpdate(let s, _), .continuation(let s, _, _), .unknown(_, let s):
+            s
         case .settings, .ping, .goAway: 0
         }
     }
@@ -158,8 +159,9 @@ enum HTTP2Frame: Equatable, Sendable {
                 guard block.count >= 5 else { throw .connection(.frameSizeError, "a HEADERS frame too short for its priority") }
                 block = block.dropFirst(5)
             }
-            return .headers(stream: stream, block: Array(block), endStream: flags & Flag.endStream != 0,
-                            endHeaders: flags & Flag.endHeaders != 0)
+            return .headers(
+                stream: stream, block: Array(block), endStream: flags & Flag.endStream != 0,
+                endHeaders: flags & Flag.endHeaders != 0)
         case .priority:
             try onStream()
             guard payload.count == 5 else {
@@ -190,8 +192,9 @@ enum HTTP2Frame: Equatable, Sendable {
         case .goAway:
             try onConnection()
             guard payload.count >= 8 else { throw .connection(.frameSizeError, "a GOAWAY frame of \(payload.count) bytes, under 8") }
-            return .goAway(lastStream: readUInt32(payload[...], 0) & 0x7FFF_FFFF, code: readUInt32(payload[...], 4),
-                           debug: Array(payload[8...]))
+            return .goAway(
+                lastStream: readUInt32(payload[...], 0) & 0x7FFF_FFFF, code: readUInt32(payload[...], 4),
+                debug: Array(payload[8...]))
         case .windowUpdate:
             guard payload.count == 4 else { throw .connection(.frameSizeError, "a WINDOW_UPDATE frame of \(payload.count) bytes, not 4") }
             return .windowUpdate(stream: stream, increment: readUInt32(payload[...], 0) & 0x7FFF_FFFF)
@@ -204,8 +207,10 @@ enum HTTP2Frame: Equatable, Sendable {
     /// The frame as bytes: 9-byte header, then payload, unpadded.
     func serialized() -> [UInt8] {
         func frame(_ kind: Kind, _ flags: UInt8, _ stream: UInt32, _ payload: [UInt8]) -> [UInt8] {
-            var out: [UInt8] = [UInt8(payload.count >> 16 & 0xFF), UInt8(payload.count >> 8 & 0xFF), UInt8(payload.count & 0xFF),
-                                kind.rawValue, flags]
+            var out: [UInt8] = [
+                UInt8(payload.count >> 16 & 0xFF), UInt8(payload.count >> 8 & 0xFF), UInt8(payload.count & 0xFF),
+                kind.rawValue, flags,
+            ]
             Self.appendUInt32(stream, to: &out)
             return out + payload
         }

@@ -304,7 +304,8 @@ struct HTTPRequestParser {
         let connection = Set(headers.filter { $0.name == "connection" }.flatMap { list($0.value) })
         let keepAlive = connection.contains("close") ? false : (minor == 1 || connection.contains("keep-alive"))
         let expectsContinue = request.header("expect")?.lowercased() == "100-continue"
-        return RequestHead(request: request, framing: try framing(headers, minor: minor, maxBody: maxBody), keepAlive: keepAlive, expectsContinue: expectsContinue)
+        return RequestHead(
+            request: request, framing: try framing(headers, minor: minor, maxBody: maxBody), keepAlive: keepAlive, expectsContinue: expectsContinue)
     }
 
     /// `method SP request-target SP HTTP-version`, single spaces only (RFC 9112 section 3).
@@ -318,7 +319,8 @@ struct HTTPRequestParser {
         let version = Array(parts[2])
         let versionText = String(decoding: version, as: UTF8.self)
         guard version.count == 8, version.starts(with: Array("HTTP/".utf8)), (48...57).contains(version[5]),
-              version[6] == UInt8(ascii: "."), (48...57).contains(version[7]) else {
+            version[6] == UInt8(ascii: "."), (48...57).contains(version[7])
+        else {
             throw .malformed("malformed HTTP version \"\(versionText)\"")
         }
         guard version[5] == UInt8(ascii: "1"), version[7] <= UInt8(ascii: "1") else { throw .unsupportedVersion(versionText) }

@@ -20,14 +20,17 @@ enum Intake {
     /// Splits the header, parses the body (an object, an array of subsegments, or ADOT's `T1S`/`T1U`
     /// base64 OTLP spans, told apart by their first bytes), and keeps raw bytes.
     @discardableResult
-    static func classify(_ datagram: ReceivedDatagram, translator: SegmentTranslator = SegmentTranslator(),
-                         into out: inout ParsedBatch) -> Classified {
+    static func classify(
+        _ datagram: ReceivedDatagram, translator: SegmentTranslator = SegmentTranslator(),
+        into out: inout ParsedBatch
+    ) -> Classified {
         if datagram.truncated {
-            out.rejects.append(IncomingReject(
-                raw: datagram.bytes,
-                reason: "datagram truncated: longer than the \(slotSize) bytes a daemon datagram may have; "
-                    + "send large segments as separate subsegments",
-                source: datagram.source, receivedAt: datagram.receivedAt))
+            out.rejects.append(
+                IncomingReject(
+                    raw: datagram.bytes,
+                    reason: "datagram truncated: longer than the \(slotSize) bytes a daemon datagram may have; "
+                        + "send large segments as separate subsegments",
+                    source: datagram.source, receivedAt: datagram.receivedAt))
             out.rejectReasons.append("truncated")
             return .documents
         }
@@ -49,8 +52,9 @@ enum Intake {
             }
             do throws(DocumentRejection) {
                 let document = try SegmentDocumentParser.parse(bytes: slice)
-                out.documents.append(IncomingDocument(
-                    raw: Array(slice), document: document, source: datagram.source, receivedAt: datagram.receivedAt))
+                out.documents.append(
+                    IncomingDocument(
+                        raw: Array(slice), document: document, source: datagram.source, receivedAt: datagram.receivedAt))
             } catch {
                 reject(datagram, error, into: &out)
             }
@@ -60,8 +64,10 @@ enum Intake {
 
     /// ADOT's OTLP-over-UDP body (aws-opentelemetry-distro `otlp_udp_exporter.py`): spans translated to
     /// documents like OTLP/HTTP ones; broken base64 or protobuf is one reject with the whole datagram.
-    static func classifyADOT(_ slice: UnsafeBufferPointer<UInt8>, offset: Int, _ datagram: ReceivedDatagram,
-                             translator: SegmentTranslator, into out: inout ParsedBatch) -> Classified {
+    static func classifyADOT(
+        _ slice: UnsafeBufferPointer<UInt8>, offset: Int, _ datagram: ReceivedDatagram,
+        translator: SegmentTranslator, into out: inout ParsedBatch
+    ) -> Classified {
         let request: OTLPRequest
         do {
             switch try ADOTDatagramBody.classify(slice, offset: offset, limits: OTLPDecodingLimits(maxBytes: slotSize)) {
@@ -78,8 +84,9 @@ enum Intake {
             }
             return .documents
         }
-        let batch = OTLPTranslation.translate(request, raw: datagram.bytes, translator: translator,
-                                              source: datagram.source, receivedAt: datagram.receivedAt)
+        let batch = OTLPTranslation.translate(
+            request, raw: datagram.bytes, translator: translator,
+            source: datagram.source, receivedAt: datagram.receivedAt)
         out.documents += batch.documents
         out.rejects += batch.rejects
         out.rejectReasons += batch.rejectReasons
@@ -116,12 +123,14 @@ enum Intake {
             let raw = Array(slice[element.range])
             do {
                 let document = try SegmentDocumentParser.parse(value: element.value)
-                out.documents.append(IncomingDocument(
-                    raw: raw, document: document, source: datagram.source, receivedAt: datagram.receivedAt))
+                out.documents.append(
+                    IncomingDocument(
+                        raw: raw, document: document, source: datagram.source, receivedAt: datagram.receivedAt))
             } catch {
-                out.rejects.append(IncomingReject(
-                    raw: raw, reason: "array element \(index): \(error.description)",
-                    source: datagram.source, receivedAt: datagram.receivedAt))
+                out.rejects.append(
+                    IncomingReject(
+                        raw: raw, reason: "array element \(index): \(error.description)",
+                        source: datagram.source, receivedAt: datagram.receivedAt))
                 out.rejectReasons.append(reasonKey(error))
             }
         }
@@ -176,8 +185,9 @@ enum Intake {
     }
 
     static func reject(_ datagram: ReceivedDatagram, _ rejection: DocumentRejection, into out: inout ParsedBatch) {
-        out.rejects.append(IncomingReject(
-            raw: datagram.bytes, reason: rejection.description, source: datagram.source, receivedAt: datagram.receivedAt))
+        out.rejects.append(
+            IncomingReject(
+                raw: datagram.bytes, reason: rejection.description, source: datagram.source, receivedAt: datagram.receivedAt))
         out.rejectReasons.append(reasonKey(rejection))
     }
 

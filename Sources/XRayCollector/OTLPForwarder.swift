@@ -190,8 +190,9 @@ package final class OTLPForwarder: Sendable {
         if droppedNow > 0 {
             firstDrop = counters.forwardDropped.add(droppedNow, ordering: .relaxed).oldValue == 0
             if firstDrop {
-                onWarning?("the OTLP forward queue is full (\(options.maxQueueDocuments) documents or \(options.maxQueueBytes >> 20) MiB): "
-                    + "dropping the oldest; local storage goes on, the count of dropped spans is in the counters")
+                onWarning?(
+                    "the OTLP forward queue is full (\(options.maxQueueDocuments) documents or \(options.maxQueueBytes >> 20) MiB): "
+                        + "dropping the oldest; local storage goes on, the count of dropped spans is in the counters")
             }
         }
     }
@@ -406,7 +407,8 @@ final class HTTPClient: Sendable {
 
     /// POSTs `body`; a kept connection the server closed meanwhile is opened again once.
     func post(_ body: [UInt8], contentType: String) -> Result<Response, Failure> {
-        let head = "POST \(target.path) HTTP/1.1\r\nHost: \(target.authority)\r\nUser-Agent: xray\r\n"
+        let head =
+            "POST \(target.path) HTTP/1.1\r\nHost: \(target.authority)\r\nUser-Agent: xray\r\n"
             + "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\r\n"
         let request = Array(head.utf8) + body
         return connection.withLock { fd -> Result<Response, Failure> in
@@ -526,7 +528,8 @@ final class HTTPClient: Sendable {
             if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
                 while true {
                     guard let sizeLine = line(), let size = Int(sizeLine.split(separator: ";").first.map(String.init)?.trimmingSpaces ?? "", radix: 16),
-                          size >= 0, size <= limit, body.count + size <= limit else {
+                        size >= 0, size <= limit, body.count + size <= limit
+                    else {
                         return .failure(.receive("a malformed chunked response body"))
                     }
                     if size == 0 {

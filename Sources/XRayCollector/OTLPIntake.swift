@@ -87,8 +87,9 @@ package struct OTLPIntake: Sendable {
     ) -> Answer {
         guard let format = Format(contentType: contentType) else {
             let shown = contentType.map { "Content-Type \"\($0)\" is not an OTLP encoding" } ?? "the request has no Content-Type"
-            return Answer(status: 415, contentType: "text/plain",
-                          body: Array("\(shown); send application/x-protobuf or application/json\n".utf8))
+            return Answer(
+                status: 415, contentType: "text/plain",
+                body: Array("\(shown); send application/x-protobuf or application/json\n".utf8))
         }
         func failure(_ status: Int, _ message: String) -> Answer {
             let body = format == .protobuf ? OTLPResponse.statusProtobuf(message: message) : OTLPResponse.statusJSON(message: message)
@@ -110,7 +111,9 @@ package struct OTLPIntake: Sendable {
             do {
                 plain = try Decompression.decompress(body, encoding: encoding, limit: options.maxBody)
             } catch {
-                if case .tooLarge = error { return failure(413, "the \(encoding == .gzip ? "gzip" : "deflate") body inflates past the \(options.maxBody)-byte limit") }
+                if case .tooLarge = error {
+                    return failure(413, "the \(encoding == .gzip ? "gzip" : "deflate") body inflates past the \(options.maxBody)-byte limit")
+                }
                 return failure(400, "the \(encoding == .gzip ? "gzip" : "deflate") body does not inflate: \(error.description)")
             }
         } else {
@@ -133,8 +136,9 @@ package struct OTLPIntake: Sendable {
         } catch {
             return failure(400, "the body is not an OTLP \(format == .protobuf ? "protobuf" : "JSON") ExportTraceServiceRequest: \(error.description)")
         }
-        var batch = OTLPTranslation.translate(request, raw: plain, translator: SegmentTranslator(options: options.translator),
-                                              source: source, receivedAt: receivedAt)
+        var batch = OTLPTranslation.translate(
+            request, raw: plain, translator: SegmentTranslator(options: options.translator),
+            source: source, receivedAt: receivedAt)
         var counts = Counts(received: request.spanCount + request.rejections.count)
         counters.otlpSpansReceived.add(counts.received, ordering: .relaxed)
         if !batch.documents.isEmpty || !batch.rejects.isEmpty {
@@ -157,18 +161,22 @@ package struct OTLPIntake: Sendable {
         counters.otlpSpansRejected.add(counts.rejected, ordering: .relaxed)
         var messages = request.rejections.prefix(3).map(\.description)
         messages += batch.rejectedSpans.sorted { $0.key < $1.key }.prefix(3).map { "span \($0.key): \($0.value)" }
-        let partial = counts.rejected == 0 ? nil : OTLPResponse.PartialSuccess(
-            rejectedSpans: Int64(counts.rejected),
-            errorMessage: "\(counts.rejected) of \(counts.received) spans refused: " + messages.joined(separator: "; ")
-                + (counts.rejected > messages.count ? "; ..." : ""))
+        let partial =
+            counts.rejected == 0
+            ? nil
+            : OTLPResponse.PartialSuccess(
+                rejectedSpans: Int64(counts.rejected),
+                errorMessage: "\(counts.rejected) of \(counts.received) spans refused: " + messages.joined(separator: "; ")
+                    + (counts.rejected > messages.count ? "; ..." : ""))
         var answer = success(format, partial)
         answer.counts = counts
         return answer
     }
 
     func success(_ format: Format, _ partial: OTLPResponse.PartialSuccess?) -> Answer {
-        Answer(status: 200, contentType: format.contentType,
-               body: format == .protobuf ? OTLPResponse.protobuf(partial) : OTLPResponse.json(partial))
+        Answer(
+            status: 200, contentType: format.contentType,
+            body: format == .protobuf ? OTLPResponse.protobuf(partial) : OTLPResponse.json(partial))
     }
 
     /// 503 with `Retry-After`: one of the codes an OTLP client retries, since nothing was stored.
@@ -205,9 +213,10 @@ enum OTLPTranslation {
         if !request.rejections.isEmpty {
             let shown = request.rejections.prefix(10).map(\.description).joined(separator: "; ")
             let more = request.rejections.count > 10 ? "; and \(request.rejections.count - 10) more" : ""
-            batch.rejects.append(IncomingReject(
-                raw: raw, reason: "OTLP export: \(request.rejections.count) span(s) refused: \(shown)\(more)",
-                source: source, receivedAt: receivedAt))
+            batch.rejects.append(
+                IncomingReject(
+                    raw: raw, reason: "OTLP export: \(request.rejections.count) span(s) refused: \(shown)\(more)",
+                    source: source, receivedAt: receivedAt))
             batch.rejectReasons.append("otlp.span_id")
         }
         for (index, translated) in translator.translate(request).enumerated() {
@@ -218,13 +227,15 @@ enum OTLPTranslation {
                     let document = try SegmentDocumentParser.parse(bytes: bytes)
                     // The span is kept once, with the document that carries its id (the first).
                     let original = position == 0 ? OTLPJSONEncoder.encodeBytes(translated.source.request) : nil
-                    batch.documents.append(IncomingDocument(
-                        raw: bytes, document: document, source: source, receivedAt: receivedAt, originalSpan: original))
+                    batch.documents.append(
+                        IncomingDocument(
+                            raw: bytes, document: document, source: source, receivedAt: receivedAt, originalSpan: original))
                     batch.spanOfDocument.append(index)
                 } catch {
-                    batch.rejects.append(IncomingReject(
-                        raw: bytes, reason: "OTLP span \(batch.spanKeys[index]) translated to a document that is refused: \(error.description)",
-                        source: source, receivedAt: receivedAt))
+                    batch.rejects.append(
+                        IncomingReject(
+                            raw: bytes, reason: "OTLP span \(batch.spanKeys[index]) translated to a document that is refused: \(error.description)",
+                            source: source, receivedAt: receivedAt))
                     batch.rejectReasons.append(Intake.reasonKey(error))
                     batch.refuse(span: index, reason: error.description)
                 }

@@ -41,9 +41,10 @@ package final class ReadOnlyServer: Sendable {
         intake.close()
         let bound = Endpoint(host: endpoint.host, port: tcp.port)
         // `handleOperations` never reaches the sampling service: it serves no rules.
-        let api = XRayAPI(sampling: SamplingService(rules: [], loadedAt: epochSeconds()), intake: DocumentHandoff(queue: intake),
-                          storePath: storePath, operations: operations,
-                          otlp: OTLPIntake(handoff: DocumentHandoff(queue: intake), counters: counters, options: OTLPIntake.Options()))
+        let api = XRayAPI(
+            sampling: SamplingService(rules: [], loadedAt: epochSeconds()), intake: DocumentHandoff(queue: intake),
+            storePath: storePath, operations: operations,
+            otlp: OTLPIntake(handoff: DocumentHandoff(queue: intake), counters: counters, options: OTLPIntake.Options()))
         let server = HTTPServer(listenFD: tcp.fd, counters: counters, stopping: stopping, endpoint: bound) { request in
             api.handleOperations(request)
         }

@@ -60,14 +60,17 @@ public struct RequestPolicy: Sendable, Hashable {
             return .error(400, "BadRequest", "the request has no Host header; HTTP/1.1 requires one", close: true)
         }
         guard Self.hostMatches(host.lowercased(), servedHosts: servedHosts, port: port) else {
-            return .error(403, "AccessDeniedException",
-                          "Host \"\(host)\" does not name this daemon's address; only local clients may use it", close: true)
+            return .error(
+                403, "AccessDeniedException",
+                "Host \"\(host)\" does not name this daemon's address; only local clients may use it", close: true)
         }
         if let origin = request.header("origin"), !allowedOrigins.contains(origin.lowercased()),
-           !Self.isSameOrigin(origin.lowercased(), servedHosts: servedHosts, port: port) {
-            return .error(403, "AccessDeniedException",
-                          "requests from the web origin \"\(origin)\" are refused; start the daemon with --allow-origin \(origin) to allow it",
-                          close: true)
+            !Self.isSameOrigin(origin.lowercased(), servedHosts: servedHosts, port: port)
+        {
+            return .error(
+                403, "AccessDeniedException",
+                "requests from the web origin \"\(origin)\" are refused; start the daemon with --allow-origin \(origin) to allow it",
+                close: true)
         }
         if bodyLength > 0 {
             let type = request.header("content-type") ?? ""
@@ -82,9 +85,11 @@ public struct RequestPolicy: Sendable, Hashable {
                 return response
             }
             guard Self.jsonMediaTypes.contains(media) else {
-                return .error(415, "UnsupportedMediaTypeException",
-                              type.isEmpty ? "the request body has no Content-Type; send application/json"
-                                           : "Content-Type \"\(type)\" is not JSON; send application/json", close: true)
+                return .error(
+                    415, "UnsupportedMediaTypeException",
+                    type.isEmpty
+                        ? "the request body has no Content-Type; send application/json"
+                        : "Content-Type \"\(type)\" is not JSON; send application/json", close: true)
             }
         }
         return nil
@@ -99,7 +104,8 @@ public struct RequestPolicy: Sendable, Hashable {
     /// The answer to a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) from an allowed origin.
     func preflight(_ request: HTTPRequest) -> HTTPResponse? {
         guard request.method == "OPTIONS", request.header("access-control-request-method") != nil,
-              let origin = request.header("origin"), allowedOrigins.contains(origin.lowercased()) else { return nil }
+            let origin = request.header("origin"), allowedOrigins.contains(origin.lowercased())
+        else { return nil }
         var response = HTTPResponse(status: 204, body: [])
         response.headers = [
             ("Access-Control-Allow-Origin", origin), ("Vary", "Origin"),

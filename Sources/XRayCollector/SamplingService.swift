@@ -47,7 +47,7 @@ public final class SamplingService: Sendable {
     /// Locally you want every trace, so `FixedRate` is 1.0; `ReservoirSize` 1 keeps the shape of the
     /// service's default rule.
     static let defaultRules = [
-        SamplingRule(ruleName: "Default", priority: 10_000, fixedRate: JSONNumber(text: "1.0"), reservoirSize: JSONNumber(1)),
+        SamplingRule(ruleName: "Default", priority: 10_000, fixedRate: JSONNumber(text: "1.0"), reservoirSize: JSONNumber(1))
     ]
 
     /// Reads a rules file in any format `xray rules` understands.
@@ -70,11 +70,12 @@ public final class SamplingService: Sendable {
     /// The `GetSamplingRules` response: every rule in one page, timestamps as epoch-second numbers.
     func rulesResponse() -> JSONValue {
         let records = rules.map { rule -> JSONValue in
-            .object(JSONObject([
-                ("SamplingRule", rule.jsonValue),
-                ("CreatedAt", .number(JSONNumber(loadedAt))),
-                ("ModifiedAt", .number(JSONNumber(loadedAt))),
-            ]))
+            .object(
+                JSONObject([
+                    ("SamplingRule", rule.jsonValue),
+                    ("CreatedAt", .number(JSONNumber(loadedAt))),
+                    ("ModifiedAt", .number(JSONNumber(loadedAt))),
+                ]))
         }
         return .object(JSONObject([("SamplingRuleRecords", .array(records))]))
     }
@@ -88,27 +89,32 @@ public final class SamplingService: Sendable {
             return .failure(SamplingRequestError(message: "expected {\"SamplingStatisticsDocuments\": [...]}"))
         }
         guard documents.count <= Self.maxStatisticsDocuments else {
-            return .failure(SamplingRequestError(
-                message: "SamplingStatisticsDocuments has \(documents.count) entries, over the API's limit of \(Self.maxStatisticsDocuments)"))
+            return .failure(
+                SamplingRequestError(
+                    message: "SamplingStatisticsDocuments has \(documents.count) entries, over the API's limit of \(Self.maxStatisticsDocuments)"))
         }
         var reports: [(rule: String, client: String)] = []
         var unprocessed: [JSONValue] = []
         for document in documents {
             guard case .object(let statistics) = document, case .string(let rule)? = statistics["RuleName"],
-                  case .string(let client)? = statistics["ClientID"] else {
+                case .string(let client)? = statistics["ClientID"]
+            else {
                 return .failure(SamplingRequestError(message: "each statistics document needs a RuleName and a ClientID string"))
             }
             guard client.utf8.count <= Self.maxClientIDLength else {
-                return .failure(SamplingRequestError(
-                    message: "ClientID is \(client.utf8.count) bytes; the SDKs send 24 hex digits, at most \(Self.maxClientIDLength) are accepted"))
+                return .failure(
+                    SamplingRequestError(
+                        message: "ClientID is \(client.utf8.count) bytes; the SDKs send 24 hex digits, at most \(Self.maxClientIDLength) are accepted"))
             }
             if ruleIndex[rule] != nil {
                 reports.append((rule, client))
             } else {
-                unprocessed.append(.object(JSONObject([
-                    ("RuleName", .string(rule)), ("ErrorCode", .string("400")),
-                    ("Message", .string("no sampling rule named \(rule); fetch the rules again")),
-                ])))
+                unprocessed.append(
+                    .object(
+                        JSONObject([
+                            ("RuleName", .string(rule)), ("ErrorCode", .string("400")),
+                            ("Message", .string("no sampling rule named \(rule); fetch the rules again")),
+                        ])))
             }
         }
         let shares = reporters.withLock { table -> [String: Int] in
@@ -133,19 +139,23 @@ public final class SamplingService: Sendable {
         var targets: [JSONValue] = []
         for (rule, _) in reports where seen.insert(rule).inserted {
             guard let definition = ruleIndex[rule].map({ rules[$0] }) else { continue }
-            targets.append(.object(JSONObject([
-                ("RuleName", .string(rule)),
-                ("FixedRate", .number(definition.fixedRate)),
-                ("ReservoirQuota", .number(JSONNumber(shares[rule] ?? 0))),
-                ("ReservoirQuotaTTL", .number(JSONNumber(now.rounded(.down) + Self.clientExpiry))),
-                ("Interval", .number(JSONNumber(Self.interval))),
-            ])))
+            targets.append(
+                .object(
+                    JSONObject([
+                        ("RuleName", .string(rule)),
+                        ("FixedRate", .number(definition.fixedRate)),
+                        ("ReservoirQuota", .number(JSONNumber(shares[rule] ?? 0))),
+                        ("ReservoirQuotaTTL", .number(JSONNumber(now.rounded(.down) + Self.clientExpiry))),
+                        ("Interval", .number(JSONNumber(Self.interval))),
+                    ])))
         }
-        return .success(.object(JSONObject([
-            ("SamplingTargetDocuments", .array(targets)),
-            ("LastRuleModification", .number(JSONNumber(loadedAt))),
-            ("UnprocessedStatistics", .array(unprocessed)),
-        ])))
+        return .success(
+            .object(
+                JSONObject([
+                    ("SamplingTargetDocuments", .array(targets)),
+                    ("LastRuleModification", .number(JSONNumber(loadedAt))),
+                    ("UnprocessedStatistics", .array(unprocessed)),
+                ])))
     }
 }
 

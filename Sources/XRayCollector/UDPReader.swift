@@ -45,9 +45,10 @@ struct UDPReader: Sendable {
                     ended = true
                     break
                 }
-                batch.append(ReceivedDatagram(
-                    bytes: Array(slot.bytes), source: sourceCache.name(slot.source, length: slot.sourceLength), receivedAt: now,
-                    truncated: slot.truncated))
+                batch.append(
+                    ReceivedDatagram(
+                        bytes: Array(slot.bytes), source: sourceCache.name(slot.source, length: slot.sourceLength), receivedAt: now,
+                        truncated: slot.truncated))
             }
             counters.datagrams.add(batch.count, ordering: .relaxed)
             if let drops = receiver.kernelDrops { counters.kernelDrops.store(drops, ordering: .relaxed) }

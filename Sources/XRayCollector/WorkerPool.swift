@@ -94,7 +94,8 @@ final class WorkerPool: Sendable {
     func submit(_ job: Job) -> Bool {
         state.withLock { state in
             guard !state.closed, state.jobs.count < capacity,
-                  state.jobs.isEmpty || state.bytes + job.request.body.count <= byteCapacity else { return false }
+                state.jobs.isEmpty || state.bytes + job.request.body.count <= byteCapacity
+            else { return false }
             state.jobs.append(job)
             state.bytes += job.request.body.count
             return true

@@ -86,8 +86,9 @@ struct Writer: Sendable {
                 if state.backlogCount > 0 {
                     counters.storeFailures.add(state.backlogCount, ordering: .relaxed)
                     counters.storeBacklog.store(0, ordering: .relaxed)
-                    onWarning?("\(state.backlogCount) documents could not be stored before exit and are lost: "
-                        + (counters.lastStoreError.withLock { $0 } ?? ""))
+                    onWarning?(
+                        "\(state.backlogCount) documents could not be stored before exit and are lost: "
+                            + (counters.lastStoreError.withLock { $0 } ?? ""))
                 }
                 return
             }
@@ -127,8 +128,9 @@ struct Writer: Sendable {
         }
         if state.failing {
             state.failing = false
-            onWarning?("the store takes writes again; every kept document is stored"
-                + (state.dropped > 0 ? " except the \(state.dropped) dropped" : ""))
+            onWarning?(
+                "the store takes writes again; every kept document is stored"
+                    + (state.dropped > 0 ? " except the \(state.dropped) dropped" : ""))
             state.dropped = 0
         }
     }
@@ -166,8 +168,9 @@ struct Writer: Sendable {
         state.failedAt = monotonicNow()
         if !state.failing {
             state.failing = true
-            onWarning?("cannot write to the store: \(error.description); keeping documents in memory "
-                + "(up to \(Self.maxBacklog)) and trying again every \(Self.retryInterval)s")
+            onWarning?(
+                "cannot write to the store: \(error.description); keeping documents in memory "
+                    + "(up to \(Self.maxBacklog)) and trying again every \(Self.retryInterval)s")
         }
     }
 
@@ -209,10 +212,12 @@ struct Writer: Sendable {
         var seen = Set<String>()
         for incoming in documents {
             guard let top = incoming.document.entities.first, top.kind == .segment, top.parentID == nil,
-                  !incoming.document.inProgress, seen.insert(incoming.document.traceID).inserted else { continue }
+                !incoming.document.inProgress, seen.insert(incoming.document.traceID).inserted
+            else { continue }
             ids.append(incoming.document.traceID)
         }
-        guard !ids.isEmpty, let summaries = try? handoff.withStore({ store throws(StoreError) in try store.traceSummaries(limit: ids.count, traceIDs: ids) }) else { return }
+        guard !ids.isEmpty, let summaries = try? handoff.withStore({ store throws(StoreError) in try store.traceSummaries(limit: ids.count, traceIDs: ids) })
+        else { return }
         for summary in summaries { callback(summary) }
     }
 }

@@ -136,20 +136,25 @@ struct XRayAPI: Sendable {
         guard let operation = routes.first(where: { $0.path == request.path })?.handler else {
             let paths = routes.map(\.path) + OTLPIntake.Signal.paths
             let list = paths.count > 1 ? paths.dropLast().joined(separator: ", ") + " and " + paths[paths.count - 1] : paths.joined()
-            return HTTPResponse(.error(404, "UnknownOperationException",
-                                              "no X-Ray operation at \(request.method) \(request.path); this daemon serves POST \(list)"))
+            return HTTPResponse(
+                .error(
+                    404, "UnknownOperationException",
+                    "no X-Ray operation at \(request.method) \(request.path); this daemon serves POST \(list)"))
         }
         guard request.method == "POST" else {
             return HTTPResponse(.error(405, "MethodNotAllowedException", "\(request.path) takes POST, not \(request.method)"))
         }
-        return HTTPResponse(operation(OperationRequest(body: request.body, peer: request.peer, storePath: storePath, receivedAt: epochSeconds(), intake: intake)))
+        return HTTPResponse(
+            operation(OperationRequest(body: request.body, peer: request.peer, storePath: storePath, receivedAt: epochSeconds(), intake: intake)))
     }
 
     /// The OTLP-only listener: `/v1/traces`, `/v1/metrics` and `/v1/logs`, and a 404 naming them for anything else.
     func handleOTLPOnly(_ request: HTTPRequest) -> HTTPResponse {
         guard OTLPIntake.Signal(path: request.path) != nil else {
-            var response = HTTPResponse(status: 404, body: Array(
-                "no OTLP/HTTP endpoint at \(request.path); this address serves POST \(OTLPIntake.Signal.paths.joined(separator: ", "))\n".utf8))
+            var response = HTTPResponse(
+                status: 404,
+                body: Array(
+                    "no OTLP/HTTP endpoint at \(request.path); this address serves POST \(OTLPIntake.Signal.paths.joined(separator: ", "))\n".utf8))
             response.contentType = "text/plain"
             return response
         }
@@ -195,11 +200,13 @@ struct XRayAPI: Sendable {
                 rejects.append(IncomingReject(raw: raw, reason: error.description, source: source, receivedAt: now))
                 reasons.append(Intake.reasonKey(error))
                 let id = (try? JSONParser.parse(raw).value.objectValue?["id"]?.stringValue) ?? nil
-                unprocessed.append(.object(JSONObject([
-                    ("Id", .string(id ?? "")),
-                    ("ErrorCode", .string(error.field == "trace_id" ? "InvalidTraceId" : "InvalidSegment")),
-                    ("Message", .string(error.description)),
-                ])))
+                unprocessed.append(
+                    .object(
+                        JSONObject([
+                            ("Id", .string(id ?? "")),
+                            ("ErrorCode", .string(error.field == "trace_id" ? "InvalidTraceId" : "InvalidSegment")),
+                            ("Message", .string(error.description)),
+                        ])))
             }
         }
         if !documents.isEmpty || !rejects.isEmpty {
@@ -209,18 +216,22 @@ struct XRayAPI: Sendable {
             case .closed:
                 return .error(503, "ServiceUnavailableException", "the daemon is shutting down; send again to the next one")
             case .timedOut:
-                return .error(503, "ServiceUnavailableException",
-                              "the store did not commit this request within 10 seconds; nothing in it is acknowledged, send it again")
+                return .error(
+                    503, "ServiceUnavailableException",
+                    "the store did not commit this request within 10 seconds; nothing in it is acknowledged, send it again")
             case .failed(let error):
-                return .error(503, "ServiceUnavailableException",
-                              "the store cannot take writes (\(error.description)); nothing in this request was stored, send it again")
+                return .error(
+                    503, "ServiceUnavailableException",
+                    "the store cannot take writes (\(error.description)); nothing in this request was stored, send it again")
             case .stored(let counts):
                 for refusal in counts.refused where documents.indices.contains(refusal.index) {
-                    unprocessed.append(.object(JSONObject([
-                        ("Id", .string(documents[refusal.index].document.id)),
-                        ("ErrorCode", .string("InvalidSegment")),
-                        ("Message", .string(refusal.reason)),
-                    ])))
+                    unprocessed.append(
+                        .object(
+                            JSONObject([
+                                ("Id", .string(documents[refusal.index].document.id)),
+                                ("ErrorCode", .string("InvalidSegment")),
+                                ("Message", .string(refusal.reason)),
+                            ])))
                 }
             }
         }

@@ -25,9 +25,11 @@ package enum Console {
     /// inline code, no frames and no form targets, so a trace value that slipped into markup still could not
     /// run (W3C Content Security Policy Level 3); the page itself never writes data as markup.
     package static let securityHeaders: [(name: String, value: String)] = [
-        ("Content-Security-Policy",
-         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-            + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+                + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        ),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
         ("Cache-Control", "no-store"),
@@ -52,16 +54,17 @@ package enum Console {
             let store = try TraceStore(path: request.storePath)
             let runs = try store.runs(limit: maxRuns).map { entry -> JSONValue in
                 let run = entry.run
-                return .object(JSONObject([
-                    ("Id", .number(JSONNumber(run.id))),
-                    ("Name", .string(run.name)),
-                    ("Command", .array(run.argv.map { .string($0) })),
-                    ("StartTime", .number(JSONNumber(run.startedAt))),
-                    ("EndTime", run.endedAt.map { .number(JSONNumber($0)) } ?? .null),
-                    ("ExitStatus", run.exitStatus.map { .number(JSONNumber($0)) } ?? .null),
-                    ("TraceCount", .number(JSONNumber(entry.traceCount))),
-                    ("TraceId", .string(run.traceID)),
-                ]))
+                return .object(
+                    JSONObject([
+                        ("Id", .number(JSONNumber(run.id))),
+                        ("Name", .string(run.name)),
+                        ("Command", .array(run.argv.map { .string($0) })),
+                        ("StartTime", .number(JSONNumber(run.startedAt))),
+                        ("EndTime", run.endedAt.map { .number(JSONNumber($0)) } ?? .null),
+                        ("ExitStatus", run.exitStatus.map { .number(JSONNumber($0)) } ?? .null),
+                        ("TraceCount", .number(JSONNumber(entry.traceCount))),
+                        ("TraceId", .string(run.traceID)),
+                    ]))
             }
             return json(.object(JSONObject([("Runs", .array(runs))])))
         } catch {
@@ -88,7 +91,8 @@ package enum Console {
     /// newest first: what `xray inspect traces --run N` lists.
     static func runTraces(_ request: OperationRequest) -> OperationResponse {
         guard case .success(.object(let body)) = request.json(), case .number(let number)? = body["RunId"],
-              let id = Int(exactly: number.double), id > 0 else {
+            let id = Int(exactly: number.double), id > 0
+        else {
             return .error(400, "InvalidRequestException", "expected {\"RunId\": N} with N a run number")
         }
         var query = TraceQuery(sort: .start, limit: summariesPerPage)

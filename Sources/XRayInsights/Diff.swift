@@ -16,9 +16,11 @@ package struct RequestSample: Sendable, Hashable {
     /// `sql`) and remote call (a `remote` or `aws` subsegment that is not SQL) of the trace. Nil when no root
     /// answered an HTTP request (a batch job, the run's own segment), or the root is still in progress.
     package static func of(_ tree: TraceTree) -> RequestSample? {
-        guard let r = tree.rootIndexes.first(where: {
-            tree.entries[$0].entity.kind == .segment && tree.entries[$0].entity.httpURL != nil
-        }), let url = tree.entries[r].entity.httpURL, let duration = tree.entries[r].entity.duration, duration.isFinite else { return nil }
+        guard
+            let r = tree.rootIndexes.first(where: {
+                tree.entries[$0].entity.kind == .segment && tree.entries[$0].entity.httpURL != nil
+            }), let url = tree.entries[r].entity.httpURL, let duration = tree.entries[r].entity.duration, duration.isFinite
+        else { return nil }
         let root = tree.entries[r].entity
         var sql = 0, remote = 0
         for e in tree.entries {
@@ -148,7 +150,8 @@ package struct FailIf: Sendable, Hashable, CustomStringConvertible {
     package var threshold: Double
     package var percent: Bool
 
-    package static let forms = "METRIC > +N% or METRIC > +N (also < -N% and < -N; N in milliseconds for p50, p95 and max, "
+    package static let forms =
+        "METRIC > +N% or METRIC > +N (also < -N% and < -N; N in milliseconds for p50, p95 and max, "
         + "or a duration such as +50ms or +0.5s), METRIC one of " + DiffMetric.allCases.map(\.rawValue).joined(separator: ", ")
 
     package init(metric: DiffMetric, greater: Bool, threshold: Double, percent: Bool) {
@@ -175,7 +178,7 @@ package struct FailIf: Sendable, Hashable, CustomStringConvertible {
             return
         }
         guard let first = value.first, first.isNumber || first == "+" || first == "-",
-              value.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }), let threshold = Double(value), threshold.isFinite
+            value.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }), let threshold = Double(value), threshold.isFinite
         else { throw .malformedFailIf(text, forms: Self.forms) }
         self.init(metric: metric, greater: s[op] == ">", threshold: threshold, percent: percent)
     }

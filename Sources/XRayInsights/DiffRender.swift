@@ -88,15 +88,21 @@ extension RunComparison {
             var change: [(key: String, value: JSONValue)] = []
             for m in Self.columns {
                 guard let c = e.change(m) else { continue }
-                change.append((m.rawValue, .object(JSONObject([
-                    ("absolute", number(c.absolute)),
-                    ("percent", c.percent.isFinite ? number(c.percent) : .null),
-                ]))))
+                change.append(
+                    (
+                        m.rawValue,
+                        .object(
+                            JSONObject([
+                                ("absolute", number(c.absolute)),
+                                ("percent", c.percent.isFinite ? number(c.percent) : .null),
+                            ]))
+                    ))
             }
-            return .object(JSONObject([
-                ("endpoint", .string(e.endpoint)), ("a", stats(e.a)), ("b", stats(e.b)),
-                ("change", e.a != nil && e.b != nil ? .object(JSONObject(change)) : .null),
-            ]))
+            return .object(
+                JSONObject([
+                    ("endpoint", .string(e.endpoint)), ("a", stats(e.a)), ("b", stats(e.b)),
+                    ("change", e.a != nil && e.b != nil ? .object(JSONObject(change)) : .null),
+                ]))
         }
         var members: [(key: String, value: JSONValue)] = [
             ("endpoints", .array(endpoints.map(endpoint))),
@@ -106,23 +112,39 @@ extension RunComparison {
             ("skipped_traces", .object(JSONObject([("a", .number(JSONNumber(skipped.a))), ("b", .number(JSONNumber(skipped.b)))]))),
         ]
         if let s = structure {
-            members.append(("structure", .object(JSONObject([
-                ("added", .array(s.added.map { .array($0.map { .string($0) }) })),
-                ("removed", .array(s.removed.map { .array($0.map { .string($0) }) })),
-                ("slower", .array(s.slower.map { c in
-                    .object(JSONObject([
-                        ("path", .array(c.path.map { .string($0) })),
-                        ("a_ms", number(c.a * 1000)), ("b_ms", number(c.b * 1000)),
-                    ]))
-                })),
-            ]))))
+            members.append(
+                (
+                    "structure",
+                    .object(
+                        JSONObject([
+                            ("added", .array(s.added.map { .array($0.map { .string($0) }) })),
+                            ("removed", .array(s.removed.map { .array($0.map { .string($0) }) })),
+                            (
+                                "slower",
+                                .array(
+                                    s.slower.map { c in
+                                        .object(
+                                            JSONObject([
+                                                ("path", .array(c.path.map { .string($0) })),
+                                                ("a_ms", number(c.a * 1000)), ("b_ms", number(c.b * 1000)),
+                                            ]))
+                                    })
+                            ),
+                        ]))
+                ))
         }
-        members.append(("failed", .array(violations.map { v in
-            .object(JSONObject([
-                ("rule", .string(v.rule.description)), ("endpoint", .string(v.endpoint)),
-                ("a", number(v.a)), ("b", number(v.b)), ("message", .string(Self.describe(v))),
-            ]))
-        })))
+        members.append(
+            (
+                "failed",
+                .array(
+                    violations.map { v in
+                        .object(
+                            JSONObject([
+                                ("rule", .string(v.rule.description)), ("endpoint", .string(v.endpoint)),
+                                ("a", number(v.a)), ("b", number(v.b)), ("message", .string(Self.describe(v))),
+                            ]))
+                    })
+            ))
         return .object(JSONObject(members))
     }
 }

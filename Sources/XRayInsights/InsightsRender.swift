@@ -23,13 +23,17 @@ extension InsightsReport {
     package func render(_ format: InsightsFormat) -> String {
         switch format {
         case .table: table()
-        case .json: JSONWriter.prettyString(.object(JSONObject([
-            ("traces_analyzed", .number(JSONNumber(tracesAnalyzed))),
-            ("findings", .array(findings.map { $0.json })),
-            ("critical_paths", .array(criticalPaths.map { $0.json })),
-        ]))) + "\n"
-        case .jsonl: (findings.map { JSONWriter.string($0.json) } + criticalPaths.map { JSONWriter.string($0.json) })
-            .map { $0 + "\n" }.joined()
+        case .json:
+            JSONWriter.prettyString(
+                .object(
+                    JSONObject([
+                        ("traces_analyzed", .number(JSONNumber(tracesAnalyzed))),
+                        ("findings", .array(findings.map { $0.json })),
+                        ("critical_paths", .array(criticalPaths.map { $0.json })),
+                    ]))) + "\n"
+        case .jsonl:
+            (findings.map { JSONWriter.string($0.json) } + criticalPaths.map { JSONWriter.string($0.json) })
+                .map { $0 + "\n" }.joined()
         }
     }
 
@@ -43,7 +47,8 @@ extension InsightsReport {
         } else {
             out += TextTable.pad("KIND", to: kindWidth) + "  TRACE                                PATH\n"
             for f in findings {
-                out += TextTable.pad(f.kind.label, to: kindWidth) + "  " + TextTable.pad(TerminalText.escape(f.traceID), to: 35) + "  "
+                out +=
+                    TextTable.pad(f.kind.label, to: kindWidth) + "  " + TextTable.pad(TerminalText.escape(f.traceID), to: 35) + "  "
                     + f.path.map(TerminalText.escape).joined(separator: " > ") + "\n"
                 let indent = String(repeating: " ", count: kindWidth + 2)
                 out += indent + TerminalText.escape(f.evidence) + "\n"
@@ -59,7 +64,8 @@ extension InsightsReport {
             for p in criticalPaths {
                 out += "  " + TerminalText.escape(p.traceID) + "  " + Durations.short(p.duration) + "\n"
                 for (depth, s) in p.steps.enumerated() {
-                    out += "    " + String(repeating: "  ", count: min(depth, 16)) + TerminalText.escape(s.name)
+                    out +=
+                        "    " + String(repeating: "  ", count: min(depth, 16)) + TerminalText.escape(s.name)
                         + "  " + Durations.short(s.duration) + " (own " + Durations.short(s.ownTime) + ")\n"
                 }
             }
@@ -92,16 +98,22 @@ extension Finding {
 
 extension CriticalPath {
     package var json: JSONValue {
-        .object(JSONObject([
-            ("kind", .string("critical_path")),
-            ("trace_id", .string(traceID)),
-            ("duration_ms", number(duration * 1000)),
-            ("steps", .array(steps.map { s in
-                .object(JSONObject([
-                    ("name", .string(s.name)), ("entity_id", .string(s.entityID)),
-                    ("duration_ms", number(s.duration * 1000)), ("own_ms", number(s.ownTime * 1000)),
-                ]))
-            })),
-        ]))
+        .object(
+            JSONObject([
+                ("kind", .string("critical_path")),
+                ("trace_id", .string(traceID)),
+                ("duration_ms", number(duration * 1000)),
+                (
+                    "steps",
+                    .array(
+                        steps.map { s in
+                            .object(
+                                JSONObject([
+                                    ("name", .string(s.name)), ("entity_id", .string(s.entityID)),
+                                    ("duration_ms", number(s.duration * 1000)), ("own_ms", number(s.ownTime * 1000)),
+                                ]))
+                        })
+                ),
+            ]))
     }
 }

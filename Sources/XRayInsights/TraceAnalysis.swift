@@ -14,21 +14,24 @@ package enum TraceAnalysis {
             guard let end = entry.entity.endTime, end.isFinite, entry.entity.startTime.isFinite, !isRunSegment(entry) else { continue }
             let cover = coverage(tree, i)
             if cover.own > options.slow {
-                out.append(Finding(
-                    kind: .slowSpan, traceID: tree.traceID, path: path(tree, i), entityID: entry.entity.id,
-                    call: nil, count: nil, time: cover.own, first: entry.entity.startTime - origin, last: nil,
-                    evidence: "\(Durations.short(cover.own)) of its own time (\(Durations.short(end - entry.entity.startTime)) in all), over the \(Durations.short(options.slow)) threshold",
-                    hint: entry.children.isEmpty
-                        ? "profile this work, or wrap its slow parts in subsegments to see where the time goes"
-                        : "the time is spent outside its subsegments: add subsegments there, or move that work off the request path"))
+                out.append(
+                    Finding(
+                        kind: .slowSpan, traceID: tree.traceID, path: path(tree, i), entityID: entry.entity.id,
+                        call: nil, count: nil, time: cover.own, first: entry.entity.startTime - origin, last: nil,
+                        evidence:
+                            "\(Durations.short(cover.own)) of its own time (\(Durations.short(end - entry.entity.startTime)) in all), over the \(Durations.short(options.slow)) threshold",
+                        hint: entry.children.isEmpty
+                            ? "profile this work, or wrap its slow parts in subsegments to see where the time goes"
+                            : "the time is spent outside its subsegments: add subsegments there, or move that work off the request path"))
             }
             if entry.entity.kind == .segment, !entry.children.isEmpty {
                 for g in cover.gaps where g.length > options.gap {
-                    out.append(Finding(
-                        kind: .gap, traceID: tree.traceID, path: path(tree, i), entityID: entry.entity.id,
-                        call: nil, count: nil, time: g.length, first: g.start - origin, last: nil,
-                        evidence: "\(Durations.short(g.length)) with no subsegment running, from +\(Durations.short(g.start - origin))",
-                        hint: "untraced work (CPU, locks, an unpatched client): add a subsegment or patch the library it calls"))
+                    out.append(
+                        Finding(
+                            kind: .gap, traceID: tree.traceID, path: path(tree, i), entityID: entry.entity.id,
+                            call: nil, count: nil, time: g.length, first: g.start - origin, last: nil,
+                            evidence: "\(Durations.short(g.length)) with no subsegment running, from +\(Durations.short(g.start - origin))",
+                            hint: "untraced work (CPU, locks, an unpatched client): add a subsegment or patch the library it calls"))
                 }
             }
         }
@@ -105,15 +108,18 @@ package enum TraceAnalysis {
                 let last = tree.entries[lastCall].entity.startTime - origin
                 let isSQL = key.hasPrefix("SQL ")
                 let call = String(key.dropFirst(isSQL ? 4 : 5))
-                out.append(Finding(
-                    kind: shaped ? .nPlusOne : .repeatedCall, traceID: tree.traceID, path: path(tree, parent),
-                    entityID: tree.entries[parent].entity.id, call: call, count: calls.count, time: total,
-                    first: first, last: last,
-                    evidence: "\(calls.count) × \(isSQL ? "SQL" : "HTTP") \(call): \(Durations.short(total)) in all, first at +\(Durations.short(first)), last at +\(Durations.short(last))",
-                    hint: shaped
-                        ? (isSQL ? "fetch the rows in one query (a join, or IN (...) over the ids), e.g. select_related/prefetch_related"
-                                 : "use a batch endpoint, or fetch these in one request")
-                        : "the same call repeats with the same input: reuse the first result or cache it"))
+                out.append(
+                    Finding(
+                        kind: shaped ? .nPlusOne : .repeatedCall, traceID: tree.traceID, path: path(tree, parent),
+                        entityID: tree.entries[parent].entity.id, call: call, count: calls.count, time: total,
+                        first: first, last: last,
+                        evidence:
+                            "\(calls.count) × \(isSQL ? "SQL" : "HTTP") \(call): \(Durations.short(total)) in all, first at +\(Durations.short(first)), last at +\(Durations.short(last))",
+                        hint: shaped
+                            ? (isSQL
+                                ? "fetch the rows in one query (a join, or IN (...) over the ids), e.g. select_related/prefetch_related"
+                                : "use a batch endpoint, or fetch these in one request")
+                            : "the same call repeats with the same input: reuse the first result or cache it"))
             }
         }
         return out
@@ -133,11 +139,12 @@ package enum TraceAnalysis {
                 if tree.entries[i].children.contains(where: { tree.entries[$0].entity.fault || tree.entries[$0].entity.error }) { continue }
                 let what = e.fault ? "fault" : "error"
                 let cause = e.cause.map { ": \($0)" } ?? (e.httpStatus.map { ": HTTP \($0)" } ?? "")
-                out.append(Finding(
-                    kind: .hiddenError, traceID: tree.traceID, path: path(tree, i), entityID: e.id,
-                    call: nil, count: nil, time: e.duration ?? 0, first: e.startTime - origin, last: nil,
-                    evidence: "a \(what)\(cause), while \(root.name) answered \(status)",
-                    hint: "a swallowed failure: handle it explicitly, or let it fail the request"))
+                out.append(
+                    Finding(
+                        kind: .hiddenError, traceID: tree.traceID, path: path(tree, i), entityID: e.id,
+                        call: nil, count: nil, time: e.duration ?? 0, first: e.startTime - origin, last: nil,
+                        evidence: "a \(what)\(cause), while \(root.name) answered \(status)",
+                        hint: "a swallowed failure: handle it explicitly, or let it fail the request"))
             }
         }
         return out

@@ -41,7 +41,8 @@ public enum DaemonProbe {
         }
         defer { close(fd) }
         let body = "{}"
-        let request = "POST /GetSamplingRules HTTP/1.1\r\nHost: \(endpoint)\r\nContent-Type: application/json\r\n"
+        let request =
+            "POST /GetSamplingRules HTTP/1.1\r\nHost: \(endpoint)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
         let bytes = Array(request.utf8)
         let sent = bytes.withUnsafeBytes { SocketIO.send(fd, $0) }
@@ -63,13 +64,18 @@ public enum DaemonProbe {
     /// a port, 4318, or 4317 for gRPC, the SDKs' defaults): an OpenTelemetry app exports its spans there.
     public static func probeOTLP(_ url: String, grpc: Bool, timeoutMilliseconds: Int32 = 1000) -> Finding {
         var rest = Substring(url)
-        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) } else if rest.hasPrefix("https://") { rest = rest.dropFirst(8) } else {
+        if rest.hasPrefix("http://") {
+            rest = rest.dropFirst(7)
+        } else if rest.hasPrefix("https://") {
+            rest = rest.dropFirst(8)
+        } else {
             return .invalid("\(url) is not an http:// or https:// URL")
         }
         let authority = rest.prefix { $0 != "/" && $0 != "?" }
         let endpoint: Endpoint
         do {
-            endpoint = authority.contains(":") && !authority.hasSuffix("]")
+            endpoint =
+                authority.contains(":") && !authority.hasSuffix("]")
                 ? try Endpoint.parse(String(authority)) : Endpoint(host: String(authority), port: grpc ? 4317 : 4318)
         } catch {
             return .invalid(error.description)

@@ -239,8 +239,9 @@ public enum Launcher {
         do {
             let traces = capturedTraces.withLock { Array($0) }
             runID = try store.recordRun(
-                RunRecord(id: 0, traceID: traceID, segmentID: segmentID, name: name, argv: request.command,
-                          startedAt: startedAt, endedAt: endedAt, exitStatus: Int(termination.exitStatus)),
+                RunRecord(
+                    id: 0, traceID: traceID, segmentID: segmentID, name: name, argv: request.command,
+                    startedAt: startedAt, endedAt: endedAt, exitStatus: Int(termination.exitStatus)),
                 traceIDs: traces)
             captured = try summarize(store: store, traceIDs: Array(Set(traces + [traceID])), excluding: segmentID)
         } catch {

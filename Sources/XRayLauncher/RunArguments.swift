@@ -21,7 +21,8 @@ public enum RunArguments {
                 return "the key \"\(key.prefix(20))...\" is \(key.count) characters; keys are at most \(maxAnnotationKeyLength)"
             }
             if value.count > maxAnnotationValueLength {
-                return "the value of \(key.prefix(maxAnnotationKeyLength)) is \(value.count) characters; X-Ray annotation values are at most \(maxAnnotationValueLength)"
+                return
+                    "the value of \(key.prefix(maxAnnotationKeyLength)) is \(value.count) characters; X-Ray annotation values are at most \(maxAnnotationValueLength)"
             }
         }
         return nil

@@ -50,8 +50,9 @@ public struct RunEnvironment: Sendable {
         // `manage.py runserver` runs checks outside any segment; RUNTIME_ERROR would stop it at start-up.
         if let contextMissing { variables["AWS_XRAY_CONTEXT_MISSING"] = contextMissing } else { offer("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR") }
         if let tracingName { variables["AWS_XRAY_TRACING_NAME"] = tracingName }
-        addOpenTelemetry(base: base, daemonAddress: daemonAddress, tracingName: tracingName, captureAll: captureAll,
-                         variables: &variables, leftAlone: &leftAlone)
+        addOpenTelemetry(
+            base: base, daemonAddress: daemonAddress, tracingName: tracingName, captureAll: captureAll,
+            variables: &variables, leftAlone: &leftAlone)
         if lambda {
             offer("LAMBDA_TASK_ROOT", workingDirectory)
             offer("AWS_LAMBDA_FUNCTION_NAME", functionName)

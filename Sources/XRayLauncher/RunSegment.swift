@@ -26,13 +26,15 @@ struct RunSegment {
         ])
         if let parentID { o["parent_id"] = .string(parentID) }
         if !annotations.isEmpty {
-            o["annotations"] = .object(JSONObject(annotations.map { a in
-                switch a.value {
-                case .string(let s): (a.key, .string(s))
-                case .number(let d): (a.key, .number(JSONNumber(d)))
-                case .bool(let b): (a.key, .bool(b))
-                }
-            }))
+            o["annotations"] = .object(
+                JSONObject(
+                    annotations.map { a in
+                        switch a.value {
+                        case .string(let s): (a.key, .string(s))
+                        case .number(let d): (a.key, .number(JSONNumber(d)))
+                        case .bool(let b): (a.key, .bool(b))
+                        }
+                    }))
         }
         var run = JSONObject([("argv", .array(command.map { .string($0) }))])
         if let pid { run["pid"] = .number(JSONNumber(Int(pid))) }
@@ -42,15 +44,22 @@ struct RunSegment {
         o["aws"] = .object(JSONObject([("xray", .object(JSONObject([("sdk", .string("xray run"))])))]))
         if let message = failureMessage {
             o["fault"] = .bool(true)
-            o["cause"] = .object(JSONObject([
-                ("working_directory", .string(workingDirectory)),
-                ("exceptions", .array([.object(JSONObject([
-                    ("id", .string(XRayID.newEntityID())),
-                    ("type", .string(failureType)),
-                    ("message", .string(message)),
-                    ("remote", .bool(false)),
-                ]))])),
-            ]))
+            o["cause"] = .object(
+                JSONObject([
+                    ("working_directory", .string(workingDirectory)),
+                    (
+                        "exceptions",
+                        .array([
+                            .object(
+                                JSONObject([
+                                    ("id", .string(XRayID.newEntityID())),
+                                    ("type", .string(failureType)),
+                                    ("message", .string(message)),
+                                    ("remote", .bool(false)),
+                                ]))
+                        ])
+                    ),
+                ]))
         }
         return o
     }
@@ -153,7 +162,9 @@ struct RunSegment {
 }
 
 func signalName(_ n: Int32) -> String {
-    let names: [Int32: String] = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 8: "SIGFPE", 9: "SIGKILL",
-                                  10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM"]
+    let names: [Int32: String] = [
+        1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 8: "SIGFPE", 9: "SIGKILL",
+        10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+    ]
     return names[n] ?? "signal \(n)"
 }

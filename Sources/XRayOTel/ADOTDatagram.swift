@@ -30,8 +30,10 @@ public enum ADOTDatagramBody: Sendable, Hashable {
 
     /// Tells the body apart by its first bytes and decodes the spans of `T1S`/`T1U`.
     /// - Parameter offset: where `body` starts in the datagram, so errors name datagram bytes.
-    public static func classify(_ body: some Collection<UInt8>, offset: Int = 0,
-                                limits: OTLPDecodingLimits = OTLPDecodingLimits()) throws(ClassificationError) -> ADOTDatagramBody {
+    public static func classify(
+        _ body: some Collection<UInt8>, offset: Int = 0,
+        limits: OTLPDecodingLimits = OTLPDecodingLimits()
+    ) throws(ClassificationError) -> ADOTDatagramBody {
         let bytes = Array(body)
         if bytes.first == UInt8(ascii: "{") { return .segment }
         func hasPrefix(_ p: String) -> Bool { bytes.starts(with: p.utf8) }

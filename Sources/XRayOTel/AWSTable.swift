@@ -180,8 +180,10 @@ enum LinkTable {
 
 /// `user`, `annotations` and `metadata` (`segment.go` `makeXRayAttributes`).
 enum AttributeTable {
-    static func make(_ attributes: inout SpanAttributes, resource: OTLPResource, storeResource: Bool,
-                     options: SegmentTranslator.Options) -> (user: String?, annotations: JSONObject?, metadata: JSONObject?) {
+    static func make(
+        _ attributes: inout SpanAttributes, resource: OTLPResource, storeResource: Bool,
+        options: SegmentTranslator.Options
+    ) -> (user: String?, annotations: JSONObject?, metadata: JSONObject?) {
         var user: String?
         if let id = attributes.get("enduser.id") {
             user = id.asString
@@ -199,7 +201,7 @@ enum AttributeTable {
         if storeResource {
             for kv in SpanAttributes(resource.attributes).list {
                 let key = "otel.resource." + kv.key
-                if (options.indexAllAttributes || indexed.contains(key)), let value = kv.value.annotationJSON {
+                if options.indexAllAttributes || indexed.contains(key), let value = kv.value.annotationJSON {
                     annotations[fixAnnotationKey(key)] = value
                 } else if let value = kv.value.metadataJSON {
                     defaultMetadata[key] = value
@@ -235,11 +237,13 @@ enum AttributeTable {
     /// Letters and digits stay, `.` stays (the Collector's `exporter.xray.allowDot` gate, on by default since
     /// v0.97.0), everything else becomes `_`.
     static func fixAnnotationKey(_ key: String) -> String {
-        String(String.UnicodeScalarView(key.unicodeScalars.map { s -> Unicode.Scalar in
-            switch s {
-            case "0"..."9", "A"..."Z", "a"..."z", ".": s
-            default: "_"
-            }
-        }))
+        String(
+            String.UnicodeScalarView(
+                key.unicodeScalars.map { s -> Unicode.Scalar in
+                    switch s {
+                    case "0"..."9", "A"..."Z", "a"..."z", ".": s
+                    default: "_"
+                    }
+                }))
     }
 }

@@ -31,14 +31,16 @@ enum CauseTable {
                         stacktrace: e.string("exception.stacktrace") ?? "", remote: isRemote, language: language,
                         ids: IDSource(spanID: span.spanID, salt: salt))
                 } else if isAWSSDK, event.name == "HTTP request failure",
-                          let code = e.get("http.response.status_code"), let message = e.string("aws.http.error_message") {
+                    let code = e.get("http.response.status_code"), let message = e.string("aws.http.error_message")
+                {
                     // `code@epoch seconds with 6 decimals@message`, as the Collector writes it.
                     let micros = event.timeUnixNano / 1000
                     let fraction = String(micros % 1_000_000)
                     let epoch = "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
-                    exceptions.append(CauseException(
-                        id: DerivedID.hexID(from: span.spanID, salt: salt), type: "aws.http.error.event",
-                        message: code.asString + "@" + epoch + "@" + message, remote: true))
+                    exceptions.append(
+                        CauseException(
+                            id: DerivedID.hexID(from: span.spanID, salt: salt), type: "aws.http.error.event",
+                            message: code.asString + "@" + epoch + "@" + message, remote: true))
                 }
             }
             result.cause = .object(JSONObject([("exceptions", .array(exceptions.map(\.json)))]))
@@ -122,8 +124,10 @@ enum StackTraces {
     /// At most this many frames per exception, so a hostile trace costs bounded output.
     static let maxFrames = 256
 
-    static func parse(type: String, message: String, stacktrace: String, remote: Bool, language: String,
-                      ids: IDSource) -> [CauseException] {
+    static func parse(
+        type: String, message: String, stacktrace: String, remote: Bool, language: String,
+        ids: IDSource
+    ) -> [CauseException] {
         var ids = ids
         var exceptions = [CauseException(id: ids.make(), type: type, message: message, remote: remote)]
         guard !stacktrace.isEmpty else { return exceptions }

@@ -79,7 +79,8 @@ enum HTTPTable {
         let scheme = a.string("http.scheme") ?? a.string("url.scheme") ?? "http"
         var url = scheme + "://" + host
         if let port, !port.isEmpty, !(scheme == "http" && port == "80"), !(scheme == "https" && port == "443"),
-           !host.hasSuffix(":" + port) {
+            !host.hasSuffix(":" + port)
+        {
             url += ":" + port
         }
         if let target = a.string("http.target") {

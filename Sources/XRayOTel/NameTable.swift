@@ -8,7 +8,8 @@ enum NameTable {
         var namespace: String?
         if span.kind == .server, let s = attributes.string(AttributeKey.awsLocalService) { name = s }
         if span.kind == .internal, attributes.string(AttributeKey.awsSpanKind) == "LOCAL_ROOT",
-           let s = attributes.string(AttributeKey.awsLocalService) {
+            let s = attributes.string(AttributeKey.awsLocalService)
+        {
             name = s
         }
         switch span.kind {
@@ -25,8 +26,9 @@ enum NameTable {
         if name.isEmpty, let db = attributes.string("db.name") {
             name = db
             if let connection = attributes.string("db.connection_string"),
-               let host = URLParts.host(of: connection.hasPrefix("jdbc:") ? String(connection.dropFirst(5)) : connection),
-               !host.isEmpty {
+                let host = URLParts.host(of: connection.hasPrefix("jdbc:") ? String(connection.dropFirst(5)) : connection),
+                !host.isEmpty
+            {
                 name += "@" + host
             }
         }

@@ -159,9 +159,12 @@ public enum OTLPJSONDecoder {
             var s = OTLPSpan(traceID: traceID, spanID: spanID, parentSpanID: parent)
             s.traceState = try string(o["traceState"], path + ".traceState")
             s.name = try string(o["name"], path + ".name")
-            s.kind = OTLPSpanKind(rawValue: try enumValue(o["kind"], path + ".kind", names: [
-                "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER",
-            ]))
+            s.kind = OTLPSpanKind(
+                rawValue: try enumValue(
+                    o["kind"], path + ".kind",
+                    names: [
+                        "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER",
+                    ]))
             s.startTimeUnixNano = try uint64(o["startTimeUnixNano"], path + ".startTimeUnixNano")
             s.endTimeUnixNano = try uint64(o["endTimeUnixNano"], path + ".endTimeUnixNano")
             s.attributes = try attributes(o["attributes"], path + ".attributes")
@@ -169,10 +172,11 @@ public enum OTLPJSONDecoder {
             for (i, e) in try array(o["events"], path + ".events").enumerated() {
                 let ep = "\(path).events[\(i)]"
                 let eo = try object(e, ep)
-                s.events.append(OTLPEvent(
-                    timeUnixNano: try uint64(eo["timeUnixNano"], ep + ".timeUnixNano"), name: try string(eo["name"], ep + ".name"),
-                    attributes: try attributes(eo["attributes"], ep + ".attributes"),
-                    droppedAttributesCount: try uint32(eo["droppedAttributesCount"], ep + ".droppedAttributesCount")))
+                s.events.append(
+                    OTLPEvent(
+                        timeUnixNano: try uint64(eo["timeUnixNano"], ep + ".timeUnixNano"), name: try string(eo["name"], ep + ".name"),
+                        attributes: try attributes(eo["attributes"], ep + ".attributes"),
+                        droppedAttributesCount: try uint32(eo["droppedAttributesCount"], ep + ".droppedAttributesCount")))
             }
             s.droppedEventsCount = try uint32(o["droppedEventsCount"], path + ".droppedEventsCount")
             for (i, l) in try array(o["links"], path + ".links").enumerated() {
@@ -181,18 +185,21 @@ public enum OTLPJSONDecoder {
                 guard let lt = try id(lo["traceId"], lp + ".traceId"), let ls = try id(lo["spanId"], lp + ".spanId") else {
                     return .failure(.idNotHex(field: "links[\(i)]"))
                 }
-                s.links.append(OTLPLink(
-                    traceID: lt, spanID: ls, traceState: try string(lo["traceState"], lp + ".traceState"),
-                    attributes: try attributes(lo["attributes"], lp + ".attributes"),
-                    droppedAttributesCount: try uint32(lo["droppedAttributesCount"], lp + ".droppedAttributesCount"),
-                    flags: try uint32(lo["flags"], lp + ".flags")))
+                s.links.append(
+                    OTLPLink(
+                        traceID: lt, spanID: ls, traceState: try string(lo["traceState"], lp + ".traceState"),
+                        attributes: try attributes(lo["attributes"], lp + ".attributes"),
+                        droppedAttributesCount: try uint32(lo["droppedAttributesCount"], lp + ".droppedAttributesCount"),
+                        flags: try uint32(lo["flags"], lp + ".flags")))
             }
             s.droppedLinksCount = try uint32(o["droppedLinksCount"], path + ".droppedLinksCount")
             if let st = o["status"] {
                 let so = try object(st, path + ".status")
                 s.status.message = try string(so["message"], path + ".status.message")
-                s.status.code = OTLPStatusCode(rawValue: try enumValue(so["code"], path + ".status.code",
-                                                                       names: ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"]))
+                s.status.code = OTLPStatusCode(
+                    rawValue: try enumValue(
+                        so["code"], path + ".status.code",
+                        names: ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"]))
             }
             s.flags = try uint32(o["flags"], path + ".flags")
             if let reason = OTLPIDCheck.reason(for: s) { return .failure(reason) }
@@ -218,7 +225,9 @@ public enum OTLPJSONDecoder {
                 switch key {
                 case "stringValue": out = .string(try string(value, path + ".stringValue"))
                 case "boolValue":
-                    guard case .bool(let b) = value else { throw .jsonValue(path: path + ".boolValue", message: "expected true or false, found \(value.typeName)") }
+                    guard case .bool(let b) = value else {
+                        throw .jsonValue(path: path + ".boolValue", message: "expected true or false, found \(value.typeName)")
+                    }
                     out = .bool(b)
                 case "intValue": out = .int(try int64(value, path + ".intValue"))
                 case "doubleValue":
@@ -260,27 +269,35 @@ public enum OTLPJSONDecoder {
 /// what lets a stored span be exported again losslessly.
 public enum OTLPJSONEncoder {
     public static func encode(_ request: OTLPRequest) -> JSONValue {
-        .object(JSONObject([("resourceSpans", .array(request.resourceSpans.map { rs in
-            var o = JSONObject()
-            var resource = JSONObject()
-            resource["attributes"] = .array(rs.resource.attributes.map(keyValue))
-            if rs.resource.droppedAttributesCount != 0 { resource["droppedAttributesCount"] = int(rs.resource.droppedAttributesCount) }
-            o["resource"] = .object(resource)
-            o["scopeSpans"] = .array(rs.scopeSpans.map { ss in
-                var so = JSONObject()
-                var scope = JSONObject()
-                if !ss.scope.name.isEmpty { scope["name"] = .string(ss.scope.name) }
-                if !ss.scope.version.isEmpty { scope["version"] = .string(ss.scope.version) }
-                if !ss.scope.attributes.isEmpty { scope["attributes"] = .array(ss.scope.attributes.map(keyValue)) }
-                if ss.scope.droppedAttributesCount != 0 { scope["droppedAttributesCount"] = int(ss.scope.droppedAttributesCount) }
-                so["scope"] = .object(scope)
-                so["spans"] = .array(ss.spans.map(span))
-                if !ss.schemaURL.isEmpty { so["schemaUrl"] = .string(ss.schemaURL) }
-                return .object(so)
-            })
-            if !rs.schemaURL.isEmpty { o["schemaUrl"] = .string(rs.schemaURL) }
-            return .object(o)
-        }))]))
+        .object(
+            JSONObject([
+                (
+                    "resourceSpans",
+                    .array(
+                        request.resourceSpans.map { rs in
+                            var o = JSONObject()
+                            var resource = JSONObject()
+                            resource["attributes"] = .array(rs.resource.attributes.map(keyValue))
+                            if rs.resource.droppedAttributesCount != 0 { resource["droppedAttributesCount"] = int(rs.resource.droppedAttributesCount) }
+                            o["resource"] = .object(resource)
+                            o["scopeSpans"] = .array(
+                                rs.scopeSpans.map { ss in
+                                    var so = JSONObject()
+                                    var scope = JSONObject()
+                                    if !ss.scope.name.isEmpty { scope["name"] = .string(ss.scope.name) }
+                                    if !ss.scope.version.isEmpty { scope["version"] = .string(ss.scope.version) }
+                                    if !ss.scope.attributes.isEmpty { scope["attributes"] = .array(ss.scope.attributes.map(keyValue)) }
+                                    if ss.scope.droppedAttributesCount != 0 { scope["droppedAttributesCount"] = int(ss.scope.droppedAttributesCount) }
+                                    so["scope"] = .object(scope)
+                                    so["spans"] = .array(ss.spans.map(span))
+                                    if !ss.schemaURL.isEmpty { so["schemaUrl"] = .string(ss.schemaURL) }
+                                    return .object(so)
+                                })
+                            if !rs.schemaURL.isEmpty { o["schemaUrl"] = .string(rs.schemaURL) }
+                            return .object(o)
+                        })
+                )
+            ]))
     }
 
     /// The compact JSON text of `encode`.
@@ -303,27 +320,29 @@ public enum OTLPJSONEncoder {
         if !s.attributes.isEmpty { o["attributes"] = .array(s.attributes.map(keyValue)) }
         if s.droppedAttributesCount != 0 { o["droppedAttributesCount"] = int(s.droppedAttributesCount) }
         if !s.events.isEmpty {
-            o["events"] = .array(s.events.map { e in
-                var eo = JSONObject()
-                eo["timeUnixNano"] = int64(e.timeUnixNano)
-                eo["name"] = .string(e.name)
-                if !e.attributes.isEmpty { eo["attributes"] = .array(e.attributes.map(keyValue)) }
-                if e.droppedAttributesCount != 0 { eo["droppedAttributesCount"] = int(e.droppedAttributesCount) }
-                return .object(eo)
-            })
+            o["events"] = .array(
+                s.events.map { e in
+                    var eo = JSONObject()
+                    eo["timeUnixNano"] = int64(e.timeUnixNano)
+                    eo["name"] = .string(e.name)
+                    if !e.attributes.isEmpty { eo["attributes"] = .array(e.attributes.map(keyValue)) }
+                    if e.droppedAttributesCount != 0 { eo["droppedAttributesCount"] = int(e.droppedAttributesCount) }
+                    return .object(eo)
+                })
         }
         if s.droppedEventsCount != 0 { o["droppedEventsCount"] = int(s.droppedEventsCount) }
         if !s.links.isEmpty {
-            o["links"] = .array(s.links.map { l in
-                var lo = JSONObject()
-                lo["traceId"] = .string(hex(l.traceID))
-                lo["spanId"] = .string(hex(l.spanID))
-                if !l.traceState.isEmpty { lo["traceState"] = .string(l.traceState) }
-                if !l.attributes.isEmpty { lo["attributes"] = .array(l.attributes.map(keyValue)) }
-                if l.droppedAttributesCount != 0 { lo["droppedAttributesCount"] = int(l.droppedAttributesCount) }
-                if l.flags != 0 { lo["flags"] = int(l.flags) }
-                return .object(lo)
-            })
+            o["links"] = .array(
+                s.links.map { l in
+                    var lo = JSONObject()
+                    lo["traceId"] = .string(hex(l.traceID))
+                    lo["spanId"] = .string(hex(l.spanID))
+                    if !l.traceState.isEmpty { lo["traceState"] = .string(l.traceState) }
+                    if !l.attributes.isEmpty { lo["attributes"] = .array(l.attributes.map(keyValue)) }
+                    if l.droppedAttributesCount != 0 { lo["droppedAttributesCount"] = int(l.droppedAttributesCount) }
+                    if l.flags != 0 { lo["flags"] = int(l.flags) }
+                    return .object(lo)
+                })
         }
         if s.droppedLinksCount != 0 { o["droppedLinksCount"] = int(s.droppedLinksCount) }
         var status = JSONObject()
@@ -344,11 +363,13 @@ public enum OTLPJSONEncoder {
         case .bool(let b): .object(JSONObject([("boolValue", .bool(b))]))
         case .int(let i): .object(JSONObject([("intValue", .string(String(i)))]))
         case .double(let d):
-            .object(JSONObject([("doubleValue", d.isNaN ? .string("NaN") : d.isInfinite ? .string(d < 0 ? "-Infinity" : "Infinity") : .number(JSONNumber(text: "\(d)")))]))
+            .object(
+                JSONObject([
+                    ("doubleValue", d.isNaN ? .string("NaN") : d.isInfinite ? .string(d < 0 ? "-Infinity" : "Infinity") : .number(JSONNumber(text: "\(d)")))
+                ]))
         case .array(let values): .object(JSONObject([("arrayValue", .object(JSONObject([("values", .array(values.map(anyValue)))])))]))
         case .kvlist(let kvs): .object(JSONObject([("kvlistValue", .object(JSONObject([("values", .array(kvs.map(keyValue)))])))]))
         case .bytes(let b): .object(JSONObject([("bytesValue", .string(Base64.encode(b)))]))
         }
     }
 }
-

@@ -25,8 +25,10 @@ public struct OTLPRequest: Sendable, Hashable {
         for rs in resourceSpans {
             for ss in rs.scopeSpans {
                 for span in ss.spans {
-                    out.append(OTLPSpanContext(resource: rs.resource, resourceSchemaURL: rs.schemaURL,
-                                               scope: ss.scope, scopeSchemaURL: ss.schemaURL, span: span))
+                    out.append(
+                        OTLPSpanContext(
+                            resource: rs.resource, resourceSchemaURL: rs.schemaURL,
+                            scope: ss.scope, scopeSchemaURL: ss.schemaURL, span: span))
                 }
             }
         }
@@ -43,8 +45,10 @@ public struct OTLPSpanContext: Sendable, Hashable {
     public var scopeSchemaURL: String
     public var span: OTLPSpan
 
-    public init(resource: OTLPResource = OTLPResource(), resourceSchemaURL: String = "", scope: OTLPScope = OTLPScope(),
-                scopeSchemaURL: String = "", span: OTLPSpan) {
+    public init(
+        resource: OTLPResource = OTLPResource(), resourceSchemaURL: String = "", scope: OTLPScope = OTLPScope(),
+        scopeSchemaURL: String = "", span: OTLPSpan
+    ) {
         self.resource = resource
         self.resourceSchemaURL = resourceSchemaURL
         self.scope = scope
@@ -54,10 +58,12 @@ public struct OTLPSpanContext: Sendable, Hashable {
 
     /// A request holding just this span, for storing the original and exporting it back.
     public var request: OTLPRequest {
-        OTLPRequest(resourceSpans: [OTLPResourceSpans(
-            resource: resource,
-            scopeSpans: [OTLPScopeSpans(scope: scope, spans: [span], schemaURL: scopeSchemaURL)],
-            schemaURL: resourceSchemaURL)])
+        OTLPRequest(resourceSpans: [
+            OTLPResourceSpans(
+                resource: resource,
+                scopeSpans: [OTLPScopeSpans(scope: scope, spans: [span], schemaURL: scopeSchemaURL)],
+                schemaURL: resourceSchemaURL)
+        ])
     }
 }
 
@@ -288,8 +294,10 @@ public struct OTLPLink: Sendable, Hashable {
     public var droppedAttributesCount: UInt32
     public var flags: UInt32
 
-    public init(traceID: [UInt8], spanID: [UInt8], traceState: String = "", attributes: [OTLPKeyValue] = [],
-                droppedAttributesCount: UInt32 = 0, flags: UInt32 = 0) {
+    public init(
+        traceID: [UInt8], spanID: [UInt8], traceState: String = "", attributes: [OTLPKeyValue] = [],
+        droppedAttributesCount: UInt32 = 0, flags: UInt32 = 0
+    ) {
         self.traceID = traceID
         self.spanID = spanID
         self.traceState = traceState

@@ -41,11 +41,13 @@ package enum SegmentToSpans {
             let e = entry.entity
             let own = e.kind == .segment || entry.parent == nil ? e.name : serviceOf[entry.parent ?? i]
             serviceOf[i] = own
-            let g = index[own] ?? {
-                groups.append((own, nil, []))
-                index[own] = groups.count - 1
-                return groups.count - 1
-            }()
+            let g =
+                index[own]
+                ?? {
+                    groups.append((own, nil, []))
+                    index[own] = groups.count - 1
+                    return groups.count - 1
+                }()
             if e.kind == .segment, let origin = e.origin { groups[g].origin = origin }
             groups[g].entities.append(e)
         }
@@ -62,13 +64,14 @@ package enum SegmentToSpans {
 
     static func request(traceID: String, groups: [(service: String, origin: String?, entities: [Entity])]) -> OTLPRequest {
         let id = bytes(hex: traceIDHex(traceID))
-        return OTLPRequest(resourceSpans: groups.map { group in
-            var attributes = [OTLPKeyValue("service.name", .string(group.service))]
-            if let origin = group.origin { attributes.append(OTLPKeyValue("aws.xray.origin", .string(origin))) }
-            return OTLPResourceSpans(
-                resource: OTLPResource(attributes: attributes),
-                scopeSpans: [OTLPScopeSpans(scope: OTLPScope(name: scopeName), spans: group.entities.map { span($0, traceID: id) })])
-        })
+        return OTLPRequest(
+            resourceSpans: groups.map { group in
+                var attributes = [OTLPKeyValue("service.name", .string(group.service))]
+                if let origin = group.origin { attributes.append(OTLPKeyValue("aws.xray.origin", .string(origin))) }
+                return OTLPResourceSpans(
+                    resource: OTLPResource(attributes: attributes),
+                    scopeSpans: [OTLPScopeSpans(scope: OTLPScope(name: scopeName), spans: group.entities.map { span($0, traceID: id) })])
+            })
     }
 
     /// One entity as a span: its HTTP, user, SQL, namespace and annotation fields as attributes, a fault or
@@ -86,11 +89,12 @@ package enum SegmentToSpans {
         if let n = e.namespace { attributes.append(OTLPKeyValue("aws.xray.namespace", .string(n))) }
         if e.inProgress { attributes.append(OTLPKeyValue("aws.xray.in_progress", .bool(true))) }
         for a in e.annotations {
-            let value: OTLPAnyValue = switch a.value {
-            case .string(let s): .string(s)
-            case .number(let d): integral(d).map { .int($0) } ?? .double(d)
-            case .bool(let b): .bool(b)
-            }
+            let value: OTLPAnyValue =
+                switch a.value {
+                case .string(let s): .string(s)
+                case .number(let d): integral(d).map { .int($0) } ?? .double(d)
+                case .bool(let b): .bool(b)
+                }
             attributes.append(OTLPKeyValue("aws.xray.annotations." + a.key, value))
         }
         let status = e.fault || e.error ? OTLPStatus(message: e.cause ?? "", code: .error) : OTLPStatus()
@@ -114,12 +118,13 @@ package enum SegmentToSpans {
         out.reserveCapacity(hex.utf8.count / 2)
         var high: UInt8?
         for c in hex.utf8 {
-            let v: UInt8 = switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: 0
-            }
+            let v: UInt8 =
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+                default: 0
+                }
             if let h = high {
                 out.append(h << 4 | v)
                 high = nil

@@ -72,9 +72,10 @@ public struct SegmentTranslator: Sendable {
             service.http = nil
             service.aws = service.aws.map(AWSTable.withoutSubsegmentFields)
             service.metadata = service.metadata.map { namespaces in
-                JSONObject(namespaces.members.map { ns in
-                    (ns.key, ns.value.objectValue.map { .object(JSONObject($0.members.filter { $0.key.hasPrefix("otel.resource.") })) } ?? ns.value)
-                })
+                JSONObject(
+                    namespaces.members.map { ns in
+                        (ns.key, ns.value.objectValue.map { .object(JSONObject($0.members.filter { $0.key.hasPrefix("otel.resource.") })) } ?? ns.value)
+                    })
             }
             service.type = nil
             service.namespace = nil

@@ -150,21 +150,23 @@ package struct FilterCompiler {
         case .not: try negation(e, at: nil)
         case .flag(let keyword): traceFlag(keyword)
         case .number(let keyword, let op, let value):
-            let column = switch keyword {
-            case .responseTime: "t.response_time"
-            case .duration: "t.duration"
-            case .httpStatus: "t.http_status"
-            // The parser admits index and coverage only inside root cause blocks.
-            case .index, .coverage: "NULL"
-            }
+            let column =
+                switch keyword {
+                case .responseTime: "t.response_time"
+                case .duration: "t.duration"
+                case .httpStatus: "t.http_status"
+                // The parser admits index and coverage only inside root cause blocks.
+                case .index, .coverage: "NULL"
+                }
             compare(column, op, value)
         case .numberIsSet(let keyword):
-            let column = switch keyword {
-            case .responseTime: "t.response_time"
-            case .duration: "t.duration"
-            case .httpStatus: "t.http_status"
-            case .index, .coverage: "NULL"
-            }
+            let column =
+                switch keyword {
+                case .responseTime: "t.response_time"
+                case .duration: "t.duration"
+                case .httpStatus: "t.http_status"
+                case .index, .coverage: "NULL"
+                }
             emit("\(column) IS NOT NULL")
         case .string(let keyword, let op, let value): traceString(keyword, op, value)
         case .annotation(let key, let test): annotation(key, test)
@@ -287,11 +289,12 @@ package struct FilterCompiler {
     }
 
     static func documentField(_ d: String, _ keyword: StringKeyword) -> String {
-        let path = switch keyword {
-        case .availabilityZone: "$.aws.ec2.availability_zone"
-        case .instanceID: "$.aws.ec2.instance_id"
-        default: "$.resource_arn"
-        }
+        let path =
+            switch keyword {
+            case .availabilityZone: "$.aws.ec2.availability_zone"
+            case .instanceID: "$.aws.ec2.instance_id"
+            default: "$.resource_arn"
+            }
         return "json_extract(\(documentJSON(d)), '\(path)')"
     }
 
@@ -467,12 +470,13 @@ package struct FilterCompiler {
                 compare(n.coverage ? "((\(a).end_time-\(a).start_time)/nullif(t.response_time,0))" : "NULL", op, value)
             }
         case .numberIsSet(let keyword):
-            let value = switch keyword {
-            case .responseTime, .duration: "(\(a).end_time-\(a).start_time)"
-            case .httpStatus: "\(a).http_status"
-            case .index: n.index.map { "(\($0))" } ?? "NULL"
-            case .coverage: n.coverage ? "((\(a).end_time-\(a).start_time)/nullif(t.response_time,0))" : "NULL"
-            }
+            let value =
+                switch keyword {
+                case .responseTime, .duration: "(\(a).end_time-\(a).start_time)"
+                case .httpStatus: "\(a).http_status"
+                case .index: n.index.map { "(\($0))" } ?? "NULL"
+                case .coverage: n.coverage ? "((\(a).end_time-\(a).start_time)/nullif(t.response_time,0))" : "NULL"
+                }
             emit("\(value) IS NOT NULL")
         case .string(let keyword, let op, let value):
             switch keyword {

@@ -90,8 +90,10 @@ enum FilterLexer {
             default:
                 if c.isNumber || ((c == "-" || c == ".") && i + 1 < chars.count && chars[i + 1].isNumber) {
                     i += 1
-                    while i < chars.count, chars[i].isNumber || chars[i] == "." || chars[i] == "e" || chars[i] == "E"
-                        || ((chars[i] == "-" || chars[i] == "+") && (chars[i - 1] == "e" || chars[i - 1] == "E")) {
+                    while i < chars.count,
+                        chars[i].isNumber || chars[i] == "." || chars[i] == "e" || chars[i] == "E"
+                            || ((chars[i] == "-" || chars[i] == "+") && (chars[i - 1] == "e" || chars[i - 1] == "E"))
+                    {
                         i += 1
                     }
                     let text = String(chars[start..<i])

@@ -168,14 +168,17 @@ package struct FilterParser {
         }
         if let keyword = StringKeyword(rawValue: word) {
             if keyword == .message && scope != .trace {
-                throw unsupported("message can only be used at trace level locally: xray stores one summary of each entity's cause, not every exception message", at: token)
+                throw unsupported(
+                    "message can only be used at trace level locally: xray stores one summary of each entity's cause, not every exception message", at: token)
             }
             guard let op = try parseStringOperator(after: word) else { return .string(keyword, .contains, "") }
             return .string(keyword, op, try parseString(what: "a double-quoted string to compare \(word) with"))
         }
         if word == "annotation" || word.hasPrefix("annotation.") {
             guard scope == .trace else {
-                throw unsupported("annotations cannot be combined with service(), edge() or rootcause blocks (as in X-Ray); move annotation.KEY outside the braces", at: token)
+                throw unsupported(
+                    "annotations cannot be combined with service(), edge() or rootcause blocks (as in X-Ray); move annotation.KEY outside the braces", at: token
+                )
             }
             return try parseAnnotation(original, token)
         }
@@ -207,7 +210,8 @@ package struct FilterParser {
     }
 
     /// Every keyword a term can start with, for "did you mean".
-    static let keywords: [String] = BooleanKeyword.allCases.map(\.rawValue) + NumberKeyword.allCases.map(\.rawValue)
+    static let keywords: [String] =
+        BooleanKeyword.allCases.map(\.rawValue) + NumberKeyword.allCases.map(\.rawValue)
         + StringKeyword.allCases.map(\.rawValue)
         + ["annotation", "service", "edge", "group.name", "rootcause.fault", "rootcause.error", "rootcause.responsetime"]
 
@@ -215,7 +219,9 @@ package struct FilterParser {
     func check(_ keyword: BooleanKeyword, _ token: FilterToken, _ scope: Scope) throws(QueryError) {
         if keyword == .first || keyword == .last, case .rootCause = scope { return }
         if keyword == .first || keyword == .last {
-            throw unsupported("\(keyword.rawValue) describes a position on a root cause path; use it inside rootcause.KIND.service { } or rootcause.KIND.entity { }", at: token)
+            throw unsupported(
+                "\(keyword.rawValue) describes a position on a root cause path; use it inside rootcause.KIND.service { } or rootcause.KIND.entity { }",
+                at: token)
         }
     }
 
@@ -226,7 +232,8 @@ package struct FilterParser {
             throw unsupported("index is a position on a root cause path; use it inside rootcause.KIND.service { } or rootcause.KIND.entity { }", at: token)
         case .coverage:
             if scope == .rootCause(.responseTime) { return }
-            throw unsupported("coverage is a share of the response time; use it inside rootcause.responsetime.service { } or rootcause.responsetime.entity { }", at: token)
+            throw unsupported(
+                "coverage is a share of the response time; use it inside rootcause.responsetime.service { } or rootcause.responsetime.entity { }", at: token)
         default: return
         }
     }
@@ -254,12 +261,13 @@ package struct FilterParser {
 
     mutating func parseNumber(for keyword: NumberKeyword, op: String) throws(QueryError) -> Double {
         guard case .number(let value) = peek.kind else {
-            let example = switch keyword {
-            case .httpStatus: "an HTTP status such as 404"
-            case .responseTime, .duration: "seconds, such as 2.5"
-            case .index: "a position such as 0"
-            case .coverage: "a share between 0 and 1, such as 0.5"
-            }
+            let example =
+                switch keyword {
+                case .httpStatus: "an HTTP status such as 404"
+                case .responseTime, .duration: "seconds, such as 2.5"
+                case .index: "a position such as 0"
+                case .coverage: "a share between 0 and 1, such as 0.5"
+                }
             var message = "expected a number after \(keyword.rawValue) \(op): \(example)"
             if case .string(let text) = peek.kind, Double(text) != nil {
                 message += ", without quotes (\(keyword.rawValue) \(op) \(text))"
@@ -303,7 +311,9 @@ package struct FilterParser {
             key = k
         } else {
             key = String(original.dropFirst("annotation.".count))
-            guard !key.isEmpty else { throw fail("expected an annotation key after annotation.", at: FilterToken(kind: token.kind, offset: token.offset + original.count)) }
+            guard !key.isEmpty else {
+                throw fail("expected an annotation key after annotation.", at: FilterToken(kind: token.kind, offset: token.offset + original.count))
+            }
         }
         guard case .comparison(let text) = peek.kind else {
             if let w = peek.lowercasedWord, let op = StringOperator(rawValue: w.uppercased()), op != .equal {
@@ -390,7 +400,9 @@ package struct FilterParser {
     mutating func parseRootCause(_ word: String, _ token: FilterToken) throws(QueryError) -> FilterExpression {
         let parts = word.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 2 && parts[1] == "json" {
-            throw unsupported("rootcause.json compares the service's own root cause analysis output, which a local store does not have; use rootcause.KIND.service or rootcause.KIND.entity", at: token)
+            throw unsupported(
+                "rootcause.json compares the service's own root cause analysis output, which a local store does not have; use rootcause.KIND.service or rootcause.KIND.entity",
+                at: token)
         }
         guard parts.count == 3, let kind = RootCauseKind(rawValue: parts[1]) else {
             throw fail("expected rootcause.fault, rootcause.error or rootcause.responsetime followed by .service or .entity", at: token)

@@ -14,17 +14,30 @@ package enum OTLPExport {
     /// OTLP/JSON form export has always had (every span with its `attributes` and `status`, even empty).
     package static func request(_ tree: TraceTree) -> JSONValue {
         let request = SegmentToSpans.request(tree)
-        return .object(JSONObject([("resourceSpans", .array(request.resourceSpans.map { rs in
-            .object(JSONObject([
-                ("resource", .object(JSONObject([("attributes", .array(rs.resource.attributes.map(attribute)))]))),
-                ("scopeSpans", .array(rs.scopeSpans.map { ss in
-                    .object(JSONObject([
-                        ("scope", .object(JSONObject([("name", .string(ss.scope.name))]))),
-                        ("spans", .array(ss.spans.map(span))),
-                    ]))
-                })),
+        return .object(
+            JSONObject([
+                (
+                    "resourceSpans",
+                    .array(
+                        request.resourceSpans.map { rs in
+                            .object(
+                                JSONObject([
+                                    ("resource", .object(JSONObject([("attributes", .array(rs.resource.attributes.map(attribute)))]))),
+                                    (
+                                        "scopeSpans",
+                                        .array(
+                                            rs.scopeSpans.map { ss in
+                                                .object(
+                                                    JSONObject([
+                                                        ("scope", .object(JSONObject([("name", .string(ss.scope.name))]))),
+                                                        ("spans", .array(ss.spans.map(span))),
+                                                    ]))
+                                            })
+                                    ),
+                                ]))
+                        })
+                )
             ]))
-        }))]))
     }
 
     /// A trace's request in which every entity translated from an OpenTelemetry span is that span as the app
@@ -36,18 +49,21 @@ package enum OTLPExport {
         var kept: Set<String> = []
         for original in originals {
             guard let rs = (try? JSONParser.parse(original.request).value)?.objectValue?["resourceSpans"]?.arrayValue?.first?.objectValue,
-                  let ss = rs["scopeSpans"]?.arrayValue?.first?.objectValue,
-                  let span = ss["spans"]?.arrayValue?.first else { continue }
+                let ss = rs["scopeSpans"]?.arrayValue?.first?.objectValue,
+                let span = ss["spans"]?.arrayValue?.first
+            else { continue }
             kept.insert(original.spanID)
             var resource = rs
             resource["scopeSpans"] = nil
             var scope = ss
             scope["spans"] = nil
             let resourceKey = JSONWriter.string(.object(resource)), scopeKey = JSONWriter.string(.object(scope))
-            let r = resources.firstIndex { $0.key == resourceKey } ?? {
-                resources.append((resourceKey, resource, []))
-                return resources.count - 1
-            }()
+            let r =
+                resources.firstIndex { $0.key == resourceKey }
+                ?? {
+                    resources.append((resourceKey, resource, []))
+                    return resources.count - 1
+                }()
             if let s = resources[r].scopes.firstIndex(where: { $0.key == scopeKey }) {
                 resources[r].scopes[s].spans.append(span)
             } else {
@@ -56,11 +72,12 @@ package enum OTLPExport {
         }
         var out: [JSONValue] = resources.map { r in
             var resource = r.resource
-            resource["scopeSpans"] = .array(r.scopes.map { s in
-                var scope = s.scope
-                scope["spans"] = .array(s.spans)
-                return .object(scope)
-            })
+            resource["scopeSpans"] = .array(
+                r.scopes.map { s in
+                    var scope = s.scope
+                    scope["spans"] = .array(s.spans)
+                    return .object(scope)
+                })
             return .object(resource)
         }
         for case .object(var rs) in request(tree).objectValue?["resourceSpans"]?.arrayValue ?? [] {
@@ -79,13 +96,14 @@ package enum OTLPExport {
     }
 
     static func attribute(_ kv: OTLPKeyValue) -> JSONValue {
-        let value: (key: String, value: JSONValue) = switch kv.value {
-        case .bool(let b): ("boolValue", .bool(b))
-        case .int(let i): ("intValue", .string(String(i)))
-        case .double(let d): ("doubleValue", .number(JSONNumber(d)))
-        case .string(let s): ("stringValue", .string(s))
-        default: ("stringValue", .string(""))
-        }
+        let value: (key: String, value: JSONValue) =
+            switch kv.value {
+            case .bool(let b): ("boolValue", .bool(b))
+            case .int(let i): ("intValue", .string(String(i)))
+            case .double(let d): ("doubleValue", .number(JSONNumber(d)))
+            case .string(let s): ("stringValue", .string(s))
+            default: ("stringValue", .string(""))
+            }
         return .object(JSONObject([("key", .string(kv.key)), ("value", .object(JSONObject([value])))]))
     }
 

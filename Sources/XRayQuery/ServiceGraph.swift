@@ -34,22 +34,28 @@ package struct CallStatistics: Sendable, Hashable {
     }
 
     package var json: JSONValue {
-        .object(JSONObject([
-            ("OkCount", .number(JSONNumber(ok))),
-            ("ErrorStatistics", .object(JSONObject([
-                ("ThrottleCount", .number(JSONNumber(throttle))), ("OtherCount", .number(JSONNumber(errorOther))),
-                ("TotalCount", .number(JSONNumber(throttle + errorOther))),
-            ]))),
-            ("FaultStatistics", .object(JSONObject([("OtherCount", .number(JSONNumber(fault))), ("TotalCount", .number(JSONNumber(fault)))]))),
-            ("TotalCount", .number(JSONNumber(total))),
-            ("TotalResponseTime", .number(JSONNumber((totalResponseTime * 1e6).rounded() / 1e6))),
-        ]))
+        .object(
+            JSONObject([
+                ("OkCount", .number(JSONNumber(ok))),
+                (
+                    "ErrorStatistics",
+                    .object(
+                        JSONObject([
+                            ("ThrottleCount", .number(JSONNumber(throttle))), ("OtherCount", .number(JSONNumber(errorOther))),
+                            ("TotalCount", .number(JSONNumber(throttle + errorOther))),
+                        ]))
+                ),
+                ("FaultStatistics", .object(JSONObject([("OtherCount", .number(JSONNumber(fault))), ("TotalCount", .number(JSONNumber(fault)))]))),
+                ("TotalCount", .number(JSONNumber(total))),
+                ("TotalResponseTime", .number(JSONNumber((totalResponseTime * 1e6).rounded() / 1e6))),
+            ]))
     }
 
     var histogramJSON: JSONValue {
-        .array(histogram.sorted { $0.key < $1.key }.map {
-            .object(JSONObject([("Value", .number(JSONNumber($0.key))), ("Count", .number(JSONNumber($0.value)))]))
-        })
+        .array(
+            histogram.sorted { $0.key < $1.key }.map {
+                .object(JSONObject([("Value", .number(JSONNumber($0.key))), ("Count", .number(JSONNumber($0.value)))]))
+            })
     }
 }
 
@@ -84,7 +90,8 @@ package struct ServiceGraph: Sendable {
     static func nodeSQL(includeRuns: Bool = true) -> ServiceNodeSQL {
         var fragments = FilterCompiler(groups: [:])
         fragments.serviceNode("c")
-        return ServiceNodeSQL(isNode: fragments.sql + (includeRuns ? "" : notRunSQL), parentSegment: fragments.owningSegmentID("p"), ownSegment: fragments.owningSegmentID("c"))
+        return ServiceNodeSQL(
+            isNode: fragments.sql + (includeRuns ? "" : notRunSQL), parentSegment: fragments.owningSegmentID("p"), ownSegment: fragments.owningSegmentID("c"))
     }
 
     /// Leaves out the node alias `c` when it is `xray run`'s own segment.
@@ -149,32 +156,41 @@ package struct ServiceGraph: Sendable {
 
     /// The `GetServiceGraph` response shape.
     package var json: JSONValue {
-        .object(JSONObject([
-            ("StartTime", Self.seconds(start)),
-            ("EndTime", Self.seconds(end)),
-            ("Services", .array(nodes.map { n in
-                var o = JSONObject([("ReferenceId", .number(JSONNumber(n.referenceID))), ("Name", .string(n.name)),
-                                    ("Names", .array([.string(n.name)])), ("Root", .bool(n.isRoot))])
-                if let t = n.type { o["Type"] = .string(t) }
-                o["State"] = .string("active")
-                o["StartTime"] = Self.seconds(n.start)
-                o["EndTime"] = Self.seconds(n.end)
-                o["Edges"] = .array(n.edges.sorted { $0.key < $1.key }.map { target, stats in
-                    .object(JSONObject([
-                        ("ReferenceId", .number(JSONNumber(target))), ("StartTime", Self.seconds(n.start)),
-                        ("EndTime", Self.seconds(n.end)), ("SummaryStatistics", stats.json),
-                        ("ResponseTimeHistogram", stats.histogramJSON), ("Aliases", .array([])),
-                    ]))
-                })
-                if n.referenceID != 0 {
-                    o["SummaryStatistics"] = n.statistics.json
-                    o["DurationHistogram"] = n.statistics.histogramJSON
-                    o["ResponseTimeHistogram"] = n.statistics.histogramJSON
-                }
-                return .object(o)
-            })),
-            ("ContainsOldGroupVersions", .bool(false)),
-        ]))
+        .object(
+            JSONObject([
+                ("StartTime", Self.seconds(start)),
+                ("EndTime", Self.seconds(end)),
+                (
+                    "Services",
+                    .array(
+                        nodes.map { n in
+                            var o = JSONObject([
+                                ("ReferenceId", .number(JSONNumber(n.referenceID))), ("Name", .string(n.name)),
+                                ("Names", .array([.string(n.name)])), ("Root", .bool(n.isRoot)),
+                            ])
+                            if let t = n.type { o["Type"] = .string(t) }
+                            o["State"] = .string("active")
+                            o["StartTime"] = Self.seconds(n.start)
+                            o["EndTime"] = Self.seconds(n.end)
+                            o["Edges"] = .array(
+                                n.edges.sorted { $0.key < $1.key }.map { target, stats in
+                                    .object(
+                                        JSONObject([
+                                            ("ReferenceId", .number(JSONNumber(target))), ("StartTime", Self.seconds(n.start)),
+                                            ("EndTime", Self.seconds(n.end)), ("SummaryStatistics", stats.json),
+                                            ("ResponseTimeHistogram", stats.histogramJSON), ("Aliases", .array([])),
+                                        ]))
+                                })
+                            if n.referenceID != 0 {
+                                o["SummaryStatistics"] = n.statistics.json
+                                o["DurationHistogram"] = n.statistics.histogramJSON
+                                o["ResponseTimeHistogram"] = n.statistics.histogramJSON
+                            }
+                            return .object(o)
+                        })
+                ),
+                ("ContainsOldGroupVersions", .bool(false)),
+            ]))
     }
 
     static func summary(_ s: CallStatistics) -> String {

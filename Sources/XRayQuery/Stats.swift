@@ -79,7 +79,8 @@ package enum TraceStats {
     /// trace; otherwise from every matching row.
     package static func compute(_ query: TraceQuery, by grouping: StatsGrouping, engine: QueryEngine, exact: Bool = false) throws(QueryError) -> [StatsRow] {
         if !exact, query.filter == nil, query.start == nil, query.end == nil, query.run == nil,
-           let rows = try fromRollups(grouping, includeRuns: query.includeRuns, engine: engine) {
+            let rows = try fromRollups(grouping, includeRuns: query.includeRuns, engine: engine)
+        {
             return rows
         }
         let filter = try engine.whereClause(query)
@@ -100,12 +101,13 @@ package enum TraceStats {
         var order: [String] = []
         try engine.reading { () throws(StoreError) in
             try engine.store.statsSamples(group, matching: filter, everyTrace: everyTrace) { sample in
-                let key = switch (grouping, sample.annotation) {
-                case (.operation, _): operationKey(sample.group)
-                case (_, .string(let text)?): text
-                case (_, let value?): value.displayText
-                case (_, nil): sample.group
-                }
+                let key =
+                    switch (grouping, sample.annotation) {
+                    case (.operation, _): operationKey(sample.group)
+                    case (_, .string(let text)?): text
+                    case (_, let value?): value.displayText
+                    case (_, nil): sample.group
+                    }
                 if rows[key] == nil {
                     rows[key] = StatsRow(key: key)
                     order.append(key)
@@ -128,25 +130,29 @@ package enum TraceStats {
     /// The groups from the store's rollups, keyed and ordered as the scan keys and orders them; nil when the
     /// rollups do not cover every trace.
     static func fromRollups(_ grouping: StatsGrouping, includeRuns: Bool, engine: QueryEngine) throws(QueryError) -> [StatsRow]? {
-        let (rollup, annotationKey): (RollupGrouping, String?) = switch grouping {
-        case .none: (.all, nil)
-        case .service: (.service, nil)
-        case .operation: (.operation, nil)
-        case .url: (.url, nil)
-        case .annotation(let key): (.annotation, key)
-        }
-        guard let groups = try engine.reading({ () throws(StoreError) in
-            try engine.store.statsRollups(rollup, annotationKey: annotationKey, includeRuns: includeRuns)
-        }) else { return nil }
+        let (rollup, annotationKey): (RollupGrouping, String?) =
+            switch grouping {
+            case .none: (.all, nil)
+            case .service: (.service, nil)
+            case .operation: (.operation, nil)
+            case .url: (.url, nil)
+            case .annotation(let key): (.annotation, key)
+            }
+        guard
+            let groups = try engine.reading({ () throws(StoreError) in
+                try engine.store.statsRollups(rollup, annotationKey: annotationKey, includeRuns: includeRuns)
+            })
+        else { return nil }
         var rows: [String: StatsRow] = [:]
         var buckets: [String: [Int: Int]] = [:]
         for g in groups {
-            let key = switch (grouping, g.annotation) {
-            case (.operation, _): operationKey(g.name)
-            case (_, .string(let text)?): text
-            case (_, let value?): value.displayText
-            case (_, nil): g.name
-            }
+            let key =
+                switch (grouping, g.annotation) {
+                case (.operation, _): operationKey(g.name)
+                case (_, .string(let text)?): text
+                case (_, let value?): value.displayText
+                case (_, nil): g.name
+                }
             var row = rows[key] ?? StatsRow(key: key, approximate: true)
             row.count += g.count
             row.ok += g.ok
@@ -180,42 +186,52 @@ package enum TraceStats {
     static func percent(_ r: Double) -> String { String((r * 1000).rounded() / 10) + "%" }
 
     package static func render(_ rows: [StatsRow], by grouping: StatsGrouping, format: Format) -> String {
-        let keyName = switch grouping {
-        case .none: "group"
-        case .service: "service"
-        case .operation: "operation"
-        case .url: "url"
-        case .annotation(let k): "annotation." + k
-        }
+        let keyName =
+            switch grouping {
+            case .none: "group"
+            case .service: "service"
+            case .operation: "operation"
+            case .url: "url"
+            case .annotation(let k): "annotation." + k
+            }
         switch format {
         case .json:
-            return JSONWriter.prettyString(.array(rows.map { r in
-                func num(_ d: Double?) -> JSONValue { d.map { .number(JSONNumber(($0 * 1e6).rounded() / 1e6)) } ?? .null }
-                return .object(JSONObject([
-                    (keyName, .string(r.key)), ("count", .number(JSONNumber(r.count))), ("ok", .number(JSONNumber(r.ok))),
-                    ("error", .number(JSONNumber(r.error))), ("fault", .number(JSONNumber(r.fault))),
-                    ("throttle", .number(JSONNumber(r.throttle))),
-                    ("ok_rate", num(r.rate(r.ok))), ("error_rate", num(r.rate(r.error))),
-                    ("fault_rate", num(r.rate(r.fault))), ("throttle_rate", num(r.rate(r.throttle))),
-                    ("p50", num(r.percentile(50))), ("p90", num(r.percentile(90))), ("p99", num(r.percentile(99))),
-                    ("max", num(r.maximum)), ("percentiles", .string(r.approximate ? "within 1%" : "exact")),
-                ]))
-            })) + "\n"
+            return JSONWriter.prettyString(
+                .array(
+                    rows.map { r in
+                        func num(_ d: Double?) -> JSONValue { d.map { .number(JSONNumber(($0 * 1e6).rounded() / 1e6)) } ?? .null }
+                        return .object(
+                            JSONObject([
+                                (keyName, .string(r.key)), ("count", .number(JSONNumber(r.count))), ("ok", .number(JSONNumber(r.ok))),
+                                ("error", .number(JSONNumber(r.error))), ("fault", .number(JSONNumber(r.fault))),
+                                ("throttle", .number(JSONNumber(r.throttle))),
+                                ("ok_rate", num(r.rate(r.ok))), ("error_rate", num(r.rate(r.error))),
+                                ("fault_rate", num(r.rate(r.fault))), ("throttle_rate", num(r.rate(r.throttle))),
+                                ("p50", num(r.percentile(50))), ("p90", num(r.percentile(90))), ("p99", num(r.percentile(99))),
+                                ("max", num(r.maximum)), ("percentiles", .string(r.approximate ? "within 1%" : "exact")),
+                            ]))
+                    })) + "\n"
         case .csv:
-            var out = CSV.row([keyName, "count", "ok", "error", "fault", "throttle", "ok_rate", "error_rate", "fault_rate",
-                               "throttle_rate", "p50_ms", "p90_ms", "p99_ms", "max_ms"])
+            var out = CSV.row([
+                keyName, "count", "ok", "error", "fault", "throttle", "ok_rate", "error_rate", "fault_rate",
+                "throttle_rate", "p50_ms", "p90_ms", "p99_ms", "max_ms",
+            ])
             for r in rows {
-                out += CSV.row([r.key, String(r.count), String(r.ok), String(r.error), String(r.fault), String(r.throttle),
-                                String(r.rate(r.ok)), String(r.rate(r.error)), String(r.rate(r.fault)), String(r.rate(r.throttle)),
-                                ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)])
+                out += CSV.row([
+                    r.key, String(r.count), String(r.ok), String(r.error), String(r.fault), String(r.throttle),
+                    String(r.rate(r.ok)), String(r.rate(r.error)), String(r.rate(r.fault)), String(r.rate(r.throttle)),
+                    ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum),
+                ])
             }
             return out
         case .table:
             let header = [keyName.uppercased(), "COUNT", "OK", "ERROR", "FAULT", "THROTTLE", "P50 MS", "P90 MS", "P99 MS", "MAX MS"]
             let body = rows.map { r in
-                [r.key, String(r.count), "\(r.ok) (\(percent(r.rate(r.ok))))", "\(r.error) (\(percent(r.rate(r.error))))",
-                 "\(r.fault) (\(percent(r.rate(r.fault))))", "\(r.throttle) (\(percent(r.rate(r.throttle))))",
-                 ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum)]
+                [
+                    r.key, String(r.count), "\(r.ok) (\(percent(r.rate(r.ok))))", "\(r.error) (\(percent(r.rate(r.error))))",
+                    "\(r.fault) (\(percent(r.rate(r.fault))))", "\(r.throttle) (\(percent(r.rate(r.throttle))))",
+                    ms(r.percentile(50)), ms(r.percentile(90)), ms(r.percentile(99)), ms(r.maximum),
+                ]
             }
             return TextTable.render(header: header, rows: body, alignments: [.left] + Array(repeating: .right, count: header.count - 1))
         }

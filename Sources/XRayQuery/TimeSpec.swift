@@ -39,7 +39,8 @@ package enum TimeSpec {
             return true
         }
         guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
         var seconds = Double(daysFromCivil(year, month, day)) * 86_400
         guard i < chars.count else { return seconds }
         guard skip("T") || skip(" "), let hour = number(2), skip(":"), let minute = number(2), hour < 24, minute < 60 else { return nil }

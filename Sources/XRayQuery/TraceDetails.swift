@@ -36,8 +36,9 @@ package enum TraceDetails {
     /// The detail fields of one trace as values, for callers that inspect them rather than print them.
     package static func fields(traceID: String, engine: QueryEngine) throws(QueryError) -> [(key: String, value: JSONValue)] {
         guard let details = try engine.reading({ () throws(StoreError) in try engine.store.summaryDetails(traceIDs: [traceID]) }).first,
-              case .object(let http)? = try? JSONParser.parse(details.http).value,
-              case .object(let rest)? = try? JSONParser.parse("{" + details.members + "}").value else { return [] }
+            case .object(let http)? = try? JSONParser.parse(details.http).value,
+            case .object(let rest)? = try? JSONParser.parse("{" + details.members + "}").value
+        else { return [] }
         return [("Http", .object(http))] + rest.members
     }
 

@@ -34,8 +34,9 @@ package enum ReadAPI {
             return .error(400, "InvalidRequestException", "expected {\"TraceIds\": [\"1-...\", ...]}")
         }
         guard values.count <= Self.maxBatchTraceIDs else {
-            return .error(400, "InvalidRequestException",
-                          "TraceIds has \(values.count) ids; BatchGetTraces takes at most \(Self.maxBatchTraceIDs) a request")
+            return .error(
+                400, "InvalidRequestException",
+                "TraceIds has \(values.count) ids; BatchGetTraces takes at most \(Self.maxBatchTraceIDs) a request")
         }
         var ids: [String] = []
         for value in values {
@@ -114,7 +115,8 @@ package enum ReadAPI {
     /// (`Int("+5")` would accept a sign), at most `maxPageOffset`; nil for anything else.
     static func pageOffset(_ token: String) -> Int? {
         guard !token.isEmpty, token.utf8.count <= 7, token.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              let n = Int(token), n <= maxPageOffset, n % summariesPerPage == 0 else { return nil }
+            let n = Int(token), n <= maxPageOffset, n % summariesPerPage == 0
+        else { return nil }
         return n
     }
 
@@ -159,8 +161,10 @@ package enum ReadAPI {
             case nil, .null?: continue
             case .number(let n)?: query[keyPath: keyPath] = n.double
             case let other?:
-                return .failure(OperationFailure(.error(
-                    400, "InvalidRequestException", "\(key) must be epoch seconds as a number, not \(other.typeName)")))
+                return .failure(
+                    OperationFailure(
+                        .error(
+                            400, "InvalidRequestException", "\(key) must be epoch seconds as a number, not \(other.typeName)")))
             }
         }
         // The window is inclusive of EndTime in the service; the engine's is exclusive.

@@ -32,7 +32,8 @@ package enum Durations {
         let unit = units.first { text.hasSuffix($0.suffix) } ?? ("", 1)
         let number = text.dropLast(unit.suffix.count)
         guard number.contains(where: \.isASCIIDigit), number.allSatisfy({ $0.isASCIIDigit || $0 == "." }),
-              number.filter({ $0 == "." }).count <= 1, let value = Double(number) else {
+            number.filter({ $0 == "." }).count <= 1, let value = Double(number)
+        else {
             throw .invalid(text)
         }
         let seconds = value * unit.seconds

@@ -91,7 +91,8 @@ public enum RejectListing {
                 out += style.bold("#\(r.id)") + "  " + Format.localTimestamp(r.receivedAt) + "  " + TerminalText.escape(r.source ?? "-") + "\n"
                 out += "  " + style.red(TerminalText.escape(r.reason)) + "\n"
                 let (encoding, text) = payload(r.raw)
-                out += "  " + style.dim(encoding + ": ") + TerminalText.escape(String(text.prefix(400)).replacingNewlines()) + (text.count > 400 ? "…" : "") + "\n"
+                out +=
+                    "  " + style.dim(encoding + ": ") + TerminalText.escape(String(text.prefix(400)).replacingNewlines()) + (text.count > 400 ? "…" : "") + "\n"
             }
             return out
         case .json:
@@ -110,14 +111,15 @@ public enum RejectListing {
 
     static func json(_ r: RejectRecord) -> JSONValue {
         let (encoding, text) = payload(r.raw)
-        return .object(JSONObject([
-            ("id", .number(JSONNumber(r.id))),
-            ("received_at", .number(JSONNumber(r.receivedAt))),
-            ("source", r.source.map { .string($0) } ?? .null),
-            ("reason", .string(r.reason)),
-            ("encoding", .string(encoding)),
-            ("raw", .string(text)),
-        ]))
+        return .object(
+            JSONObject([
+                ("id", .number(JSONNumber(r.id))),
+                ("received_at", .number(JSONNumber(r.receivedAt))),
+                ("source", r.source.map { .string($0) } ?? .null),
+                ("reason", .string(r.reason)),
+                ("encoding", .string(encoding)),
+                ("raw", .string(text)),
+            ]))
     }
 
     /// `("utf8", text)` when the bytes are valid UTF-8, else `("base64", ...)`.

@@ -18,7 +18,9 @@ public enum TraceViews {
     /// One line per entity, indented under its parent.
     public static func tree(_ trace: TraceTree, style: TerminalStyle) -> String {
         let origin = trace.startTime
-        var out = style.bold(trace.traceID) + "  " + style.dim(Wording.count(trace.entityCount, "entity", "entities") + ", \(Durations.milliseconds(trace.endTime - trace.startTime)) ms") + "\n"
+        var out =
+            style.bold(trace.traceID) + "  "
+            + style.dim(Wording.count(trace.entityCount, "entity", "entities") + ", \(Durations.milliseconds(trace.endTime - trace.startTime)) ms") + "\n"
         // prefixes[d]: what goes before the branch of a line at depth d, for the ancestors of the current entry.
         var prefixes = [""]
         for (i, entry) in trace.entries.enumerated() {
@@ -92,13 +94,14 @@ public enum TraceViews {
         for i in entries.indices where entries[i].parent == nil || detached[i] {
             segments.append(built[i])
         }
-        return .object(JSONObject([
-            ("trace_id", .string(trace.traceID)),
-            ("start_time", .number(JSONNumber(trace.startTime))),
-            ("end_time", .number(JSONNumber(trace.endTime))),
-            ("duration", .number(JSONNumber(roundMicro(trace.endTime - trace.startTime)))),
-            ("segments", .array(segments)),
-        ]))
+        return .object(
+            JSONObject([
+                ("trace_id", .string(trace.traceID)),
+                ("start_time", .number(JSONNumber(trace.startTime))),
+                ("end_time", .number(JSONNumber(trace.endTime))),
+                ("duration", .number(JSONNumber(roundMicro(trace.endTime - trace.startTime)))),
+                ("segments", .array(segments)),
+            ]))
     }
 
     /// One trace in the `BatchGetTraces` shape: one Document string per segment, subsegments embedded,
@@ -135,20 +138,22 @@ public enum TraceViews {
         for i in entries.indices where isTop[i] {
             documents.append(.object(JSONObject([("Id", .string(entries[i].entity.id)), ("Document", .string(JSONWriter.string(.object(built[i]))))])))
         }
-        return .object(JSONObject([
-            ("Id", .string(trace.traceID)),
-            ("Duration", .number(JSONNumber(roundMicro(trace.endTime - trace.startTime)))),
-            ("LimitExceeded", .bool(false)),
-            ("Segments", .array(documents)),
-        ]))
+        return .object(
+            JSONObject([
+                ("Id", .string(trace.traceID)),
+                ("Duration", .number(JSONNumber(roundMicro(trace.endTime - trace.startTime)))),
+                ("LimitExceeded", .bool(false)),
+                ("Segments", .array(documents)),
+            ]))
     }
 
     /// The whole `BatchGetTraces` response for several traces.
     public static func batchGetTraces(_ traces: [TraceTree], unprocessed: [String] = []) -> JSONValue {
-        .object(JSONObject([
-            ("Traces", .array(traces.map(batchGetTrace))),
-            ("UnprocessedTraceIds", .array(unprocessed.map { .string($0) })),
-        ]))
+        .object(
+            JSONObject([
+                ("Traces", .array(traces.map(batchGetTrace))),
+                ("UnprocessedTraceIds", .array(unprocessed.map { .string($0) })),
+            ]))
     }
 
     static func roundMicro(_ seconds: Double) -> Double { (seconds * 1_000_000).rounded() / 1_000_000 }

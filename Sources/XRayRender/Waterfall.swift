@@ -49,7 +49,15 @@ public enum Waterfall {
             if e.inProgress { bar += "…" }
             bar += String(repeating: " ", count: max(0, barWidth + 1 - bar.count))
             let coloured: String
-            if e.fault { coloured = style.red(bar) } else if e.error || e.throttle { coloured = style.yellow(bar) } else if e.inProgress { coloured = style.cyan(bar) } else { coloured = style.green(bar) }
+            if e.fault {
+                coloured = style.red(bar)
+            } else if e.error || e.throttle {
+                coloured = style.yellow(bar)
+            } else if e.inProgress {
+                coloured = style.cyan(bar)
+            } else {
+                coloured = style.green(bar)
+            }
             out += label + " │" + coloured + "│ " + durations[i] + "\n"
         }
         return out
@@ -68,24 +76,28 @@ public enum Waterfall {
             let right = fraction(e.endTime ?? trace.endTime, start: start, span: span) * 100
             var state = "ok"
             if e.fault { state = "fault" } else if e.error || e.throttle { state = "error" } else if e.inProgress { state = "progress" }
-            entities.append(.object(JSONObject([
-                ("name", .string(e.name)),
-                ("id", .string(e.id)),
-                ("kind", .string(e.kind.name)),
-                ("depth", .number(JSONNumber(row.depth))),
-                ("left", .number(JSONNumber(TraceViews.roundMicro(left)))),
-                ("width", .number(JSONNumber(TraceViews.roundMicro(max(right - left, 0.2))))),
-                ("duration", .string(e.duration.map { Durations.milliseconds($0) + " ms" } ?? "in progress")),
-                ("state", .string(state)),
-                ("fields", .object(row.fields)),
-            ])))
+            entities.append(
+                .object(
+                    JSONObject([
+                        ("name", .string(e.name)),
+                        ("id", .string(e.id)),
+                        ("kind", .string(e.kind.name)),
+                        ("depth", .number(JSONNumber(row.depth))),
+                        ("left", .number(JSONNumber(TraceViews.roundMicro(left)))),
+                        ("width", .number(JSONNumber(TraceViews.roundMicro(max(right - left, 0.2))))),
+                        ("duration", .string(e.duration.map { Durations.milliseconds($0) + " ms" } ?? "in progress")),
+                        ("state", .string(state)),
+                        ("fields", .object(row.fields)),
+                    ])))
         }
-        let data = JSONWriter.string(.object(JSONObject([
-            ("trace", .string(trace.traceID)),
-            ("duration", .string(Durations.milliseconds(span) + " ms")),
-            ("entities", .array(entities)),
-            ("documents", .array(documents.map { .string($0) })),
-        ])))
+        let data = JSONWriter.string(
+            .object(
+                JSONObject([
+                    ("trace", .string(trace.traceID)),
+                    ("duration", .string(Durations.milliseconds(span) + " ms")),
+                    ("entities", .array(entities)),
+                    ("documents", .array(documents.map { .string($0) })),
+                ])))
         let safe = scriptSafe(data)
         return htmlTemplate.replacingAll("@TITLE@", with: escapeHTML(trace.traceID)).replacingAll("@DATA@", with: safe)
     }

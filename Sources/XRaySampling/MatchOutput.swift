@@ -8,19 +8,23 @@ extension RuleDocument {
         switch (self, target) {
         case (.local(let file), .rule(let index)):
             let rule = file.rules[index]
-            return Self.decision(index: .number(JSONNumber(index)), isDefault: false,
-                                 rule: rule.description.map(JSONValue.string) ?? null,
-                                 target: rule.fixedTarget, rate: rule.rate)
+            return Self.decision(
+                index: .number(JSONNumber(index)), isDefault: false,
+                rule: rule.description.map(JSONValue.string) ?? null,
+                target: rule.fixedTarget, rate: rule.rate)
         case (.local(let file), .localDefault):
-            return Self.decision(index: null, isDefault: true, rule: null,
-                                 target: file.defaultRule.fixedTarget, rate: file.defaultRule.rate)
+            return Self.decision(
+                index: null, isDefault: true, rule: null,
+                target: file.defaultRule.fixedTarget, rate: file.defaultRule.rate)
         case (.centralized(let file), .rule(let index)):
             let rule = file.rules[index]
-            return Self.decision(index: .number(JSONNumber(index)), isDefault: rule.isDefault,
-                                 rule: .string(rule.ruleName), target: rule.reservoirSize, rate: rule.fixedRate)
+            return Self.decision(
+                index: .number(JSONNumber(index)), isDefault: rule.isDefault,
+                rule: .string(rule.ruleName), target: rule.reservoirSize, rate: rule.fixedRate)
         case (.local, .builtInDefault), (.centralized, .builtInDefault), (.centralized, .localDefault):
-            var object = Self.decision(index: null, isDefault: false, rule: null,
-                                       target: LocalDefaultRule.builtIn.fixedTarget, rate: LocalDefaultRule.builtIn.rate)
+            var object = Self.decision(
+                index: null, isDefault: false, rule: null,
+                target: LocalDefaultRule.builtIn.fixedTarget, rate: LocalDefaultRule.builtIn.rate)
             if case .object(var members) = object {
                 members["fallback"] = .string("local-default")
                 object = .object(members)
@@ -32,10 +36,11 @@ extension RuleDocument {
     private static func decision(index: JSONValue, isDefault: Bool, rule: JSONValue, target: JSONNumber, rate: JSONNumber)
         -> JSONValue
     {
-        .object(JSONObject([
-            ("index", index), ("default", .bool(isDefault)), ("rule", rule), ("fixed_target", .number(target)),
-            ("rate", .number(rate)),
-        ]))
+        .object(
+            JSONObject([
+                ("index", index), ("default", .bool(isDefault)), ("rule", rule), ("fixed_target", .number(target)),
+                ("rate", .number(rate)),
+            ]))
     }
 
     /// Every target a matcher can return for this document.
@@ -96,8 +101,9 @@ extension MatchExplanation {
         let order: String =
             switch document {
             case .local: "file order, then default"
-            case .centralized: sdk == .go || sdk == .java
-                ? "priority, then name; Default after every other rule" : "priority, then name; Default at its position"
+            case .centralized:
+                sdk == .go || sdk == .java
+                    ? "priority, then name; Default after every other rule" : "priority, then name; Default at its position"
             }
         out += "\nrules as the \(sdk.rawValue) SDK evaluates them (\(order)):\n"
         for step in steps {
@@ -128,25 +134,29 @@ extension MatchExplanation {
     public var jsonValue: JSONValue {
         guard case .object(var object) = document.decisionJSON(target) else { return .null }
         object["sdk"] = .string(sdk.rawValue)
-        object["steps"] = .array(steps.map { step in
-            var members: [(key: String, value: JSONValue)] = [("index", .number(JSONNumber(step.index)))]
-            switch step.outcome {
-            case .matched: members.append(("outcome", .string("matched")))
-            case .catchAllDefault: members.append(("outcome", .string("default-catch-all")))
-            case .mismatch(let attribute, let pattern, let value):
-                members += [("outcome", .string("no-match")), ("attribute", .string(attribute.rawValue)),
-                            ("pattern", .string(pattern)), ("value", .string(value))]
-            case .ignored(let reason):
-                members += [("outcome", .string("ignored")), ("reason", .string(reason))]
-            }
-            return .object(JSONObject(members))
-        })
+        object["steps"] = .array(
+            steps.map { step in
+                var members: [(key: String, value: JSONValue)] = [("index", .number(JSONNumber(step.index)))]
+                switch step.outcome {
+                case .matched: members.append(("outcome", .string("matched")))
+                case .catchAllDefault: members.append(("outcome", .string("default-catch-all")))
+                case .mismatch(let attribute, let pattern, let value):
+                    members += [
+                        ("outcome", .string("no-match")), ("attribute", .string(attribute.rawValue)),
+                        ("pattern", .string(pattern)), ("value", .string(value)),
+                    ]
+                case .ignored(let reason):
+                    members += [("outcome", .string("ignored")), ("reason", .string(reason))]
+                }
+                return .object(JSONObject(members))
+            })
         object["notes"] = .array(notes.map(JSONValue.string))
-        object["other_sdks"] = .array(otherSDKs.map { other in
-            guard case .object(var decision) = document.decisionJSON(other.target) else { return .null }
-            decision["sdk"] = .string(other.sdk.rawValue)
-            return .object(decision)
-        })
+        object["other_sdks"] = .array(
+            otherSDKs.map { other in
+                guard case .object(var decision) = document.decisionJSON(other.target) else { return .null }
+                decision["sdk"] = .string(other.sdk.rawValue)
+                return .object(decision)
+            })
         return .object(object)
     }
 }

@@ -39,27 +39,31 @@ struct RuleChecker {
             }
             position = positions[probe]
         }
-        diagnostics.append(RuleDiagnostic(
-            file: file, line: position?.line ?? 1, column: position?.column ?? 1,
-            field: path.isEmpty ? "$" : path, message: message, fix: fix))
+        diagnostics.append(
+            RuleDiagnostic(
+                file: file, line: position?.line ?? 1, column: position?.column ?? 1,
+                field: path.isEmpty ? "$" : path, message: message, fix: fix))
     }
 
     /// Keys written twice in one object: the SDK (Python's `json.load`) keeps the last value and xray does
     /// too, but which one the author meant is a guess, so each repeat is an error at the repeated key.
     mutating func reportDuplicates(_ duplicates: [JSONDuplicateKey]) {
         for duplicate in duplicates {
-            diagnostics.append(RuleDiagnostic(
-                file: file, line: duplicate.position?.line ?? 1, column: duplicate.position?.column ?? 1,
-                field: duplicate.path, message: "key \"\(duplicate.key)\" appears more than once in the same object "
-                    + "(byte \(duplicate.offset)); the SDKs use the last value",
-                fix: "keep one \"\(duplicate.key)\" with the value you mean"))
+            diagnostics.append(
+                RuleDiagnostic(
+                    file: file, line: duplicate.position?.line ?? 1, column: duplicate.position?.column ?? 1,
+                    field: duplicate.path,
+                    message: "key \"\(duplicate.key)\" appears more than once in the same object "
+                        + "(byte \(duplicate.offset)); the SDKs use the last value",
+                    fix: "keep one \"\(duplicate.key)\" with the value you mean"))
         }
     }
 
     /// A list of rules over `RuleDocument.maximumRules`: one problem, and no rule of it is checked.
     mutating func reportTooMany(_ path: String, _ count: Int) {
-        report(path, "the file has \(count) rules, over xray's limit of \(RuleDocument.maximumRules)",
-               fix: "split it or remove rules; X-Ray allows 25 sampling rules per account by default")
+        report(
+            path, "the file has \(count) rules, over xray's limit of \(RuleDocument.maximumRules)",
+            fix: "split it or remove rules; X-Ray allows 25 sampling rules per account by default")
     }
 
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
@@ -68,8 +72,9 @@ struct RuleChecker {
 
     mutating func local(_ value: JSONValue) -> LocalRuleFile? {
         guard case .object(let root) = value else {
-            report("", "a local rules file must be a JSON object, found \(value.typeName)",
-                   fix: #"write {"version": 2, "rules": [...], "default": {"fixed_target": 1, "rate": 0.05}}"#)
+            report(
+                "", "a local rules file must be a JSON object, found \(value.typeName)",
+                fix: #"write {"version": 2, "rules": [...], "default": {"fixed_target": 1, "rate": 0.05}}"#)
             return nil
         }
         var version = 2
@@ -77,31 +82,36 @@ struct RuleChecker {
         case .number(let n) where n.int == 1 || n.int == 2:
             version = n.int ?? 2
         case nil:
-            report("version", "Manifest version: None is not supported.",
-                   fix: #"add "version": 2 (rules with "host") or "version": 1 (rules with "service_name")"#)
+            report(
+                "version", "Manifest version: None is not supported.",
+                fix: #"add "version": 2 (rules with "host") or "version": 1 (rules with "service_name")"#)
         case .some(let other):
-            report("version", "Manifest version: \(JSONWriter.string(other)) is not supported.",
-                   fix: #"write "version": 2 (rules with "host") or "version": 1 (rules with "service_name") as a number"#)
+            report(
+                "version", "Manifest version: \(JSONWriter.string(other)) is not supported.",
+                fix: #"write "version": 2 (rules with "host") or "version": 1 (rules with "service_name") as a number"#)
         }
         let hostKey = version == 1 ? "service_name" : "host"
 
         var defaultRule: LocalDefaultRule?
         switch root["default"] {
         case nil:
-            report("default", "A default rule must be provided.",
-                   fix: #"add "default": {"fixed_target": 1, "rate": 0.05}"#)
+            report(
+                "default", "A default rule must be provided.",
+                fix: #"add "default": {"fixed_target": 1, "rate": 0.05}"#)
         case .object(let object):
             let target = nonNegative(object, "fixed_target", path: "default", integer: true)
             let rate = nonNegative(object, "rate", path: "default", integer: false)
             for key in ["url_path", hostKey, "http_method"] where isTruthy(object[key]) {
-                report("default.\(key)",
-                       "The default rule must not specify values for url_path, \(hostKey), or http_method",
-                       fix: "remove \"\(key)\" from the default rule, or move it into a rule of \"rules\"")
+                report(
+                    "default.\(key)",
+                    "The default rule must not specify values for url_path, \(hostKey), or http_method",
+                    fix: "remove \"\(key)\" from the default rule, or move it into a rule of \"rules\"")
             }
             if let target, let rate { defaultRule = LocalDefaultRule(fixedTarget: target, rate: rate) }
         case .some(let other):
-            report("default", "the default rule must be an object, found \(other.typeName)",
-                   fix: #"write "default": {"fixed_target": 1, "rate": 0.05}"#)
+            report(
+                "default", "the default rule must be an object, found \(other.typeName)",
+                fix: #"write "default": {"fixed_target": 1, "rate": 0.05}"#)
         }
 
         var rules: [LocalRule] = []
@@ -109,8 +119,9 @@ struct RuleChecker {
         case nil:
             break
         case .null:
-            report("rules", "\"rules\" is null; the Python SDK iterates it and fails (TypeError: 'NoneType' object is not iterable)",
-                   fix: #"write "rules": [] or leave "rules" out"#)
+            report(
+                "rules", "\"rules\" is null; the Python SDK iterates it and fails (TypeError: 'NoneType' object is not iterable)",
+                fix: #"write "rules": [] or leave "rules" out"#)
         case .array(let items):
             guard items.count <= RuleDocument.maximumRules else {
                 reportTooMany("rules", items.count)
@@ -120,8 +131,9 @@ struct RuleChecker {
                 if let rule = localRule(item, path: "rules[\(index)]", version: version) { rules.append(rule) }
             }
         case .some(let other):
-            report("rules", "\"rules\" must be a list, found \(other.typeName)",
-                   fix: #"write "rules": [{"host": "*", "http_method": "*", "url_path": "/api/*", "fixed_target": 1, "rate": 0.1}]"#)
+            report(
+                "rules", "\"rules\" must be a list, found \(other.typeName)",
+                fix: #"write "rules": [{"host": "*", "http_method": "*", "url_path": "/api/*", "fixed_target": 1, "rate": 0.1}]"#)
         }
         guard let defaultRule else { return nil }
         return LocalRuleFile(version: version, rules: rules, defaultRule: defaultRule)
@@ -129,8 +141,9 @@ struct RuleChecker {
 
     private mutating func localRule(_ value: JSONValue, path: String, version: Int) -> LocalRule? {
         guard case .object(let object) = value else {
-            report(path, "each rule must be an object, found \(value.typeName)",
-                   fix: #"write {"host": "*", "http_method": "*", "url_path": "/api/*", "fixed_target": 1, "rate": 0.1}"#)
+            report(
+                path, "each rule must be an object, found \(value.typeName)",
+                fix: #"write {"host": "*", "http_method": "*", "url_path": "/api/*", "fixed_target": 1, "rate": 0.1}"#)
             return nil
         }
         let hostKey = version == 1 ? "service_name" : "host"
@@ -142,25 +155,30 @@ struct RuleChecker {
             let keyPath = Self.join(path, key)
             switch object[key] {
             case .string(let s) where s.unicodeScalars.count > RuleDocument.maximumPatternLength:
-                report(keyPath, "the \(key) pattern is \(s.unicodeScalars.count) characters, over xray's limit of "
-                       + "\(RuleDocument.maximumPatternLength) for a local pattern",
-                       fix: "shorten it; X-Ray itself allows 64 characters for a host and 128 for a URL path")
+                report(
+                    keyPath,
+                    "the \(key) pattern is \(s.unicodeScalars.count) characters, over xray's limit of "
+                        + "\(RuleDocument.maximumPatternLength) for a local pattern",
+                    fix: "shorten it; X-Ray itself allows 64 characters for a host and 128 for a URL path")
             case .string(let s) where !s.isEmpty:
                 patterns[key] = s
             case .string, .null, nil:
                 let fix: String
                 if key == hostKey, object[otherHostKey] != nil {
-                    fix = version == 2
+                    fix =
+                        version == 2
                         ? "rename \"service_name\" to \"host\" (version 2 files use \"host\"), or set \"version\": 1"
                         : "rename \"host\" to \"service_name\" (version 1 files use \"service_name\"), or set \"version\": 2"
                 } else {
                     fix = "add \"\(key)\": \"*\" to match any value, or a pattern such as \(Self.examplePattern(key))"
                 }
-                report(keyPath, "All non-default rules must have values for url_path, \(hostKey), and http_method",
-                       fix: fix)
+                report(
+                    keyPath, "All non-default rules must have values for url_path, \(hostKey), and http_method",
+                    fix: fix)
             case .some(let other):
-                report(keyPath, "\(key) must be a string pattern, found \(other.typeName)",
-                       fix: "write it as a string such as \(Self.examplePattern(key))")
+                report(
+                    keyPath, "\(key) must be a string pattern, found \(other.typeName)",
+                    fix: "write it as a string such as \(Self.examplePattern(key))")
             }
         }
         var description: String?
@@ -168,12 +186,13 @@ struct RuleChecker {
         case .string(let s): description = s
         case nil, .null: break
         case .some(let other):
-            report(Self.join(path, "description"), "description must be a string, found \(other.typeName)",
-                   fix: "write the description as a string")
+            report(
+                Self.join(path, "description"), "description must be a string, found \(other.typeName)",
+                fix: "write the description as a string")
         }
         let unknown = object.keys.filter { !Self.localRuleKeys.contains($0) || $0 == otherHostKey }
         guard let target, let rate, let host = patterns[hostKey], let method = patterns["http_method"],
-              let urlPath = patterns["url_path"]
+            let urlPath = patterns["url_path"]
         else { return nil }
         return LocalRule(
             description: description, host: host, httpMethod: method, urlPath: urlPath, fixedTarget: target,
@@ -207,23 +226,27 @@ struct RuleChecker {
         switch object[key] {
         case .number(let n):
             if n.double < 0 {
-                report(keyPath, "All rules must have non-negative values for fixed_target and rate",
-                       fix: "write a value of 0 or more, such as \"\(key)\": \(example)")
+                report(
+                    keyPath, "All rules must have non-negative values for fixed_target and rate",
+                    fix: "write a value of 0 or more, such as \"\(key)\": \(example)")
                 return nil
             }
             if integer, n.int == nil {
-                report(keyPath, "fixed_target must be a whole number of requests per second, found \(n.text)",
-                       fix: "write an integer such as \"fixed_target\": 1")
+                report(
+                    keyPath, "fixed_target must be a whole number of requests per second, found \(n.text)",
+                    fix: "write an integer such as \"fixed_target\": 1")
                 return nil
             }
             return n
         case nil, .null:
-            report(keyPath,
-                   "\(key) is missing (the Python SDK fails with TypeError: '<' not supported between 'NoneType' and 'int')",
-                   fix: "add \"\(key)\": \(example)")
+            report(
+                keyPath,
+                "\(key) is missing (the Python SDK fails with TypeError: '<' not supported between 'NoneType' and 'int')",
+                fix: "add \"\(key)\": \(example)")
         case .some(let other):
-            report(keyPath, "\(key) must be a number, found \(other.typeName) (the Python SDK fails with TypeError)",
-                   fix: "write it as a JSON number such as \"\(key)\": \(example)")
+            report(
+                keyPath, "\(key) must be a number, found \(other.typeName) (the Python SDK fails with TypeError)",
+                fix: "write it as a JSON number such as \"\(key)\": \(example)")
         }
         return nil
     }
@@ -243,8 +266,9 @@ struct RuleChecker {
         case .object(let root) where root["SamplingRuleRecords"] != nil:
             shape = .records
             guard case .array(let records)? = root["SamplingRuleRecords"] else {
-                report("SamplingRuleRecords", "SamplingRuleRecords must be a list",
-                       fix: #"write "SamplingRuleRecords": [{"SamplingRule": {...}}]"#)
+                report(
+                    "SamplingRuleRecords", "SamplingRuleRecords must be a list",
+                    fix: #"write "SamplingRuleRecords": [{"SamplingRule": {...}}]"#)
                 return nil
             }
             guard records.count <= RuleDocument.maximumRules else {
@@ -254,8 +278,9 @@ struct RuleChecker {
             for (index, record) in records.enumerated() {
                 let path = "SamplingRuleRecords[\(index)]"
                 guard case .object(let object) = record, let rule = object["SamplingRule"] else {
-                    report(path, "each record must be an object with a \"SamplingRule\" object",
-                           fix: #"write {"SamplingRule": {"RuleName": ..., ...}}"#)
+                    report(
+                        path, "each record must be an object with a \"SamplingRule\" object",
+                        fix: #"write {"SamplingRule": {"RuleName": ..., ...}}"#)
                     continue
                 }
                 entries.append((rule, path + ".SamplingRule"))
@@ -264,9 +289,11 @@ struct RuleChecker {
             shape = .single
             entries = [(root["SamplingRule"] ?? .null, "SamplingRule")]
         default:
-            report("", "a centralized rules file must be {\"SamplingRuleRecords\": [...]}, a list of SamplingRule "
-                   + "objects or {\"SamplingRule\": {...}}, found \(value.typeName)",
-                   fix: "write the output of `aws xray get-sampling-rules`, or a local file: {\"version\": 2, \"rules\": [...], \"default\": {...}}")
+            report(
+                "",
+                "a centralized rules file must be {\"SamplingRuleRecords\": [...]}, a list of SamplingRule "
+                    + "objects or {\"SamplingRule\": {...}}, found \(value.typeName)",
+                fix: "write the output of `aws xray get-sampling-rules`, or a local file: {\"version\": 2, \"rules\": [...], \"default\": {...}}")
             return nil
         }
         var rules: [SamplingRule] = []
@@ -274,8 +301,9 @@ struct RuleChecker {
         for entry in entries {
             guard let rule = samplingRule(entry.value, path: entry.path) else { continue }
             if let first = seen[rule.ruleName] {
-                report(Self.join(entry.path, "RuleName"), "rule name \"\(rule.ruleName)\" is already used by \(first)",
-                       fix: "give each rule a unique RuleName; X-Ray identifies rules by name")
+                report(
+                    Self.join(entry.path, "RuleName"), "rule name \"\(rule.ruleName)\" is already used by \(first)",
+                    fix: "give each rule a unique RuleName; X-Ray identifies rules by name")
             } else {
                 seen[rule.ruleName] = entry.path
             }
@@ -286,8 +314,9 @@ struct RuleChecker {
 
     private mutating func samplingRule(_ value: JSONValue, path: String) -> SamplingRule? {
         guard case .object(let object) = value else {
-            report(path, "a SamplingRule must be an object, found \(value.typeName)",
-                   fix: "write the rule's fields (RuleName, Priority, FixedRate, ...) in an object")
+            report(
+                path, "a SamplingRule must be an object, found \(value.typeName)",
+                fix: "write the rule's fields (RuleName, Priority, FixedRate, ...) in an object")
             return nil
         }
         let name = string(object, "RuleName", path: path, length: 1...32, example: #""api-requests""#)
@@ -320,18 +349,21 @@ struct RuleChecker {
         case nil, .null: break
         case .object(let map):
             if map.count > 5 {
-                report(attributesPath, "Attributes has \(map.count) entries, over the API's limit of 5",
-                       fix: "keep at most 5 attributes")
+                report(
+                    attributesPath, "Attributes has \(map.count) entries, over the API's limit of 5",
+                    fix: "keep at most 5 attributes")
             }
             for member in map {
                 let memberPath = Self.join(attributesPath, member.key)
                 if !(1...32).contains(member.key.count) {
-                    report(memberPath, "attribute key \"\(member.key)\" must be 1 to 32 characters",
-                           fix: "shorten the key")
+                    report(
+                        memberPath, "attribute key \"\(member.key)\" must be 1 to 32 characters",
+                        fix: "shorten the key")
                 }
                 guard case .string(let s) = member.value else {
-                    report(memberPath, "attribute values must be strings, found \(member.value.typeName)",
-                           fix: "write the value as a string pattern")
+                    report(
+                        memberPath, "attribute values must be strings, found \(member.value.typeName)",
+                        fix: "write the value as a string pattern")
                     continue
                 }
                 if !(1...32).contains(s.count) {
@@ -340,12 +372,13 @@ struct RuleChecker {
             }
             attributes = map
         case .some(let other):
-            report(attributesPath, "Attributes must be an object, found \(other.typeName)",
-                   fix: "write \"Attributes\": {} or an object of string patterns")
+            report(
+                attributesPath, "Attributes must be an object, found \(other.typeName)",
+                fix: "write \"Attributes\": {} or an object of string patterns")
         }
         let unknown = object.keys.filter { !Self.centralizedRuleKeys.contains($0) }
         guard let name, let resourceARN, let priority, let reservoir, let version, let fixedRate, let serviceName,
-              let serviceType, let host, let method, let urlPath
+            let serviceType, let host, let method, let urlPath
         else { return nil }
         return SamplingRule(
             ruleName: name, ruleARN: arn, resourceARN: resourceARN, priority: priority, fixedRate: fixedRate,
@@ -360,14 +393,16 @@ struct RuleChecker {
         switch object[key] {
         case .string(let s):
             guard length.contains(s.count) else {
-                report(keyPath, "\(key) is \(s.count) characters; the X-Ray API allows \(length.lowerBound) to \(length.upperBound)",
-                       fix: "shorten it to at most \(length.upperBound) characters")
+                report(
+                    keyPath, "\(key) is \(s.count) characters; the X-Ray API allows \(length.lowerBound) to \(length.upperBound)",
+                    fix: "shorten it to at most \(length.upperBound) characters")
                 return nil
             }
             return s
         case nil, .null:
-            report(keyPath, "\(key) is required (the X-Ray API and the Python SDK need it)",
-                   fix: "add \"\(key)\": \(example)")
+            report(
+                keyPath, "\(key) is required (the X-Ray API and the Python SDK need it)",
+                fix: "add \"\(key)\": \(example)")
         case .some(let other):
             report(keyPath, "\(key) must be a string, found \(other.typeName)", fix: "write it as a string such as \(example)")
         }
@@ -386,8 +421,9 @@ struct RuleChecker {
             }
             guard range.contains(value) else {
                 let bounds = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
-                report(keyPath, "\(key) \(n.text) is outside the X-Ray API's range (\(bounds))",
-                       fix: "write a value \(bounds) such as \(example)")
+                report(
+                    keyPath, "\(key) \(n.text) is outside the X-Ray API's range (\(bounds))",
+                    fix: "write a value \(bounds) such as \(example)")
                 return nil
             }
             return n

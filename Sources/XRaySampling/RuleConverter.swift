@@ -15,7 +15,7 @@ public enum RuleConverter {
             let rules = centralizedRules(from: file)
             var notes = [
                 "fixed_target is per process, but ReservoirSize is one quota that X-Ray divides among every "
-                    + "instance using the rule; lower ReservoirSize if many instances run",
+                    + "instance using the rule; lower ReservoirSize if many instances run"
             ]
             if file.version == 1 {
                 notes.append("version 1 service_name patterns became Host patterns, which is how every SDK matched them")
@@ -40,13 +40,15 @@ public enum RuleConverter {
                 name = String(name.prefix(32 - suffix.count)) + suffix
             }
             used.insert(name)
-            rules.append(SamplingRule(
-                ruleName: name, priority: index + 1, fixedRate: rule.rate, reservoirSize: rule.fixedTarget,
-                host: rule.host, httpMethod: rule.httpMethod, urlPath: rule.urlPath))
+            rules.append(
+                SamplingRule(
+                    ruleName: name, priority: index + 1, fixedRate: rule.rate, reservoirSize: rule.fixedTarget,
+                    host: rule.host, httpMethod: rule.httpMethod, urlPath: rule.urlPath))
         }
-        rules.append(SamplingRule(
-            ruleName: "Default", priority: 10000, fixedRate: file.defaultRule.rate,
-            reservoirSize: file.defaultRule.fixedTarget))
+        rules.append(
+            SamplingRule(
+                ruleName: "Default", priority: 10000, fixedRate: file.defaultRule.rate,
+                reservoirSize: file.defaultRule.fixedTarget))
         return rules
     }
 
@@ -76,8 +78,9 @@ public enum RuleConverter {
             if rule.isDefault {
                 defaultRule = LocalDefaultRule(fixedTarget: rule.reservoirSize, rate: rule.fixedRate)
                 if rule.host != "*" || rule.httpMethod != "*" || rule.urlPath != "*" {
-                    notes.append("rule \"Default\": its patterns were dropped; a local default matches everything, "
-                                 + "as the SDKs already treat the rule named Default")
+                    notes.append(
+                        "rule \"Default\": its patterns were dropped; a local default matches everything, "
+                            + "as the SDKs already treat the rule named Default")
                 }
                 continue
             }
@@ -86,22 +89,26 @@ public enum RuleConverter {
                 continue
             }
             if rule.serviceName != "*" {
-                notes.append("rule \"\(rule.ruleName)\": ServiceName \"\(rule.serviceName)\" dropped; local rules cannot "
-                             + "match the service name, so the rule now applies to every service")
+                notes.append(
+                    "rule \"\(rule.ruleName)\": ServiceName \"\(rule.serviceName)\" dropped; local rules cannot "
+                        + "match the service name, so the rule now applies to every service")
             }
             if rule.serviceType != "*" {
-                notes.append("rule \"\(rule.ruleName)\": ServiceType \"\(rule.serviceType)\" dropped; local rules cannot "
-                             + "match the service type")
+                notes.append(
+                    "rule \"\(rule.ruleName)\": ServiceType \"\(rule.serviceType)\" dropped; local rules cannot "
+                        + "match the service type")
             }
-            rules.append(LocalRule(
-                description: rule.ruleName, host: rule.host, httpMethod: rule.httpMethod, urlPath: rule.urlPath,
-                fixedTarget: rule.reservoirSize, rate: rule.fixedRate))
+            rules.append(
+                LocalRule(
+                    description: rule.ruleName, host: rule.host, httpMethod: rule.httpMethod, urlPath: rule.urlPath,
+                    fixedTarget: rule.reservoirSize, rate: rule.fixedRate))
         }
         if defaultRule == nil {
             notes.append("no rule named Default: used the SDKs' built-in default (fixed_target 1, rate 0.05)")
         }
-        notes.append("ReservoirSize is a fleet-wide quota, but fixed_target applies to each process; lower "
-                     + "fixed_target if many instances run")
+        notes.append(
+            "ReservoirSize is a fleet-wide quota, but fixed_target applies to each process; lower "
+                + "fixed_target if many instances run")
         let local = LocalRuleFile(version: 2, rules: rules, defaultRule: defaultRule ?? .builtIn)
         return Conversion(document: .local(local), notes: notes)
     }
@@ -120,12 +127,17 @@ extension LocalRuleFile {
             ]
             return .object(JSONObject(members))
         }
-        return .object(JSONObject([
-            ("version", .number(JSONNumber(version))), ("rules", .array(rules)),
-            ("default", .object(JSONObject([
-                ("fixed_target", .number(defaultRule.fixedTarget)), ("rate", .number(defaultRule.rate)),
-            ]))),
-        ]))
+        return .object(
+            JSONObject([
+                ("version", .number(JSONNumber(version))), ("rules", .array(rules)),
+                (
+                    "default",
+                    .object(
+                        JSONObject([
+                            ("fixed_target", .number(defaultRule.fixedTarget)), ("rate", .number(defaultRule.rate)),
+                        ]))
+                ),
+            ]))
     }
 }
 

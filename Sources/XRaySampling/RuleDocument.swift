@@ -239,9 +239,10 @@ public enum RuleDocument: Sendable, Hashable {
 
     /// A `GetSamplingRules` response body holding `centralizedRules`, in one page.
     public var samplingRuleRecordsJSON: JSONValue {
-        .object(JSONObject([
-            ("SamplingRuleRecords", .array(centralizedRules.map { .object(JSONObject([("SamplingRule", $0.jsonValue)])) })),
-        ]))
+        .object(
+            JSONObject([
+                ("SamplingRuleRecords", .array(centralizedRules.map { .object(JSONObject([("SamplingRule", $0.jsonValue)])) }))
+            ]))
     }
 }
 

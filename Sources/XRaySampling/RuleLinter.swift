@@ -17,10 +17,11 @@ public struct LintFinding: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(severity.rawValue)[\(code.rawValue)]: \(rule): \(message); \(fix)" }
 
     public var jsonValue: JSONValue {
-        .object(JSONObject([
-            ("code", .string(code.rawValue)), ("severity", .string(severity.rawValue)), ("rule", .string(rule)),
-            ("message", .string(message)), ("fix", .string(fix)),
-        ]))
+        .object(
+            JSONObject([
+                ("code", .string(code.rawValue)), ("severity", .string(severity.rawValue)), ("rule", .string(rule)),
+                ("message", .string(message)), ("fix", .string(fix)),
+            ]))
     }
 }
 
@@ -63,10 +64,11 @@ public enum RuleLinter {
     private static func lintLocal(_ file: LocalRuleFile, document: RuleDocument) -> [LintFinding] {
         var findings: [LintFinding] = []
         if file.version == 1 {
-            findings.append(LintFinding(
-                code: .versionOne, severity: .info, rule: "version",
-                message: "version 1 files name the host pattern service_name, although every SDK matches it against the host",
-                fix: "write \"version\": 2 and rename each \"service_name\" to \"host\" (`xray rules convert` keeps the rest)"))
+            findings.append(
+                LintFinding(
+                    code: .versionOne, severity: .info, rule: "version",
+                    message: "version 1 files name the host pattern service_name, although every SDK matches it against the host",
+                    fix: "write \"version\": 2 and rename each \"service_name\" to \"host\" (`xray rules convert` keeps the rest)"))
         }
         var shadows = ShadowIndex(file.rules.map { [$0.host, $0.httpMethod, $0.urlPath] })
         for (index, rule) in file.rules.enumerated() {
@@ -75,18 +77,20 @@ public enum RuleLinter {
             shadows.add(index)
             findings += rateChecks(rule.rate, label: label)
             for key in rule.unknownKeys {
-                findings.append(LintFinding(
-                    code: .unknownKey, severity: .warning, rule: label,
-                    message: "key \"\(key)\" is ignored by Python, Go and Java, but Node rejects the whole file",
-                    fix: "remove \"\(key)\" (or move the note into \"description\")"))
+                findings.append(
+                    LintFinding(
+                        code: .unknownKey, severity: .warning, rule: label,
+                        message: "key \"\(key)\" is ignored by Python, Go and Java, but Node rejects the whole file",
+                        fix: "remove \"\(key)\" (or move the note into \"description\")"))
             }
         }
         findings += rateChecks(file.defaultRule.rate, label: "default")
         if file.defaultRule.rate.double > highDefaultRate {
-            findings.append(LintFinding(
-                code: .defaultHighRate, severity: .warning, rule: "default",
-                message: "the default samples \(percent(file.defaultRule.rate.double)) of every request no rule matches",
-                fix: "lower the default rate (the SDKs' built-in default is 0.05) and add rules for the traffic you want"))
+            findings.append(
+                LintFinding(
+                    code: .defaultHighRate, severity: .warning, rule: "default",
+                    message: "the default samples \(percent(file.defaultRule.rate.double)) of every request no rule matches",
+                    fix: "lower the default rate (the SDKs' built-in default is 0.05) and add rules for the traffic you want"))
         }
         return findings
     }
@@ -100,11 +104,12 @@ public enum RuleLinter {
             let rule = file.rules[index]
             let label = document.label(.rule(index))
             if let defaultIndex = defaultSeen {
-                findings.append(LintFinding(
-                    code: .afterDefault, severity: .warning, rule: label,
-                    message: "it sorts after \(document.label(.rule(defaultIndex))); Python and Node take Default "
-                        + "for every request at its position, so they never reach this rule (Go and Java do)",
-                    fix: "give this rule a priority below Default's \(file.rules[defaultIndex].priority)"))
+                findings.append(
+                    LintFinding(
+                        code: .afterDefault, severity: .warning, rule: label,
+                        message: "it sorts after \(document.label(.rule(defaultIndex))); Python and Node take Default "
+                            + "for every request at its position, so they never reach this rule (Go and Java do)",
+                        fix: "give this rule a priority below Default's \(file.rules[defaultIndex].priority)"))
             } else {
                 findings += shadows.finding(for: index, label: label, document: document)
                 shadows.add(index)
@@ -114,21 +119,24 @@ public enum RuleLinter {
         for (index, rule) in file.rules.enumerated() {
             let label = document.label(.rule(index))
             if let reason = rule.ignoredBySDKReason {
-                findings.append(LintFinding(
-                    code: .ignoredBySDK, severity: .warning, rule: label, message: "the SDKs drop this rule: \(reason)",
-                    fix: "use Version 1, ResourceARN \"*\", a ServiceType such as \"*\" and no Attributes"))
+                findings.append(
+                    LintFinding(
+                        code: .ignoredBySDK, severity: .warning, rule: label, message: "the SDKs drop this rule: \(reason)",
+                        fix: "use Version 1, ResourceARN \"*\", a ServiceType such as \"*\" and no Attributes"))
             }
             for key in rule.unknownKeys {
-                findings.append(LintFinding(
-                    code: .unknownKey, severity: .warning, rule: label,
-                    message: "key \"\(key)\" is not part of the SamplingRule shape; Node rejects it",
-                    fix: "remove \"\(key)\""))
+                findings.append(
+                    LintFinding(
+                        code: .unknownKey, severity: .warning, rule: label,
+                        message: "key \"\(key)\" is not part of the SamplingRule shape; Node rejects it",
+                        fix: "remove \"\(key)\""))
             }
             if rule.isDefault, rule.fixedRate.double > highDefaultRate {
-                findings.append(LintFinding(
-                    code: .defaultHighRate, severity: .warning, rule: label,
-                    message: "Default samples \(percent(rule.fixedRate.double)) of every request no other rule matches",
-                    fix: "lower FixedRate (X-Ray's own Default uses 0.05) and add rules for the traffic you want"))
+                findings.append(
+                    LintFinding(
+                        code: .defaultHighRate, severity: .warning, rule: label,
+                        message: "Default samples \(percent(rule.fixedRate.double)) of every request no other rule matches",
+                        fix: "lower FixedRate (X-Ray's own Default uses 0.05) and add rules for the traffic you want"))
             }
         }
         return findings
@@ -136,10 +144,12 @@ public enum RuleLinter {
 
     private static func rateChecks(_ rate: JSONNumber, label: String) -> [LintFinding] {
         guard rate.double > 1 else { return [] }
-        return [LintFinding(
-            code: .rateOverOne, severity: .warning, rule: label,
-            message: "rate \(rate.text) is over 1: Python, Go and Java sample everything, Node rejects the file",
-            fix: "write a fraction from 0 to 1, such as 1 for every request")]
+        return [
+            LintFinding(
+                code: .rateOverOne, severity: .warning, rule: label,
+                message: "rate \(rate.text) is over 1: Python, Go and Java sample everything, Node rejects the file",
+                fix: "write a fraction from 0 to 1, such as 1 for every request")
+        ]
     }
 
     private static func percent(_ rate: Double) -> String {
@@ -253,14 +263,18 @@ struct ShadowIndex {
         guard let coverer else { return [] }
         let other = document.label(.rule(coverer))
         if patterns[coverer] == p {
-            return [LintFinding(
-                code: .duplicate, severity: .warning, rule: label,
-                message: "it has the same patterns as \(other), which is evaluated first, so it never applies",
-                fix: "remove it, or change its patterns")]
+            return [
+                LintFinding(
+                    code: .duplicate, severity: .warning, rule: label,
+                    message: "it has the same patterns as \(other), which is evaluated first, so it never applies",
+                    fix: "remove it, or change its patterns")
+            ]
         }
-        return [LintFinding(
-            code: .shadowed, severity: .warning, rule: label,
-            message: "\(other) is evaluated first and matches every request this rule matches, so it never applies",
-            fix: "move this rule before \(other) (local: earlier in the file; centralized: a lower Priority), or remove it")]
+        return [
+            LintFinding(
+                code: .shadowed, severity: .warning, rule: label,
+                message: "\(other) is evaluated first and matches every request this rule matches, so it never applies",
+                fix: "move this rule before \(other) (local: earlier in the file; centralized: a lower Priority), or remove it")
+        ]
     }
 }

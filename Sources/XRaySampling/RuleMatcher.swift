@@ -81,10 +81,12 @@ public struct RuleMatcher: Sendable {
         switch document {
         case .local(let file):
             entries = file.rules.enumerated().map { index, rule in
-                Entry(index: index, patterns: [
-                    (.host, WildcardPattern(rule.host)), (.method, WildcardPattern(rule.httpMethod)),
-                    (.path, WildcardPattern(rule.urlPath)),
-                ], catchAll: false)
+                Entry(
+                    index: index,
+                    patterns: [
+                        (.host, WildcardPattern(rule.host)), (.method, WildcardPattern(rule.httpMethod)),
+                        (.path, WildcardPattern(rule.urlPath)),
+                    ], catchAll: false)
             }
             trailingDefault = nil
         case .centralized(let file):
@@ -93,11 +95,13 @@ public struct RuleMatcher: Sendable {
             trailingDefault = defaultLast ? indexed.first { file.rules[$0].isDefault } : nil
             entries = indexed.filter { !(defaultLast && file.rules[$0].isDefault) }.map { index in
                 let rule = file.rules[index]
-                return Entry(index: index, patterns: [
-                    (.host, WildcardPattern(rule.host)), (.method, WildcardPattern(rule.httpMethod)),
-                    (.path, WildcardPattern(rule.urlPath)), (.serviceName, WildcardPattern(rule.serviceName)),
-                    (.serviceType, WildcardPattern(rule.serviceType)),
-                ], catchAll: rule.isDefault)
+                return Entry(
+                    index: index,
+                    patterns: [
+                        (.host, WildcardPattern(rule.host)), (.method, WildcardPattern(rule.httpMethod)),
+                        (.path, WildcardPattern(rule.urlPath)), (.serviceName, WildcardPattern(rule.serviceName)),
+                        (.serviceType, WildcardPattern(rule.serviceType)),
+                    ], catchAll: rule.isDefault)
             }
         }
         compiled = CompiledRules(entries.map { entry in (entry.patterns.map(\.1), entry.catchAll) })
@@ -181,14 +185,18 @@ public struct RuleMatcher: Sendable {
         }
         if case .local = document, sdk == .node, request.host == nil, let first = entries.first {
             steps.append(.init(index: first.index, outcome: .matched))
-            notes.append("Node's local sampler takes the first rule whenever the request has no host "
-                         + "(`host == null || ...` in local_sampler.js), whatever its method and path")
+            notes.append(
+                "Node's local sampler takes the first rule whenever the request has no host "
+                    + "(`host == null || ...` in local_sampler.js), whatever its method and path")
         } else {
             for entry in evaluation {
                 if let attribute = firstMismatch(entry, request), !entry.catchAll {
                     let pattern = entry.patterns.first { $0.0 == attribute }?.1.text ?? ""
-                    steps.append(.init(index: entry.index, outcome: .mismatch(
-                        attribute: attribute, pattern: pattern, value: attribute.value(in: request) ?? "")))
+                    steps.append(
+                        .init(
+                            index: entry.index,
+                            outcome: .mismatch(
+                                attribute: attribute, pattern: pattern, value: attribute.value(in: request) ?? "")))
                     notes += quirks(pattern: pattern, value: attribute.value(in: request), attribute: attribute)
                     continue
                 }
@@ -198,9 +206,10 @@ public struct RuleMatcher: Sendable {
                     notes += quirks(pattern: pattern.text, value: attribute.value(in: request), attribute: attribute)
                 }
                 if !matchedPatterns {
-                    notes.append("the rule named Default applies to every request at its sort position in Python and "
-                                 + "Node (`is_default()` in rule_cache.get_matched_rule), even when its own patterns "
-                                 + "do not match; Go and Java apply it after every other rule")
+                    notes.append(
+                        "the rule named Default applies to every request at its sort position in Python and "
+                            + "Node (`is_default()` in rule_cache.get_matched_rule), even when its own patterns "
+                            + "do not match; Go and Java apply it after every other rule")
                 }
                 break
             }
@@ -233,8 +242,10 @@ public struct RuleMatcher: Sendable {
         let names = absent.map(\.rawValue).joined(separator: ", ")
         return sdk == .java
             ? ["\(names) absent: Java matches \"\" against each pattern, so only patterns such as \"*\" match"]
-            : ["\(names) absent: an implicit match for every rule (`not host or wildcard_match(...)`); Java would "
-                + "match \"\" against the pattern instead"]
+            : [
+                "\(names) absent: an implicit match for every rule (`not host or wildcard_match(...)`); Java would "
+                    + "match \"\" against the pattern instead"
+            ]
     }
 
     /// Notes for the quirks of `wildcard_match` that decided this comparison.
@@ -244,15 +255,17 @@ public struct RuleMatcher: Sendable {
         let sdkSays = WildcardPattern(pattern).matches(value)
         let globSays = plainGlobMatch(pattern: Array(pattern.unicodeScalars), text: Array(value.unicodeScalars))
         if sdkSays != globSays {
-            notes.append("\(attribute.rawValue) \"\(value)\" against \"\(pattern)\": the SDK's wildcard_match says "
-                         + "\(sdkSays ? "match" : "no match") where a plain glob says \(globSays ? "match" : "no match"), "
-                         + "because a literal * or ? in the request text is consumed as if it were the pattern's own "
-                         + "character (an SDK quirk, reproduced here)")
+            notes.append(
+                "\(attribute.rawValue) \"\(value)\" against \"\(pattern)\": the SDK's wildcard_match says "
+                    + "\(sdkSays ? "match" : "no match") where a plain glob says \(globSays ? "match" : "no match"), "
+                    + "because a literal * or ? in the request text is consumed as if it were the pattern's own "
+                    + "character (an SDK quirk, reproduced here)")
         }
         if !value.unicodeScalars.allSatisfy(\.isASCII) {
             if pattern.contains("?") {
-                notes.append("\(attribute.rawValue): ? stands for one Unicode scalar (a Python code point), so a "
-                             + "character built from several scalars needs several ?")
+                notes.append(
+                    "\(attribute.rawValue): ? stands for one Unicode scalar (a Python code point), so a "
+                        + "character built from several scalars needs several ?")
             }
             notes.append("\(attribute.rawValue): non-ASCII text is compared with Python's lower() of each code point")
         }
@@ -347,9 +360,10 @@ struct CompiledRules: Sendable {
             for k in 0..<5 {
                 let pattern = k < rule.patterns.count ? rule.patterns[k] : WildcardPattern("*")
                 let bytes = pattern.asciiBytes
-                slots.append(Slot(
-                    start: pool.count, count: bytes?.count ?? 0, isASCII: bytes != nil, isMatchAll: pattern.isMatchAll,
-                    matchesEmpty: pattern.matchesEmpty))
+                slots.append(
+                    Slot(
+                        start: pool.count, count: bytes?.count ?? 0, isASCII: bytes != nil, isMatchAll: pattern.isMatchAll,
+                        matchesEmpty: pattern.matchesEmpty))
                 pool += bytes ?? []
                 patterns.append(pattern)
             }

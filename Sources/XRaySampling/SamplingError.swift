@@ -72,10 +72,11 @@ public struct RuleDiagnostic: Sendable, Hashable, CustomStringConvertible {
 
     /// The diagnostic as a JSON object for `--format json`.
     public var jsonValue: JSONValue {
-        .object(JSONObject([
-            ("file", .string(file)), ("line", .number(JSONNumber(line))), ("column", .number(JSONNumber(column))),
-            ("severity", .string("error")), ("field", .string(field)), ("message", .string(message)),
-            ("fix", .string(fix)),
-        ]))
+        .object(
+            JSONObject([
+                ("file", .string(file)), ("line", .number(JSONNumber(line))), ("column", .number(JSONNumber(column))),
+                ("severity", .string("error")), ("field", .string(field)), ("message", .string(message)),
+                ("fix", .string(fix)),
+            ]))
     }
 }

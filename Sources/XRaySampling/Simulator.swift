@@ -323,12 +323,22 @@ extension SimulationResult {
         }
         if let fallback, case .centralized(let file) = document {
             if let index = file.rules.firstIndex(where: \.isDefault) {
-                members.append(("default", .object(JSONObject(
-                    [("index", .number(JSONNumber(index))), ("rule", .string("Default"))]
-                        + rules[index].jsonMembers(seconds: seconds)))))
+                members.append(
+                    (
+                        "default",
+                        .object(
+                            JSONObject(
+                                [("index", .number(JSONNumber(index))), ("rule", .string("Default"))]
+                                    + rules[index].jsonMembers(seconds: seconds)))
+                    ))
             } else {
-                members.append(("default", .object(JSONObject(
-                    fallback.jsonMembers(seconds: seconds) + [("fallback", .string("local-default"))]))))
+                members.append(
+                    (
+                        "default",
+                        .object(
+                            JSONObject(
+                                fallback.jsonMembers(seconds: seconds) + [("fallback", .string("local-default"))]))
+                    ))
             }
             members.append(("fallback", .object(JSONObject(fallback.jsonMembers(seconds: seconds)))))
         }

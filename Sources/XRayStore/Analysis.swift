@@ -109,7 +109,8 @@ extension TraceStore {
         case .all:
             sql = "SELECT 'all', t.has_error, t.has_fault, t.has_throttle, t.response_time FROM traces t WHERE \(filter.sql)"
         case .serviceNodes(let isNode):
-            sql = everyTrace
+            sql =
+                everyTrace
                 ? "SELECT c.name, c.error, c.fault, c.throttle, c.end_time-c.start_time FROM entities c WHERE \(isNode)"
                 : """
                 SELECT c.name, c.error, c.fault, c.throttle, c.end_time-c.start_time FROM traces t
@@ -131,17 +132,22 @@ extension TraceStore {
         }
         try rows(sql, parameters) { s in
             guard case .annotation = group else {
-                each(StatsSample(group: s.text(0) ?? "", annotation: nil, error: s.bool(1), fault: s.bool(2), throttle: s.bool(3),
-                                 responseTime: s.optionalDouble(4)))
+                each(
+                    StatsSample(
+                        group: s.text(0) ?? "", annotation: nil, error: s.bool(1), fault: s.bool(2), throttle: s.bool(3),
+                        responseTime: s.optionalDouble(4)))
                 return
             }
-            let value: AnnotationValue = switch s.int(1) {
-            case 1: .number(s.double(2))
-            case 2: .bool(s.bool(2))
-            default: .string(s.text(2) ?? "")
-            }
-            each(StatsSample(group: "", annotation: value, error: s.bool(3), fault: s.bool(4), throttle: s.bool(5),
-                             responseTime: s.optionalDouble(6)))
+            let value: AnnotationValue =
+                switch s.int(1) {
+                case 1: .number(s.double(2))
+                case 2: .bool(s.bool(2))
+                default: .string(s.text(2) ?? "")
+                }
+            each(
+                StatsSample(
+                    group: "", annotation: value, error: s.bool(3), fault: s.bool(4), throttle: s.bool(5),
+                    responseTime: s.optionalDouble(6)))
         }
     }
 }

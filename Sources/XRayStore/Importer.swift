@@ -49,7 +49,8 @@ package enum ImportError: Error, Sendable, CustomStringConvertible {
             "\(path): \(reason); expected JSON lines of segment documents or a BatchGetTraces response ({\"Traces\": [...]})"
         case .read(let path, let reason): "cannot read \(path): \(reason)"
         case .store(let e, let stored):
-            "\(e.description); " + Wording.count(stored, "document") + " of this file " + (stored == 1 ? "was" : "were") + " stored before that, the rest were not"
+            "\(e.description); " + Wording.count(stored, "document") + " of this file " + (stored == 1 ? "was" : "were")
+                + " stored before that, the rest were not"
         }
     }
 }
@@ -239,7 +240,8 @@ package struct TraceImporter {
                 let where_ = "\(name): Traces[\(t)].Segments[\(s)]"
                 guard case .string(let document) = segment.objectValue?["Document"] else {
                     report.problems.append("\(where_): no \"Document\" string")
-                    rejects.append(IncomingReject(raw: Array(JSONWriter.string(segment).utf8), reason: "no \"Document\" string", source: where_, receivedAt: now()))
+                    rejects.append(
+                        IncomingReject(raw: Array(JSONWriter.string(segment).utf8), reason: "no \"Document\" string", source: where_, receivedAt: now()))
                     continue
                 }
                 let raw = Array(document.utf8)

@@ -19,7 +19,8 @@ extension TraceStore {
             case .endedBefore(let cutoff):
                 try execute("INSERT INTO temp.prune_ids SELECT trace_id FROM traces WHERE end_time<?", [.double(cutoff)])
             case .keepLast(let n):
-                try execute("""
+                try execute(
+                    """
                     INSERT INTO temp.prune_ids SELECT trace_id FROM traces ORDER BY start_time DESC, trace_id LIMIT -1 OFFSET ?
                     """, [.int(n)])
             }

@@ -25,7 +25,8 @@ extension TraceStore {
     /// "what just happened" wants. `last-run` is the newest run's own trace.
     package func resolveTraceID(_ query: String) throws(StoreError) -> String {
         if query == "last" {
-            let s = try db.cached("""
+            let s = try db.cached(
+                """
                 SELECT t.trace_id FROM traces t WHERE \(Self.notBareRunSQL("t")) \
                 ORDER BY t.last_received DESC, t.start_time DESC LIMIT 1
                 """)
@@ -130,15 +131,18 @@ extension TraceStore {
     /// Each annotation of a trace with the name of the segment whose document recorded it, by key, then arrival.
     package func annotationSources(traceID: String) throws(StoreError) -> [(key: String, value: AnnotationValue, service: String)] {
         var out: [(key: String, value: AnnotationValue, service: String)] = []
-        try rows("""
+        try rows(
+            """
             SELECT a.key, a.type, a.value, top.name FROM annotations a JOIN documents d ON d.rowid=a.document_id
             JOIN entities top ON top.trace_id=d.trace_id AND top.id=d.id WHERE a.trace_id=? ORDER BY a.key, d.rowid
-            """, [.text(traceID)]) { s in
-            let value: AnnotationValue = switch s.int(1) {
-            case 1: .number(s.double(2))
-            case 2: .bool(s.bool(2))
-            default: .string(s.text(2) ?? "")
-            }
+            """, [.text(traceID)]
+        ) { s in
+            let value: AnnotationValue =
+                switch s.int(1) {
+                case 1: .number(s.double(2))
+                case 2: .bool(s.bool(2))
+                default: .string(s.text(2) ?? "")
+                }
             out.append((s.text(0) ?? "", value, s.text(3) ?? ""))
         }
         return out
@@ -147,10 +151,12 @@ extension TraceStore {
     /// Each user name set on an entity of a trace, with the name of the segment whose document recorded it.
     package func userSources(traceID: String) throws(StoreError) -> [(name: String, service: String)] {
         var out: [(name: String, service: String)] = []
-        try rows("""
+        try rows(
+            """
             SELECT e.user, top.name FROM entities e JOIN documents d ON d.rowid=e.document_id
             JOIN entities top ON top.trace_id=d.trace_id AND top.id=d.id WHERE e.trace_id=? AND e.user IS NOT NULL ORDER BY d.rowid
-            """, [.text(traceID)]) { s in
+            """, [.text(traceID)]
+        ) { s in
             out.append((s.text(0) ?? "", s.text(1) ?? ""))
         }
         return out
@@ -177,8 +183,10 @@ extension TraceStore {
 
     /// Counts for a quick look at the store.
     package func counts() throws(StoreError) -> (traces: Int, documents: Int, entities: Int, rejects: Int) {
-        (try db.scalarInt("SELECT count(*) FROM traces"), try db.scalarInt("SELECT count(*) FROM documents"),
-         try db.scalarInt("SELECT count(*) FROM entities"), try db.scalarInt("SELECT count(*) FROM rejects"))
+        (
+            try db.scalarInt("SELECT count(*) FROM traces"), try db.scalarInt("SELECT count(*) FROM documents"),
+            try db.scalarInt("SELECT count(*) FROM entities"), try db.scalarInt("SELECT count(*) FROM rejects")
+        )
     }
 }
 

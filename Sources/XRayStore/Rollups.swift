@@ -109,8 +109,9 @@ extension TraceStore {
         let bareRun = !entities.contains { $0.origin != runOrigin }
         let bucket = facts.responseTime.map(DurationSketch.bucket)
         func trace(_ grouping: RollupGrouping, _ name: String, _ annotation: AnnotationValue? = nil) -> RollupSample {
-            RollupSample(key: RollupKey(grouping: grouping, name: name, annotation: annotation, runs: bareRun),
-                         error: facts.error, fault: facts.fault, throttle: facts.throttle, bucket: bucket)
+            RollupSample(
+                key: RollupKey(grouping: grouping, name: name, annotation: annotation, runs: bareRun),
+                error: facts.error, fault: facts.fault, throttle: facts.throttle, bucket: bucket)
         }
         var out = [
             trace(.all, "all"),
@@ -123,10 +124,14 @@ extension TraceStore {
             if seen.insert(sample.key).inserted { out.append(sample) }
         }
         let parents = parentsOfSegments(entities)
-        for e in entities where e.kind == EntityKind.segment.rawValue
-            || SummaryRules.isInferred(kind: e.kind, namespace: e.namespace, hasChildSegment: parents.contains(e.id)) {
-            out.append(RollupSample(key: RollupKey(grouping: .service, name: e.name, annotation: nil, runs: e.origin == runOrigin),
-                                    error: e.error, fault: e.fault, throttle: e.throttle, bucket: e.duration.map(DurationSketch.bucket)))
+        for e in entities
+        where e.kind == EntityKind.segment.rawValue
+            || SummaryRules.isInferred(kind: e.kind, namespace: e.namespace, hasChildSegment: parents.contains(e.id))
+        {
+            out.append(
+                RollupSample(
+                    key: RollupKey(grouping: .service, name: e.name, annotation: nil, runs: e.origin == runOrigin),
+                    error: e.error, fault: e.fault, throttle: e.throttle, bucket: e.duration.map(DurationSketch.bucket)))
         }
         return out
     }
@@ -165,16 +170,18 @@ extension TraceStore {
         guard case .array(let list)? = try? JSONParser.parse(text).value else { return [] }
         return list.compactMap { item in
             guard case .array(let f) = item, f.count == 7, let g = f[0].doubleValue.flatMap({ RollupGrouping(rawValue: Int($0)) }),
-                  let name = f[1].stringValue, let type = f[2].doubleValue, let runs = f[4].boolValue, let flags = f[5].doubleValue.map(Int.init)
+                let name = f[1].stringValue, let type = f[2].doubleValue, let runs = f[4].boolValue, let flags = f[5].doubleValue.map(Int.init)
             else { return nil }
-            let annotation: AnnotationValue? = switch Int(type) {
-            case 0: f[3].stringValue.map { .string($0) }
-            case 1: if case .number(let bits) = f[3], let pattern = UInt64(bits.text) { .number(Double(bitPattern: pattern)) } else { nil }
-            case 2: f[3].boolValue.map { .bool($0) }
-            default: nil
-            }
-            return RollupSample(key: RollupKey(grouping: g, name: name, annotation: annotation, runs: runs),
-                                error: flags & 1 != 0, fault: flags & 2 != 0, throttle: flags & 4 != 0, bucket: f[6].doubleValue.map { Int($0) })
+            let annotation: AnnotationValue? =
+                switch Int(type) {
+                case 0: f[3].stringValue.map { .string($0) }
+                case 1: if case .number(let bits) = f[3], let pattern = UInt64(bits.text) { .number(Double(bitPattern: pattern)) } else { nil }
+                case 2: f[3].boolValue.map { .bool($0) }
+                default: nil
+                }
+            return RollupSample(
+                key: RollupKey(grouping: g, name: name, annotation: annotation, runs: runs),
+                error: flags & 1 != 0, fault: flags & 2 != 0, throttle: flags & 4 != 0, bucket: f[6].doubleValue.map { Int($0) })
         }
     }
 
@@ -188,7 +195,8 @@ extension TraceStore {
     }
 
     func applyRollups(_ delta: RollupDelta) throws(StoreError) {
-        let row = try db.prepared("""
+        let row = try db.prepared(
+            """
             INSERT INTO stats_rollups(grouping, name, value_type, value, runs, count, ok, error, fault, throttle) VALUES(?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT DO UPDATE SET count=count+excluded.count, ok=ok+excluded.ok, error=error+excluded.error,
                 fault=fault+excluded.fault, throttle=throttle+excluded.throttle
@@ -214,7 +222,8 @@ extension TraceStore {
             row.bind(10, r.throttle)
             try row.step()
         }
-        let bucket = try db.prepared("""
+        let bucket = try db.prepared(
+            """
             INSERT INTO stats_histograms(grouping, name, value_type, value, runs, bucket, count) VALUES(?,?,?,?,?,?,?)
             ON CONFLICT DO UPDATE SET count=count+excluded.count
             """)
@@ -251,28 +260,33 @@ extension TraceStore {
         }
         struct GroupKey: Hashable { var name: String; var annotation: AnnotationValue? }
         func key(_ s: SQLiteStatement) -> GroupKey {
-            let annotation: AnnotationValue? = switch s.int(1) {
-            case 0: .string(s.text(2) ?? "")
-            case 1: .number(s.double(2))
-            case 2: .bool(s.bool(2))
-            default: nil
-            }
+            let annotation: AnnotationValue? =
+                switch s.int(1) {
+                case 0: .string(s.text(2) ?? "")
+                case 1: .number(s.double(2))
+                case 2: .bool(s.bool(2))
+                default: nil
+                }
             return GroupKey(name: s.text(0) ?? "", annotation: annotation)
         }
         var rows: [GroupKey: RollupRow] = [:]
         var order: [GroupKey] = []
-        try self.rows("""
+        try self.rows(
+            """
             SELECT name, value_type, value, sum(count), sum(ok), sum(error), sum(fault), sum(throttle) FROM stats_rollups
             WHERE \(condition) GROUP BY name, value_type, value HAVING sum(count)>0
-            """, parameters) { s in
+            """, parameters
+        ) { s in
             let k = key(s)
             order.append(k)
             rows[k] = RollupRow(name: k.name, annotation: k.annotation, count: s.int(3), ok: s.int(4), error: s.int(5), fault: s.int(6), throttle: s.int(7))
         }
-        try self.rows("""
+        try self.rows(
+            """
             SELECT name, value_type, value, bucket, sum(count) FROM stats_histograms
             WHERE \(condition) GROUP BY name, value_type, value, bucket HAVING sum(count)>0
-            """, parameters) { s in
+            """, parameters
+        ) { s in
             rows[key(s)]?.buckets[s.int(3)] = s.int(4)
         }
         return order.compactMap { rows[$0] }

@@ -25,7 +25,8 @@ extension TraceStore {
     /// Records a finished run and every trace whose datagrams arrived through its collector.
     package func recordRun(_ run: RunRecord, traceIDs: [String]) throws(StoreError) -> Int {
         try transaction { () throws(StoreError) -> Int in
-            let insert = try db.cached("""
+            let insert = try db.cached(
+                """
                 INSERT INTO runs(trace_id, segment_id, name, argv, started_at, ended_at, exit_status) VALUES(?,?,?,?,?,?,?)
                 """)
             insert.bind(1, run.traceID)
@@ -117,7 +118,8 @@ extension TraceStore {
 extension TraceStore {
     /// The newest `limit` runs, newest first, each with how many traces it captured (its own included).
     package func runs(limit: Int) throws(StoreError) -> [(run: RunRecord, traceCount: Int)] {
-        let s = try db.cached("""
+        let s = try db.cached(
+            """
             SELECT rowid, trace_id, segment_id, name, argv, started_at, ended_at, exit_status,
                    (SELECT count(*) FROM run_traces WHERE run_id = runs.rowid) FROM runs ORDER BY rowid DESC LIMIT ?
             """)
@@ -125,10 +127,13 @@ extension TraceStore {
         s.bind(1, limit)
         var out: [(run: RunRecord, traceCount: Int)] = []
         while try s.step() {
-            out.append((RunRecord(
-                id: s.int(0), traceID: s.text(1) ?? "", segmentID: s.text(2) ?? "", name: s.text(3) ?? "",
-                argv: (s.text(4) ?? "").split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init),
-                startedAt: s.double(5), endedAt: s.optionalDouble(6), exitStatus: s.optionalInt(7)), s.int(8)))
+            out.append(
+                (
+                    RunRecord(
+                        id: s.int(0), traceID: s.text(1) ?? "", segmentID: s.text(2) ?? "", name: s.text(3) ?? "",
+                        argv: (s.text(4) ?? "").split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init),
+                        startedAt: s.double(5), endedAt: s.optionalDouble(6), exitStatus: s.optionalInt(7)), s.int(8)
+                ))
         }
         return out
     }

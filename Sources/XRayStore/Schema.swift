@@ -4,7 +4,9 @@
 /// never in terms of app types, so an old store upgrades the same way whatever version of xray opens it.
 enum Schema {
     static let migrations: [(name: String, sql: String)] = [
-        ("v1: documents, entities, annotations, trace summaries, rejects", """
+        (
+            "v1: documents, entities, annotations, trace summaries, rejects",
+            """
             CREATE TABLE documents(
                 rowid INTEGER PRIMARY KEY,
                 trace_id TEXT NOT NULL,
@@ -81,8 +83,11 @@ enum Schema {
                 reason TEXT NOT NULL,
                 raw BLOB NOT NULL
             );
-            """),
-        ("v2: runs of xray run and the traces they captured", """
+            """
+        ),
+        (
+            "v2: runs of xray run and the traces they captured",
+            """
             CREATE TABLE runs(
                 rowid INTEGER PRIMARY KEY,
                 trace_id TEXT NOT NULL,
@@ -98,8 +103,11 @@ enum Schema {
                 trace_id TEXT NOT NULL,
                 PRIMARY KEY(run_id, trace_id)
             ) WITHOUT ROWID;
-            """),
-        ("v3: saved filter groups, and indexes for filter expressions", """
+            """
+        ),
+        (
+            "v3: saved filter groups, and indexes for filter expressions",
+            """
             CREATE TABLE groups(
                 name TEXT PRIMARY KEY,
                 filter TEXT NOT NULL,
@@ -110,8 +118,11 @@ enum Schema {
             CREATE INDEX entities_by_user ON entities(user) WHERE user IS NOT NULL;
             CREATE INDEX traces_by_duration ON traces(duration);
             CREATE INDEX traces_by_response_time ON traces(response_time);
-            """),
-        ("v4: the OpenTelemetry spans behind translated documents, for lossless OTLP export", """
+            """
+        ),
+        (
+            "v4: the OpenTelemetry spans behind translated documents, for lossless OTLP export",
+            """
             -- One row per span: a one-span ExportTraceServiceRequest in canonical OTLP/JSON, keyed like the
             -- document it was translated to (span_id is that document's id).
             CREATE TABLE otlp_spans(
@@ -125,11 +136,14 @@ enum Schema {
             CREATE TRIGGER otlp_spans_follow_documents AFTER DELETE ON documents BEGIN
                 DELETE FROM otlp_spans WHERE trace_id = old.trace_id AND span_id = old.id;
             END;
-            """),
+            """
+        ),
         // Existing traces get no details row: a listing computes theirs from the entity rows when it reads
         // them (`TraceStore.summaryDetails`), and the next write to a trace stores them. Until every trace
         // has one, the rollups do not cover the store and stats scan the rows as before.
-        ("v5: summary details and stats rollups kept at write time, and each entity's own exceptions", """
+        (
+            "v5: summary details and stats rollups kept at write time, and each entity's own exceptions",
+            """
             ALTER TABLE entities ADD COLUMN exceptions TEXT;
             -- A rowid table: its rows (1-3 KB) fit a leaf page where an index b-tree (WITHOUT ROWID) would
             -- spill each to overflow pages; the trace_id index also counts the rows without reading them.
@@ -163,7 +177,8 @@ enum Schema {
                 count INTEGER NOT NULL,
                 PRIMARY KEY(grouping, name, value_type, value, runs, bucket)
             ) WITHOUT ROWID;
-            """),
+            """
+        ),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -44,13 +44,15 @@ package enum SummaryRules {
     package static func exceptionsJSON(_ entity: JSONObject) -> String? {
         guard let cause = entity["cause"] else { return nil }
         guard case .object(let o) = cause, case .array(let list)? = o["exceptions"] else { return "[]" }
-        return JSONWriter.string(.array(list.compactMap { value in
-            guard case .object(let e) = value else { return nil }
-            var out = JSONObject()
-            if let type = e["type"]?.stringValue { out["Name"] = .string(type) }
-            if let message = e["message"]?.stringValue { out["Message"] = .string(message) }
-            return .object(out)
-        }))
+        return JSONWriter.string(
+            .array(
+                list.compactMap { value in
+                    guard case .object(let e) = value else { return nil }
+                    var out = JSONObject()
+                    if let type = e["type"]?.stringValue { out["Name"] = .string(type) }
+                    if let message = e["message"]?.stringValue { out["Message"] = .string(message) }
+                    return .object(out)
+                }))
     }
 
     /// The object of the entity at `path` (as `Entity.path` records it) inside its document.
@@ -58,9 +60,10 @@ package enum SummaryRules {
         var object = json
         for step in path.split(separator: ".") {
             guard step.hasPrefix("subsegments["), step.hasSuffix("]"),
-                  let index = Int(step.dropFirst("subsegments[".count).dropLast()),
-                  case .array(let children)? = object["subsegments"], children.indices.contains(index),
-                  case .object(let child) = children[index] else { return nil }
+                let index = Int(step.dropFirst("subsegments[".count).dropLast()),
+                case .array(let children)? = object["subsegments"], children.indices.contains(index),
+                case .object(let child) = children[index]
+            else { return nil }
             object = child
         }
         return object
@@ -138,8 +141,9 @@ extension TraceStore {
 
     /// The details from the trace's rows alone: entities (with their exceptions), annotations and documents.
     func computeSummaryDetails(traceID: String, rootID: String?) throws(StoreError) -> SummaryDetails {
-        try computeSummaryDetails(traceID: traceID, rootID: rootID, entities: try detailEntities(traceID: traceID),
-                                  annotations: try annotationSources(traceID: traceID))
+        try computeSummaryDetails(
+            traceID: traceID, rootID: rootID, entities: try detailEntities(traceID: traceID),
+            annotations: try annotationSources(traceID: traceID))
     }
 
     func computeSummaryDetails(
@@ -177,16 +181,19 @@ extension TraceStore {
 
     func detailEntities(traceID: String) throws(StoreError) -> [DetailEntity] {
         var out: [DetailEntity] = []
-        try rows("""
+        try rows(
+            """
             SELECT id, parent_id, kind, name, origin, namespace, start_time, end_time, error, fault, document_id, exceptions, cause,
                 http_url, http_status, http_method, http_user_agent, http_client_ip, throttle
             FROM entities WHERE trace_id=? ORDER BY id
-            """, [.text(traceID)]) { s in
-            out.append(DetailEntity(
-                id: s.text(0) ?? "", parentID: s.text(1), kind: s.int(2), name: s.text(3) ?? "", origin: s.text(4),
-                namespace: s.text(5), start: s.double(6), end: s.optionalDouble(7), error: s.bool(8), fault: s.bool(9), throttle: s.bool(18),
-                documentID: Int64(s.int(10)), exceptions: s.text(11), cause: s.text(12),
-                http: RootRequest(url: s.text(13), status: s.optionalInt(14), method: s.text(15), userAgent: s.text(16), clientIP: s.text(17))))
+            """, [.text(traceID)]
+        ) { s in
+            out.append(
+                DetailEntity(
+                    id: s.text(0) ?? "", parentID: s.text(1), kind: s.int(2), name: s.text(3) ?? "", origin: s.text(4),
+                    namespace: s.text(5), start: s.double(6), end: s.optionalDouble(7), error: s.bool(8), fault: s.bool(9), throttle: s.bool(18),
+                    documentID: Int64(s.int(10)), exceptions: s.text(11), cause: s.text(12),
+                    http: RootRequest(url: s.text(13), status: s.optionalInt(14), method: s.text(15), userAgent: s.text(16), clientIP: s.text(17))))
         }
         return out
     }
@@ -258,8 +265,10 @@ extension TraceStore {
     static func writeServiceIDs(_ entities: [DetailEntity], into out: inout DetailsWriter) {
         let parents = parentsOfSegments(entities)
         var services: [(name: String, type: String?)] = []
-        for e in entities where e.kind == EntityKind.segment.rawValue
-            || SummaryRules.isInferred(kind: e.kind, namespace: e.namespace, hasChildSegment: parents.contains(e.id)) {
+        for e in entities
+        where e.kind == EntityKind.segment.rawValue
+            || SummaryRules.isInferred(kind: e.kind, namespace: e.namespace, hasChildSegment: parents.contains(e.id))
+        {
             let node = (name: e.name, type: SummaryRules.nodeType(origin: e.origin, kind: e.kind, namespace: e.namespace, name: e.name))
             if !services.contains(where: { $0.name == node.name && $0.type == node.type }) { services.append(node) }
         }

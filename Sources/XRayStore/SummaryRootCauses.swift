@@ -89,8 +89,9 @@ extension TraceStore {
             out.raw("[")
             for (n, i) in indexes.enumerated() {
                 if n > 0 { out.comma() }
-                try writeRootCause(i, in: entries, parents: parents, clientImpacting: clientImpacting, coverage: coverage,
-                                   traceID: traceID, documents: &documents, into: &out)
+                try writeRootCause(
+                    i, in: entries, parents: parents, clientImpacting: clientImpacting, coverage: coverage,
+                    traceID: traceID, documents: &documents, into: &out)
             }
             out.raw("]")
         }
@@ -171,7 +172,8 @@ extension TraceStore {
             documents = byEntity
         }
         guard let doc = documents?[entity.id], let e = doc.entities.first(where: { $0.id == entity.id }),
-              let object = SummaryRules.object(at: e.path, in: doc.json) else { return "[]" }
+            let object = SummaryRules.object(at: e.path, in: doc.json)
+        else { return "[]" }
         return SummaryRules.exceptionsJSON(object) ?? "[]"
     }
 }

@@ -277,7 +277,7 @@ package final class TraceStore {
                     if !db.isAutocommit { try? db.execute("ROLLBACK") }
                     throw error
                 }
-            } catch where error.isBusy && attempt < Self.busyAttempts {
+            } catch  where error.isBusy && attempt < Self.busyAttempts {
                 usleep(UInt32(1000 << attempt))
             }
         }
@@ -293,7 +293,7 @@ package final class TraceStore {
     package func ingest(_ documents: [IncomingDocument], rejects: [IncomingReject] = []) throws(StoreError) -> IngestCounts {
         do {
             return try ingestOnce(documents[...], rejects: rejects)
-        } catch where error.isDocumentSpecific {
+        } catch  where error.isDocumentSpecific {
             var counts = IngestCounts()
             if !rejects.isEmpty { counts += try ingestOnce([], rejects: rejects) }
             try bisect(documents[...], into: &counts)
@@ -305,11 +305,15 @@ package final class TraceStore {
         guard let first = documents.first else { return }
         do {
             counts += try ingestOnce(documents, rejects: [])
-        } catch where error.isDocumentSpecific {
+        } catch  where error.isDocumentSpecific {
             guard documents.count > 1 else {
                 let reason = "the store refused it: \(Self.sqliteReason(error))"
-                counts += try ingestOnce([], rejects: [IncomingReject(
-                    raw: first.raw, reason: reason, source: first.source, receivedAt: first.receivedAt)])
+                counts += try ingestOnce(
+                    [],
+                    rejects: [
+                        IncomingReject(
+                            raw: first.raw, reason: reason, source: first.source, receivedAt: first.receivedAt)
+                    ])
                 counts.refused.append(.init(index: documents.startIndex, source: first.source, reason: reason))
                 return
             }
@@ -355,7 +359,8 @@ package final class TraceStore {
 
     func upsert(_ incoming: IncomingDocument) throws(StoreError) -> UpsertOutcome {
         let doc = incoming.document
-        let insert = try db.prepared("""
+        let insert = try db.prepared(
+            """
             INSERT INTO documents(trace_id, id, in_progress, received_at, source, raw) VALUES(?,?,?,?,?,?)
             ON CONFLICT(trace_id, id) DO NOTHING
             """)
@@ -402,13 +407,15 @@ package final class TraceStore {
     }
 
     func insertEntities(_ doc: SegmentDocument, exceptions: [String?], documentID: Int64) throws(StoreError) {
-        let entity = try db.prepared("""
+        let entity = try db.prepared(
+            """
             INSERT OR REPLACE INTO entities(trace_id, id, parent_id, document_id, kind, name, origin, namespace,
                 start_time, end_time, in_progress, error, fault, throttle, http_method, http_url, http_status,
                 http_user_agent, http_client_ip, user, sql, cause, warnings, exceptions)
             VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """)
-        let annotation = try db.prepared("""
+        let annotation = try db.prepared(
+            """
             INSERT OR REPLACE INTO annotations(trace_id, entity_id, key, type, value, document_id) VALUES(?,?,?,?,?,?)
             """)
         for (index, e) in doc.entities.enumerated() {
@@ -467,7 +474,8 @@ package final class TraceStore {
     /// Recomputes one trace's summary row and details from its entities: the root segment decides HasError
     /// and HasFault (GetTraceSummaries in the X-Ray API reference).
     func refreshSummary(traceID: String, receivedAt: Double, delta: inout RollupDelta) throws(StoreError) {
-        let aggregate = try db.prepared("""
+        let aggregate = try db.prepared(
+            """
             SELECT min(start_time), max(coalesce(end_time, start_time)), count(*), sum(in_progress), max(throttle)
             FROM entities WHERE trace_id=?
             """)
@@ -484,7 +492,8 @@ package final class TraceStore {
         let count = aggregate.int(2), inProgress = aggregate.int(3), throttle = aggregate.bool(4)
         aggregate.reset()
         // The root: a segment without parent, else the earliest segment, else the earliest entity.
-        let root = try db.prepared("""
+        let root = try db.prepared(
+            """
             SELECT id, name, origin, start_time, end_time, http_method, http_url, http_status, error, fault
             FROM entities WHERE trace_id=? ORDER BY kind, parent_id IS NOT NULL, start_time LIMIT 1
             """)
@@ -495,7 +504,8 @@ package final class TraceStore {
         let method = root.text(5), url = root.text(6), status = root.optionalInt(7)
         let error = root.bool(8), fault = root.bool(9)
         root.reset()
-        let upsert = try db.prepared("""
+        let upsert = try db.prepared(
+            """
             INSERT INTO traces(trace_id, start_time, end_time, duration, response_time, root_id, root_name, root_origin,
                 http_method, http_url, http_status, has_error, has_fault, has_throttle, is_partial, entity_count,
                 in_progress_count, first_received, last_received)
@@ -528,8 +538,9 @@ package final class TraceStore {
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
-        let facts = TraceFacts(rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle,
-                               responseTime: rootEnd.map { $0 - rootStart })
+        let facts = TraceFacts(
+            rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle,
+            responseTime: rootEnd.map { $0 - rootStart })
         try refreshDetails(traceID: traceID, rootID: rootID, entityCount: count, facts: facts, delta: &delta)
     }
 }

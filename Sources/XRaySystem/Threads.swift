@@ -21,13 +21,15 @@ package struct NativeThread: Sendable {
     ) throws(ThreadStartError) -> NativeThread {
         let box = Unmanaged.passRetained(ThreadBody(name, body)).toOpaque()
         var handle = pthread_t()
-        let rc = pthread_create(&handle, nil, { raw in
-            guard let raw else { return nil }
-            let body = Unmanaged<ThreadBody>.fromOpaque(raw).takeRetainedValue()
-            xr_set_thread_name(body.name)
-            body.run()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &handle, nil,
+            { raw in
+                guard let raw else { return nil }
+                let body = Unmanaged<ThreadBody>.fromOpaque(raw).takeRetainedValue()
+                xr_set_thread_name(body.name)
+                body.run()
+                return nil
+            }, box)
         guard rc == 0 else {
             Unmanaged<ThreadBody>.fromOpaque(box).release()
             throw ThreadStartError(name: name, errno: rc)

@@ -8,7 +8,9 @@ public enum DaemonDatagram {
     /// Returns the byte range of the body, or why the datagram is not a daemon datagram.
     public static func bodyRange(of bytes: UnsafeBufferPointer<UInt8>) throws(DocumentRejection) -> Range<Int> {
         guard let newline = bytes.firstIndex(of: 0x0A) else {
-            throw DocumentRejection(field: nil, message: "missing header: no newline in \(bytes.count) bytes; expected {\"format\":\"json\",\"version\":1} and a newline before the document")
+            throw DocumentRejection(
+                field: nil,
+                message: "missing header: no newline in \(bytes.count) bytes; expected {\"format\":\"json\",\"version\":1} and a newline before the document")
         }
         var headerEnd = newline
         if headerEnd > 0, bytes[headerEnd - 1] == 0x0D { headerEnd -= 1 }
@@ -45,7 +47,9 @@ public enum DaemonDatagram {
             throw DocumentRejection(field: "header.format", message: "expected \"json\", found \(o["format"].map(SegmentDocumentParser.describe) ?? "nothing")")
         }
         guard case .number(let version) = o["version"], version.double == 1 else {
-            throw DocumentRejection(field: "header.version", message: "expected the number 1, found \(o["version"].map { $0 == .null ? "null" : JSONWriter.string($0) } ?? "nothing")")
+            throw DocumentRejection(
+                field: "header.version",
+                message: "expected the number 1, found \(o["version"].map { $0 == .null ? "null" : JSONWriter.string($0) } ?? "nothing")")
         }
     }
 

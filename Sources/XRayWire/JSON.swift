@@ -378,9 +378,10 @@ public struct JSONParser {
                 }
                 if let earlier {
                     members[earlier].value = value
-                    duplicateKeys.append(JSONDuplicateKey(
-                        key: key, path: options.recordPositions ? childPath : key, offset: keyOffset,
-                        position: keyPosition))
+                    duplicateKeys.append(
+                        JSONDuplicateKey(
+                            key: key, path: options.recordPositions ? childPath : key, offset: keyOffset,
+                            position: keyPosition))
                 } else {
                     members.append((key, value))
                     if keyIndex != nil {

@@ -58,4 +58,3 @@ public struct RejectRecord: Sendable {
         self.raw = raw
     }
 }
-

@@ -91,9 +91,10 @@ public struct SegmentDocument: Sendable {
         var object = json
         for step in entity.path.split(separator: ".") {
             guard step.hasPrefix("subsegments["), step.hasSuffix("]"),
-                  let index = Int(step.dropFirst("subsegments[".count).dropLast()),
-                  case .array(let children)? = object["subsegments"], children.indices.contains(index),
-                  case .object(let child) = children[index] else { return JSONObject() }
+                let index = Int(step.dropFirst("subsegments[".count).dropLast()),
+                case .array(let children)? = object["subsegments"], children.indices.contains(index),
+                case .object(let child) = children[index]
+            else { return JSONObject() }
             object = child
         }
         object["subsegments"] = nil
@@ -181,12 +182,14 @@ public enum SegmentDocumentParser {
         }
         var entities: [Entity] = []
         var seen = Set<String>()
-        try walk(object, path: "", traceID: traceID, parentID: nil, kind: isSubsegment ? .subsegment : .segment,
-                 entities: &entities, seen: &seen)
+        try walk(
+            object, path: "", traceID: traceID, parentID: nil, kind: isSubsegment ? .subsegment : .segment,
+            entities: &entities, seen: &seen)
         for w in warnings {
-            let index = entities.lastIndex { e in
-                e.path.isEmpty || w.path == e.path || w.path.hasPrefix(e.path + ".")
-            } ?? 0
+            let index =
+                entities.lastIndex { e in
+                    e.path.isEmpty || w.path == e.path || w.path.hasPrefix(e.path + ".")
+                } ?? 0
             entities[index].warnings.append(w.text)
         }
         let top = entities[0]

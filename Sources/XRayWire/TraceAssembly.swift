@@ -142,8 +142,9 @@ public enum TraceAssembler {
             for c in children[next.flat].reversed() { pending.append((c, next.depth + 1, position)) }
         }
         var entries: [TraceEntry] = visit.map { v in
-            TraceEntry(entity: flat[v.flat].entity, fields: flat[v.flat].fields, parent: v.parent, children: [],
-                       depth: v.depth, missingParent: missing[v.flat], subtreeCount: 1)
+            TraceEntry(
+                entity: flat[v.flat].entity, fields: flat[v.flat].fields, parent: v.parent, children: [],
+                depth: v.depth, missingParent: missing[v.flat], subtreeCount: 1)
         }
         for i in entries.indices.reversed() {
             guard let p = entries[i].parent else { continue }

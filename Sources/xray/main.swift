@@ -62,8 +62,9 @@ func execute(_ root: any ParsableCommand.Type, _ arguments: [String]) -> Never {
         command = try root.parseAsRoot(arguments)
     } catch {
         if let typo = mistypedSubcommand(root, arguments) {
-            printError("Error: unknown subcommand '\(typo.typed)'; did you mean '\(typo.meant)'?\n"
-                + "Usage: \(typo.path) <subcommand>\n  See '\(typo.path) --help' for more information.")
+            printError(
+                "Error: unknown subcommand '\(typo.typed)'; did you mean '\(typo.meant)'?\n"
+                    + "Usage: \(typo.path) <subcommand>\n  See '\(typo.path) --help' for more information.")
             root.exit(withError: ExitCode(ExitCodes.usage))
         }
         root.exit(withError: error)

@@ -2,6 +2,7 @@ import Testing
 import XRayOTel
 import XRayStore
 import XRayWire
+
 @testable import XRayCollector
 
 /// The OTLP forwarder's pure parts: URLs, the retry policy, and what a batch becomes.
@@ -55,16 +56,26 @@ struct ForwarderTests {
     }
 
     @Test func aBatchSendsSDKEntitiesAsSpansAndOpenTelemetryOriginalsAsSent() throws {
-        let segment = #"{"trace_id":"1-6b0f08b0-222222222222222222222222","id":"1111111111111111","name":"shop","start_time":1796154710.25,"end_time":1796154710.5,"http":{"request":{"method":"GET","url":"http://x/a"},"response":{"status":500}},"fault":true,"subsegments":[{"id":"2222222222222222","name":"db","start_time":1796154710.3,"end_time":1796154710.4,"namespace":"remote"}]}"#
-        let original = OTLPRequest(resourceSpans: [OTLPResourceSpans(
-            resource: OTLPResource(attributes: [OTLPKeyValue("service.name", .string("back"))]),
-            scopeSpans: [OTLPScopeSpans(scope: OTLPScope(name: "flask"), spans: [OTLPSpan(
-                traceID: Array(repeating: 0xAB, count: 16), spanID: Array(repeating: 0xCD, count: 8), name: "GET /b", kind: .server,
-                startTimeUnixNano: 5, endTimeUnixNano: 9, flags: 0x101)])])])
+        let segment =
+            #"{"trace_id":"1-6b0f08b0-222222222222222222222222","id":"1111111111111111","name":"shop","start_time":1796154710.25,"end_time":1796154710.5,"http":{"request":{"method":"GET","url":"http://x/a"},"response":{"status":500}},"fault":true,"subsegments":[{"id":"2222222222222222","name":"db","start_time":1796154710.3,"end_time":1796154710.4,"namespace":"remote"}]}"#
+        let original = OTLPRequest(resourceSpans: [
+            OTLPResourceSpans(
+                resource: OTLPResource(attributes: [OTLPKeyValue("service.name", .string("back"))]),
+                scopeSpans: [
+                    OTLPScopeSpans(
+                        scope: OTLPScope(name: "flask"),
+                        spans: [
+                            OTLPSpan(
+                                traceID: Array(repeating: 0xAB, count: 16), spanID: Array(repeating: 0xCD, count: 8), name: "GET /b", kind: .server,
+                                startTimeUnixNano: 5, endTimeUnixNano: 9, flags: 0x101)
+                        ])
+                ])
+        ])
         let documents = [
             IncomingDocument(raw: Array(segment.utf8), document: try SegmentDocumentParser.parse(segment), source: nil, receivedAt: 0),
-            IncomingDocument(raw: [], document: try SegmentDocumentParser.parse(segment), source: nil, receivedAt: 0,
-                             originalSpan: OTLPJSONEncoder.encodeBytes(original)),
+            IncomingDocument(
+                raw: [], document: try SegmentDocumentParser.parse(segment), source: nil, receivedAt: 0,
+                originalSpan: OTLPJSONEncoder.encodeBytes(original)),
         ]
         let request = OTLPForwarder.request(documents)
         let decoded = try OTLPProtobufDecoder.decode(OTLPProtobufEncoder.encode(request))

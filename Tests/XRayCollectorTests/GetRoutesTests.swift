@@ -1,9 +1,10 @@
 import Foundation
 import Testing
-@testable import XRayCollector
 import XRayConsole
 import XRayReadAPI
 import XRayTestSupport
+
+@testable import XRayCollector
 
 /// GET routes through the `HTTPOperations` seam, the console's headers, the server's own origin in
 /// `RequestPolicy`, and `ReadOnlyServer`: over real loopback sockets.
@@ -15,9 +16,14 @@ struct GetRoutesTests {
         return try #require(http.readResponse())
     }
 
-    static let page = HTTPOperations(get: [("/page", { _ in
-        OperationResponse(status: 200, body: Array("<p>hi</p>".utf8), contentType: "text/html; charset=utf-8", headers: [("X-Test", "1")])
-    })])
+    static let page = HTTPOperations(get: [
+        (
+            "/page",
+            { _ in
+                OperationResponse(status: 200, body: Array("<p>hi</p>".utf8), contentType: "text/html; charset=utf-8", headers: [("X-Test", "1")])
+            }
+        )
+    ])
 
     @Test func aGetRouteIsServedWithItsOwnContentTypeAndHeaders() throws {
         try TestCollector.with({ $0.operations = ReadAPI.operations.adding(Self.page) }) { c in
@@ -37,7 +43,10 @@ struct GetRoutesTests {
 
     @Test func theConsoleIsServedWithAStrictContentSecurityPolicy() throws {
         try TestCollector.with({ $0.operations = ReadAPI.operations.adding(Console.operations) }) { c in
-            for (path, type) in [("/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css"), ("/ui/api/runs", "application/json"), ("/ui/api/groups", "application/json")] {
+            for (path, type) in [
+                ("/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css"), ("/ui/api/runs", "application/json"),
+                ("/ui/api/groups", "application/json"),
+            ] {
                 let response = try Self.exchange(port: c.tcpPort, ["GET \(path) HTTP/1.1", "Host: 127.0.0.1"])
                 #expect(response.status == 200, "\(path)")
                 #expect(response.headers["content-type"]?.hasPrefix(type) == true, "\(path)")
@@ -52,11 +61,13 @@ struct GetRoutesTests {
             #expect(runs.body == #"{"Runs":[]}"#)
             let groups = try Self.exchange(port: c.tcpPort, ["GET /ui/api/groups HTTP/1.1", "Host: 127.0.0.1"])
             #expect(groups.body == #"{"Groups":[]}"#)
-            let missing = try Self.exchange(port: c.tcpPort, ["POST /ui/api/RunTraces HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"],
-                                            body: #"{"RunId": 7}"#)
+            let missing = try Self.exchange(
+                port: c.tcpPort, ["POST /ui/api/RunTraces HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"],
+                body: #"{"RunId": 7}"#)
             #expect(missing.status == 404)
-            let bad = try Self.exchange(port: c.tcpPort, ["POST /ui/api/RunTraces HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"],
-                                        body: #"{"RunId": "x"}"#)
+            let bad = try Self.exchange(
+                port: c.tcpPort, ["POST /ui/api/RunTraces HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"],
+                body: #"{"RunId": "x"}"#)
             #expect(bad.status == 400)
         }
     }
@@ -66,8 +77,12 @@ struct GetRoutesTests {
     @Test func onlyTheServersOwnOriginPassesWithoutAllowOrigin() throws {
         try TestCollector.with { c in
             let post = { (origin: String) in
-                try Self.exchange(port: c.tcpPort, ["POST /TraceSummaries HTTP/1.1", "Host: 127.0.0.1:\(c.tcpPort)", "Origin: \(origin)",
-                                                    "Content-Type: application/json"], body: "{}")
+                try Self.exchange(
+                    port: c.tcpPort,
+                    [
+                        "POST /TraceSummaries HTTP/1.1", "Host: 127.0.0.1:\(c.tcpPort)", "Origin: \(origin)",
+                        "Content-Type: application/json",
+                    ], body: "{}")
             }
             let own = try post("http://127.0.0.1:\(c.tcpPort)")
             #expect(own.status == 200)
@@ -83,8 +98,9 @@ struct GetRoutesTests {
     @Test func theReadOnlyServerServesReadsAndNoWrites() throws {
         let folder = try makeTemporaryDirectory("xray-readonly")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try ReadOnlyServer.start(Endpoint(host: "127.0.0.1", port: 0), storePath: folder.appendingPathComponent("traces.sqlite").path,
-                                              operations: ReadAPI.operations.adding(Console.operations))
+        let server = try ReadOnlyServer.start(
+            Endpoint(host: "127.0.0.1", port: 0), storePath: folder.appendingPathComponent("traces.sqlite").path,
+            operations: ReadAPI.operations.adding(Console.operations))
         defer { server.stop() }
         let port = server.endpoint.port
         #expect(port != 0)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XRayCollector
 
 /// HPACK against the examples of RFC 7541 Appendix C, decoded block after block with one decoder so the
@@ -33,19 +34,30 @@ import Testing
 
     static let request1 = fields([(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "www.example.com")])
     static let request2 = request1 + fields([("cache-control", "no-cache")])
-    static let request3 = fields([(":method", "GET"), (":scheme", "https"), (":path", "/index.html"),
-                                  (":authority", "www.example.com"), ("custom-key", "custom-value")])
-    static let response1 = fields([(":status", "302"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:21 GMT"),
-                                   ("location", "https://www.example.com")])
-    static let response2 = fields([(":status", "307"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:21 GMT"),
-                                   ("location", "https://www.example.com")])
-    static let response3 = fields([(":status", "200"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:22 GMT"),
-                                   ("location", "https://www.example.com"), ("content-encoding", "gzip"),
-                                   ("set-cookie", "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1")])
+    static let request3 = fields([
+        (":method", "GET"), (":scheme", "https"), (":path", "/index.html"),
+        (":authority", "www.example.com"), ("custom-key", "custom-value"),
+    ])
+    static let response1 = fields([
+        (":status", "302"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:21 GMT"),
+        ("location", "https://www.example.com"),
+    ])
+    static let response2 = fields([
+        (":status", "307"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:21 GMT"),
+        ("location", "https://www.example.com"),
+    ])
+    static let response3 = fields([
+        (":status", "200"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:22 GMT"),
+        ("location", "https://www.example.com"), ("content-encoding", "gzip"),
+        ("set-cookie", "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1"),
+    ])
 
     @Test func appendixC2LiteralFieldsDecodeAndOnlyIncrementalIndexingFillsTheTable() throws {
-        try Self.check([Example(hex: "400a637573746f6d2d6b65790d637573746f6d2d686561646572",
-                                fields: Self.fields([("custom-key", "custom-header")]), tableSize: 55)])
+        try Self.check([
+            Example(
+                hex: "400a637573746f6d2d6b65790d637573746f6d2d686561646572",
+                fields: Self.fields([("custom-key", "custom-header")]), tableSize: 55)
+        ])
         try Self.check([Example(hex: "040c2f73616d706c652f70617468", fields: Self.fields([(":path", "/sample/path")]), tableSize: 0)])
         try Self.check([Example(hex: "100870617373776f726406736563726574", fields: Self.fields([("password", "secret")]), tableSize: 0)])
         try Self.check([Example(hex: "82", fields: Self.fields([(":method", "GET")]), tableSize: 0)])
@@ -68,23 +80,32 @@ import Testing
     }
 
     @Test func appendixC5ResponsesEvictOldestEntriesFromA256ByteTable() throws {
-        try Self.check([
-            Example(hex: "4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d546e1768747470733a2f2f7777772e6578616d706c652e636f6d",
+        try Self.check(
+            [
+                Example(
+                    hex:
+                        "4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d546e1768747470733a2f2f7777772e6578616d706c652e636f6d",
                     fields: Self.response1, tableSize: 222),
-            Example(hex: "4803333037c1c0bf", fields: Self.response2, tableSize: 222),
-            Example(hex: "88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f6f3d4153444a4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b2076657273696f6e3d31",
+                Example(hex: "4803333037c1c0bf", fields: Self.response2, tableSize: 222),
+                Example(
+                    hex:
+                        "88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f6f3d4153444a4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b2076657273696f6e3d31",
                     fields: Self.response3, tableSize: 215),
-        ], maxTableSize: 256)
+            ], maxTableSize: 256)
     }
 
     @Test func appendixC6HuffmanResponsesEvictTheSame() throws {
-        try Self.check([
-            Example(hex: "488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3",
+        try Self.check(
+            [
+                Example(
+                    hex: "488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3",
                     fields: Self.response1, tableSize: 222),
-            Example(hex: "4883640effc1c0bf", fields: Self.response2, tableSize: 222),
-            Example(hex: "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007",
+                Example(hex: "4883640effc1c0bf", fields: Self.response2, tableSize: 222),
+                Example(
+                    hex:
+                        "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007",
                     fields: Self.response3, tableSize: 215),
-        ], maxTableSize: 256)
+            ], maxTableSize: 256)
     }
 
     @Test func appendixC1IntegersRoundTripThroughTheEncoder() throws {
@@ -109,8 +130,10 @@ import Testing
     }
 
     @Test func encoderOutputDecodesToTheSameFields() throws {
-        let fields = Self.fields([(":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "0"),
-                                  ("grpc-message", String(repeating: "x", count: 300))])
+        let fields = Self.fields([
+            (":status", "200"), ("content-type", "application/grpc"), ("grpc-status", "0"),
+            ("grpc-message", String(repeating: "x", count: 300)),
+        ])
         var decoder = HPACKDecoder()
         #expect(try decoder.decode(HPACKEncoder.encode(fields)) == fields)
         #expect(decoder.tableSize == 0)

@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 import XRayWire
+
 @testable import XRayCollector
 
 #if canImport(Glibc)
@@ -154,8 +155,9 @@ import XRayTestSupport
         defer { close(fd) }
         try TestCollector.with({ $0.otlpGRPC = .preferred(Endpoint(host: "127.0.0.1", port: port)) }) { harness in
             #expect(harness.collector.otlpGRPCAddress == nil)
-            #expect(harness.collector.startWarnings.contains { $0.contains("OTLP/gRPC address 127.0.0.1:\(port) is taken") },
-                    "\(harness.collector.startWarnings)")
+            #expect(
+                harness.collector.startWarnings.contains { $0.contains("OTLP/gRPC address 127.0.0.1:\(port) is taken") },
+                "\(harness.collector.startWarnings)")
         }
         #expect(throws: CollectorError.self) {
             try TestCollector.with({ $0.otlpGRPC = .required(Endpoint(host: "127.0.0.1", port: port)) }) { _ in }

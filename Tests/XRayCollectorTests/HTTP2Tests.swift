@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XRayCollector
 
 /// HTTP/2 frames and the server connection state machine, driven by bytes as a client would send them,
@@ -22,10 +23,11 @@ import Testing
     }
 
     static func requestBlock(path: String = grpcPath, authority: String = "127.0.0.1:4317", extra: [HeaderField] = []) -> [UInt8] {
-        HPACKEncoder.encode([
-            HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", path),
-            HeaderField(":authority", authority), HeaderField("content-type", "application/grpc"), HeaderField("te", "trailers"),
-        ] + extra)
+        HPACKEncoder.encode(
+            [
+                HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", path),
+                HeaderField(":authority", authority), HeaderField("content-type", "application/grpc"), HeaderField("te", "trailers"),
+            ] + extra)
     }
 
     static func message(_ payload: [UInt8], compressed: Bool = false) -> [UInt8] {
@@ -128,7 +130,8 @@ import Testing
         #expect(parameters.contains { $0.id == HTTP2Setting.maxConcurrentStreams.rawValue && $0.value == 100 })
         let body = Self.message([1, 2, 3])
         // Split everything byte by byte: a network may deliver any split.
-        let bytes = Self.opening + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+        let bytes =
+            Self.opening + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
             + HTTP2Frame.data(stream: 1, bytes: body, endStream: true, flowLength: body.count).serialized()
         var events: [HTTP2Event] = []
         var sent: [UInt8] = []
@@ -147,8 +150,9 @@ import Testing
         #expect(request.field(":path") == Self.grpcPath)
         #expect(request.body == body)
 
-        let response = try Self.frames(connection.respond(
-            stream: 1, fields: [HeaderField(":status", "200")], body: [9, 9], trailers: [HeaderField("grpc-status", "0")]))
+        let response = try Self.frames(
+            connection.respond(
+                stream: 1, fields: [HeaderField(":status", "200")], body: [9, 9], trailers: [HeaderField("grpc-status", "0")]))
         #expect(response.count == 3)
         #expect(response[1] == .data(stream: 1, bytes: [9, 9], endStream: false, flowLength: 2))
         guard case .headers(1, let trailers, true, true) = response[2] else {
@@ -170,10 +174,11 @@ import Testing
         HPACKEncoder.integer(coded.count, prefix: 7, flags: 0x80, into: &block)
         block += coded + HPACKEncoder.encode([HeaderField("content-type", "application/grpc")])
         let first = Array(block.prefix(5)), second = Array(block.dropFirst(5).prefix(7)), third = Array(block.dropFirst(12))
-        let output = connection.receive(Self.opening
-            + HTTP2Frame.headers(stream: 1, block: first, endStream: true, endHeaders: false).serialized()
-            + HTTP2Frame.continuation(stream: 1, block: second, endHeaders: false).serialized()
-            + HTTP2Frame.continuation(stream: 1, block: third, endHeaders: true).serialized())
+        let output = connection.receive(
+            Self.opening
+                + HTTP2Frame.headers(stream: 1, block: first, endStream: true, endHeaders: false).serialized()
+                + HTTP2Frame.continuation(stream: 1, block: second, endHeaders: false).serialized()
+                + HTTP2Frame.continuation(stream: 1, block: third, endHeaders: true).serialized())
         guard case .request(let request)? = output.events.first else {
             Issue.record("no request: \(output.events), \(try Self.frames(output.send))")
             return
@@ -218,9 +223,10 @@ import Testing
 
     @Test func headerBlockInterruptedByAnotherFrameIsAProtocolError() throws {
         var connection = HTTP2Connection()
-        let output = connection.receive(Self.opening
-            + HTTP2Frame.headers(stream: 1, block: [0x83], endStream: false, endHeaders: false).serialized()
-            + HTTP2Frame.ping(ack: false, opaque: [UInt8](repeating: 0, count: 8)).serialized())
+        let output = connection.receive(
+            Self.opening
+                + HTTP2Frame.headers(stream: 1, block: [0x83], endStream: false, endHeaders: false).serialized()
+                + HTTP2Frame.ping(ack: false, opaque: [UInt8](repeating: 0, count: 8)).serialized())
         #expect(try Self.goAwayCode(output) == .protocolError)
     }
 
@@ -249,7 +255,8 @@ import Testing
         let pieces = stride(from: 0, to: big.count, by: 16_000).map { Array(big[$0..<min(big.count, $0 + 16_000)]) }
         for (index, piece) in pieces.enumerated() {
             let last = index == pieces.count - 1
-            bytes += index == 0
+            bytes +=
+                index == 0
                 ? HTTP2Frame.headers(stream: 1, block: piece, endStream: true, endHeaders: last).serialized()
                 : HTTP2Frame.continuation(stream: 1, block: piece, endHeaders: last).serialized()
         }
@@ -270,9 +277,10 @@ import Testing
         #expect(try Self.goAwayCode(output) == .flowControlError)
 
         var second = HTTP2Connection()
-        let streamOutput = second.receive(Self.opening
-            + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
-            + HTTP2Frame.windowUpdate(stream: 1, increment: 0x7FFF_FFFF).serialized())
+        let streamOutput = second.receive(
+            Self.opening
+                + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+                + HTTP2Frame.windowUpdate(stream: 1, increment: 0x7FFF_FFFF).serialized())
         #expect(!streamOutput.close)
         #expect(try Self.frames(streamOutput.send).contains(.rstStream(stream: 1, code: HTTP2ErrorCode.flowControlError.rawValue)))
     }
@@ -291,9 +299,10 @@ import Testing
         var connection = HTTP2Connection()
         _ = connection.start()
         let chunk = [UInt8](repeating: 1, count: 10_000)
-        let output = connection.receive(Self.opening
-            + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
-            + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: chunk.count).serialized())
+        let output = connection.receive(
+            Self.opening
+                + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+                + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: chunk.count).serialized())
         let updates = try Self.frames(output.send)
         #expect(updates.contains(.windowUpdate(stream: 0, increment: 10_000)))
         #expect(updates.contains(.windowUpdate(stream: 1, increment: 10_000)))
@@ -303,10 +312,13 @@ import Testing
         var connection = HTTP2Connection()
         _ = connection.start()
         let smallWindow = HTTP2Frame.settings(ack: false, parameters: [(id: HTTP2Setting.initialWindowSize.rawValue, value: 4)]).serialized()
-        _ = connection.receive(HTTP2Connection.preface + smallWindow
-            + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: true, endHeaders: true).serialized())
-        let first = try Self.frames(connection.respond(stream: 1, fields: [HeaderField(":status", "200")],
-                                                       body: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], trailers: [HeaderField("grpc-status", "0")]))
+        _ = connection.receive(
+            HTTP2Connection.preface + smallWindow
+                + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: true, endHeaders: true).serialized())
+        let first = try Self.frames(
+            connection.respond(
+                stream: 1, fields: [HeaderField(":status", "200")],
+                body: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], trailers: [HeaderField("grpc-status", "0")]))
         #expect(first.count == 2)
         #expect(first.last == .data(stream: 1, bytes: [1, 2, 3, 4], endStream: false, flowLength: 4))
         #expect(connection.hasBlockedResponses)
@@ -338,10 +350,11 @@ import Testing
         var connection = HTTP2Connection(limits: limits)
         _ = connection.start()
         let chunk = [UInt8](repeating: 0, count: 80)
-        let output = connection.receive(Self.opening
-            + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
-            + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: 80).serialized()
-            + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: 80).serialized())
+        let output = connection.receive(
+            Self.opening
+                + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+                + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: 80).serialized()
+                + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: 80).serialized())
         #expect(output.events == [.refused(stream: 1, .bodyTooLarge(limit: 100))])
         let answer = try Self.frames(connection.respond(stream: 1, fields: [HeaderField(":status", "200")], body: [], trailers: []))
         #expect(answer.last == .rstStream(stream: 1, code: HTTP2ErrorCode.noError.rawValue))
@@ -371,8 +384,9 @@ import Testing
         _ = connection.respond(stream: 1, fields: [HeaderField(":status", "200")], body: [], trailers: [])
         _ = connection.respond(stream: 3, fields: [HeaderField(":status", "200")], body: [], trailers: [])
         // Answered, it no longer counts; and a call alone may exceed the buffer, up to the body limit.
-        let alone = connection.receive(HTTP2Frame.headers(stream: 5, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
-            + HTTP2Frame.data(stream: 5, bytes: sixty + sixty, endStream: true, flowLength: 120).serialized())
+        let alone = connection.receive(
+            HTTP2Frame.headers(stream: 5, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+                + HTTP2Frame.data(stream: 5, bytes: sixty + sixty, endStream: true, flowLength: 120).serialized())
         guard case .request(let request)? = alone.events.first else {
             Issue.record("a call alone on the connection was refused: \(alone.events)")
             return
@@ -386,12 +400,16 @@ import Testing
         var connection = HTTP2Connection(limits: limits)
         _ = connection.start()
         let chunk = [UInt8](repeating: 0, count: 20)
-        _ = connection.receive(Self.opening
-            + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
-            + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: 20).serialized())
+        _ = connection.receive(
+            Self.opening
+                + HTTP2Frame.headers(stream: 1, block: Self.requestBlock(), endStream: false, endHeaders: true).serialized()
+                + HTTP2Frame.data(stream: 1, bytes: chunk, endStream: false, flowLength: 20).serialized())
         _ = connection.respond(stream: 1, fields: [HeaderField(":status", "200")], body: [], trailers: [])
-        let trailers = connection.receive(HTTP2Frame.headers(stream: 1, block: HPACKEncoder.encode([HeaderField("x-t", "1")]),
-                                                             endStream: true, endHeaders: true).serialized())
+        let trailers = connection.receive(
+            HTTP2Frame.headers(
+                stream: 1, block: HPACKEncoder.encode([HeaderField("x-t", "1")]),
+                endStream: true, endHeaders: true
+            ).serialized())
         #expect(!trailers.close)
         #expect(trailers.send.isEmpty)
         // A stream that ended normally is different: HEADERS on it again is STREAM_CLOSED.
@@ -408,11 +426,14 @@ import Testing
     }
 
     @Test func invalidSettingsValuesAreErrors() throws {
-        for (id, value, code) in [(HTTP2Setting.enablePush, UInt32(2), HTTP2ErrorCode.protocolError),
-                                  (.maxFrameSize, 100, .protocolError), (.initialWindowSize, 0x8000_0000, .flowControlError)] {
+        for (id, value, code) in [
+            (HTTP2Setting.enablePush, UInt32(2), HTTP2ErrorCode.protocolError),
+            (.maxFrameSize, 100, .protocolError), (.initialWindowSize, 0x8000_0000, .flowControlError),
+        ] {
             var connection = HTTP2Connection()
-            let output = connection.receive(HTTP2Connection.preface
-                + HTTP2Frame.settings(ack: false, parameters: [(id: id.rawValue, value: value)]).serialized())
+            let output = connection.receive(
+                HTTP2Connection.preface
+                    + HTTP2Frame.settings(ack: false, parameters: [(id: id.rawValue, value: value)]).serialized())
             #expect(try Self.goAwayCode(output) == code)
         }
     }
@@ -439,9 +460,11 @@ import Testing
     static func status(_ answer: GRPC.Answer) -> String? { answer.fields.first { $0.name == "grpc-status" }?.value }
 
     @Test func exportCallsBecomeOTLPHTTPRequests() {
-        for (path, target) in [(Self.grpcPath, "/v1/traces"),
-                               ("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", "/v1/metrics"),
-                               ("/opentelemetry.proto.collector.logs.v1.LogsService/Export", "/v1/logs")] {
+        for (path, target) in [
+            (Self.grpcPath, "/v1/traces"),
+            ("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", "/v1/metrics"),
+            ("/opentelemetry.proto.collector.logs.v1.LogsService/Export", "/v1/logs"),
+        ] {
             guard case .forward(1, let http) = Self.action(Self.grpcRequest(path: path, body: Self.message([7, 7]))) else {
                 Issue.record("\(path) was not forwarded")
                 continue

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XRayCollector
 
 /// The strict RFC 9112 request parser on its own, fed bytes in every split a network can produce.
@@ -30,7 +31,8 @@ import Testing
     }
 
     static let chunkedHead = "POST /TraceSegments HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-    static let chunked = chunkedHead
+    static let chunked =
+        chunkedHead
         + "5;name=value;other\r\nhello\r\n"
         + "1\r\n \r\n"
         + "6 ; ext=\"quoted;x\"\r\nworld!\r\n"

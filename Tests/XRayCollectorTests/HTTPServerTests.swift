@@ -1,6 +1,7 @@
 import Testing
 import XRaySystem
 import XRayWire
+
 @testable import XRayCollector
 
 #if canImport(Glibc)
@@ -14,9 +15,11 @@ struct EchoServer {
     let port: Int
 
     static func echo(_ request: HTTPRequest) -> HTTPResponse {
-        .json(.object(JSONObject([
-            ("path", .string(request.path)), ("body", .string(String(decoding: request.body, as: UTF8.self))),
-        ])))
+        .json(
+            .object(
+                JSONObject([
+                    ("path", .string(request.path)), ("body", .string(String(decoding: request.body, as: UTF8.self))),
+                ])))
     }
 
     static func with<T>(
@@ -101,13 +104,16 @@ struct EchoServer {
         limits.queueCapacity = 1
         // Whether the handler holds the worker, and whether the test lets it go.
         let gate = Monitor((entered: false, released: false))
-        try EchoServer.with(limits, handler: { request in
-            if request.path == "/block" {
-                gate.withLock { $0.entered = true }
-                gate.wait(until: { $0.released }, timeout: 30) { _, _ in }
+        try EchoServer.with(
+            limits,
+            handler: { request in
+                if request.path == "/block" {
+                    gate.withLock { $0.entered = true }
+                    gate.wait(until: { $0.released }, timeout: 30) { _, _ in }
+                }
+                return EchoServer.echo(request)
             }
-            return EchoServer.echo(request)
-        }) { s in
+        ) { s in
             let blocked = try RawHTTP(port: s.port), queued = try RawHTTP(port: s.port)
             defer { blocked.close(); queued.close() }
             blocked.write("POST /block HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
@@ -285,8 +291,10 @@ extension RawHTTP {
 /// The worker queue's two bounds, without workers to drain it.
 @Suite struct WorkerPoolTests {
     static func job(_ bytes: Int) -> WorkerPool.Job {
-        WorkerPool.Job(connection: ConnectionID(fd: 0, serial: 1), request: HTTPRequest(
-            method: "POST", path: "/", headers: [], body: [UInt8](repeating: 0, count: bytes), peer: "test"))
+        WorkerPool.Job(
+            connection: ConnectionID(fd: 0, serial: 1),
+            request: HTTPRequest(
+                method: "POST", path: "/", headers: [], body: [UInt8](repeating: 0, count: bytes), peer: "test"))
     }
 
     /// Requests wait up to the count and up to the body bytes, whichever comes first.

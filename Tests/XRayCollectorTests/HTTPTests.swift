@@ -2,6 +2,7 @@ import Testing
 import XRaySampling
 import XRayStore
 import XRayWire
+
 @testable import XRayCollector
 
 #if canImport(Glibc)
@@ -45,7 +46,8 @@ import XRayTestSupport
             let http = try RawHTTP(port: c.tcpPort)
             defer { http.close() }
             func report(_ client: String, _ rule: String = "api") throws -> JSONObject {
-                let body = #"{"SamplingStatisticsDocuments":[{"RuleName":"\#(rule)","ClientID":"\#(client)","RequestCount":5,"BorrowCount":1,"SampledCount":2,"Timestamp":1795560672}]}"#
+                let body =
+                    #"{"SamplingStatisticsDocuments":[{"RuleName":"\#(rule)","ClientID":"\#(client)","RequestCount":5,"BorrowCount":1,"SampledCount":2,"Timestamp":1795560672}]}"#
                 let response = try #require(http.post("/SamplingTargets", body))
                 #expect(response.status == 200)
                 return try #require(response.json?.objectValue)
@@ -152,7 +154,8 @@ import XRayTestSupport
             var token: String?
             var pages = 0
             repeat {
-                let body = token.map { #"{"StartTime":1602537000,"EndTime":1602538000,"NextToken":"\#($0)"}"# }
+                let body =
+                    token.map { #"{"StartTime":1602537000,"EndTime":1602538000,"NextToken":"\#($0)"}"# }
                     ?? #"{"StartTime":1602537000,"EndTime":1602538000}"#
                 let page = try #require(http.post("/TraceSummaries", body))
                 #expect(page.status == 200)
@@ -163,7 +166,8 @@ import XRayTestSupport
             } while token != nil && pages < 5
             #expect(pages == 2)
             #expect(seen.count == 150)
-            let filtered = try #require(http.post("/TraceSummaries", #"{"StartTime":1602537000,"EndTime":1602538000,"FilterExpression":"service(\"orders\")"}"#))
+            let filtered = try #require(
+                http.post("/TraceSummaries", #"{"StartTime":1602537000,"EndTime":1602538000,"FilterExpression":"service(\"orders\")"}"#))
             #expect(filtered.json?.objectValue?["TraceSummaries"]?.arrayValue?.count == 50)
             let bad = try #require(http.post("/TraceSummaries", #"{"FilterExpression":"responsetime >"}"#))
             #expect(bad.status == 400)
@@ -187,8 +191,10 @@ import XRayTestSupport
             for i in 0..<100 {
                 let connection = try RawHTTP(port: c.tcpPort)
                 open.append(connection)
-                connection.write(i % 2 == 0 ? "POST /GetSamplingRules HTTP/1.1\r\nHo"
-                                            : "POST /GetSamplingRules HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+                connection.write(
+                    i % 2 == 0
+                        ? "POST /GetSamplingRules HTTP/1.1\r\nHo"
+                        : "POST /GetSamplingRules HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
             }
             c.send((0..<500).map { Array(Fixture.datagram(Fixture.segment(trace: 5000 + $0, id: 1)).utf8) })
             for connection in open.suffix(100) { connection.write("s") }
@@ -272,7 +278,8 @@ import XRayTestSupport
         try TestCollector.with { c in
             let http = try RawHTTP(port: c.tcpPort)
             defer { http.close() }
-            http.write("POST /GetSamplingRules HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+            http.write(
+                "POST /GetSamplingRules HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
             #expect(http.readResponse()?.status == 100)
             http.write("{}")
             #expect(http.readResponse()?.status == 200)
@@ -285,11 +292,13 @@ import XRayTestSupport
     static let probe = #"{"TraceSegmentDocuments":[]}"#
 
     /// Sends one request with exactly these headers (plus Content-Length) and reads the answer.
-    static func exchange(port: Int, headers: [String], path: String = "/TraceSegments", method: String = "POST",
-                         body: String = probe) throws -> RawHTTP.Response {
+    static func exchange(
+        port: Int, headers: [String], path: String = "/TraceSegments", method: String = "POST",
+        body: String = probe
+    ) throws -> RawHTTP.Response {
         let http = try RawHTTP(port: port)
         defer { http.close() }
-        let head = ([ "\(method) \(path) HTTP/1.1"] + headers + ["Content-Length: \(body.utf8.count)"]).joined(separator: "\r\n")
+        let head = (["\(method) \(path) HTTP/1.1"] + headers + ["Content-Length: \(body.utf8.count)"]).joined(separator: "\r\n")
         http.write(head + "\r\n\r\n" + body)
         return try #require(http.readResponse())
     }
@@ -302,7 +311,8 @@ import XRayTestSupport
             #expect(refused.status == 403)
             #expect(refused.json?.objectValue?["__type"] == .string("AccessDeniedException"))
             #expect(refused.json?.objectValue?["message"]?.stringValue?.contains("rebind.attacker.example") == true)
-            #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: rebind.attacker.example:\(c.tcpPort)", "Content-Type: application/json"]).status == 403)
+            #expect(
+                try Self.exchange(port: c.tcpPort, headers: ["Host: rebind.attacker.example:\(c.tcpPort)", "Content-Type: application/json"]).status == 403)
             #expect(try Self.exchange(port: c.tcpPort, headers: ["Host: 127.0.0.1:\(c.tcpPort + 1)", "Content-Type: application/json"]).status == 403)
             #expect(try Self.exchange(port: c.tcpPort, headers: ["Content-Type: application/json"]).status == 400)
             for host in ["127.0.0.1", "127.0.0.1:\(c.tcpPort)", "localhost", "LOCALHOST:\(c.tcpPort)"] {
@@ -407,7 +417,8 @@ import XRayTestSupport
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(tcp, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
             }
             #expect(rc == 0)
-            let request = Array("POST /GetSamplingRules HTTP/1.1\r\nHost: [::1]:\(c.tcpPort)\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".utf8)
+            let request = Array(
+                "POST /GetSamplingRules HTTP/1.1\r\nHost: [::1]:\(c.tcpPort)\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".utf8)
             _ = send(tcp, request, request.count, Int32(MSG_NOSIGNAL))
             var reply = [UInt8](repeating: 0, count: 4096)
             let n = recv(tcp, &reply, reply.count, 0)
@@ -416,7 +427,10 @@ import XRayTestSupport
         }
     }
 
-    @Test(arguments: ["", "127.0.0.1", "127.0.0.1:99999", ":2000", "::1:2000", "[::1]", "[::1]2000", "[nope]:1", "[::1:2000", "tcp:a:1", "tcp:a:1 tcp:b:2", "tcp:a:1  udp:b:2", "x:a:1 udp:b:2"])
+    @Test(arguments: [
+        "", "127.0.0.1", "127.0.0.1:99999", ":2000", "::1:2000", "[::1]", "[::1]2000", "[nope]:1", "[::1:2000", "tcp:a:1", "tcp:a:1 tcp:b:2",
+        "tcp:a:1  udp:b:2", "x:a:1 udp:b:2",
+    ])
     func rejectsMalformedAddresses(text: String) {
         #expect(throws: CollectorError.self) { try DaemonAddress.parse(text) }
     }

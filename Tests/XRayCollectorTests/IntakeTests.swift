@@ -2,6 +2,7 @@ import Testing
 import XRayStore
 import XRaySystem
 import XRayWire
+
 @testable import XRayCollector
 
 /// UDP intake with real sockets and a real SQLite store.
@@ -45,7 +46,8 @@ import XRayWire
     /// Each element of an array body is stored as the bytes that arrived: spacing, escapes and number
     /// spellings a serializer would change are kept, as they are for a single-document body.
     @Test func storesEachArrayElementAsTheBytesThatArrived() throws {
-        let first = #"{ "type" : "subsegment", "trace_id":"\#(Fixture.traceID(4))","parent_id":"\#(Fixture.entityID(1))","id":"\#(Fixture.entityID(10))","name":"d\u0062 [1,2]","start_time":1602537378.120,"end_time":16025373781.5e-1}"#
+        let first =
+            #"{ "type" : "subsegment", "trace_id":"\#(Fixture.traceID(4))","parent_id":"\#(Fixture.entityID(1))","id":"\#(Fixture.entityID(10))","name":"d\u0062 [1,2]","start_time":1602537378.120,"end_time":16025373781.5e-1}"#
         let second = Fixture.subsegment(trace: 4, id: 11, parent: 1)
         try TestCollector.with { c in
             c.send(Fixture.datagram("[ " + first + " ,\n\t" + second + "\n]"))

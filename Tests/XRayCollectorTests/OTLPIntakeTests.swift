@@ -3,6 +3,7 @@ import Testing
 import XRayOTel
 import XRayStore
 import XRayWire
+
 @testable import XRayCollector
 
 #if canImport(Glibc)
@@ -38,17 +39,19 @@ extension RawHTTP {
 /// A request with one good server span and one whose span id has 7 bytes.
 private func requestWithOneBadSpan() -> [UInt8] {
     let trace: [UInt8] = [0x6b, 0x0f, 0x08, 0xb0] + Array(repeating: 0x11, count: 12)
-    let good = OTLPSpan(traceID: trace, spanID: Array(repeating: 0x22, count: 8), name: "GET /good", kind: .server,
-                        startTimeUnixNano: 1_796_154_710_000_000_000, endTimeUnixNano: 1_796_154_710_500_000_000,
-                        attributes: [OTLPKeyValue("http.method", .string("GET")), OTLPKeyValue("http.status_code", .int(500))],
-                        status: OTLPStatus(message: "", code: .error))
+    let good = OTLPSpan(
+        traceID: trace, spanID: Array(repeating: 0x22, count: 8), name: "GET /good", kind: .server,
+        startTimeUnixNano: 1_796_154_710_000_000_000, endTimeUnixNano: 1_796_154_710_500_000_000,
+        attributes: [OTLPKeyValue("http.method", .string("GET")), OTLPKeyValue("http.status_code", .int(500))],
+        status: OTLPStatus(message: "", code: .error))
     var bad = good
     bad.spanID = Array(repeating: 0x33, count: 7)
     bad.name = "GET /bad"
     let resource = OTLPResource(attributes: [OTLPKeyValue("service.name", .string("otel-front"))])
-    return OTLPProtobufEncoder.encode(OTLPRequest(resourceSpans: [
-        OTLPResourceSpans(resource: resource, scopeSpans: [OTLPScopeSpans(spans: [good, bad])]),
-    ]))
+    return OTLPProtobufEncoder.encode(
+        OTLPRequest(resourceSpans: [
+            OTLPResourceSpans(resource: resource, scopeSpans: [OTLPScopeSpans(spans: [good, bad])])
+        ]))
 }
 
 /// OTLP/HTTP on the collector's TCP port, over real sockets and a real store.
@@ -120,7 +123,8 @@ private func requestWithOneBadSpan() -> [UInt8] {
         try TestCollector.with { c in
             let http = try RawHTTP(port: c.tcpPort)
             defer { http.close() }
-            let body = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102","spanId":"0102030405060708","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#
+            let body =
+                #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102","spanId":"0102030405060708","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#
             let response = try #require(http.send("/v1/traces", Array(body.utf8), contentType: "application/json"))
             #expect(response.status == 200)
             let partial = try #require(response.json?.objectValue?["partialSuccess"]?.objectValue)

@@ -1,9 +1,10 @@
 import Foundation
 import XRayReadAPI
 import XRayStore
-import XRayWire
-@testable import XRayCollector
 import XRayTestSupport
+import XRayWire
+
+@testable import XRayCollector
 
 /// A collector on 127.0.0.1 with a free port and a fresh store in a temporary folder, removed afterwards.
 struct TestCollector {
@@ -55,7 +56,8 @@ enum Fixture {
 
     static func segment(trace: Int, id: Int, name: String = "svc", inProgress: Bool = false) -> String {
         let end = inProgress ? #""in_progress":true"# : #""end_time":1602537378.2"#
-        return #"{"trace_id":"\#(traceID(trace))","id":"\#(entityID(id))","name":"\#(name)","start_time":1602537378.1,\#(end),"http":{"request":{"method":"GET","url":"http://localhost/items"},"response":{"status":200}}}"#
+        return
+            #"{"trace_id":"\#(traceID(trace))","id":"\#(entityID(id))","name":"\#(name)","start_time":1602537378.1,\#(end),"http":{"request":{"method":"GET","url":"http://localhost/items"},"response":{"status":200}}}"#
     }
 
     static func subsegment(trace: Int, id: Int, parent: Int) -> String {

@@ -20,7 +20,8 @@ import Testing
             let body = rest[..<end]
             var dependencies = Set<String>()
             if let list = body.firstRange(of: "dependencies:"), let open = body[list.upperBound...].firstIndex(of: "["),
-               let close = body[open...].firstIndex(of: "]") {
+                let close = body[open...].firstIndex(of: "]")
+            {
                 for quoted in body[open...close].matches(of: try Regex(#""([A-Za-z-]+)""#)) {
                     dependencies.insert(String(quoted.output[1].substring ?? ""))
                 }

@@ -61,7 +61,8 @@ import XRayTestSupport
     static func fixtureStore() throws -> String {
         let store = temporaryStorePath("console")
         let sdk = fixturesDirectory.appendingPathComponent("sdk")
-        let files = ["flask", "django", "aiohttp", "batch"].map { sdk.appendingPathComponent("\($0).jsonl").path }
+        let files =
+            ["flask", "django", "aiohttp", "batch"].map { sdk.appendingPathComponent("\($0).jsonl").path }
             + [fixturesDirectory.appendingPathComponent("console/xss.jsonl").path]
         let imported = try XRayBinary.run(["inspect", "import"] + files + ["--store", store])
         #expect(imported.status == 0, "\(imported.stderr)")
@@ -142,8 +143,9 @@ import XRayTestSupport
     }
 
     @Test func openWithoutXdgOpenIsAWarningAndTheConsoleStaysUp() throws {
-        let ui = try UIProcess.start(["--listen", "127.0.0.1:0", "--store", temporaryStorePath("console"), "--open"],
-                                     environment: ["PATH": "/nonexistent"])
+        let ui = try UIProcess.start(
+            ["--listen", "127.0.0.1:0", "--store", temporaryStorePath("console"), "--open"],
+            environment: ["PATH": "/nonexistent"])
         defer { ui.stop() }
         let deadline = Date().addingTimeInterval(10)
         while !ui.stderr.text.contains("xdg-open"), Date() < deadline { usleep(20_000) }

@@ -59,12 +59,14 @@ import XRayTestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = folder.appendingPathComponent("traces.sqlite").path
         let rules = folder.appendingPathComponent("rules.json")
-        try Data("""
+        try Data(
+            """
             [{"RuleName":"items","Priority":1,"FixedRate":0,"ReservoirSize":2,"ServiceName":"*","ServiceType":"*",
               "Host":"*","HTTPMethod":"*","URLPath":"/items/*","Version":1,"ResourceARN":"*","Attributes":{}},
              {"RuleName":"Default","Priority":10000,"FixedRate":0,"ReservoirSize":0,"ServiceName":"*","ServiceType":"*",
               "Host":"*","HTTPMethod":"*","URLPath":"*","Version":1,"ResourceARN":"*","Attributes":{}}]
-            """.utf8).write(to: rules)
+            """.utf8
+        ).write(to: rules)
         let daemon = try DaemonProcess.start(
             ["daemon", "--listen", "127.0.0.1:0", "--store", store, "--sampling-rules", rules.path, "--json"])
         defer { daemon.kill() }
@@ -123,7 +125,8 @@ import XRayTestSupport
             "--forward", "127.0.0.1:\(downstream.port)",
         ])
         defer { upstream.kill() }
-        let segment = #"{"trace_id":"1-5f84c7a1-00000000000000000000abcd","id":"00000000000000aa","name":"fwd","start_time":1602537378.1,"end_time":1602537378.2}"#
+        let segment =
+            #"{"trace_id":"1-5f84c7a1-00000000000000000000abcd","id":"00000000000000aa","name":"fwd","start_time":1602537378.1,"end_time":1602537378.2}"#
         sendDatagram(#"{"format":"json","version":1}"# + "\n" + segment, port: upstream.port)
         let up = upstream.stop(signal: SIGTERM)
         #expect(up.stderr.contains("forwarded 1"))
@@ -141,7 +144,9 @@ import XRayTestSupport
         defer { daemon.kill() }
         for i in 0..<20_000 {
             let trace = String(format: "1-5f84c7a1-%024x", i + 1)
-            sendDatagram(#"{"format":"json","version":1}"# + "\n" + #"{"trace_id":"\#(trace)","id":"00000000000000aa","name":"twice","start_time":1602537378.1,"end_time":1602537378.2}"#, port: daemon.port)
+            sendDatagram(
+                #"{"format":"json","version":1}"# + "\n"
+                    + #"{"trace_id":"\#(trace)","id":"00000000000000aa","name":"twice","start_time":1602537378.1,"end_time":1602537378.2}"#, port: daemon.port)
         }
         kill(daemon.process.processIdentifier, SIGINT)
         let stopped = daemon.stop(signal: SIGINT)

@@ -49,7 +49,7 @@ import XRayTestSupport
         #expect(imported.status == 0, "\(imported.stderr)")
         let listing = try XRayBinary.run(["inspect", "traces", "--format", "jsonl", "--store", store])
         let ids = listing.stdout.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) .flatMap { ($0 as? [String: Any])?["Id"] as? String }
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))).flatMap { ($0 as? [String: Any])?["Id"] as? String }
         }
         try #require(ids.count >= 2)
         func diff(_ rule: String) throws -> CommandResult {

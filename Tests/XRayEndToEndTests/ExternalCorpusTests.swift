@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// Segment documents written by other projects, each imported alone into a fresh store, against the
 /// verdict the corpus README gives it: valid ones are stored and exported byte for byte, invalid ones
@@ -30,7 +31,8 @@ import Testing
             guard cells.count >= 5, cells[0].hasPrefix("`"), cells[0].hasSuffix("`") else { return nil }
             let file = String(cells[0].dropFirst().dropLast())
             guard let word = cells[4].split(whereSeparator: { $0 == ":" || $0 == " " }).first,
-                  let verdict = Verdict(rawValue: String(word)) else { return nil }
+                let verdict = Verdict(rawValue: String(word))
+            else { return nil }
             return Case(file: file, verdict: verdict)
         }
     }()

@@ -42,11 +42,15 @@ import Glibc
         let folder = try makeTemporaryDirectory("xray-forward")
         defer { try? FileManager.default.removeItem(at: folder) }
         let front = folder.appendingPathComponent("front.sqlite").path, back = folder.appendingPathComponent("back.sqlite").path
-        let backend = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
-                                               "--quiet", "--store", back])
+        let backend = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
+            "--quiet", "--store", back,
+        ])
         defer { backend.kill() }
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
-                                              "--forward-otlp", "http://127.0.0.1:\(backend.port)", "--store", front])
+        let daemon = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
+            "--forward-otlp", "http://127.0.0.1:\(backend.port)", "--store", front,
+        ])
         defer { daemon.kill() }
         UDP.send(try Self.sdkDatagrams(), port: daemon.port)
         let capture = Array(try Data(contentsOf: fixturesDirectory.appendingPathComponent("otel/flask-protobuf.binpb")))
@@ -120,9 +124,11 @@ import Glibc
         let output = PipeStream()
         let (backend, port) = try Self.startBackend("503,200", output: output)
         defer { Self.stop(backend) }
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
-                                              "--forward-otlp", "http://127.0.0.1:\(port)/otlp/traces",
-                                              "--store", folder.appendingPathComponent("s.sqlite").path])
+        let daemon = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
+            "--forward-otlp", "http://127.0.0.1:\(port)/otlp/traces",
+            "--store", folder.appendingPathComponent("s.sqlite").path,
+        ])
         defer { daemon.kill() }
         UDP.send(try Self.sdkDatagrams(), port: daemon.port)
         // Wait for the retry to be answered before stopping, so it is the backoff that retried, not the exit.
@@ -147,9 +153,11 @@ import Glibc
         let output = PipeStream()
         let (backend, port) = try Self.startBackend("400", output: output)
         defer { Self.stop(backend) }
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
-                                              "--forward-otlp", "http://127.0.0.1:\(port)",
-                                              "--store", folder.appendingPathComponent("s.sqlite").path])
+        let daemon = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
+            "--forward-otlp", "http://127.0.0.1:\(port)",
+            "--store", folder.appendingPathComponent("s.sqlite").path,
+        ])
         defer { daemon.kill() }
         UDP.send(try Self.sdkDatagrams(), port: daemon.port)
         let deadline = Date().addingTimeInterval(30)
@@ -178,8 +186,10 @@ import Glibc
         let downPort = Int(UInt16(bigEndian: address.sin_port))
         close(fd)
         let store = folder.appendingPathComponent("s.sqlite").path
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
-                                              "--forward-otlp", "http://127.0.0.1:\(downPort)", "--forward-otlp-queue", "20", "--store", store])
+        let daemon = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off", "--json",
+            "--forward-otlp", "http://127.0.0.1:\(downPort)", "--forward-otlp-queue", "20", "--store", store,
+        ])
         defer { daemon.kill() }
         let burst = (0..<500).map { i in
             let id = String(format: "%016x", 0x1000 + i)

@@ -56,7 +56,9 @@ import XRayTestSupport
         guard let python = testPython else { return false }
         let site = URL(fileURLWithPath: python).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lib")
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: site.path)) ?? []
-        return versions.contains { FileManager.default.fileExists(atPath: site.appendingPathComponent("\($0)/site-packages/opentelemetry/exporter/otlp/proto/grpc").path) }
+        return versions.contains {
+            FileManager.default.fileExists(atPath: site.appendingPathComponent("\($0)/site-packages/opentelemetry/exporter/otlp/proto/grpc").path)
+        }
     }
 
     @Test(.enabled(if: hasGRPCExporter), arguments: ["none", "gzip"])
@@ -96,8 +98,9 @@ import XRayTestSupport
         let store = folder.appendingPathComponent("traces.sqlite").path
         let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
         defer { daemon.kill() }
-        let run = try XRayBinary.run(["-c", Self.probe, daemon.address, "/helloworld.Greeter/SayHello=0a03616263"],
-                                     executable: URL(fileURLWithPath: python))
+        let run = try XRayBinary.run(
+            ["-c", Self.probe, daemon.address, "/helloworld.Greeter/SayHello=0a03616263"],
+            executable: URL(fileURLWithPath: python))
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         let calls = Self.calls(run.stdout)
         #expect(calls.count == 1)
@@ -116,8 +119,10 @@ import XRayTestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = folder.appendingPathComponent("traces.sqlite").path
         // The child finds the run's collector in AWS_XRAY_DAEMON_ADDRESS (host:port, UDP and TCP alike).
-        let run = try XRayBinary.run(["run", "--quiet", "--store", store, "--", python, "-c", Self.probe, "-",
-                                      "/helloworld.Greeter/SayHello="])
+        let run = try XRayBinary.run([
+            "run", "--quiet", "--store", store, "--", python, "-c", Self.probe, "-",
+            "/helloworld.Greeter/SayHello=",
+        ])
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         #expect(Self.calls(run.stdout).first?["code"] as? String == "UNIMPLEMENTED", "\(run.stdout) \(run.stderr.suffix(500))")
     }
@@ -129,9 +134,12 @@ import XRayTestSupport
         let store = folder.appendingPathComponent("traces.sqlite").path
         let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store])
         defer { daemon.kill() }
-        let run = try XRayBinary.run(["-c", Self.probe, daemon.address, "\(Self.traceExport)=*\((4 << 20) + 1)",
-                                      "/helloworld.Greeter/SayHello=*3000000"],
-                                     executable: URL(fileURLWithPath: python))
+        let run = try XRayBinary.run(
+            [
+                "-c", Self.probe, daemon.address, "\(Self.traceExport)=*\((4 << 20) + 1)",
+                "/helloworld.Greeter/SayHello=*3000000",
+            ],
+            executable: URL(fileURLWithPath: python))
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         let calls = Self.calls(run.stdout)
         #expect(calls.map { $0["code"] as? String } == ["RESOURCE_EXHAUSTED", "UNIMPLEMENTED"], "\(calls)")
@@ -151,23 +159,30 @@ import XRayTestSupport
         let folder = try makeTemporaryDirectory("grpc-listener")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = folder.appendingPathComponent("traces.sqlite").path
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "127.0.0.1:0",
-                                              "--quiet", "--store", store])
+        let daemon = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "127.0.0.1:0",
+            "--quiet", "--store", store,
+        ])
         defer { daemon.kill() }
         let port = try Self.grpcPort(daemon)
         #expect(port != daemon.port)
-        let probe = try XRayBinary.run(["-c", Self.probe, "127.0.0.1:\(port)",
-                                        "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export=",
-                                        "/opentelemetry.proto.collector.logs.v1.LogsService/Export=",
-                                        "/helloworld.Greeter/SayHello="],
-                                       executable: URL(fileURLWithPath: python))
+        let probe = try XRayBinary.run(
+            [
+                "-c", Self.probe, "127.0.0.1:\(port)",
+                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export=",
+                "/opentelemetry.proto.collector.logs.v1.LogsService/Export=",
+                "/helloworld.Greeter/SayHello=",
+            ],
+            executable: URL(fileURLWithPath: python))
         #expect(Self.calls(probe.stdout).map { $0["code"] as? String } == ["OK", "OK", "UNIMPLEMENTED"], "\(probe.stdout) \(probe.stderr)")
         let export = try XRayBinary.run(["-c", Self.exporter, "127.0.0.1:\(port)", "listener", "gzip"], executable: URL(fileURLWithPath: python))
         #expect(export.stdout == "SUCCESS\n", "\(export.stderr.suffix(2000))")
 
         // The same address asked of a second daemon is taken: exit 69, naming the port.
-        let second = try XRayBinary.run(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "127.0.0.1:\(port)",
-                                         "--quiet", "--store", store])
+        let second = try XRayBinary.run([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "127.0.0.1:\(port)",
+            "--quiet", "--store", store,
+        ])
         #expect(second.status == 69, "\(second.stderr)")
         #expect(second.stderr.contains("OTLP/gRPC port \(port) on 127.0.0.1 is already in use"), "\(second.stderr)")
         #expect(second.stderr.contains("choose another address with --otlp-grpc HOST:PORT, or off"), "\(second.stderr)")
@@ -185,8 +200,10 @@ import XRayTestSupport
         let folder = try makeTemporaryDirectory("grpc-off")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = folder.appendingPathComponent("traces.sqlite").path
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
-                                              "--quiet", "--store", store])
+        let daemon = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
+            "--quiet", "--store", store,
+        ])
         defer { daemon.kill() }
         #expect(daemon.stderr.text.contains("otlp-grpc=off"), "\(daemon.stderr.text)")
         let bad = try XRayBinary.run(["daemon", "--otlp-grpc", "nowhere", "--store", store])
@@ -212,8 +229,9 @@ import XRayTestSupport
                 pass
             print("done")
             """
-        let run = try XRayBinary.run(["run", "--store", store, "--", instrument, python, "-c", app],
-                                     environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_SERVICE_NAME": "insists-on-grpc"])
+        let run = try XRayBinary.run(
+            ["run", "--store", store, "--", instrument, python, "-c", app],
+            environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_SERVICE_NAME": "insists-on-grpc"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == "done\n")
         #expect(run.stderr.contains("left alone, as you had set them: OTEL_EXPORTER_OTLP_PROTOCOL"), "\(run.stderr)")

@@ -40,7 +40,9 @@ import XRayTestSupport
     static func chain(depth: Int, traceID: String = traceID, start: String = "1700000000") -> [String] {
         var out = [#"{"trace_id":"\#(traceID)","id":"\#(spanID(0))","name":"top","start_time":\#(start),"end_time":1700000001}"#]
         for i in 1...depth {
-            out.append(#"{"type":"subsegment","trace_id":"\#(traceID)","id":"\#(spanID(i))","parent_id":"\#(spanID(i - 1))","name":"s\#(i)","start_time":1700000000.5,"end_time":1700000000.6}"#)
+            out.append(
+                #"{"type":"subsegment","trace_id":"\#(traceID)","id":"\#(spanID(i))","parent_id":"\#(spanID(i - 1))","name":"s\#(i)","start_time":1700000000.5,"end_time":1700000000.6}"#
+            )
         }
         return out
     }
@@ -224,9 +226,10 @@ import XRayTestSupport
     @Test func absurdTimesRenderAndExport() throws {
         let f = try Fixture()
         let absurd = "1-65540000-0000000000000000000000ab"
-        try f.importDocuments([
-            #"{"trace_id":"\#(absurd)","id":"00000000000000a1","name":"huge","start_time":0,"end_time":253402300799,"subsegments":[{"id":"00000000000000a2","name":"later","start_time":253402300799,"in_progress":true}]}"#,
-        ] + Self.chain(depth: 2))
+        try f.importDocuments(
+            [
+                #"{"trace_id":"\#(absurd)","id":"00000000000000a1","name":"huge","start_time":0,"end_time":253402300799,"subsegments":[{"id":"00000000000000a2","name":"later","start_time":253402300799,"in_progress":true}]}"#
+            ] + Self.chain(depth: 2))
         for format in ["tree", "json", "xray", "waterfall", "html"] {
             let r = try f.xray(["inspect", "show", "--format", format, absurd])
             #expect(r.status == 0, "\(format): \(r.stderr.prefix(300))")
@@ -252,7 +255,8 @@ import XRayTestSupport
 
     /// Clears the screen, retitles the window, rings the bell, then reverses the rest of the line.
     static let payload = #"\u001b[2J\u001b]0;PWNED\u0007\u009b\u202e"#
-    static let hostileDocument = #"{"trace_id":"1-65540000-0000000000000000000000ee","id":"00000000000000e1","name":"n\#(payload)","start_time":1700000000,"end_time":1700000001,"fault":true,"http":{"request":{"method":"G\#(payload)","url":"https://h/p\#(payload)"},"response":{"status":500}},"annotations":{"k\#(payload)":"v\#(payload)"},"cause":{"exceptions":[{"message":"m\#(payload)","type":"T"}]},"subsegments":[{"id":"00000000000000e2","name":"c\#(payload)","namespace":"remote","start_time":1700000000.1,"end_time":1700000000.2}]}"#
+    static let hostileDocument =
+        #"{"trace_id":"1-65540000-0000000000000000000000ee","id":"00000000000000e1","name":"n\#(payload)","start_time":1700000000,"end_time":1700000001,"fault":true,"http":{"request":{"method":"G\#(payload)","url":"https://h/p\#(payload)"},"response":{"status":500}},"annotations":{"k\#(payload)":"v\#(payload)"},"cause":{"exceptions":[{"message":"m\#(payload)","type":"T"}]},"subsegments":[{"id":"00000000000000e2","name":"c\#(payload)","namespace":"remote","start_time":1700000000.1,"end_time":1700000000.2}]}"#
 
     /// Nothing a terminal acts on comes out raw, and the escape is visible instead.
     func expectEscaped(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -332,10 +336,13 @@ import XRayTestSupport
         let names = ["<!--<script>", "</script><b>x", "-->", "a&amp;b", "'\"q"]
         let id = "1-65540000-0000000000000000000000cc"
         let subsegments = names.enumerated().map { i, name in
-            let quoted = String(data: try! JSONSerialization.data(withJSONObject: [name], options: [.fragmentsAllowed]), encoding: .utf8)!.dropFirst().dropLast()
+            let quoted = String(data: try! JSONSerialization.data(withJSONObject: [name], options: [.fragmentsAllowed]), encoding: .utf8)!.dropFirst()
+                .dropLast()
             return #"{"id":"00000000000000c\#(i + 2)","name":\#(quoted),"start_time":1700000000.1,"end_time":1700000000.2}"#
         }
-        try f.importDocuments([#"{"trace_id":"\#(id)","id":"00000000000000c1","name":"<!--<script>","start_time":1700000000,"end_time":1700000001,"subsegments":[\#(subsegments.joined(separator: ","))]}"#])
+        try f.importDocuments([
+            #"{"trace_id":"\#(id)","id":"00000000000000c1","name":"<!--<script>","start_time":1700000000,"end_time":1700000001,"subsegments":[\#(subsegments.joined(separator: ","))]}"#
+        ])
         let html = try f.xray(["inspect", "show", "--format", "html", id]).stdout
         let open = #"<script type="application/json" id="trace-data">"#
         let start = try #require(html.range(of: open))

@@ -92,7 +92,8 @@ import XRayTestSupport
         let python = try #require(testPython)
         let app = fixturesDirectory.appendingPathComponent("apps/nplusone_site.py").path
         func gate(_ mode: String, _ extra: [String] = []) throws -> CommandResult {
-            try XRayBinary.run(["run", "--store", store, "--quiet", "--fail-on", "n+1"] + extra + ["--", python, app, mode, "/authors/", "/authors/", "/books/1/"])
+            try XRayBinary.run(
+                ["run", "--store", store, "--quiet", "--fail-on", "n+1"] + extra + ["--", python, app, mode, "/authors/", "/authors/", "/books/1/"])
         }
         let fixed = try gate("fixed")
         #expect(fixed.status == 0, "\(fixed.stderr)")
@@ -120,8 +121,10 @@ import XRayTestSupport
     func aFlaskViewsRepeatedRequestsCallsAndASlowSubsegmentFailTheirGates() throws {
         let python = try #require(testPython)
         let app = fixturesDirectory.appendingPathComponent("apps/flask_calls_site.py").path
-        let result = try XRayBinary.run(["run", "--store", store, "--quiet", "--slow", "200ms", "--fail-on", "insight:repeated",
-                                         "--fail-on", "insight:slow", "--fail-on", "n+1", "--", python, app, "/cart", "/report"])
+        let result = try XRayBinary.run([
+            "run", "--store", store, "--quiet", "--slow", "200ms", "--fail-on", "insight:repeated",
+            "--fail-on", "insight:slow", "--fail-on", "n+1", "--", python, app, "/cart", "/report",
+        ])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout == "/cart 200\n/report 200\n")
         #expect(result.stderr.contains("--fail-on insight:repeated: 1 finding in 1 trace"), "\(result.stderr)")
@@ -154,9 +157,13 @@ import XRayTestSupport
         var subsegments: [String] = []
         for i in 0..<5 {
             let start = 1_700_000_000.01 + Double(i) * 0.01
-            subsegments.append(#"{"id":"00000000000000a\#(i)","name":"db\u001b]0;pwned\u0007","start_time":\#(start),"end_time":\#(start + 0.005),"sql":{"sanitized_query":"select \u001b[2J from t where id = \#(i)"}}"#)
+            subsegments.append(
+                #"{"id":"00000000000000a\#(i)","name":"db\u001b]0;pwned\u0007","start_time":\#(start),"end_time":\#(start + 0.005),"sql":{"sanitized_query":"select \u001b[2J from t where id = \#(i)"}}"#
+            )
         }
-        let document = #"{"trace_id":"1-65540000-000000000000000000000002","id":"0000000000000002","name":"web\u001b[31m","start_time":1700000000,"end_time":1700000000.1,"http":{"request":{"method":"GET","url":"http://h/x"},"response":{"status":200}},"subsegments":["# + subsegments.joined(separator: ",") + "]}"
+        let document =
+            #"{"trace_id":"1-65540000-000000000000000000000002","id":"0000000000000002","name":"web\u001b[31m","start_time":1700000000,"end_time":1700000000.1,"http":{"request":{"method":"GET","url":"http://h/x"},"response":{"status":200}},"subsegments":["#
+            + subsegments.joined(separator: ",") + "]}"
         let file = dir.appendingPathComponent("escape.jsonl")
         try Data((document + "\n").utf8).write(to: file)
         #expect(try xray(["inspect", "import", file.path]).status == 0)

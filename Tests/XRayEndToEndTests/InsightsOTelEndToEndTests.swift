@@ -15,7 +15,8 @@ import XRayTestSupport
     static let apps = fixturesDirectory.appendingPathComponent("apps")
 
     /// The query Django's ORM issues for `book.author` (sqlite3 instrumentation's `db.statement`, literals shaped).
-    static let authorQuery = #"SELECT "otel_orm_site_author"."id", "otel_orm_site_author"."name" FROM "otel_orm_site_author" WHERE "otel_orm_site_author"."id" = %s LIMIT ?"#
+    static let authorQuery =
+        #"SELECT "otel_orm_site_author"."id", "otel_orm_site_author"."name" FROM "otel_orm_site_author" WHERE "otel_orm_site_author"."id" = %s LIMIT ?"#
 
     init() throws {
         dir = try makeTemporaryDirectory("insights-otel")
@@ -36,16 +37,19 @@ import XRayTestSupport
         let bin = try #require(Self.venvBin)
         return try XRayBinary.run(
             ["run", "--store", store, "--quiet"] + extra
-                + ["--", bin.appendingPathComponent("opentelemetry-instrument").path, bin.appendingPathComponent("python").path,
-                   Self.apps.appendingPathComponent(script).path] + arguments,
+                + [
+                    "--", bin.appendingPathComponent("opentelemetry-instrument").path, bin.appendingPathComponent("python").path,
+                    Self.apps.appendingPathComponent(script).path,
+                ] + arguments,
             environment: environment.merging(["PYTHONUNBUFFERED": "1"]) { a, _ in a })
     }
 
     /// The ORM site: three /books/ pages (six books, each with its author) and two book pages.
     func runSite(_ mode: String, extra: [String] = []) throws -> CommandResult {
-        try runApp("otel_orm_site.py", [mode, "/books/", "/books/", "/books/", "/books/1/", "/books/2/"],
-                   extra: ["--tracing-name", "library"] + extra,
-                   environment: ["DJANGO_SETTINGS_MODULE": "otel_orm_site", "PYTHONPATH": Self.apps.path])
+        try runApp(
+            "otel_orm_site.py", [mode, "/books/", "/books/", "/books/", "/books/1/", "/books/2/"],
+            extra: ["--tracing-name", "library"] + extra,
+            environment: ["DJANGO_SETTINGS_MODULE": "otel_orm_site", "PYTHONPATH": Self.apps.path])
     }
 
     @Test(.enabled(if: hasOTel))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `xray inspect` through the built binary, on the captured SDK fixtures.
 @Suite struct InspectEndToEndTests {
@@ -150,8 +151,9 @@ import Testing
         #expect(!auto.stdout.contains("\u{1B}["), "not a terminal, and NO_COLOR is set")
         let never = try XRayBinary.run(["inspect", "traces", "--color", "never", "--store", store], environment: ["NO_COLOR": ""])
         #expect(!never.stdout.contains("\u{1B}["))
-        let waterfall = try XRayBinary.run(["inspect", "show", "last", "--format", "waterfall", "--color", "always", "--store", store],
-                                           environment: ["COLUMNS": "80"])
+        let waterfall = try XRayBinary.run(
+            ["inspect", "show", "last", "--format", "waterfall", "--color", "always", "--store", store],
+            environment: ["COLUMNS": "80"])
         #expect(waterfall.stdout.contains("\u{1B}[") && waterfall.stdout.contains("│"))
     }
 }

@@ -123,7 +123,8 @@ import XRayTestSupport
         let notXRay = try Self.run(Self.installScript.path, ["--prefix", prefix.path, "--binary", "/bin/true"], environment: env)
         #expect(notXRay.status == 66)
         #expect(notXRay.stderr.contains("printed no version"))
-        let missing = try Self.run(Self.installScript.path, ["--prefix", prefix.path, "--binary", folder.appendingPathComponent("none").path], environment: env)
+        let missing = try Self.run(
+            Self.installScript.path, ["--prefix", prefix.path, "--binary", folder.appendingPathComponent("none").path], environment: env)
         #expect(missing.status == 66)
         #expect(missing.stderr.contains("is not an executable file"))
         let usage = try Self.run(Self.installScript.path, ["--prefx", prefix.path], environment: env)
@@ -156,8 +157,9 @@ import XRayTestSupport
     /// `--binary` added to `Scripts/install` only, to skip the release build.
     @Test func readmeQuickstartInstallRunsAsWritten() throws {
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
-        let quickstart = try #require(readme.components(separatedBy: "\n## Quickstart\n").dropFirst().first?
-            .components(separatedBy: "\n## ").first)
+        let quickstart = try #require(
+            readme.components(separatedBy: "\n## Quickstart\n").dropFirst().first?
+                .components(separatedBy: "\n## ").first)
         let blocks = quickstart.components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "\n```").first ?? "" }
         let block = try #require(blocks.first { $0.contains("Scripts/install") }, "no install block in the quickstart")
         let lines = block.split(separator: "\n").map { line -> String in
@@ -196,8 +198,9 @@ import XRayTestSupport
         let readmeLines = readme.split(separator: "\n").filter { $0.hasPrefix("$ aws ") }.map { String($0.dropFirst(2)) }
         #expect(readmeLines.count >= 5)
         let page = try String(contentsOf: Self.repository.appendingPathComponent("man/xray-daemon.1"), encoding: .utf8)
-        let examples = try #require(page.components(separatedBy: "\n.Sh EXAMPLES\n").dropFirst().first?
-            .components(separatedBy: "\n.Sh ").first)
+        let examples = try #require(
+            page.components(separatedBy: "\n.Sh EXAMPLES\n").dropFirst().first?
+                .components(separatedBy: "\n.Sh ").first)
         let manLines = examples.replacingOccurrences(of: "\\e\n", with: " ").split(separator: "\n")
             .filter { $0.hasPrefix("aws ") }.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         #expect(manLines.count >= 1)

@@ -122,8 +122,9 @@ import XRayTestSupport
     }
 
     func count(_ filter: String, includeRuns: Bool = false) throws -> Int {
-        let result = try XRayBinary.run(["inspect", "traces", "--format", "jsonl", "--filter", filter, "--store", store]
-            + (includeRuns ? ["--include-runs"] : []))
+        let result = try XRayBinary.run(
+            ["inspect", "traces", "--format", "jsonl", "--filter", filter, "--store", store]
+                + (includeRuns ? ["--include-runs"] : []))
         #expect(result.status == 0, "\(filter): \(result.stderr)")
         return result.stdout.split(separator: "\n").count
     }

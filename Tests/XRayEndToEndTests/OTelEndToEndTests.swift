@@ -30,9 +30,11 @@ import XRayTestSupport
         let store = folder.appendingPathComponent("traces.sqlite").path
         let bin = try #require(Self.venvBin)
         let run = try XRayBinary.run(
-            ["run", "--store", store, "--tracing-name", "otel-front", "--",
-             bin.appendingPathComponent("opentelemetry-instrument").path, bin.appendingPathComponent("python").path,
-             Self.pairApp, "/hello", "/boom"],
+            [
+                "run", "--store", store, "--tracing-name", "otel-front", "--",
+                bin.appendingPathComponent("opentelemetry-instrument").path, bin.appendingPathComponent("python").path,
+                Self.pairApp, "/hello", "/boom",
+            ],
             environment: ["PYTHONUNBUFFERED": "1"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == "/hello 200\n/boom 500\n")
@@ -104,10 +106,14 @@ import XRayTestSupport
         let store = folder.appendingPathComponent("traces.sqlite").path
         let bin = try #require(Self.venvBin)
         let run = try XRayBinary.run(
-            ["run", "--store", store, "--", bin.appendingPathComponent("opentelemetry-instrument").path,
-             bin.appendingPathComponent("python").path, Self.pairApp, "--otel-front-xray-back", "/hello"],
-            environment: ["OTEL_SERVICE_NAME": "otel-front", "OTEL_PROPAGATORS": "xray", "OTEL_PYTHON_ID_GENERATOR": "xray",
-                          "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"])
+            [
+                "run", "--store", store, "--", bin.appendingPathComponent("opentelemetry-instrument").path,
+                bin.appendingPathComponent("python").path, Self.pairApp, "--otel-front-xray-back", "/hello",
+            ],
+            environment: [
+                "OTEL_SERVICE_NAME": "otel-front", "OTEL_PROPAGATORS": "xray", "OTEL_PYTHON_ID_GENERATOR": "xray",
+                "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none",
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == "/hello 200\n")
         let mixed = jsonLines(try xray(["inspect", "traces", "--filter", #"edge("otel-front", "xray-back")"#, "--format", "jsonl"], store))
@@ -130,8 +136,10 @@ import XRayTestSupport
             let store = folder.appendingPathComponent("\(name).sqlite").path
             let port = String(Int.random(in: 20_000..<40_000))
             let run = try XRayBinary.run(
-                ["run", "--store", store, "--tracing-name", name, "--", python, apps.appendingPathComponent("drive.py").path, port, paths,
-                 "--", instrument, python, apps.appendingPathComponent(script).path, port],
+                [
+                    "run", "--store", store, "--tracing-name", name, "--", python, apps.appendingPathComponent("drive.py").path, port, paths,
+                    "--", instrument, python, apps.appendingPathComponent(script).path, port,
+                ],
                 environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(!run.stderr.contains("Failed to export"), "\(run.stderr)")
@@ -146,8 +154,9 @@ import XRayTestSupport
         #expect(tree.contains("GET /stock/42 200"), "\(tree)")
         #expect(checkout.first?["EntityCount"] as? Int == 3)
 
-        let django = try drive("my-site", "otel_django_site.py", "/orders/ada/,/broken/",
-                               environment: ["DJANGO_SETTINGS_MODULE": "otel_django_site", "PYTHONPATH": apps.path])
+        let django = try drive(
+            "my-site", "otel_django_site.py", "/orders/ada/,/broken/",
+            environment: ["DJANGO_SETTINGS_MODULE": "otel_django_site", "PYTHONPATH": apps.path])
         let csv = try xray(["inspect", "traces", "--run", "last", "--format", "csv"], django)
         #expect(csv.contains(",my-site,GET,") && csv.contains("/orders/ada/,200,"), "\(csv)")
         let faults = jsonLines(try xray(["inspect", "traces", "--filter", #"service("my-site") AND fault"#, "--format", "jsonl"], django))
@@ -156,11 +165,13 @@ import XRayTestSupport
     }
 
     /// The protobuf, gzip and JSON exporters against `xray daemon`'s API port; the daemon's counters at exit count the spans.
-    @Test(.enabled(if: hasOTel), arguments: [
-        ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"],
-        ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"],
-        ["OTEL_TRACES_EXPORTER": "otlp_json_http", "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"],
-    ])
+    @Test(
+        .enabled(if: hasOTel),
+        arguments: [
+            ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"],
+            ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"],
+            ["OTEL_TRACES_EXPORTER": "otlp_json_http", "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"],
+        ])
     func daemonStoresWhatEachExporterSends(_ settings: [String: String]) throws {
         let folder = try makeTemporaryDirectory("xray-otel-daemon")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -173,8 +184,9 @@ import XRayTestSupport
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(daemon.port)"
         environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = settings["OTEL_TRACES_EXPORTER"] == nil ? nil : "http://127.0.0.1:\(daemon.port)/v1/traces"
         for (key, value) in settings { environment[key] = value }
-        let app = try runProgram(bin.appendingPathComponent("opentelemetry-instrument"),
-                                 [bin.appendingPathComponent("python").path, Self.pairApp, "/hello"], environment: environment, timeout: 40)
+        let app = try runProgram(
+            bin.appendingPathComponent("opentelemetry-instrument"),
+            [bin.appendingPathComponent("python").path, Self.pairApp, "/hello"], environment: environment, timeout: 40)
         #expect(app.status == 0, "\(app.stderr)")
         #expect(app.stdout == "/hello 200\n")
         #expect(!app.stderr.contains("Failed to export"), "\(app.stderr)")
@@ -205,7 +217,8 @@ import XRayTestSupport
         let oversize = try OTLPPost.send(port: port, [UInt8](repeating: 0, count: (4 << 20) + 1), contentType: "application/x-protobuf")
         #expect(oversize.status == 413)
         // One span with a 16-byte trace id and a 7-byte span id next to a good one, in OTLP/JSON.
-        let spans = #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"otel-bad"}}]},"scopeSpans":[{"spans":[{"traceId":"6b0f08b0111111111111111111111111","spanId":"2222222222222222","name":"GET /good","kind":2,"startTimeUnixNano":"1796154710000000000","endTimeUnixNano":"1796154710500000000"},{"traceId":"6b0f08b0111111111111111111111111","spanId":"33333333333333","name":"GET /bad","kind":2,"startTimeUnixNano":"1796154710000000000","endTimeUnixNano":"1796154710500000000"}]}]}]}"#
+        let spans =
+            #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"otel-bad"}}]},"scopeSpans":[{"spans":[{"traceId":"6b0f08b0111111111111111111111111","spanId":"2222222222222222","name":"GET /good","kind":2,"startTimeUnixNano":"1796154710000000000","endTimeUnixNano":"1796154710500000000"},{"traceId":"6b0f08b0111111111111111111111111","spanId":"33333333333333","name":"GET /bad","kind":2,"startTimeUnixNano":"1796154710000000000","endTimeUnixNano":"1796154710500000000"}]}]}]}"#
         let partial = try OTLPPost.send(port: port, Array(spans.utf8), contentType: "application/json")
         #expect(partial.status == 200)
         let answer = try #require(try JSONSerialization.jsonObject(with: Data(partial.body)) as? [String: Any])
@@ -228,8 +241,9 @@ import XRayTestSupport
         let capture = Array(try Data(contentsOf: fixturesDirectory.appendingPathComponent("otel/flask-protobuf.binpb")))
         #expect(try OTLPPost.send(port: daemon.port, capture, contentType: "application/x-protobuf").status == 200)
         #expect(daemon.stop(signal: SIGTERM).status == 0)
-        let expected = try #require(try JSONSerialization.jsonObject(
-            with: Data(contentsOf: fixturesDirectory.appendingPathComponent("otel/expected.json"))) as? [String: Any])
+        let expected = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: fixturesDirectory.appendingPathComponent("otel/expected.json"))) as? [String: Any])
         let sent = try #require(expected["flask-protobuf.binpb"] as? [[String: Any]])
         var exported: [String: [String: Any]] = [:]
         var resourceAttributes: [String: Int] = [:]
@@ -266,7 +280,8 @@ import XRayTestSupport
     @Test func daemonOptionsBoundBodiesAndIndexAttributes() throws {
         let folder = try makeTemporaryDirectory("xray-otel-options")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let span = #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},"scopeSpans":[{"spans":[{"traceId":"6b0f08b0222222222222222222222222","spanId":"4444444444444444","name":"GET /x","kind":2,"startTimeUnixNano":"1796154710000000000","endTimeUnixNano":"1796154710500000000","attributes":[{"key":"http.route","value":{"stringValue":"/x"}},{"key":"tier","value":{"stringValue":"gold"}}]}]}]}]}"#
+        let span =
+            #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},"scopeSpans":[{"spans":[{"traceId":"6b0f08b0222222222222222222222222","spanId":"4444444444444444","name":"GET /x","kind":2,"startTimeUnixNano":"1796154710000000000","endTimeUnixNano":"1796154710500000000","attributes":[{"key":"http.route","value":{"stringValue":"/x"}},{"key":"tier","value":{"stringValue":"gold"}}]}]}]}]}"#
         func annotations(_ options: [String]) throws -> [String: Any] {
             let store = folder.appendingPathComponent("\(options.joined()).sqlite").path
             let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--store", store] + options)
@@ -301,13 +316,16 @@ import XRayTestSupport
         let store = folder.appendingPathComponent("traces.sqlite").path
         let bin = try #require(Self.adotBin)
         let run = try XRayBinary.run(
-            ["run", "--lambda", "--tracing-name", "adot-demo", "--store", store, "--",
-             bin.appendingPathComponent("opentelemetry-instrument").path, bin.appendingPathComponent("python").path,
-             fixturesDirectory.appendingPathComponent("apps/adot_flask_app.py").path, "/hello", "/boom"])
+            [
+                "run", "--lambda", "--tracing-name", "adot-demo", "--store", store, "--",
+                bin.appendingPathComponent("opentelemetry-instrument").path, bin.appendingPathComponent("python").path,
+                fixturesDirectory.appendingPathComponent("apps/adot_flask_app.py").path, "/hello", "/boom",
+            ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == "/hello 200\n/boom 500\n")
         #expect(run.stderr.contains("xray run: OpenTelemetry spans 3: stored 3\n"), "\(run.stderr)")
-        let hello = jsonLines(try xray(["inspect", "traces", "--run", "last", "--filter", #"service("adot-demo") AND http.url CONTAINS "/hello""#, "--format", "jsonl"], store))
+        let hello = jsonLines(
+            try xray(["inspect", "traces", "--run", "last", "--filter", #"service("adot-demo") AND http.url CONTAINS "/hello""#, "--format", "jsonl"], store))
         #expect(hello.count == 1)
         #expect(hello.first?["EntityCount"] as? Int == 2)
         #expect(jsonLines(try xray(["inspect", "traces", "--run", "last", "--filter", "fault", "--format", "jsonl"], store)).count == 1)
@@ -346,8 +364,10 @@ import XRayTestSupport
 enum OTLPPost {
     struct NoResponse: Error, CustomStringConvertible { var description: String }
 
-    static func send(port: Int, path: String = "/v1/traces", _ body: [UInt8], contentType: String,
-                     encoding: String? = nil) throws -> (status: Int, body: [UInt8]) {
+    static func send(
+        port: Int, path: String = "/v1/traces", _ body: [UInt8], contentType: String,
+        encoding: String? = nil
+    ) throws -> (status: Int, body: [UInt8]) {
         let connection = try RawHTTP(port: port, timeout: 30)
         defer { connection.close() }
         var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(contentType)\r\nConnection: close\r\n"

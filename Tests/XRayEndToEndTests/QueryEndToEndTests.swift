@@ -163,8 +163,9 @@ import XRayTestSupport
     }
 
     @Test func showDrawsAWaterfallAndAnHTMLPage() throws {
-        let waterfall = try XRayBinary.run(["inspect", "show", "1-65540000-000000000000000000000001", "--format", "waterfall", "--store", store],
-                                           environment: ["COLUMNS": "72"])
+        let waterfall = try XRayBinary.run(
+            ["inspect", "show", "1-65540000-000000000000000000000001", "--format", "waterfall", "--store", store],
+            environment: ["COLUMNS": "72"])
         #expect(waterfall.status == 0, "\(waterfall.stderr)")
         let lines = waterfall.stdout.split(separator: "\n")
         #expect(lines.count == 4, "a header and one bar per entity")

@@ -36,11 +36,13 @@ import XRayTestSupport
 
     /// Each example under `xray run` (the aiohttp server driven over a real port) records a request
     /// segment with the example's service name and a 200.
-    @Test(.enabled(if: testPython != nil), arguments: [
-        ("examples/flask_app.py", "shop", "/orders/ada"),
-        ("examples/django_app.py", "my-site", "/orders/ada/"),
-        ("examples/aiohttp_app.py", "front", "/checkout"),
-    ])
+    @Test(
+        .enabled(if: testPython != nil),
+        arguments: [
+            ("examples/flask_app.py", "shop", "/orders/ada"),
+            ("examples/django_app.py", "my-site", "/orders/ada/"),
+            ("examples/aiohttp_app.py", "front", "/checkout"),
+        ])
     func eachExampleRecordsItsRequestsUnderXRayRun(_ file: String, _ service: String, _ path: String) throws {
         let python = try #require(testPython)
         let dir = try makeTemporaryDirectory("recipes")

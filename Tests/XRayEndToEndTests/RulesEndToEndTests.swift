@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import XRayWire
 import XRayTestSupport
+import XRayWire
 
 /// `xray rules` through the built binary, against the Python SDK oracle's checked-in expectations.
 @Suite struct RulesEndToEndTests {
@@ -42,8 +42,10 @@ import XRayTestSupport
     @Test(arguments: [
         ("local-v2", "sim-requests", ["--clients", "3", "--seed", "42"], "simulate-local-v2-sim-requests-c3-s42.json"),
         ("centralized", "sim-requests", ["--clients", "4", "--seed", "9"], "simulate-centralized-sim-requests-c4-s9.json"),
-        ("centralized", "requests", ["--clients", "3", "--seed", "13", "--rate", "50/s", "--duration", "30s"],
-         "simulate-centralized-requests-c3-s13-rate50-for30.json"),
+        (
+            "centralized", "requests", ["--clients", "3", "--seed", "13", "--rate", "50/s", "--duration", "30s"],
+            "simulate-centralized-requests-c3-s13-rate50-for30.json"
+        ),
     ])
     func simulateAgreesWithThePythonSDK(rulesFile: String, requests: String, options: [String], expected: String) throws {
         let result = try XRayBinary.run(
@@ -72,8 +74,10 @@ import XRayTestSupport
 
         let invalid = try XRayBinary.run(["rules", "validate", path("invalid/v2-with-service-name.json")])
         #expect(invalid.status == 65)
-        #expect(invalid.stdout.contains(
-            "v2-with-service-name.json:4:5: error: rules[0].host: All non-default rules must have values for url_path, host, and http_method; rename \"service_name\" to \"host\""))
+        #expect(
+            invalid.stdout.contains(
+                "v2-with-service-name.json:4:5: error: rules[0].host: All non-default rules must have values for url_path, host, and http_method; rename \"service_name\" to \"host\""
+            ))
         #expect(invalid.stdout.contains("v2-with-service-name.json:9:17: error: default.url_path: The default rule must not specify values"))
 
         let missing = try XRayBinary.run(["rules", "validate", path("local-v2.json"), "/nonexistent/rules.json"])
@@ -90,10 +94,11 @@ import XRayTestSupport
         let files = try JSONParser.parse(result.stdout).value.objectValue?["files"]?.arrayValue
         let diagnostics = files?.first?.objectValue?["diagnostics"]?.arrayValue ?? []
         let fields = diagnostics.compactMap { $0.objectValue?["field"]?.stringValue }
-        #expect(fields == [
-            "SamplingRuleRecords[0].SamplingRule.Priority", "SamplingRuleRecords[0].SamplingRule.FixedRate",
-            "SamplingRuleRecords[0].SamplingRule.URLPath",
-        ])
+        #expect(
+            fields == [
+                "SamplingRuleRecords[0].SamplingRule.Priority", "SamplingRuleRecords[0].SamplingRule.FixedRate",
+                "SamplingRuleRecords[0].SamplingRule.URLPath",
+            ])
     }
 
     @Test func matchExplainsAndNamesOtherSDKs() throws {
@@ -195,8 +200,10 @@ import XRayTestSupport
         }
         let centralized = dir.appendingPathComponent("centralized.json")
         try Data(#"{"SamplingRuleRecords":[\#(records.joined(separator: ","))]}"#.utf8).write(to: centralized)
-        let daemon = try XRayBinary.run(["daemon", "--listen", "127.0.0.1:0", "--store", dir.appendingPathComponent("s.sqlite").path,
-                                         "--sampling-rules", centralized.path])
+        let daemon = try XRayBinary.run([
+            "daemon", "--listen", "127.0.0.1:0", "--store", dir.appendingPathComponent("s.sqlite").path,
+            "--sampling-rules", centralized.path,
+        ])
         #expect(daemon.status == 65)
         #expect(daemon.stderr.contains("over xray's limit of 1000"))
     }
@@ -224,8 +231,11 @@ import XRayTestSupport
         func file(_ count: Int) throws -> String {
             let file = dir.appendingPathComponent("wild\(count).json")
             let pattern = String(repeating: "*a", count: count) + "b"
-            try Data(#"{"version":2,"rules":[{"host":"*","http_method":"*","url_path":"\#(pattern)","fixed_target":1,"rate":0.5}],"default":{"fixed_target":1,"rate":0.1}}"#.utf8)
-                .write(to: file)
+            try Data(
+                #"{"version":2,"rules":[{"host":"*","http_method":"*","url_path":"\#(pattern)","fixed_target":1,"rate":0.5}],"default":{"fixed_target":1,"rate":0.1}}"#
+                    .utf8
+            )
+            .write(to: file)
             return file.path
         }
         let longest = try file(511)
@@ -238,9 +248,12 @@ import XRayTestSupport
         for count in [5_000, 200_000] {
             let rules = try file(count)
             for command in ["validate", "match"] {
-                let refused = try XRayBinary.run(["rules", command, rules, "--requests", requests.path].filter { command == "match" || !$0.hasSuffix("jsonl") && $0 != "--requests" })
+                let refused = try XRayBinary.run(
+                    ["rules", command, rules, "--requests", requests.path].filter { command == "match" || !$0.hasSuffix("jsonl") && $0 != "--requests" })
                 #expect(refused.status == 65)
-                #expect((refused.stdout + refused.stderr).contains("rules[0].url_path: the url_path pattern is \(2 * count + 1) characters, over xray's limit of 1024"))
+                #expect(
+                    (refused.stdout + refused.stderr).contains(
+                        "rules[0].url_path: the url_path pattern is \(2 * count + 1) characters, over xray's limit of 1024"))
             }
         }
     }
@@ -251,12 +264,14 @@ import XRayTestSupport
         let dir = try makeTemporaryDirectory("rules-duplicates")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("dup.json")
-        try Data("""
+        try Data(
+            """
             {"version": 2,
              "rules": [],
              "default": {"fixed_target": 1, "rate": 0.1, "rate": 0.5},
              "version": 1}
-            """.utf8).write(to: file)
+            """.utf8
+        ).write(to: file)
         let result = try XRayBinary.run(["rules", "validate", file.path])
         #expect(result.status == 65)
         let output = result.stdout + result.stderr

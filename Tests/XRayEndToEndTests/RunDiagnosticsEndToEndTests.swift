@@ -20,14 +20,16 @@ import XRayTestSupport
     /// A script that records one segment of its own with the SDK and says on stderr when it started.
     func segmentScript() throws -> String {
         let script = dir.appendingPathComponent("job.py")
-        try Data("""
+        try Data(
+            """
             import sys
             print("command started", file=sys.stderr, flush=True)
             from aws_xray_sdk.core import xray_recorder
             xray_recorder.configure(service="job", sampling=False)
             xray_recorder.begin_segment("job")
             xray_recorder.end_segment()
-            """.utf8).write(to: script)
+            """.utf8
+        ).write(to: script)
         return script.path
     }
 
@@ -78,17 +80,21 @@ import XRayTestSupport
         let started = try #require(result.stderr.range(of: "command started"))
         #expect(warning.lowerBound < started.lowerBound, "the warning comes before the command runs")
         #expect(result.stderr.contains("nothing answers there"), "\(result.stderr)")
-        let daemon = try DaemonProcess.start(["daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
-                                              "--store", store + "-other"])
+        let daemon = try DaemonProcess.start([
+            "daemon", "--listen", "127.0.0.1:0", "--otlp-http", "off", "--otlp-grpc", "off",
+            "--store", store + "-other",
+        ])
         defer { daemon.kill() }
         let open = "http://127.0.0.1:\(daemon.port)/v1/traces"
         let answered = try run(["--", "true"], environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": closed, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": open])
         #expect(answered.stderr.contains("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set to \(open)"), "\(answered.stderr)")
         #expect(answered.stderr.contains("something accepts connections there"), "\(answered.stderr)")
-        let captured = try run(["--capture-all", "--", "/bin/sh", "-c", "echo $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"],
-                               environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": closed, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": open])
+        let captured = try run(
+            ["--capture-all", "--", "/bin/sh", "-c", "echo $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"],
+            environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": closed, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": open])
         #expect(!captured.stderr.contains("is set to"), "\(captured.stderr)")
-        #expect(captured.stdout.hasPrefix("http://127.0.0.1:") && captured.stdout.hasSuffix("/v1/traces\n")
+        #expect(
+            captured.stdout.hasPrefix("http://127.0.0.1:") && captured.stdout.hasSuffix("/v1/traces\n")
                 && !captured.stdout.contains(open), "the run's own endpoint: \(captured.stdout)")
     }
 

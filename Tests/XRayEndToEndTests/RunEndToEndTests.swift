@@ -87,8 +87,10 @@ import XRayTestSupport
     /// Three nested runs form a chain: each run's segment is the child of its direct parent run's.
     @Test func nestedRunsFormAChain() throws {
         let xray = XRayBinary.url.path
-        let result = try run(["--quiet", "--name", "outer", "--", xray, "run", "--quiet", "--name", "middle", "--",
-                              xray, "run", "--quiet", "--name", "inner", "--", "/bin/true"])
+        let result = try run([
+            "--quiet", "--name", "outer", "--", xray, "run", "--quiet", "--name", "middle", "--",
+            xray, "run", "--quiet", "--name", "inner", "--", "/bin/true",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         var found: [String: (id: String?, parent: String?)] = [:]
         func walk(_ entity: [String: Any]) {
@@ -121,7 +123,8 @@ import XRayTestSupport
     /// The process state letter from /proc (R, S, T, Z, ...), nil once it is gone.
     func state(_ pid: Int32) -> Character? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         return stat[stat.index(close, offsetBy: 2)...].first
     }
 
@@ -186,10 +189,11 @@ import XRayTestSupport
 
     @Test func theChildSeesTheTraceContextAndUserSettingsWin() throws {
         let result = try run(["--", "/bin/sh", "-c", "env"], environment: ["AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"])
-        let env = Dictionary(result.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
-            guard let eq = line.firstIndex(of: "=") else { return nil }
-            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
-        }, uniquingKeysWith: { a, _ in a })
+        let env = Dictionary(
+            result.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let eq = line.firstIndex(of: "=") else { return nil }
+                return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+            }, uniquingKeysWith: { a, _ in a })
         let header = try #require(env["_X_AMZN_TRACE_ID"])
         let root = try rootSegment()
         let traceID = try #require(root["trace_id"] as? String)
@@ -288,7 +292,8 @@ import XRayTestSupport
         #expect(result.stdout.contains("/checkout 500"))
         #expect(result.stderr.contains("4 traces, 12 entities captured"), "\(result.stderr)")
         #expect(result.stderr.contains("1 fault"))
-        let checkout = try #require(result.stderr.split(separator: "\n").first { $0.contains("/checkout 500") }?.split(separator: " ").first { $0.hasPrefix("1-") })
+        let checkout = try #require(
+            result.stderr.split(separator: "\n").first { $0.contains("/checkout 500") }?.split(separator: " ").first { $0.hasPrefix("1-") })
         #expect(result.stderr.contains("see it with: xray inspect traces --run 1; the first failed trace: xray inspect show \(checkout)"))
         #expect(result.stderr.contains("GET http://localhost/checkout 500  fault on segment shop: RuntimeError: payment service unavailable"))
         let traces = try XRayBinary.run(["inspect", "traces", "--format", "csv", "--store", store])
@@ -312,7 +317,8 @@ import XRayTestSupport
     func lambdaModeAttachesAScriptsSubsegmentsUnderTheRunSegment() throws {
         let python = try #require(testPython)
         let script = dir.appendingPathComponent("job.py")
-        try Data("""
+        try Data(
+            """
             from aws_xray_sdk.core import xray_recorder
 
             @xray_recorder.capture("work")
@@ -321,7 +327,8 @@ import XRayTestSupport
                     s.put_annotation("k", "v")
 
             work()
-            """.utf8).write(to: script)
+            """.utf8
+        ).write(to: script)
         let result = try run(["--quiet", "--lambda", "--", python, script.path])
         #expect(result.status == 0, "\(result.stderr)")
         let roots = try #require(try showJSON()["segments"] as? [[String: Any]])
@@ -374,7 +381,8 @@ import XRayTestSupport
     func twoRunsAndADaemonWriteOneStoreAtOnceWithoutLosingAnything() throws {
         let python = try #require(testPython)
         let sender = dir.appendingPathComponent("send.py")
-        try Data("""
+        try Data(
+            """
             import os, socket, sys, time
             host, port = os.environ["AWS_XRAY_DAEMON_ADDRESS"].split(":")
             n, tag = int(sys.argv[1]), int(sys.argv[2])
@@ -384,7 +392,8 @@ import XRayTestSupport
                 s.sendto(('{"format":"json","version":1}\\n' + doc).encode(), (host, int(port)))
                 if i % 200 == 0:
                     time.sleep(0.01)
-            """.utf8).write(to: sender)
+            """.utf8
+        ).write(to: sender)
         let daemon = Process()
         daemon.executableURL = XRayBinary.url
         daemon.arguments = ["daemon", "--listen", "127.0.0.1:0", "--quiet", "--store", store]
@@ -467,7 +476,8 @@ import XRayTestSupport
 
     @Test func tracingNameSamplingRulesAndLingerReachTheCommand() throws {
         let script = dir.appendingPathComponent("late.py")
-        try Data("""
+        try Data(
+            """
             import json, os, socket, subprocess, sys, time, urllib.request
             address = os.environ["AWS_XRAY_DAEMON_ADDRESS"]
             rules = json.load(urllib.request.urlopen(urllib.request.Request(
@@ -481,7 +491,8 @@ import XRayTestSupport
             host, port = address.split(":")
             doc = '{"name":"late","id":"00000000000000ab","trace_id":"1-6b000000-0000000000000000000000ab","start_time":1.5E9,"end_time":1.5E9}'
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(('{"format":"json","version":1}\\n' + doc).encode(), (host, int(port)))
-            """.utf8).write(to: script)
+            """.utf8
+        ).write(to: script)
         let rules = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("examples/sampling-rules-centralized.json").path
         let result = try run(["--quiet", "--tracing-name", "api", "--sampling-rules", rules, "--linger", "2s", "--", "python3", script.path])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// `xray inspect stats` from the store's rollups and with `--exact`, through the built binary.
 @Suite struct StatsRollupEndToEndTests {
@@ -26,8 +27,9 @@ import Testing
         #expect(!fast.isEmpty)
         #expect(fast.allSatisfy { $0["percentiles"] as? String == "within 1%" })
         #expect(exact.allSatisfy { $0["percentiles"] as? String == "exact" })
-        #expect(fast.map { [$0["service"] as? String, "\($0["count"] ?? "")", "\($0["fault"] ?? "")"] }
-            == exact.map { [$0["service"] as? String, "\($0["count"] ?? "")", "\($0["fault"] ?? "")"] })
+        #expect(
+            fast.map { [$0["service"] as? String, "\($0["count"] ?? "")", "\($0["fault"] ?? "")"] }
+                == exact.map { [$0["service"] as? String, "\($0["count"] ?? "")", "\($0["fault"] ?? "")"] })
         for (f, e) in zip(fast, exact) {
             if let a = f["p90"] as? Double, let b = e["p90"] as? Double { #expect(abs(a - b) <= 0.01 * b + 1e-6, "\(f)") }
         }

@@ -8,9 +8,10 @@ import XRayWire
     }
 
     @Test func oneQueryPerRowIsAnNPlusOneWithItsCountTimeAndFirstAndLast() throws {
-        let root = Node("web", 0, 0.1, url: "http://h/authors", status: 200,
-                        [Node("execute", 0.001, 0.002, sql: "select * from authors", namespace: "remote")]
-                            + queries(6) { "select title from books where author_id = \($0 + 1)" })
+        let root = Node(
+            "web", 0, 0.1, url: "http://h/authors", status: 200,
+            [Node("execute", 0.001, 0.002, sql: "select * from authors", namespace: "remote")]
+                + queries(6) { "select title from books where author_id = \($0 + 1)" })
         let found = try findings(root).filter { $0.kind == .nPlusOne }
         #expect(found.count == 1)
         let f = try #require(found.first)
@@ -84,7 +85,8 @@ import XRayWire
     }
 
     @Test func theSegmentXRayRunRecordsForTheCommandIsNeitherSlowNorGappy() throws {
-        let document = try SegmentDocumentParser.parse("""
+        let document = try SegmentDocumentParser.parse(
+            """
             {"trace_id":"\(traceID)","id":"0000000000000001","name":"python","start_time":\(base),"end_time":\(base + 2),\
             "aws":{"xray":{"sdk":"xray run"}},"subsegments":[{"id":"0000000000000002","name":"w","start_time":\(base + 1.5),"end_time":\(base + 1.6)}]}
             """)
@@ -103,10 +105,12 @@ import XRayWire
     }
 
     @Test func errorsBelowASuccessfulRootAreHiddenAndOnlyTheDeepestIsReported() throws {
-        let root = Node("web", 0, 0.1, url: "http://h/x", status: 200, [
-            Node("outer", 0.01, 0.05, fault: true, [Node("payments", 0.02, 0.04, url: "http://pay/charge", status: 503, fault: true, namespace: "remote")]),
-            Node("cache", 0.06, 0.07, error: true),
-        ])
+        let root = Node(
+            "web", 0, 0.1, url: "http://h/x", status: 200,
+            [
+                Node("outer", 0.01, 0.05, fault: true, [Node("payments", 0.02, 0.04, url: "http://pay/charge", status: 503, fault: true, namespace: "remote")]),
+                Node("cache", 0.06, 0.07, error: true),
+            ])
         let hidden = try findings(root).filter { $0.kind == .hiddenError }
         #expect(hidden.map(\.path) == [["web", "outer", "payments"], ["web", "cache"]])
         #expect(hidden.first?.evidence.contains("HTTP 503") == true)
@@ -115,11 +119,13 @@ import XRayWire
     }
 
     @Test func theCriticalPathFollowsTheChildThatFinishedLast() throws {
-        let root = Node("web", 0, 1, [
-            Node("auth", 0, 0.1),
-            Node("fanout", 0.1, 0.9, [Node("fast", 0.1, 0.3), Node("slowest", 0.1, 0.85, [Node("db", 0.2, 0.8)]), Node("mid", 0.1, 0.5)]),
-            Node("render", 0.2, 0.4),
-        ])
+        let root = Node(
+            "web", 0, 1,
+            [
+                Node("auth", 0, 0.1),
+                Node("fanout", 0.1, 0.9, [Node("fast", 0.1, 0.3), Node("slowest", 0.1, 0.85, [Node("db", 0.2, 0.8)]), Node("mid", 0.1, 0.5)]),
+                Node("render", 0.2, 0.4),
+            ])
         let path = try #require(TraceAnalysis.criticalPath(try tree(root)))
         #expect(path.steps.map(\.name) == ["web", "fanout", "slowest", "db"])
         #expect(abs(path.duration - 1) < 1e-6)
@@ -152,8 +158,9 @@ import XRayWire
             let id = String(i + 1, radix: 16), parent = String(i, radix: 16)
             let pad = { (s: String) in String(repeating: "0", count: 16 - s.count) + s }
             let parentField = i == 0 ? "" : ",\"parent_id\":\"\(pad(parent))\",\"type\":\"subsegment\""
-            docs.append(try SegmentDocumentParser.parse(
-                "{\"trace_id\":\"\(traceID)\",\"id\":\"\(pad(id))\",\"name\":\"n\",\"start_time\":\(base),\"end_time\":\(base + 1)\(parentField)}"))
+            docs.append(
+                try SegmentDocumentParser.parse(
+                    "{\"trace_id\":\"\(traceID)\",\"id\":\"\(pad(id))\",\"name\":\"n\",\"start_time\":\(base),\"end_time\":\(base + 1)\(parentField)}"))
         }
         let t = TraceAssembler.assemble(traceID: traceID, documents: docs)
         let found = TraceAnalysis.findings(t, options: InsightsOptions(slow: 0.5))

@@ -29,8 +29,10 @@ import Glibc
             let sql = (0..<6).map { q in
                 #"{"id":"\#(hex(1_000_000 + 6 * i + q, 16))","name":"db","start_time":\#(t0 + 0.01 * Double(q + 1)),"end_time":\#(t0 + 0.01 * Double(q + 1) + 0.005),"sql":{"sanitized_query":"select * from t where id = \#(q)"}}"#
             }
-            let segment = #"{"trace_id":"\#(tid)","id":"\#(root)","name":"web","start_time":\#(t0),"end_time":\#(t0 + 0.5 + Double(i % 10) * 0.01),"http":{"request":{"method":"GET","url":"http://h/items/\#(i)"},"response":{"status":200}},"subsegments":[\#(sql.joined(separator: ","))]}"#
-            let sub = #"{"trace_id":"\#(tid)","id":"\#(child)","parent_id":"\#(root)","type":"subsegment","name":"render","start_time":\#(t0 + 0.1),"end_time":\#(t0 + 0.2)}"#
+            let segment =
+                #"{"trace_id":"\#(tid)","id":"\#(root)","name":"web","start_time":\#(t0),"end_time":\#(t0 + 0.5 + Double(i % 10) * 0.01),"http":{"request":{"method":"GET","url":"http://h/items/\#(i)"},"response":{"status":200}},"subsegments":[\#(sql.joined(separator: ","))]}"#
+            let sub =
+                #"{"trace_id":"\#(tid)","id":"\#(child)","parent_id":"\#(root)","type":"subsegment","name":"render","start_time":\#(t0 + 0.1),"end_time":\#(t0 + 0.2)}"#
             if i % 7 == 0 { try add(sub); try add(segment) } else { try add(segment); try add(sub) }
         }
         _ = try store.ingest(incoming)

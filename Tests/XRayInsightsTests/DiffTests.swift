@@ -4,8 +4,9 @@ import XRayWire
 
 @Suite struct DiffTests {
     func sample(_ url: String, _ seconds: Double, sql: Int, status: Int = 200) throws -> RequestSample {
-        let root = Node("web", 0, seconds, url: url, status: status, fault: status >= 500,
-                        queries(sql, each: seconds / Double(max(sql, 1)) / 2) { "select * from b where id = \($0)" })
+        let root = Node(
+            "web", 0, seconds, url: url, status: status, fault: status >= 500,
+            queries(sql, each: seconds / Double(max(sql, 1)) / 2) { "select * from b where id = \($0)" })
         return try #require(RequestSample.of(try tree(root)))
     }
 
@@ -73,8 +74,10 @@ import XRayWire
         #expect(try FailIf(parsing: text) == FailIf(metric: metric, greater: greater, threshold: threshold, percent: percent))
     }
 
-    @Test(arguments: ["sql > +20%", "p95 > ", "p95 = +10%", "p95 > +ten%", "p95 > +1e3", "p95 > +inf", "", "p95 > +10%%",
-                      "p95 > +10sec", "p95 > +-10ms", "sql_per_request > +2s", "p95 > +10ms%"])
+    @Test(arguments: [
+        "sql > +20%", "p95 > ", "p95 = +10%", "p95 > +ten%", "p95 > +1e3", "p95 > +inf", "", "p95 > +10%%",
+        "p95 > +10sec", "p95 > +-10ms", "sql_per_request > +2s", "p95 > +10ms%",
+    ])
     func malformedFailIfRulesSayTheAcceptedForms(_ text: String) {
         #expect {
             try FailIf(parsing: text)

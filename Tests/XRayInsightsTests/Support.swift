@@ -16,8 +16,10 @@ struct Node {
     var error = false
     var namespace: String?
 
-    init(_ name: String, _ start: Double, _ end: Double?, sql: String? = nil, url: String? = nil, method: String = "GET",
-         status: Int? = nil, fault: Bool = false, error: Bool = false, namespace: String? = nil, _ children: [Node] = []) {
+    init(
+        _ name: String, _ start: Double, _ end: Double?, sql: String? = nil, url: String? = nil, method: String = "GET",
+        status: Int? = nil, fault: Bool = false, error: Bool = false, namespace: String? = nil, _ children: [Node] = []
+    ) {
         self.name = name
         self.start = start
         self.end = end

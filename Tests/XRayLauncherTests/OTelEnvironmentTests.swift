@@ -1,10 +1,13 @@
 import Testing
+
 @testable import XRayLauncher
 
 /// The OpenTelemetry variables `xray run` gives the child.
 @Suite struct OTelEnvironmentTests {
-    func make(_ base: [String: String], address: String = "127.0.0.1:4000", tracingName: String? = nil,
-              captureAll: Bool = false) -> RunEnvironment {
+    func make(
+        _ base: [String: String], address: String = "127.0.0.1:4000", tracingName: String? = nil,
+        captureAll: Bool = false
+    ) -> RunEnvironment {
         RunEnvironment.make(
             base: base, traceID: "1-5759e988-bd862e3fe1be46a994272793", segmentID: "53995c3f42cd8ad8", daemonAddress: address,
             storePath: "/s.sqlite", tracingName: tracingName, lambda: false, functionName: "job", workingDirectory: "/work",
@@ -29,8 +32,10 @@ import Testing
     }
 
     @Test func variablesTheUserSetAreLeftAloneAndReported() {
-        let env = make(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-                        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/v1/traces"])
+        let env = make([
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/v1/traces",
+        ])
         #expect(env.variables["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4318")
         #expect(env.variables["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc")
         #expect(env.variables["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] == "http://jaeger:4318/v1/traces")

@@ -1,7 +1,8 @@
 import Testing
-@testable import XRayLauncher
 import XRayCollector
 import XRayWire
+
+@testable import XRayLauncher
 
 @Suite struct RunEnvironmentTests {
     let trace = "1-5759e988-bd862e3fe1be46a994272793"
@@ -35,9 +36,11 @@ import XRayWire
     /// In a nested run the inherited headers are the outer run's: they are replaced so the chain holds,
     /// and not reported as left alone.
     @Test func aNestedRunReplacesTheOuterRunsHeaders() {
-        let outer = ["_X_AMZN_TRACE_ID": "Root=\(trace);Parent=1111111111111111;Sampled=1",
-                     "TRACEPARENT": "00-5759e988bd862e3fe1be46a994272793-1111111111111111-01",
-                     Nesting.addressVariable: "127.0.0.1:4000", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:4000"]
+        let outer = [
+            "_X_AMZN_TRACE_ID": "Root=\(trace);Parent=1111111111111111;Sampled=1",
+            "TRACEPARENT": "00-5759e988bd862e3fe1be46a994272793-1111111111111111-01",
+            Nesting.addressVariable: "127.0.0.1:4000", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:4000",
+        ]
         let env = RunEnvironment.make(
             base: outer, traceID: trace, segmentID: segment, daemonAddress: "127.0.0.1:4000", storePath: "/s.sqlite",
             tracingName: nil, lambda: false, functionName: "job", workingDirectory: "/work", nested: true)
@@ -136,8 +139,10 @@ import XRayWire
         #expect(RunEnvironment.userDaemonAddress(in: ["AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"], listen: nil) == "127.0.0.1:2000")
         let listen = try DaemonAddress.parse("127.0.0.1:2000")
         #expect(RunEnvironment.userDaemonAddress(in: ["AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"], listen: listen) == nil)
-        let nested = ["AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:4000", Nesting.addressVariable: "127.0.0.1:4000",
-                      "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"]
+        let nested = [
+            "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:4000", Nesting.addressVariable: "127.0.0.1:4000",
+            "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        ]
         #expect(RunEnvironment.userDaemonAddress(in: nested, listen: nil) == nil)
     }
 

@@ -32,7 +32,8 @@ import XRayWire
 
     /// A span with a non-hex or short id is rejected alone.
     @Test func badIDsRejectOnlyThatSpan() throws {
-        let text = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"0102030405060708"},{"traceId":"0102","spanId":"0102030405060708"},{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0102030405060708","name":"ok"}]}]}]}"#
+        let text =
+            #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"0102030405060708"},{"traceId":"0102","spanId":"0102030405060708"},{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0102030405060708","name":"ok"}]}]}]}"#
         let request = try OTLPJSONDecoder.decode(Array(text.utf8))
         #expect(request.flattened.map(\.span.name) == ["ok"])
         #expect(request.rejections.map(\.reason) == [.idNotHex(field: "traceId"), .traceIDLength(2)])
@@ -41,8 +42,14 @@ import XRayWire
 
     @Test(arguments: [
         (#"{"resourceSpans":{}}"#, "resourceSpans"),
-        (#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0102030405060708","startTimeUnixNano":"soon"}]}]}]}"#, "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano"),
-        (#"{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"boolValue":"yes"}}]}}]}"#, "resourceSpans[0].resource.attributes[0].value.boolValue"),
+        (
+            #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"0102030405060708","startTimeUnixNano":"soon"}]}]}]}"#,
+            "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano"
+        ),
+        (
+            #"{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"boolValue":"yes"}}]}}]}"#,
+            "resourceSpans[0].resource.attributes[0].value.boolValue"
+        ),
     ])
     func wrongTypesNameTheirPath(text: String, path: String) {
         #expect {

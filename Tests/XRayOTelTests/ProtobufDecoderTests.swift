@@ -37,8 +37,10 @@ import XRayOTel
         span.flags = 0x301
         span.links = [OTLPLink(traceID: span.traceID, spanID: span.spanID, traceState: "a=b", flags: 1)]
         span.events = [OTLPEvent(timeUnixNano: 5, name: "e", attributes: [OTLPKeyValue("k", .int(0))])]
-        let request = OTLPSpanContext(resource: OTLPResource(attributes: [OTLPKeyValue("service.name", .string("svc"))]),
-                                      scope: OTLPScope(name: "lib", version: "1"), span: span).request
+        let request = OTLPSpanContext(
+            resource: OTLPResource(attributes: [OTLPKeyValue("service.name", .string("svc"))]),
+            scope: OTLPScope(name: "lib", version: "1"), span: span
+        ).request
         let decoded = try OTLPProtobufDecoder.decode(OTLPProtobufEncoder.encode(request))
         #expect(decoded == request)
     }
@@ -53,7 +55,8 @@ import XRayOTel
         let request = OTLPSpanContext(span: makeSpan()).request
         var bytes = OTLPProtobufEncoder.encode(request)
         // field 99 varint, field 98 fixed64, field 97 len, field 96 fixed32 at the top level.
-        bytes += [0x98, 0x06, 0x01] + [0x91, 0x06] + Array(repeating: 0, count: 8) + [0x8A, 0x06, 0x02, 0xAA, 0xBB]
+        bytes +=
+            [0x98, 0x06, 0x01] + [0x91, 0x06] + Array(repeating: 0, count: 8) + [0x8A, 0x06, 0x02, 0xAA, 0xBB]
             + [0x85, 0x06, 1, 2, 3, 4]
         #expect(try OTLPProtobufDecoder.decode(bytes) == request)
     }
@@ -68,23 +71,29 @@ import XRayOTel
         let request = OTLPRequest(resourceSpans: [OTLPResourceSpans(scopeSpans: [OTLPScopeSpans(spans: [bad, good, badParent])])])
         let decoded = try OTLPProtobufDecoder.decode(OTLPProtobufEncoder.encode(request))
         #expect(decoded.flattened.map(\.span.name) == ["good"])
-        #expect(decoded.rejections == [
-            OTLPSpanRejection(path: "resourceSpans[0].scopeSpans[0].spans[0]", reason: .traceIDLength(8)),
-            OTLPSpanRejection(path: "resourceSpans[0].scopeSpans[0].spans[2]", reason: .parentSpanIDLength(3)),
-        ])
+        #expect(
+            decoded.rejections == [
+                OTLPSpanRejection(path: "resourceSpans[0].scopeSpans[0].spans[0]", reason: .traceIDLength(8)),
+                OTLPSpanRejection(path: "resourceSpans[0].scopeSpans[0].spans[2]", reason: .parentSpanIDLength(3)),
+            ])
     }
 
     static let hostile: [(name: String, bytes: [UInt8], error: OTLPDecodingError)] = [
         ("truncated varint", [0x0A, 0xFF], .malformedVarint(offset: 1)),
         ("eleven-byte varint", [0x10] + Array(repeating: 0xFF, count: 11), .malformedVarint(offset: 1)),
         ("length past the end", [0x0A, 0x05, 0x01], .truncated(offset: 2, field: "ExportTraceServiceRequest.resource_spans", needed: 5, available: 1)),
-        ("huge length", [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], .truncated(offset: 6, field: "ExportTraceServiceRequest.resource_spans", needed: 4_294_967_295, available: 0)),
+        (
+            "huge length", [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],
+            .truncated(offset: 6, field: "ExportTraceServiceRequest.resource_spans", needed: 4_294_967_295, available: 0)
+        ),
         ("wrong wire type", [0x08, 0x01], .wrongWireType(offset: 0, field: "ExportTraceServiceRequest.resource_spans", wireType: 0, expected: 2)),
         ("group wire type", [0x0B], .unsupportedWireType(offset: 0, wireType: 3)),
         ("wire type 7", [0x0F], .unsupportedWireType(offset: 0, wireType: 7)),
         ("field number 0", [0x02, 0x00], .invalidFieldNumber(offset: 0)),
-        ("truncated fixed64 in a span", [0x0A, 0x06, 0x12, 0x04, 0x12, 0x02, 0x39, 0x01],
-         .truncated(offset: 7, field: "Span.start_time_unix_nano", needed: 8, available: 1)),
+        (
+            "truncated fixed64 in a span", [0x0A, 0x06, 0x12, 0x04, 0x12, 0x02, 0x39, 0x01],
+            .truncated(offset: 7, field: "Span.start_time_unix_nano", needed: 8, available: 1)
+        ),
     ]
 
     /// Hostile bytes end in a typed error at a byte offset, never a crash.

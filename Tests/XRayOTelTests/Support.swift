@@ -24,9 +24,10 @@ func expectedSpans(_ file: String) throws -> [ExpectedSpan] {
         guard let o = v.objectValue else { return nil }
         func s(_ k: String) -> String { o[k]?.stringValue ?? "" }
         func i(_ k: String) -> Int { o[k].flatMap { if case .number(let n) = $0 { n.int } else { nil } } ?? -1 }
-        return ExpectedSpan(traceID: s("traceId"), spanID: s("spanId"), parentSpanID: s("parentSpanId"), name: s("name"),
-                            kind: i("kind"), start: UInt64(s("start")) ?? 0, end: UInt64(s("end")) ?? 0, flags: i("flags"),
-                            attributes: i("attributes"), events: i("events"), status: i("status"))
+        return ExpectedSpan(
+            traceID: s("traceId"), spanID: s("spanId"), parentSpanID: s("parentSpanId"), name: s("name"),
+            kind: i("kind"), start: UInt64(s("start")) ?? 0, end: UInt64(s("end")) ?? 0, flags: i("flags"),
+            attributes: i("attributes"), events: i("events"), status: i("status"))
     }
 }
 
@@ -46,10 +47,11 @@ func makeSpan(
     kind: OTLPSpanKind = .server, parent: String = "", name: String = "GET /x",
     attributes: [OTLPKeyValue] = [], events: [OTLPEvent] = [], status: OTLPStatus = OTLPStatus()
 ) -> OTLPSpan {
-    OTLPSpan(traceID: bytes(hex: "6750a1b20123456789abcdef01234567"), spanID: bytes(hex: "53995c3f42cd8ad8"),
-             parentSpanID: bytes(hex: parent), name: name, kind: kind,
-             startTimeUnixNano: 1_733_000_000_500_000_000, endTimeUnixNano: 1_733_000_001_250_000_000,
-             attributes: attributes, events: events, status: status)
+    OTLPSpan(
+        traceID: bytes(hex: "6750a1b20123456789abcdef01234567"), spanID: bytes(hex: "53995c3f42cd8ad8"),
+        parentSpanID: bytes(hex: parent), name: name, kind: kind,
+        startTimeUnixNano: 1_733_000_000_500_000_000, endTimeUnixNano: 1_733_000_001_250_000_000,
+        attributes: attributes, events: events, status: status)
 }
 
 /// Decoded spans agree, field by field, with what the reference decoder read from the same capture.

@@ -44,7 +44,10 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
         (.client, [OTLPKeyValue("aws.remote.service", .string("AWS::S3")), OTLPKeyValue("rpc.system", .string("aws-api"))], "S3", "aws"),
         (.client, [OTLPKeyValue("peer.service", .string("billing"))], "billing", "remote"),
         (.client, [OTLPKeyValue("aws.service", .string("DynamoDB"))], "DynamoDB", "aws"),
-        (.client, [OTLPKeyValue("db.name", .string("shop")), OTLPKeyValue("db.connection_string", .string("jdbc:mysql://db.example.com:3306"))], "shop@db.example.com", "remote"),
+        (
+            .client, [OTLPKeyValue("db.name", .string("shop")), OTLPKeyValue("db.connection_string", .string("jdbc:mysql://db.example.com:3306"))],
+            "shop@db.example.com", "remote"
+        ),
         (.server, [], "svc", nil),
         (.internal, [OTLPKeyValue("rpc.service", .string("Greeter"))], "Greeter", nil),
         (.client, [OTLPKeyValue("http.host", .string("api.example.com"))], "api.example.com", "remote"),
@@ -52,8 +55,9 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
         (.internal, [], "GET x", nil),
     ])
     func nameAndNamespace(kind: OTLPSpanKind, attributes: [OTLPKeyValue], name: String, namespace: String?) throws {
-        let doc = try document(makeSpan(kind: kind, parent: "0102030405060708", name: "GET <x>", attributes: attributes),
-                               resource: [OTLPKeyValue("service.name", .string("svc"))])
+        let doc = try document(
+            makeSpan(kind: kind, parent: "0102030405060708", name: "GET <x>", attributes: attributes),
+            resource: [OTLPKeyValue("service.name", .string("svc"))])
         #expect(doc["name"] == .string(name))
         #expect(doc["namespace"]?.stringValue == namespace)
     }
@@ -65,9 +69,18 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
 
     // §5.4 http, old and new names, with the two quirks fixed
     @Test(arguments: [
-        (OTLPSpanKind.server, [("http.method", "GET"), ("http.scheme", "http"), ("http.host", "127.0.0.1:5077"), ("http.target", "/hello")], "http://127.0.0.1:5077/hello"),
-        (.server, [("http.request.method", "GET"), ("url.scheme", "http"), ("server.address", "127.0.0.1:5077"), ("url.path", "/hello")], "http://127.0.0.1:5077/hello"),
-        (.server, [("http.request.method", "GET"), ("server.address", "example.com"), ("url.path", "/a"), ("url.query", "q=1")], "http://example.com:5077/a?q=1"),
+        (
+            OTLPSpanKind.server, [("http.method", "GET"), ("http.scheme", "http"), ("http.host", "127.0.0.1:5077"), ("http.target", "/hello")],
+            "http://127.0.0.1:5077/hello"
+        ),
+        (
+            .server, [("http.request.method", "GET"), ("url.scheme", "http"), ("server.address", "127.0.0.1:5077"), ("url.path", "/hello")],
+            "http://127.0.0.1:5077/hello"
+        ),
+        (
+            .server, [("http.request.method", "GET"), ("server.address", "example.com"), ("url.path", "/a"), ("url.query", "q=1")],
+            "http://example.com:5077/a?q=1"
+        ),
         (.client, [("http.method", "GET"), ("http.url", "http://x/y")], "http://x/y"),
         (.client, [("http.request.method", "GET"), ("url.full", "https://x/z")], "https://x/z"),
         (.client, [("http.method", "GET"), ("net.peer.name", "svc"), ("http.scheme", "https")], "https://svc/"),
@@ -82,10 +95,11 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
     }
 
     @Test func httpClientAddressAndStatus() throws {
-        let doc = try document(makeSpan(attributes: [
-            OTLPKeyValue("http.response.status_code", .int(404)), OTLPKeyValue("client.address", .string("10.0.0.9")),
-            OTLPKeyValue("user_agent.original", .string("curl")),
-        ]))
+        let doc = try document(
+            makeSpan(attributes: [
+                OTLPKeyValue("http.response.status_code", .int(404)), OTLPKeyValue("client.address", .string("10.0.0.9")),
+                OTLPKeyValue("user_agent.original", .string("curl")),
+            ]))
         #expect(path(doc, "http", "response", "status") == .number(JSONNumber(404)))
         #expect(path(doc, "http", "request", "client_ip") == .string("10.0.0.9"))
         #expect(path(doc, "http", "request", "x_forwarded_for") == .bool(true))
@@ -129,12 +143,15 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
         """
 
     @Test func pythonStackWithChainedCause() throws {
-        let event = OTLPEvent(name: "exception", attributes: [
-            OTLPKeyValue("exception.type", .string("KeyError")), OTLPKeyValue("exception.message", .string("'k'")),
-            OTLPKeyValue("exception.stacktrace", .string(Self.pythonTrace)),
-        ])
-        let doc = try document(makeSpan(kind: .client, parent: "0102030405060708", events: [event], status: OTLPStatus(code: .error)),
-                               resource: [OTLPKeyValue("telemetry.sdk.language", .string("python"))])
+        let event = OTLPEvent(
+            name: "exception",
+            attributes: [
+                OTLPKeyValue("exception.type", .string("KeyError")), OTLPKeyValue("exception.message", .string("'k'")),
+                OTLPKeyValue("exception.stacktrace", .string(Self.pythonTrace)),
+            ])
+        let doc = try document(
+            makeSpan(kind: .client, parent: "0102030405060708", events: [event], status: OTLPStatus(code: .error)),
+            resource: [OTLPKeyValue("telemetry.sdk.language", .string("python"))])
         let exceptions = path(doc, "cause", "exceptions")?.arrayValue?.compactMap(\.objectValue) ?? []
         try #require(exceptions.count == 2)
         #expect(exceptions.count == 2)
@@ -153,9 +170,11 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
 
     @Test func javaStackAndUnknownLanguageFallback() throws {
         let trace = "java.lang.IllegalStateException: top\n\tat com.x.A.run(A.java:10)\nCaused by: java.io.IOException: disk\n\tat com.x.B.read(B.java:5)\n"
-        let event = OTLPEvent(name: "exception", attributes: [
-            OTLPKeyValue("exception.type", .string("java.lang.IllegalStateException")), OTLPKeyValue("exception.stacktrace", .string(trace)),
-        ])
+        let event = OTLPEvent(
+            name: "exception",
+            attributes: [
+                OTLPKeyValue("exception.type", .string("java.lang.IllegalStateException")), OTLPKeyValue("exception.stacktrace", .string(trace)),
+            ])
         let java = try document(makeSpan(events: [event]), resource: [OTLPKeyValue("telemetry.sdk.language", .string("java"))])
         let exceptions = path(java, "cause", "exceptions")?.arrayValue?.compactMap(\.objectValue) ?? []
         #expect(exceptions.count == 2)
@@ -182,12 +201,17 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
 
     // §5.6 aws, origin, service, sql, user
     @Test func awsOriginServiceFromResource() throws {
-        let doc = try document(makeSpan(attributes: [OTLPKeyValue("aws.operation", .string("GetItem")), OTLPKeyValue("aws.region", .string("eu-west-1")),
-                                                     OTLPKeyValue("aws.dynamodb.table_names", .array([.string("t1")]))]),
-                               resource: [OTLPKeyValue("cloud.provider", .string("aws")), OTLPKeyValue("cloud.platform", .string("aws_ecs")),
-                                          OTLPKeyValue("aws.ecs.launchtype", .string("fargate")), OTLPKeyValue("service.version", .string("1.2")),
-                                          OTLPKeyValue("telemetry.sdk.name", .string("opentelemetry")), OTLPKeyValue("telemetry.sdk.language", .string("python")),
-                                          OTLPKeyValue("telemetry.auto.version", .string("0.66b1"))])
+        let doc = try document(
+            makeSpan(attributes: [
+                OTLPKeyValue("aws.operation", .string("GetItem")), OTLPKeyValue("aws.region", .string("eu-west-1")),
+                OTLPKeyValue("aws.dynamodb.table_names", .array([.string("t1")])),
+            ]),
+            resource: [
+                OTLPKeyValue("cloud.provider", .string("aws")), OTLPKeyValue("cloud.platform", .string("aws_ecs")),
+                OTLPKeyValue("aws.ecs.launchtype", .string("fargate")), OTLPKeyValue("service.version", .string("1.2")),
+                OTLPKeyValue("telemetry.sdk.name", .string("opentelemetry")), OTLPKeyValue("telemetry.sdk.language", .string("python")),
+                OTLPKeyValue("telemetry.auto.version", .string("0.66b1")),
+            ])
         #expect(doc["origin"] == .string("AWS::ECS::Fargate"))
         #expect(path(doc, "aws", "operation") == .string("GetItem"))
         #expect(path(doc, "aws", "remote_region") == .string("eu-west-1"))
@@ -205,9 +229,12 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
     }
 
     @Test func sqlOnlyForSQLSystemsWithOldNames() throws {
-        let sqlite = try document(makeSpan(kind: .client, parent: "0102030405060708", name: "select", attributes: [
-            OTLPKeyValue("db.system", .string("sqlite")), OTLPKeyValue("db.statement", .string("select 1")), OTLPKeyValue("db.name", .string("main")),
-        ]))
+        let sqlite = try document(
+            makeSpan(
+                kind: .client, parent: "0102030405060708", name: "select",
+                attributes: [
+                    OTLPKeyValue("db.system", .string("sqlite")), OTLPKeyValue("db.statement", .string("select 1")), OTLPKeyValue("db.name", .string("main")),
+                ]))
         #expect(path(sqlite, "sql", "sanitized_query") == .string("select 1"))
         #expect(path(sqlite, "sql", "url") == .string("select"))
         #expect(path(sqlite, "sql", "connection_string") == .string("localhost/main"))
@@ -229,8 +256,9 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
             OTLPKeyValue("http.method", .string("GET")),
             OTLPKeyValue("aws.xray.metadata.shop", .string(#"{"cart":3}"#)), OTLPKeyValue("aws.xray.metadata.bad", .string("{")),
         ])
-        let doc = try document(span, resource: [OTLPKeyValue("service.name", .string("svc"))],
-                               options: .init(indexedAttributes: ["tier", "http.method"]))
+        let doc = try document(
+            span, resource: [OTLPKeyValue("service.name", .string("svc"))],
+            options: .init(indexedAttributes: ["tier", "http.method"]))
         #expect(path(doc, "annotations", "order_id") == .number(JSONNumber(7)))
         #expect(path(doc, "annotations", "tier") == .string("gold"))
         #expect(path(doc, "annotations", "http.method") == .string("GET"))
@@ -242,8 +270,9 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
     }
 
     @Test func indexAllAttributesAndNoResourceOnSubsegments() throws {
-        let doc = try document(makeSpan(kind: .client, parent: "0102030405060708", attributes: [OTLPKeyValue("a", .bool(true)), OTLPKeyValue("m", .kvlist([]))]),
-                               resource: [OTLPKeyValue("service.name", .string("svc"))], options: .init(indexAllAttributes: true))
+        let doc = try document(
+            makeSpan(kind: .client, parent: "0102030405060708", attributes: [OTLPKeyValue("a", .bool(true)), OTLPKeyValue("m", .kvlist([]))]),
+            resource: [OTLPKeyValue("service.name", .string("svc"))], options: .init(indexAllAttributes: true))
         #expect(path(doc, "annotations", "a") == .bool(true))
         #expect(path(doc, "annotations", "m") == nil)
         #expect(path(doc, "metadata", "default", "otel.resource.service.name") == nil)
@@ -251,8 +280,11 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
 
     @Test func linksCarryConvertedIDs() throws {
         var span = makeSpan()
-        span.links = [OTLPLink(traceID: bytes(hex: "6750a1b20123456789abcdef01234568"), spanID: bytes(hex: "0102030405060708"),
-                               attributes: [OTLPKeyValue("k", .string("v"))])]
+        span.links = [
+            OTLPLink(
+                traceID: bytes(hex: "6750a1b20123456789abcdef01234568"), spanID: bytes(hex: "0102030405060708"),
+                attributes: [OTLPKeyValue("k", .string("v"))])
+        ]
         let link = try document(span)["links"]?.arrayValue?.first?.objectValue
         #expect(link?["trace_id"] == .string("1-6750a1b2-0123456789abcdef01234568"))
         #expect(link?["id"] == .string("0102030405060708"))
@@ -260,10 +292,12 @@ func path(_ o: JSONObject, _ keys: String...) -> JSONValue? {
     }
 
     @Test func localRootClientMakesServiceSegmentAndDependency() throws {
-        let span = makeSpan(kind: .client, parent: "0102030405060708", attributes: [
-            OTLPKeyValue("aws.span.kind", .string("LOCAL_ROOT")), OTLPKeyValue("aws.local.service", .string("front")),
-            OTLPKeyValue("aws.remote.service", .string("back")), OTLPKeyValue("http.method", .string("GET")),
-        ])
+        let span = makeSpan(
+            kind: .client, parent: "0102030405060708",
+            attributes: [
+                OTLPKeyValue("aws.span.kind", .string("LOCAL_ROOT")), OTLPKeyValue("aws.local.service", .string("front")),
+                OTLPKeyValue("aws.remote.service", .string("back")), OTLPKeyValue("http.method", .string("GET")),
+            ])
         let translated = SegmentTranslator().translate(OTLPSpanContext(span: span))
         #expect(translated.documents.count == 2)
         for bytes in translated.documentBytes { _ = try SegmentDocumentParser.parse(bytes: bytes) }

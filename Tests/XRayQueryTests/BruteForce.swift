@@ -24,11 +24,12 @@ struct BruteForce {
         for r in tree.roots { walk(r, nil) }
         nodes = all
         // The store's root: a segment without parent, else the earliest segment, else the earliest entity.
-        root = all.map(\.0).min { a, b in
-            let ka = (a.entity.kind.rawValue, a.entity.parentID == nil ? 0 : 1), kb = (b.entity.kind.rawValue, b.entity.parentID == nil ? 0 : 1)
-            if ka != kb { return ka < kb }
-            return a.entity.startTime < b.entity.startTime
-        } ?? tree.roots[0]
+        root =
+            all.map(\.0).min { a, b in
+                let ka = (a.entity.kind.rawValue, a.entity.parentID == nil ? 0 : 1), kb = (b.entity.kind.rawValue, b.entity.parentID == nil ? 0 : 1)
+                if ka != kb { return ka < kb }
+                return a.entity.startTime < b.entity.startTime
+            } ?? tree.roots[0]
     }
 
     func parent(of n: TraceNode) -> TraceNode? { nodes.first { $0.node.entity.id == n.entity.id }?.parent }

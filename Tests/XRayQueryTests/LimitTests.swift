@@ -40,7 +40,9 @@ import XRayWire
         #expect(try engine.traceIDs(TraceQuery(filter: long)) == (try engine.traceIDs(TraceQuery(filter: .flag(.fault)))))
         #expect(Set(try engine.traceIDs(TraceQuery(filter: deep))) == Set(try engine.traceIDs(TraceQuery(filter: .flag(.fault)))))
         let nodeChain = try FilterParser.parse("service() {" + Array(repeating: "fault", count: FilterParser.maxTerms - 1).joined(separator: " \(op) ") + "}")
-        #expect(Set(try engine.traceIDs(TraceQuery(filter: nodeChain))) == Set(try engine.traceIDs(TraceQuery(filter: try FilterParser.parse("service() { fault }")))))
+        #expect(
+            Set(try engine.traceIDs(TraceQuery(filter: nodeChain)))
+                == Set(try engine.traceIDs(TraceQuery(filter: try FilterParser.parse("service() { fault }")))))
     }
 
     /// The deepest nesting the parser accepts, with a 40-term chain at every level, inside each kind of block:

@@ -46,18 +46,26 @@ import XRayQuery
         ("annotation[Age] = 3", .annotation(key: "Age", .number(.equal, 3))),
         ("service(\"api\")", .service(NodeSelector(name: "api"), nil)),
         ("service() { fault }", .service(nil, .flag(.fault))),
-        ("service(\"api\") { fault = true OR responsetime > 2.5 }",
-         .service(NodeSelector(name: "api"), .or(.flag(.fault), .number(.responseTime, .greater, 2.5)))),
-        ("service(id(name: \"f\", type: \"AWS::Lambda::Function\")) { error }",
-         .service(NodeSelector(name: "f", type: "AWS::Lambda::Function"), .flag(.error))),
+        (
+            "service(\"api\") { fault = true OR responsetime > 2.5 }",
+            .service(NodeSelector(name: "api"), .or(.flag(.fault), .number(.responseTime, .greater, 2.5)))
+        ),
+        (
+            "service(id(name: \"f\", type: \"AWS::Lambda::Function\")) { error }",
+            .service(NodeSelector(name: "f", type: "AWS::Lambda::Function"), .flag(.error))
+        ),
         ("service(id(account.id: \"123\"))", .service(NodeSelector(name: nil, accountID: "123"), nil)),
         ("edge(\"a\", \"b\") { error }", .edge(NodeSelector(name: "a"), NodeSelector(name: "b"), .flag(.error))),
         ("edge(id(name: \"a\"), \"b\")", .edge(NodeSelector(name: "a"), NodeSelector(name: "b"), nil)),
         ("rootcause.fault.service { name = \"Auth\" }", .rootCause(.fault, .service, .string(.name, .equal, "Auth"))),
-        ("rootcause.responsetime.entity { last and coverage > 0.8 }",
-         .rootCause(.responseTime, .entity, .and(.flag(.last), .number(.coverage, .greater, 0.8)))),
-        ("rootcause.error.entity { first OR index > 5 }",
-         .rootCause(.error, .entity, .or(.flag(.first), .number(.index, .greater, 5)))),
+        (
+            "rootcause.responsetime.entity { last and coverage > 0.8 }",
+            .rootCause(.responseTime, .entity, .and(.flag(.last), .number(.coverage, .greater, 0.8)))
+        ),
+        (
+            "rootcause.error.entity { first OR index > 5 }",
+            .rootCause(.error, .entity, .or(.flag(.first), .number(.index, .greater, 5)))
+        ),
         ("rootcause.fault.entity", .rootCause(.fault, .entity, nil)),
         ("group.name = \"high\"", .group("high")),
         ("ok AND !partial", .and(.flag(.ok), .not(.flag(.partial)))),
@@ -131,7 +139,7 @@ import XRayQuery
         } catch {
             switch error {
             case .syntax(let expression, let at, let message) where !unsupported,
-                 .unsupported(let expression, let at, let message) where unsupported:
+                .unsupported(let expression, let at, let message) where unsupported:
                 #expect(expression == text)
                 #expect(at == offset, "\(text): \(message)")
                 #expect(message.contains(words), "\(text): \(message)")

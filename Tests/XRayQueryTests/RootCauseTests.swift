@@ -1,7 +1,8 @@
 import Testing
-@testable import XRayQuery
 import XRayStore
 import XRayWire
+
+@testable import XRayQuery
 
 /// The root-cause fields of trace summaries agree with `rootcause.*` filters on the same traces.
 @Suite struct RootCauseTests {

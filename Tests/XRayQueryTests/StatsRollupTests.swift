@@ -1,7 +1,8 @@
 import Testing
-@testable import XRayQuery
 import XRayStore
 import XRayWire
+
+@testable import XRayQuery
 
 /// Stats without a filter read the store's rollups: the same groups and counts as the exact scan, and
 /// percentiles within the sketch's relative accuracy of the exact nearest-rank values.
@@ -23,8 +24,9 @@ import XRayWire
             let fast = try TraceStats.compute(query, by: grouping, engine: engine)
             let exact = try TraceStats.compute(query, by: grouping, engine: engine, exact: true)
             #expect(!fast.isEmpty && fast.allSatisfy(\.approximate) && !exact.contains(where: \.approximate))
-            #expect(fast.map { [$0.key, "\($0.count)", "\($0.ok)", "\($0.error)", "\($0.fault)", "\($0.throttle)"] }
-                == exact.map { [$0.key, "\($0.count)", "\($0.ok)", "\($0.error)", "\($0.fault)", "\($0.throttle)"] })
+            #expect(
+                fast.map { [$0.key, "\($0.count)", "\($0.ok)", "\($0.error)", "\($0.fault)", "\($0.throttle)"] }
+                    == exact.map { [$0.key, "\($0.count)", "\($0.ok)", "\($0.error)", "\($0.fault)", "\($0.throttle)"] })
             for (f, e) in zip(fast, exact) {
                 for p in [50.0, 90, 99] { #expect(Self.close(f.percentile(p), e.percentile(p)), "\(f.key) p\(p)") }
                 #expect(Self.close(f.maximum, e.maximum), "\(f.key) max")

@@ -54,7 +54,10 @@ import XRayWire
         #expect(tiers.map(\.key) == ["false", "true"])
         #expect(tiers.map(\.count) == [2, 1])
         let operations = try TraceStats.compute(try syntheticOnly(), by: .operation, engine: engine)
-        #expect(operations.map(\.key).sorted() == ["front GET /api/items", "front GET /api/orders", "front GET /health", "front POST /api/pay", "orders GET /items"])
+        #expect(
+            operations.map(\.key).sorted() == [
+                "front GET /api/items", "front GET /api/orders", "front GET /health", "front POST /api/pay", "orders GET /items",
+            ])
         let all = try TraceStats.compute(TraceQuery(), by: .none, engine: engine)
         #expect(all.map(\.count) == [15])
         #expect(StatsGrouping(grouping: "annotation.user") == .annotation("user"))
@@ -102,7 +105,9 @@ import XRayWire
         let request = OTLPExport.request(try store.trace(Self.synthetic[0]))
         #expect(OTLPExport.traceID("1-5759e988-bd862e3fe1be46a994272793") == "5759e988bd862e3fe1be46a994272793")
         let resources = try #require(request.objectValue?["resourceSpans"]?.arrayValue)
-        let services = resources.map { $0.objectValue?["resource"]?.objectValue?["attributes"]?.arrayValue?.first?.objectValue?["value"]?.objectValue?["stringValue"]?.stringValue }
+        let services = resources.map {
+            $0.objectValue?["resource"]?.objectValue?["attributes"]?.arrayValue?.first?.objectValue?["value"]?.objectValue?["stringValue"]?.stringValue
+        }
         #expect(services == ["front", "orders"])
         let spans = resources.flatMap { $0.objectValue?["scopeSpans"]?.arrayValue?.first?.objectValue?["spans"]?.arrayValue ?? [] }
         #expect(spans.count == 4)

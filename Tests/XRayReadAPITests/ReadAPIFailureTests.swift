@@ -7,7 +7,8 @@ import XRayStore
 @Suite struct ReadAPIFailureTests {
     /// A store failure is a 500 that names neither the store's path nor the SQL that failed.
     @Test func aStoreFailureHidesThePathAndTheSQL() {
-        let failure = QueryError.store(.sqlite(path: "/home/someone/.local/state/xray/traces.sqlite", code: 1, message: "parser stack overflow in SELECT t.trace_id"))
+        let failure = QueryError.store(
+            .sqlite(path: "/home/someone/.local/state/xray/traces.sqlite", code: 1, message: "parser stack overflow in SELECT t.trace_id"))
         let response = ReadAPI.queryFailure(failure)
         let body = String(decoding: response.body, as: UTF8.self)
         #expect(response.status == 500)

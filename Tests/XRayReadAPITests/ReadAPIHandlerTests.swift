@@ -3,6 +3,7 @@ import XRayReadAPI
 import XRayStore
 import XRayTestSupport
 import XRayWire
+
 @testable import XRayCollector
 
 /// The read operations called as the collector calls them, without a socket: the handler `ReadAPI.operations`
@@ -23,16 +24,18 @@ import XRayWire
         let subsegments = calls.enumerated().map { i, callee in
             #"{"id":"\#(entityID(10_000 + n * 10 + i))","name":"\#(callee)","namespace":"remote","start_time":\#(start + 0.01),"end_time":\#(start + 0.05),"http":{"request":{"method":"GET","url":"http://\#(callee)/x"},"response":{"status":200}}}"#
         }
-        return #"{"trace_id":"\#(traceID(n))","id":"\#(entityID(n))","name":"\#(name)","start_time":\#(start),"end_time":\#(start + 0.1),"http":{"request":{"method":"GET","url":"http://localhost/items/\#(n)"},"response":{"status":200}},"subsegments":[\#(subsegments.joined(separator: ","))]}"#
+        return
+            #"{"trace_id":"\#(traceID(n))","id":"\#(entityID(n))","name":"\#(name)","start_time":\#(start),"end_time":\#(start + 0.1),"http":{"request":{"method":"GET","url":"http://localhost/items/\#(n)"},"response":{"status":200}},"subsegments":[\#(subsegments.joined(separator: ","))]}"#
     }
 
     /// A store file holding `documents`, written through the store as the collector's writer would.
     static func store(_ documents: [String]) throws -> String {
         let path = temporaryStorePath("xray-readapi")
         let store = try TraceStore(path: path)
-        _ = try store.ingest(try documents.map { text in
-            IncomingDocument(raw: Array(text.utf8), document: try SegmentDocumentParser.parse(text), source: "test", receivedAt: 1)
-        })
+        _ = try store.ingest(
+            try documents.map { text in
+                IncomingDocument(raw: Array(text.utf8), document: try SegmentDocumentParser.parse(text), source: "test", receivedAt: 1)
+            })
         return path
     }
 

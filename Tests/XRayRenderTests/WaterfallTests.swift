@@ -4,7 +4,8 @@ import XRayWire
 
 @Suite struct WaterfallTests {
     @Test func oneBarPerEntityScaledToTheWidthWithFaultsAndInProgressMarked() throws {
-        let text = #"{"name":"api","id":"70de5b6f19ff9a0a","start_time":10,"end_time":12,"trace_id":"\#(traceA)","subsegments":[{"id":"1111111111111111","name":"db","start_time":10,"end_time":11,"fault":true},{"id":"2222222222222222","name":"slow","start_time":11,"in_progress":true}]}"#
+        let text =
+            #"{"name":"api","id":"70de5b6f19ff9a0a","start_time":10,"end_time":12,"trace_id":"\#(traceA)","subsegments":[{"id":"1111111111111111","name":"db","start_time":10,"end_time":11,"fault":true},{"id":"2222222222222222","name":"slow","start_time":11,"in_progress":true}]}"#
         let out = Waterfall.text(try assembled(text), width: 60, style: TerminalStyle(enabled: false))
         let lines = out.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)

@@ -10,7 +10,8 @@ import XRayWire
     }
 
     @Test func shadowedByAnEarlierBroaderRule() throws {
-        let text = #"{"version":2,"rules":[{"host":"*","http_method":"*","url_path":"/api/*","fixed_target":1,"rate":0.1},{"host":"*","http_method":"GET","url_path":"/api/users","fixed_target":1,"rate":0.5}],"default":{"fixed_target":1,"rate":0.05}}"#
+        let text =
+            #"{"version":2,"rules":[{"host":"*","http_method":"*","url_path":"/api/*","fixed_target":1,"rate":0.1},{"host":"*","http_method":"GET","url_path":"/api/users","fixed_target":1,"rate":0.5}],"default":{"fixed_target":1,"rate":0.05}}"#
         #expect(try codes(text) == [.shadowed])
     }
 
@@ -20,17 +21,20 @@ import XRayWire
     }
 
     @Test func ruleSortedAfterDefault() throws {
-        let text = #"[{"RuleName":"Default","Priority":5,"Host":"*","URLPath":"*",\#(Self.base)},{"RuleName":"late","Priority":9,"Host":"x","URLPath":"/a",\#(Self.base)}]"#
+        let text =
+            #"[{"RuleName":"Default","Priority":5,"Host":"*","URLPath":"*",\#(Self.base)},{"RuleName":"late","Priority":9,"Host":"x","URLPath":"/a",\#(Self.base)}]"#
         #expect(try codes(text) == [.afterDefault])
     }
 
     @Test func ruleTheSDKsIgnore() throws {
-        let text = #"[{"RuleName":"r","Priority":5,"Host":"*","URLPath":"*",\#(Self.base.replacingOccurrences(of: "\"Attributes\":{}", with: "\"Attributes\":{\"k\":\"v\"}"))}]"#
+        let text =
+            #"[{"RuleName":"r","Priority":5,"Host":"*","URLPath":"*",\#(Self.base.replacingOccurrences(of: "\"Attributes\":{}", with: "\"Attributes\":{\"k\":\"v\"}"))}]"#
         #expect(try codes(text) == [.ignoredBySDK])
     }
 
     @Test func unknownKeysRateOverOneAndHighDefault() throws {
-        let text = #"{"version":2,"rules":[{"id":7,"host":"*","http_method":"*","url_path":"/a","fixed_target":1,"rate":1.5}],"default":{"fixed_target":1,"rate":0.5}}"#
+        let text =
+            #"{"version":2,"rules":[{"id":7,"host":"*","http_method":"*","url_path":"/a","fixed_target":1,"rate":1.5}],"default":{"fixed_target":1,"rate":0.5}}"#
         #expect(try codes(text) == [.rateOverOne, .unknownKey, .defaultHighRate])
     }
 
@@ -44,7 +48,8 @@ import XRayWire
         ("GET", "get", true), ("/a*", "/b", false), ("*.com", "*.org", false),
     ])
     func coverage(wide: String, narrow: String, expected: Bool) throws {
-        let text = #"{"version":2,"rules":[{"host":"*","http_method":"*","url_path":"\#(wide)","fixed_target":1,"rate":0.1},{"host":"*","http_method":"*","url_path":"\#(narrow)","fixed_target":1,"rate":0.1}],"default":{"fixed_target":1,"rate":0.05}}"#
+        let text =
+            #"{"version":2,"rules":[{"host":"*","http_method":"*","url_path":"\#(wide)","fixed_target":1,"rate":0.1},{"host":"*","http_method":"*","url_path":"\#(narrow)","fixed_target":1,"rate":0.1}],"default":{"fixed_target":1,"rate":0.05}}"#
         #expect(try !codes(text).isEmpty == expected)
     }
 }

@@ -3,7 +3,8 @@ import XRaySampling
 import XRayWire
 
 @Suite struct LoadingTests {
-    static let rule = #""RuleName":"api","ResourceARN":"*","Priority":5,"FixedRate":0.1,"ReservoirSize":2,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"GET","URLPath":"/api/*","Version":1,"Attributes":{}"#
+    static let rule =
+        #""RuleName":"api","ResourceARN":"*","Priority":5,"FixedRate":0.1,"ReservoirSize":2,"ServiceName":"*","ServiceType":"*","Host":"*","HTTPMethod":"GET","URLPath":"/api/*","Version":1,"Attributes":{}"#
 
     /// Each supported shape is detected without --format.
     @Test(arguments: [
@@ -29,7 +30,8 @@ import XRayWire
         #expect(rules[0].reservoirSize.int == 1)
         #expect(rules[2].fixedRate.double == 0)
         guard case .object(let body) = document.samplingRuleRecordsJSON,
-              case .array(let records)? = body["SamplingRuleRecords"] else {
+            case .array(let records)? = body["SamplingRuleRecords"]
+        else {
             Issue.record("no SamplingRuleRecords")
             return
         }

@@ -71,10 +71,11 @@ import XRayWire
     @Test func ignoredRulesAreSkippedWithTheReason() throws {
         let explanation = RuleMatcher(document: try loadFixture("centralized.json"))
             .explain(SamplingRequest(host: "a", method: "GET", path: "/"))
-        #expect(explanation.steps.contains { step in
-            if case .ignored(let reason) = step.outcome { return step.index == 4 && reason.contains("Attributes") }
-            return false
-        })
+        #expect(
+            explanation.steps.contains { step in
+                if case .ignored(let reason) = step.outcome { return step.index == 4 && reason.contains("Attributes") }
+                return false
+            })
     }
 
     /// The literal-star quirk is reported when it decides the comparison.

@@ -44,12 +44,14 @@ import XRayWire
 
     /// With rates of 0 and 1 the counts follow from the reservoir alone, per integer second, also when t goes back.
     @Test func exactCountsForRateZeroAndOne() throws {
-        let document = try loadDocument(#"""
+        let document = try loadDocument(
+            #"""
             {"version":2,"rules":[{"host":"*","http_method":"*","url_path":"/one","fixed_target":2,"rate":1}],
              "default":{"fixed_target":2,"rate":0}}
             """#)
         let times = [10.0, 10.1, 10.2, 10.9, 11.0, 11.5, 10.5, 10.6, 10.7]
-        let requests = times.map { TimedRequest(request: SamplingRequest(path: "/zero"), time: $0) }
+        let requests =
+            times.map { TimedRequest(request: SamplingRequest(path: "/zero"), time: $0) }
             + [TimedRequest(request: SamplingRequest(path: "/one"), time: 12)]
         let result = try Simulator.run(document: document, requests: requests, file: "r", options: .init(seed: 99))
         // Seconds 10 (4 requests), 11 (2), then back to 10 (3): the counter restarts each time the second changes.

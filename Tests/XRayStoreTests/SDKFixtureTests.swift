@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 import XRayRender
-@testable import XRayStore
 import XRayTestSupport
 import XRayWire
+
+@testable import XRayStore
 
 /// The captured Python SDK output (Scripts/capture-fixtures) imported into a real store.
 func importFixture(_ name: String) throws -> TraceStore {
@@ -28,12 +29,13 @@ func shapes(_ store: TraceStore) throws -> [String] {
 @Suite struct SDKFixtureAssemblyTests {
     @Test func flaskRequestsBecomeOneTraceEachWithTheirSubsegments() throws {
         let store = try importFixture("flask")
-        #expect(try shapes(store) == [
-            "flask-appS[renders[flask-fixtures]]",
-            "flask-appS[127.0.0.1s,:memory:s]",
-            "flask-appS",
-            "flask-appS",
-        ])
+        #expect(
+            try shapes(store) == [
+                "flask-appS[renders[flask-fixtures]]",
+                "flask-appS[127.0.0.1s,:memory:s]",
+                "flask-appS",
+                "flask-appS",
+            ])
         let summaries = try store.traceSummaries(limit: 10).sorted { $0.startTime < $1.startTime }
         #expect(summaries.map(\.httpStatus) == [200, 200, 500, 404])
         #expect(summaries.map(\.hasFault) == [false, false, true, false])

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-@testable import XRayStore
 import XRayTestSupport
 import XRayWire
+
+@testable import XRayStore
 
 /// Several connections on one store, and batches holding a document SQLite refuses.
 @Suite struct SharedStoreTests {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-@testable import XRayStore
 import XRayTestSupport
 import XRayWire
+
+@testable import XRayStore
 
 /// SplitMix64: a seeded generator, so a failing case can be replayed from its seed.
 struct SeededRandom: RandomNumberGenerator {
@@ -46,7 +47,9 @@ struct RandomTraces {
         }
         if flag(0.5) {
             let agent = flag(0.5) ? #","user_agent":"ua/\#(Int.random(in: 1...3, using: &rng))""# : ""
-            out.append(#""http":{"request":{"method":"GET","url":"http://h/\#(Int.random(in: 1...3, using: &rng))"\#(agent),"client_ip":"10.0.0.1"},"response":{"status":\#([200, 404, 500].randomElement(using: &rng)!)}}"#)
+            out.append(
+                #""http":{"request":{"method":"GET","url":"http://h/\#(Int.random(in: 1...3, using: &rng))"\#(agent),"client_ip":"10.0.0.1"},"response":{"status":\#([200, 404, 500].randomElement(using: &rng)!)}}"#
+            )
         }
         // Annotations and users on a document's top entity only: the listing orders them by document arrival.
         if top, flag(0.6) {
@@ -69,8 +72,9 @@ struct RandomTraces {
         if depth > 0 {
             let n = Int.random(in: 0...3, using: &rng)
             let children = (0..<n).map { i in
-                entity(name: ["db", "cache", "call", "render"].randomElement(using: &rng)!,
-                       start: start + Double(i + 1) / 100 + Double(ids.count) / 1e5, depth: depth - 1, top: false, segment: false, ids: &ids)
+                entity(
+                    name: ["db", "cache", "call", "render"].randomElement(using: &rng)!,
+                    start: start + Double(i + 1) / 100 + Double(ids.count) / 1e5, depth: depth - 1, top: false, segment: false, ids: &ids)
             }
             if !children.isEmpty { members.append(#""subsegments":[\#(children.joined(separator: ","))]"#) }
         }
@@ -84,8 +88,9 @@ struct RandomTraces {
         var ids: [String] = []
         let start = base + Double(index)
         for s in 0..<Int.random(in: 1...3, using: &rng) {
-            var json = entity(name: ["front", "orders", "pay"].randomElement(using: &rng)!, start: start + Double(s) / 10,
-                              depth: 2, top: true, segment: true, ids: &ids)
+            var json = entity(
+                name: ["front", "orders", "pay"].randomElement(using: &rng)!, start: start + Double(s) / 10,
+                depth: 2, top: true, segment: true, ids: &ids)
             // A downstream segment names a subsegment sent before it (or an id never sent: a missing parent).
             if s > 0 {
                 let parent = flag(0.8) ? ids.randomElement(using: &rng)! : "f00000000000000\(s)"
@@ -147,11 +152,12 @@ enum DetailsOracle {
         var users: [(name: String, services: [String])] = []
         let sources = docs.flatMap { doc in doc.entities.flatMap { e in e.annotations.map { (key: $0.key, value: $0.value, service: doc.entities[0].name) } } }
         for source in sources.enumerated().sorted(by: { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }).map(\.element) {
-            let value: JSONValue = switch source.value {
-            case .number(let n): .object(JSONObject([("NumberValue", .number(JSONNumber(n)))]))
-            case .bool(let b): .object(JSONObject([("BooleanValue", .bool(b))]))
-            case .string(let s): .object(JSONObject([("StringValue", .string(s))]))
-            }
+            let value: JSONValue =
+                switch source.value {
+                case .number(let n): .object(JSONObject([("NumberValue", .number(JSONNumber(n)))]))
+                case .bool(let b): .object(JSONObject([("BooleanValue", .bool(b))]))
+                case .string(let s): .object(JSONObject([("StringValue", .string(s))]))
+                }
             if annotations.last?.key != source.key { annotations.append((source.key, [])) }
             let last = annotations.count - 1
             if let i = annotations[last].values.firstIndex(where: { $0.value == value }) {
@@ -177,15 +183,27 @@ enum DetailsOracle {
         }
         var out = JSONObject([
             ("Http", .object(http)),
-            ("Annotations", .object(JSONObject(annotations.map { entry in
-                (entry.key, .array(entry.values.map { .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", serviceIDs($0.services))])) }))
-            }))),
+            (
+                "Annotations",
+                .object(
+                    JSONObject(
+                        annotations.map { entry in
+                            (
+                                entry.key,
+                                .array(entry.values.map { .object(JSONObject([("AnnotationValue", $0.value), ("ServiceIds", serviceIDs($0.services))])) })
+                            )
+                        }))
+            ),
             ("Users", .array(users.map { .object(JSONObject([("UserName", .string($0.name)), ("ServiceIds", serviceIDs($0.services))])) })),
-            ("ServiceIds", .array(services.map { s in
-                var o = JSONObject([("Name", .string(s.name)), ("Names", .array([.string(s.name)]))])
-                if let t = s.type { o["Type"] = .string(t) }
-                return .object(o)
-            })),
+            (
+                "ServiceIds",
+                .array(
+                    services.map { s in
+                        var o = JSONObject([("Name", .string(s.name)), ("Names", .array([.string(s.name)]))])
+                        if let t = s.type { o["Type"] = .string(t) }
+                        return .object(o)
+                    })
+            ),
         ])
         for (k, v) in rootCauses(tree, inferred: inferred) { out[k] = v }
         return .object(out)
@@ -273,16 +291,20 @@ enum RollupOracle {
             let bareRun = !entities.contains { $0.origin != TraceStore.runOrigin }
             let childSegmentParents = Set(entities.filter { $0.kind == .segment }.compactMap(\.parentID))
             if grouping == .service {
-                for e in entities where e.kind == .segment
-                    || (["aws", "remote"].contains(e.namespace ?? "") && !childSegmentParents.contains(e.id)) {
+                for e in entities
+                where e.kind == .segment
+                    || (["aws", "remote"].contains(e.namespace ?? "") && !childSegmentParents.contains(e.id))
+                {
                     guard includeRuns || e.origin != TraceStore.runOrigin else { continue }
                     add(e.name, nil, error: e.error, fault: e.fault, throttle: e.throttle, time: e.duration)
                 }
                 continue
             }
-            guard includeRuns || !bareRun, let root = entities.min(by: { a, b in
-                (a.kind.rawValue, a.parentID == nil ? 0 : 1, a.startTime) < (b.kind.rawValue, b.parentID == nil ? 0 : 1, b.startTime)
-            }) else { continue }
+            guard includeRuns || !bareRun,
+                let root = entities.min(by: { a, b in
+                    (a.kind.rawValue, a.parentID == nil ? 0 : 1, a.startTime) < (b.kind.rawValue, b.parentID == nil ? 0 : 1, b.startTime)
+                })
+            else { continue }
             let throttle = entities.contains { $0.throttle }
             func trace(_ name: String, _ annotation: AnnotationValue? = nil) {
                 add(name, annotation, error: root.error, fault: root.fault, throttle: throttle, time: root.duration)
@@ -318,7 +340,8 @@ enum RollupOracle {
 @Suite struct SummaryPropertyTests {
     static func parsed(_ details: SummaryDetails) throws -> JSONValue {
         guard case .object(let http) = try JSONParser.parse(details.http).value,
-              case .object(let rest) = try JSONParser.parse("{" + details.members + "}").value else { return .null }
+            case .object(let rest) = try JSONParser.parse("{" + details.members + "}").value
+        else { return .null }
         return .object(JSONObject([("Http", .object(http))] + rest.members))
     }
 
@@ -371,7 +394,8 @@ enum RollupOracle {
         let children = (0..<SummaryRules.maxEntitiesAtWriteTime).map { i in
             #"{"name":"c","id":"\#(String(format: "%016x", i + 2))","start_time":1.\#(i),"end_time":2,"fault":true,"cause":{"exceptions":[{"type":"T","message":"m"}]}}"#
         }
-        let big = #"{"trace_id":"\#(traceA)","name":"big","id":"0000000000000001","start_time":1,"end_time":3,"fault":true,"subsegments":[\#(children.joined(separator: ","))]}"#
+        let big =
+            #"{"trace_id":"\#(traceA)","name":"big","id":"0000000000000001","start_time":1,"end_time":3,"fault":true,"subsegments":[\#(children.joined(separator: ","))]}"#
         _ = try store.ingest([try incoming(big)])
         #expect(try Self.storedDetailsCount(store) == 0)
         let details = try #require(try store.summaryDetails(traceIDs: [traceA]).first)
@@ -409,7 +433,11 @@ enum RollupOracle {
         let children = (0..<SummaryRules.maxEntitiesAtWriteTime).map { i in
             #"{"name":"c","id":"\#(String(format: "%016x", 0x1000 + i))","start_time":1,"end_time":2}"#
         }
-        _ = try store.ingest([try incoming(#"{"trace_id":"\#(traceA)","name":"big","id":"0000000000000001","start_time":1,"end_time":3,"subsegments":[\#(children.joined(separator: ","))]}"#)])
+        _ = try store.ingest([
+            try incoming(
+                #"{"trace_id":"\#(traceA)","name":"big","id":"0000000000000001","start_time":1,"end_time":3,"subsegments":[\#(children.joined(separator: ","))]}"#
+            )
+        ])
         #expect(try store.statsRollups(.service, includeRuns: true) == nil, "the large trace is not in the rollups")
         // The large trace starts at epoch 1, the other in 2023: keeping the newest prunes the large one.
         _ = try store.prune(.keepLast(1), vacuum: false)

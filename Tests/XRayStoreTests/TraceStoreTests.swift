@@ -1,11 +1,12 @@
-import Synchronization
 import CSQLite
 import Foundation
+import Synchronization
 import Testing
 import XRayRender
-@testable import XRayStore
 import XRayTestSupport
 import XRayWire
+
+@testable import XRayStore
 
 let traceA = "1-581cf771-a006649127e371903a2de979"
 
@@ -40,7 +41,8 @@ func doc(id: String = "70de5b6f19ff9a0a", name: String = "svc", inProgress: Bool
     /// subsegments' fields stay with them and never with their parent.
     @Test func eachEntryCarriesItsOwnFields() throws {
         let store = try TraceStore(path: temporaryStorePath())
-        let nested = #","subsegments":[{"id":"00000000000000b1","name":"a","start_time":1,"end_time":2,"sql":{"url":"db"},"#
+        let nested =
+            #","subsegments":[{"id":"00000000000000b1","name":"a","start_time":1,"end_time":2,"sql":{"url":"db"},"#
             + #""subsegments":[{"id":"00000000000000b2","name":"b","start_time":1.5,"end_time":1.6,"metadata":{"k":1}}]},"#
             + #"{"id":"00000000000000b3","name":"c","start_time":1.7,"end_time":1.8,"namespace":"remote"}]"#
         _ = try store.ingest([incoming(doc(extra: nested))])
@@ -82,7 +84,13 @@ func doc(id: String = "70de5b6f19ff9a0a", name: String = "svc", inProgress: Bool
 
     @Test func summaryTakesErrorAndFaultFromTheRootAndThrottleFromAnyEntity() throws {
         let store = try TraceStore(path: temporaryStorePath())
-        _ = try store.ingest([incoming(doc(extra: #","http":{"request":{"method":"GET","url":"http://h/p"},"response":{"status":200}},"subsegments":[{"id":"1111111111111111","name":"call","start_time":1,"end_time":1.5,"fault":true,"throttle":true}]"#))])
+        _ = try store.ingest([
+            incoming(
+                doc(
+                    extra:
+                        #","http":{"request":{"method":"GET","url":"http://h/p"},"response":{"status":200}},"subsegments":[{"id":"1111111111111111","name":"call","start_time":1,"end_time":1.5,"fault":true,"throttle":true}]"#
+                ))
+        ])
         let s = try #require(store.traceSummaries(limit: 5).first)
         #expect(!s.hasFault)
         #expect(s.hasThrottle)
@@ -119,7 +127,11 @@ func doc(id: String = "70de5b6f19ff9a0a", name: String = "svc", inProgress: Bool
         #expect(sqlite3_open(path, &db) == SQLITE_OK)
         #expect(sqlite3_exec(db, Schema.migrations[0].sql + "; PRAGMA user_version=1;", nil, nil, nil) == SQLITE_OK)
         let raw = doc()
-        #expect(sqlite3_exec(db, "INSERT INTO documents(trace_id,id,in_progress,received_at,source,raw) VALUES('\(traceA)','70de5b6f19ff9a0a',0,1,'old',CAST('\(raw)' AS BLOB))", nil, nil, nil) == SQLITE_OK)
+        #expect(
+            sqlite3_exec(
+                db,
+                "INSERT INTO documents(trace_id,id,in_progress,received_at,source,raw) VALUES('\(traceA)','70de5b6f19ff9a0a',0,1,'old',CAST('\(raw)' AS BLOB))",
+                nil, nil, nil) == SQLITE_OK)
         sqlite3_close(db)
 
         let store = try TraceStore(path: path)

@@ -76,7 +76,9 @@ package struct RawHTTP {
     }
 
     package func post(_ path: String, _ body: String, method: String = "POST", extraHeaders: String = "") -> Response? {
-        write("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\(extraHeaders)Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        write(
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\(extraHeaders)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        )
         return readResponse()
     }
 
@@ -90,8 +92,9 @@ package struct RawHTTP {
                 while buffer.count < end + 4 + length {
                     guard receive(into: &buffer) else { return nil }
                 }
-                return Response(status: status, headers: headers,
-                                body: String(decoding: buffer[(end + 4)..<(end + 4 + length)], as: UTF8.self))
+                return Response(
+                    status: status, headers: headers,
+                    body: String(decoding: buffer[(end + 4)..<(end + 4 + length)], as: UTF8.self))
             }
             guard receive(into: &buffer) else { return nil }
         }
@@ -132,7 +135,8 @@ package enum HTTP {
         let connection: RawHTTP
         do { connection = try RawHTTP(port: port, timeout: 60) } catch { throw Failure(description: "cannot connect to 127.0.0.1:\(port)") }
         defer { connection.close() }
-        let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        let request =
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n"
             + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
         guard connection.write(request) else { throw Failure(description: "send to 127.0.0.1:\(port) failed") }
         let bytes = connection.readToEnd()

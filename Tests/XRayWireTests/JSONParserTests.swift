@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XRayWire
 
 @Suite struct JSONParserTests {
@@ -48,8 +49,12 @@ import Testing
         #expect(r.duplicateKeys.map(\.offset) == [24, 31])
         #expect(r.duplicateKeys.first?.position == nil)
         let positioned = try JSONParser.parse("{\n \"rules\": [{\"rate\": 1,\n  \"rate\": 2}]}", options: .init(recordPositions: true))
-        #expect(positioned.duplicateKeys == [JSONDuplicateKey(key: "rate", path: "rules[0].rate", offset: 27,
-                                                              position: JSONPosition(offset: 27, line: 3, column: 3))])
+        #expect(
+            positioned.duplicateKeys == [
+                JSONDuplicateKey(
+                    key: "rate", path: "rules[0].rate", offset: 27,
+                    position: JSONPosition(offset: 27, line: 3, column: 3))
+            ])
         #expect(try JSONParser.parse(#"{"a":1,"b":2}"#).duplicateKeys.isEmpty)
     }
 

@@ -1,11 +1,14 @@
 import Testing
+
 @testable import XRayWire
 
 /// Bad input never crashes the parser: every mutation of real SDK documents either parses or is rejected
 /// with a reason, and a rejection names a field or a byte position inside the input.
 @Suite struct MutationTests {
     static let seeds = [
-        segment(#","http":{"request":{"method":"GET","url":"http://x/y"},"response":{"status":200,"content_length":"12"}},"annotations":{"a":1,"b":"c"},"subsegments":[{"id":"1111111111111111","name":"s","start_time":1.478293361271E9,"end_time":1.478293361300E9,"cause":{"exceptions":[{"id":"6c7a584293c86531","type":"E"}]}}]"#),
+        segment(
+            #","http":{"request":{"method":"GET","url":"http://x/y"},"response":{"status":200,"content_length":"12"}},"annotations":{"a":1,"b":"c"},"subsegments":[{"id":"1111111111111111","name":"s","start_time":1.478293361271E9,"end_time":1.478293361300E9,"cause":{"exceptions":[{"id":"6c7a584293c86531","type":"E"}]}}]"#
+        ),
         #"{"name":"x","id":"70de5b6f19ff9a0b","start_time":1.5,"trace_id":"1-581cf771-a006649127e371903a2de979","in_progress":true,"metadata":{"d":{"v":NaN}}}"#,
     ]
 
@@ -41,7 +44,9 @@ import Testing
                 let doc = try SegmentDocumentParser.parse(bytes: bytes)
                 #expect(!doc.entities.isEmpty)
             } catch {
-                #expect(error.field != nil || error.message.contains("byte ") || error.message.hasPrefix("expected a JSON object"), "\(error) for \(String(decoding: bytes, as: UTF8.self))")
+                #expect(
+                    error.field != nil || error.message.contains("byte ") || error.message.hasPrefix("expected a JSON object"),
+                    "\(error) for \(String(decoding: bytes, as: UTF8.self))")
             }
         }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import XRayWire
 
 let traceID = "1-581cf771-a006649127e371903a2de979"
@@ -26,7 +27,8 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
     }
 
     @Test func contentLengthAsStringAndStatusAreAccepted() throws {
-        let doc = try SegmentDocumentParser.parse(segment(#","http":{"request":{"method":"GET","url":"http://x/y"},"response":{"status":503,"content_length":"861"}}"#))
+        let doc = try SegmentDocumentParser.parse(
+            segment(#","http":{"request":{"method":"GET","url":"http://x/y"},"response":{"status":503,"content_length":"861"}}"#))
         let e = doc.entities[0]
         #expect(e.httpMethod == "GET")
         #expect(e.httpURL == "http://x/y")
@@ -34,7 +36,8 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
     }
 
     @Test func causeAsObjectOrAsExceptionID() throws {
-        let object = try SegmentDocumentParser.parse(segment(#","fault":true,"cause":{"exceptions":[{"id":"6c7a584293c86531","type":"ValueError","message":"kaboom"}]}"#))
+        let object = try SegmentDocumentParser.parse(
+            segment(#","fault":true,"cause":{"exceptions":[{"id":"6c7a584293c86531","type":"ValueError","message":"kaboom"}]}"#))
         #expect(object.entities[0].cause == "ValueError: kaboom")
         #expect(object.entities[0].fault)
         let id = try SegmentDocumentParser.parse(segment(#","cause":"6c7a584293c86531""#))
@@ -53,7 +56,10 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
     }
 
     @Test func nestedSubsegmentsRepeatingTraceAndParentAreAccepted() throws {
-        let doc = try SegmentDocumentParser.parse(segment(#","subsegments":[{"id":"1111111111111111","name":"s","start_time":1.478293361271E9,"end_time":1.478293361300E9,"trace_id":"\#(traceID)","parent_id":"70de5b6f19ff9a0a","type":"subsegment","namespace":"local","subsegments":[{"id":"2222222222222222","name":"t","start_time":1.478293361272E9,"end_time":1.478293361273E9}]}]"#))
+        let doc = try SegmentDocumentParser.parse(
+            segment(
+                #","subsegments":[{"id":"1111111111111111","name":"s","start_time":1.478293361271E9,"end_time":1.478293361300E9,"trace_id":"\#(traceID)","parent_id":"70de5b6f19ff9a0a","type":"subsegment","namespace":"local","subsegments":[{"id":"2222222222222222","name":"t","start_time":1.478293361272E9,"end_time":1.478293361273E9}]}]"#
+            ))
         #expect(doc.entities.map(\.id) == ["70de5b6f19ff9a0a", "1111111111111111", "2222222222222222"])
         #expect(doc.entities.map(\.parentID) == [nil, "70de5b6f19ff9a0a", "1111111111111111"])
         #expect(doc.entities[1].kind == .subsegment)
@@ -61,7 +67,9 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
     }
 
     @Test func independentSubsegmentKeepsItsParent() throws {
-        let doc = try SegmentDocumentParser.parse(#"{"name":"api","id":"53995c3f42cd8ad8","start_time":1.478293361271E9,"end_time":1.478293361449E9,"type":"subsegment","trace_id":"\#(traceID)","parent_id":"defdfd9912dc5a56","namespace":"remote"}"#)
+        let doc = try SegmentDocumentParser.parse(
+            #"{"name":"api","id":"53995c3f42cd8ad8","start_time":1.478293361271E9,"end_time":1.478293361449E9,"type":"subsegment","trace_id":"\#(traceID)","parent_id":"defdfd9912dc5a56","namespace":"remote"}"#
+        )
         #expect(doc.entities[0].kind == .subsegment)
         #expect(doc.entities[0].parentID == "defdfd9912dc5a56")
         #expect(doc.entities[0].namespace == "remote")
@@ -69,14 +77,17 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
 
     @Test func annotationsKeepTheirTypes() throws {
         let doc = try SegmentDocumentParser.parse(segment(#","annotations":{"user":"ada","n":3.5,"b":true,"bad":[1]}"#))
-        #expect(doc.entities[0].annotations == [
-            .init(key: "user", value: .string("ada")), .init(key: "n", value: .number(3.5)), .init(key: "b", value: .bool(true)),
-        ])
+        #expect(
+            doc.entities[0].annotations == [
+                .init(key: "user", value: .string("ada")), .init(key: "n", value: .number(3.5)), .init(key: "b", value: .bool(true)),
+            ])
         #expect(doc.entities[0].warnings.count == 1)
     }
 
     @Test func bareNaNAndInfinityAreKeptAsStringsWithAWarningOnTheirEntity() throws {
-        let doc = try SegmentDocumentParser.parse(segment(#","subsegments":[{"id":"1111111111111111","name":"s","start_time":1.5E9,"end_time":1.5E9,"metadata":{"default":{"x":NaN,"y":-Infinity}}}]"#))
+        let doc = try SegmentDocumentParser.parse(
+            segment(
+                #","subsegments":[{"id":"1111111111111111","name":"s","start_time":1.5E9,"end_time":1.5E9,"metadata":{"default":{"x":NaN,"y":-Infinity}}}]"#))
         #expect(doc.entities[0].warnings.isEmpty)
         #expect(doc.entities[1].warnings.count == 2)
         #expect(doc.entities[1].warnings[0].contains("subsegments[0].metadata.default.x"))
@@ -85,7 +96,8 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
     }
 
     @Test func aRepeatedKeyKeepsTheLastValueWithAWarningOnItsEntity() throws {
-        let doc = try SegmentDocumentParser.parse(segment(#","subsegments":[{"id":"1111111111111111","name":"first","name":"last","start_time":1.5E9,"end_time":1.5E9}]"#))
+        let doc = try SegmentDocumentParser.parse(
+            segment(#","subsegments":[{"id":"1111111111111111","name":"first","name":"last","start_time":1.5E9,"end_time":1.5E9}]"#))
         #expect(doc.entities[0].warnings.isEmpty)
         #expect(doc.entities[1].name == "last")
         #expect(doc.entities[1].warnings.count == 1)
@@ -106,19 +118,41 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
         Case(text: "[1]", field: nil, messageContains: "expected a JSON object"),
         Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2}"#, field: "trace_id", messageContains: "missing"),
         Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"1-abc"}"#, field: "trace_id", messageContains: "is not 1-"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"1-581CF771-a006649127e371903a2de979"}"#, field: "trace_id", messageContains: "lowercase"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0","start_time":1,"end_time":2,"trace_id":"\#(traceID)"}"#, field: "id", messageContains: "16 lowercase hex"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"1-581CF771-a006649127e371903a2de979"}"#, field: "trace_id",
+            messageContains: "lowercase"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0","start_time":1,"end_time":2,"trace_id":"\#(traceID)"}"#, field: "id", messageContains: "16 lowercase hex"
+        ),
         Case(text: #"{"name":"a","start_time":1,"end_time":2,"trace_id":"\#(traceID)"}"#, field: "id", messageContains: "missing"),
         Case(text: #"{"id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)"}"#, field: "name", messageContains: "missing"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":"1","end_time":2,"trace_id":"\#(traceID)"}"#, field: "start_time", messageContains: "expected a number"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":"2","trace_id":"\#(traceID)"}"#, field: "end_time", messageContains: "expected a number"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":"1","end_time":2,"trace_id":"\#(traceID)"}"#, field: "start_time",
+            messageContains: "expected a number"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":"2","trace_id":"\#(traceID)"}"#, field: "end_time",
+            messageContains: "expected a number"),
         Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"trace_id":"\#(traceID)"}"#, field: "end_time", messageContains: "missing"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"in_progress":true,"trace_id":"\#(traceID)"}"#, field: "in_progress", messageContains: "exactly one"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":3,"end_time":2,"trace_id":"\#(traceID)"}"#, field: "end_time", messageContains: "before start_time"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","type":"subsegment"}"#, field: "parent_id", messageContains: "missing"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","subsegments":[{"name":"b","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2}]}"#, field: "subsegments[0].id", messageContains: "appears twice"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","subsegments":[{"name":"b","id":"1111111111111111","start_time":1}]}"#, field: "subsegments[0].end_time", messageContains: "missing"),
-        Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","parent_id":"zz"}"#, field: "parent_id", messageContains: "16 lowercase hex"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"in_progress":true,"trace_id":"\#(traceID)"}"#, field: "in_progress",
+            messageContains: "exactly one"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":3,"end_time":2,"trace_id":"\#(traceID)"}"#, field: "end_time",
+            messageContains: "before start_time"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","type":"subsegment"}"#, field: "parent_id",
+            messageContains: "missing"),
+        Case(
+            text:
+                #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","subsegments":[{"name":"b","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2}]}"#,
+            field: "subsegments[0].id", messageContains: "appears twice"),
+        Case(
+            text:
+                #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","subsegments":[{"name":"b","id":"1111111111111111","start_time":1}]}"#,
+            field: "subsegments[0].end_time", messageContains: "missing"),
+        Case(
+            text: #"{"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2,"trace_id":"\#(traceID)","parent_id":"zz"}"#, field: "parent_id",
+            messageContains: "16 lowercase hex"),
         Case(text: #"{"name":"a","id":"70de5b6f19ff9a0a""#, field: nil, messageContains: "byte 35"),
     ]
 
@@ -182,8 +216,9 @@ func segment(_ extra: String = "", id: String = "70de5b6f19ff9a0a") -> String {
 
 @Suite struct IdentifierTests {
     @Test func traceparentCarriesTheSameIDs() {
-        #expect(XRayID.traceparent(traceID: "1-5759e988-bd862e3fe1be46a994272793", parentID: "53995c3f42cd8ad8", sampled: true)
-            == "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
+        #expect(
+            XRayID.traceparent(traceID: "1-5759e988-bd862e3fe1be46a994272793", parentID: "53995c3f42cd8ad8", sampled: true)
+                == "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
         #expect(XRayID.traceID(fromW3C: "4efaaf4d1e8720b39541901950019ee5") == "1-4efaaf4d-1e8720b39541901950019ee5")
     }
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import XRayCollector
 import XRayConsole
-import XRayReadAPI
 import XRayOTel
+import XRayReadAPI
 import XRayRender
 import XRaySampling
 import XRayStore
@@ -37,9 +37,11 @@ extension XRay {
                 """
         )
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Where to listen for UDP and TCP, as AWS_XRAY_DAEMON_ADDRESS takes it: host:port or 'tcp:h:p udp:h:p'.",
-            discussion: "Default: $AWS_XRAY_DAEMON_ADDRESS, else 127.0.0.1:2000.", valueName: "addr"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Where to listen for UDP and TCP, as AWS_XRAY_DAEMON_ADDRESS takes it: host:port or 'tcp:h:p udp:h:p'.",
+                discussion: "Default: $AWS_XRAY_DAEMON_ADDRESS, else 127.0.0.1:2000.", valueName: "addr"))
         var listen: String?
 
         @Option(name: .long, help: ArgumentHelp("The UDP address for segments (overrides --listen).", valueName: "host:port"))
@@ -50,49 +52,67 @@ extension XRay {
 
         @OptionGroup var storeOptions: StoreOptions
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Sampling rules to serve: a local v1/v2 rules file, a GetSamplingRules response, or a list of SamplingRule objects.",
-            valueName: "file"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Sampling rules to serve: a local v1/v2 rules file, a GetSamplingRules response, or a list of SamplingRule objects.",
+                valueName: "file"))
         var samplingRules: String?
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Also send every accepted datagram, unchanged, to this UDP address (a real X-Ray daemon or collector; not this daemon's own).",
-            valueName: "host:port"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Also send every accepted datagram, unchanged, to this UDP address (a real X-Ray daemon or collector; not this daemon's own).",
+                valueName: "host:port"))
         var forward: String?
 
-        @Option(name: .customLong("forward-otlp"), help: ArgumentHelp(
-            "Also send every stored trace as OTLP/HTTP protobuf to this OpenTelemetry Collector, Jaeger or Tempo (http only).",
-            discussion: "/v1/traces is appended when the URL has no path. Batched, retried on 429/502/503/504; never slows local intake.",
-            valueName: "url"))
+        @Option(
+            name: .customLong("forward-otlp"),
+            help: ArgumentHelp(
+                "Also send every stored trace as OTLP/HTTP protobuf to this OpenTelemetry Collector, Jaeger or Tempo (http only).",
+                discussion: "/v1/traces is appended when the URL has no path. Batched, retried on 429/502/503/504; never slows local intake.",
+                valueName: "url"))
         var forwardOTLP: String?
 
-        @Option(name: .customLong("forward-otlp-queue"), help: ArgumentHelp(
-            "Documents that may wait for --forward-otlp before the oldest are dropped and counted (default 100000; 64 MiB at most).",
-            valueName: "n"))
+        @Option(
+            name: .customLong("forward-otlp-queue"),
+            help: ArgumentHelp(
+                "Documents that may wait for --forward-otlp before the oldest are dropped and counted (default 100000; 64 MiB at most).",
+                valueName: "n"))
         var forwardOTLPQueue: Int?
 
-        @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
-            "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
-            valueName: "origin"))
+        @Option(
+            name: .customLong("allow-origin"),
+            help: ArgumentHelp(
+                "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
+                valueName: "origin"))
         var allowOrigins: [String] = []
 
-        @Option(name: .customLong("otlp-http"), help: ArgumentHelp(
-            "A second TCP address serving only OTLP/HTTP (/v1/traces, /v1/metrics, /v1/logs), or 'off'.",
-            discussion: "Default: 127.0.0.1:4318, skipped with a warning when taken.", valueName: "addr|off"))
+        @Option(
+            name: .customLong("otlp-http"),
+            help: ArgumentHelp(
+                "A second TCP address serving only OTLP/HTTP (/v1/traces, /v1/metrics, /v1/logs), or 'off'.",
+                discussion: "Default: 127.0.0.1:4318, skipped with a warning when taken.", valueName: "addr|off"))
         var otlpHTTP: String?
 
-        @Option(name: .customLong("otlp-grpc"), help: ArgumentHelp(
-            "A TCP address serving only OTLP over gRPC (the TraceService, MetricsService and LogsService Export calls), or 'off'.",
-            discussion: "Default: 127.0.0.1:4317, skipped with a warning when taken.", valueName: "addr|off"))
+        @Option(
+            name: .customLong("otlp-grpc"),
+            help: ArgumentHelp(
+                "A TCP address serving only OTLP over gRPC (the TraceService, MetricsService and LogsService Export calls), or 'off'.",
+                discussion: "Default: 127.0.0.1:4317, skipped with a warning when taken.", valueName: "addr|off"))
         var otlpGRPC: String?
 
-        @Option(name: .customLong("otlp-max-body"), help: ArgumentHelp(
-            "The largest OTLP/HTTP body, in bytes after decompression (default 4194304); larger ones get 413.", valueName: "bytes"))
+        @Option(
+            name: .customLong("otlp-max-body"),
+            help: ArgumentHelp(
+                "The largest OTLP/HTTP body, in bytes after decompression (default 4194304); larger ones get 413.", valueName: "bytes"))
         var otlpMaxBody: Int?
 
-        @Option(name: .customLong("index-attributes"), help: ArgumentHelp(
-            "OpenTelemetry span attributes to make X-Ray annotations, comma-separated (repeatable), as the awsxray exporter's indexed_attributes.",
-            valueName: "key,..."))
+        @Option(
+            name: .customLong("index-attributes"),
+            help: ArgumentHelp(
+                "OpenTelemetry span attributes to make X-Ray annotations, comma-separated (repeatable), as the awsxray exporter's indexed_attributes.",
+                valueName: "key,..."))
         var indexAttributes: [String] = []
 
         @Flag(name: .customLong("index-all-attributes"), help: "Make every scalar OpenTelemetry span attribute an X-Ray annotation.")
@@ -207,19 +227,24 @@ extension XRay {
                 let otlpText = collector.otlpHTTPAddress?.description ?? "off"
                 let grpcText = collector.otlpGRPCAddress?.description ?? "off"
                 if json {
-                    writeLine(1, JSONWriter.string(.object(JSONObject([
-                        ("event", .string("listening")), ("udp", .string(bound.udp.description)),
-                        ("tcp", .string(bound.tcp.description)), ("store", .string(storeOptions.path)),
-                        ("otlp_http", collector.otlpHTTPAddress.map { .string($0.description) } ?? .null),
-                        ("otlp_grpc", collector.otlpGRPCAddress.map { .string($0.description) } ?? .null),
-                        ("forward_otlp", configuration.forwardOTLP.map { .string($0.description) } ?? .null),
-                    ]))))
+                    writeLine(
+                        1,
+                        JSONWriter.string(
+                            .object(
+                                JSONObject([
+                                    ("event", .string("listening")), ("udp", .string(bound.udp.description)),
+                                    ("tcp", .string(bound.tcp.description)), ("store", .string(storeOptions.path)),
+                                    ("otlp_http", collector.otlpHTTPAddress.map { .string($0.description) } ?? .null),
+                                    ("otlp_grpc", collector.otlpGRPCAddress.map { .string($0.description) } ?? .null),
+                                    ("forward_otlp", configuration.forwardOTLP.map { .string($0.description) } ?? .null),
+                                ]))))
                     for warning in collector.startWarnings {
                         writeLine(1, JSONWriter.string(.object(JSONObject([("event", .string("warning")), ("message", .string(warning))]))))
                     }
                 } else {
-                    printError("listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path) otlp-http=\(otlpText) otlp-grpc=\(grpcText)"
-                        + (configuration.forwardOTLP.map { " forward-otlp=\($0)" } ?? ""))
+                    printError(
+                        "listening udp=\(bound.udp) tcp=\(bound.tcp) store=\(storeOptions.path) otlp-http=\(otlpText) otlp-grpc=\(grpcText)"
+                            + (configuration.forwardOTLP.map { " forward-otlp=\($0)" } ?? ""))
                     for warning in collector.startWarnings { printError("xray daemon: warning: \(warning)") }
                     if !quiet { printError("export AWS_XRAY_DAEMON_ADDRESS='\(bound.environmentValue)'; Ctrl-C stops") }
                 }
@@ -256,21 +281,24 @@ enum LiveView {
         if s.hasThrottle { flags.append(style.magenta("throttle")) }
         if s.isPartial { flags.append(style.dim("partial")) }
         let x = TerminalText.escape
-        return [style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(URLPath.target(of: s.httpURL ?? "")), coloredStatus,
-                Durations.milliseconds(s.duration) + "ms", Wording.count(s.entityCount, "entity", "entities"), flags.joined(separator: ","), style.dim(s.traceID)]
-            .filter { !$0.isEmpty }.joined(separator: "  ")
+        return [
+            style.dim(clock), style.bold(x(s.rootName ?? "?")), x(s.httpMethod ?? "-"), x(URLPath.target(of: s.httpURL ?? "")), coloredStatus,
+            Durations.milliseconds(s.duration) + "ms", Wording.count(s.entityCount, "entity", "entities"), flags.joined(separator: ","), style.dim(s.traceID),
+        ]
+        .filter { !$0.isEmpty }.joined(separator: "  ")
     }
 
     static func event(_ s: TraceSummary) -> JSONValue {
         func optional(_ v: String?) -> JSONValue { v.map { .string($0) } ?? .null }
-        return .object(JSONObject([
-            ("event", .string("trace")), ("trace_id", .string(s.traceID)), ("start_time", .number(JSONNumber(s.startTime))),
-            ("duration", .number(JSONNumber(s.duration))), ("service", optional(s.rootName)),
-            ("method", optional(s.httpMethod)), ("url", optional(s.httpURL)),
-            ("status", s.httpStatus.map { .number(JSONNumber($0)) } ?? .null), ("entities", .number(JSONNumber(s.entityCount))),
-            ("error", .bool(s.hasError)), ("fault", .bool(s.hasFault)), ("throttle", .bool(s.hasThrottle)),
-            ("partial", .bool(s.isPartial)),
-        ]))
+        return .object(
+            JSONObject([
+                ("event", .string("trace")), ("trace_id", .string(s.traceID)), ("start_time", .number(JSONNumber(s.startTime))),
+                ("duration", .number(JSONNumber(s.duration))), ("service", optional(s.rootName)),
+                ("method", optional(s.httpMethod)), ("url", optional(s.httpURL)),
+                ("status", s.httpStatus.map { .number(JSONNumber($0)) } ?? .null), ("entities", .number(JSONNumber(s.entityCount))),
+                ("error", .bool(s.hasError)), ("fault", .bool(s.hasFault)), ("throttle", .bool(s.hasThrottle)),
+                ("partial", .bool(s.isPartial)),
+            ]))
     }
 }
 

@@ -82,8 +82,9 @@ struct Failure {
         case .sqlite:
             Failure(ExitCodes.ioError, message)
         case .corrupt(let path, _):
-            Failure(ExitCodes.ioError, message,
-                    advice: "move it aside and start a new one with --store PATH, or try to salvage it with: sqlite3 \(path) .recover")
+            Failure(
+                ExitCodes.ioError, message,
+                advice: "move it aside and start a new one with --store PATH, or try to salvage it with: sqlite3 \(path) .recover")
         case .notAStore:
             Failure(ExitCodes.dataError, message, advice: "pass a different --store PATH")
         case .newerSchema:
@@ -128,7 +129,8 @@ struct Failure {
         case .read: return Failure(ExitCodes.ioError, error.description)
         case .store(let e, let stored):
             var failure = store(e)
-            failure.message += "; " + Wording.count(stored, "document") + " of this file " + (stored == 1 ? "was" : "were") + " stored before that, the rest were not"
+            failure.message +=
+                "; " + Wording.count(stored, "document") + " of this file " + (stored == 1 ? "was" : "were") + " stored before that, the rest were not"
             return failure
         }
     }
@@ -150,8 +152,9 @@ struct Failure {
         return switch error {
         case .unreadable: Failure(ExitCodes.noInput, message)
         case .invalidRules(let file, let diagnostics):
-            Failure(ExitCodes.dataError, message,
-                    advice: "run `xray rules validate \(file)` after fixing " + (diagnostics.count == 1 ? "it" : "them"))
+            Failure(
+                ExitCodes.dataError, message,
+                advice: "run `xray rules validate \(file)` after fixing " + (diagnostics.count == 1 ? "it" : "them"))
         case .untimedRequest: Failure(ExitCodes.dataError, message, advice: "add one, or use --rate and --duration")
         case .fileTooLarge, .requestLineTooLong, .invalidRequest: Failure(ExitCodes.dataError, message)
         }
@@ -163,11 +166,13 @@ struct Failure {
         let message = error.description
         return switch error {
         case .portInUse(_, let host, _):
-            Failure(ExitCodes.unavailable, message,
-                    advice: "stop it, or choose another port with --listen \(host):PORT and set AWS_XRAY_DAEMON_ADDRESS to match")
+            Failure(
+                ExitCodes.unavailable, message,
+                advice: "stop it, or choose another port with --listen \(host):PORT and set AWS_XRAY_DAEMON_ADDRESS to match")
         case .otlpPortInUse(let protocolName, _, _):
-            Failure(ExitCodes.unavailable, message,
-                    advice: "stop it, or choose another address with \(protocolName == "OTLP/gRPC" ? "--otlp-grpc" : "--otlp-http") HOST:PORT, or off")
+            Failure(
+                ExitCodes.unavailable, message,
+                advice: "stop it, or choose another address with \(protocolName == "OTLP/gRPC" ? "--otlp-grpc" : "--otlp-http") HOST:PORT, or off")
         case .cannotBind, .socket, .threadStart: Failure(ExitCodes.unavailable, message)
         case .invalidAddress, .unresolvableHost: Failure(ExitCodes.usage, message)
         case .forwardToSelf: Failure(ExitCodes.usage, "--forward \(message)", advice: "forward to another daemon's address")
@@ -197,12 +202,15 @@ struct Failure {
         case .noSuchGroup(let name):
             return Failure(ExitCodes.noInput, "no group named \"\(name)\"", advice: "see the saved ones with: xray inspect group list")
         case .rejectedDocuments(let count):
-            return Failure(ExitCodes.dataError, Wording.count(count, "document") + (count == 1 ? " was" : " were") + " rejected", advice: "see above, or: xray inspect rejects")
+            return Failure(
+                ExitCodes.dataError, Wording.count(count, "document") + (count == 1 ? " was" : " were") + " rejected",
+                advice: "see above, or: xray inspect rejects")
         case .lostDocuments(let detail):
             return Failure(ExitCodes.ioError, "documents were lost or may have been (store: \(detail))")
         case .runSegmentNotStored(let segmentID, let storePath):
-            return Failure(ExitCodes.software, "the run's own segment \(segmentID) was not stored in \(storePath)",
-                           advice: "see xray inspect rejects")
+            return Failure(
+                ExitCodes.software, "the run's own segment \(segmentID) was not stored in \(storePath)",
+                advice: "see xray inspect rejects")
         case .failOn(let e):
             // The conditions parsed before the command ran: what is left is reading the store.
             let failure = query(e)

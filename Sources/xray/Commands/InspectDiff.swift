@@ -37,7 +37,9 @@ extension XRay.Inspect {
         @Option(name: .long, help: ArgumentHelp("Only traces that started this long ago or later, on both sides.", valueName: "duration"))
         var since: String?
 
-        @Option(name: .customLong("fail-if"), help: ArgumentHelp("Exit 1 if a change crosses this line: 'p95 > +10%', 'sql_per_request > +0.5'.", valueName: "rule"))
+        @Option(
+            name: .customLong("fail-if"), help: ArgumentHelp("Exit 1 if a change crosses this line: 'p95 > +10%', 'sql_per_request > +0.5'.", valueName: "rule")
+        )
         var failIf: [String] = []
 
         @Option(name: .long, help: "table, json or markdown.")
@@ -78,8 +80,9 @@ extension XRay.Inspect {
                 let a = try source.tree(try source.traceID(traces[0]))
                 let b = try source.tree(try source.traceID(traces[1]))
                 let sa = RequestSample.of(a), sb = RequestSample.of(b)
-                return RunComparison(a: sa.map { [$0] } ?? [], b: sb.map { [$0] } ?? [],
-                                     skipped: (sa == nil ? 1 : 0, sb == nil ? 1 : 0), structure: TreeDiff(a, b))
+                return RunComparison(
+                    a: sa.map { [$0] } ?? [], b: sb.map { [$0] } ?? [],
+                    skipped: (sa == nil ? 1 : 0, sb == nil ? 1 : 0), structure: TreeDiff(a, b))
             }
             var sides: [[String]] = []
             for i in 0..<2 {

@@ -41,7 +41,8 @@ extension XRay.Inspect {
         func run() throws {
             let query = try queryOptions.query()
             let store = try storeOptions.open(readOnly: true)
-            let ids = try traces.isEmpty
+            let ids =
+                try traces.isEmpty
                 ? QueryEngine(store: store).traceIDs(query)
                 : traces.map { t throws(StoreError) in try store.resolveTraceID(t) }
             switch format {

@@ -47,8 +47,10 @@ extension XRay.Inspect {
         @OptionGroup var storeOptions: StoreOptions
 
         func validate() throws {
-            if trace != nil, queryOptions.run != nil || queryOptions.filter != nil || queryOptions.since != nil
-                || queryOptions.start != nil || queryOptions.until != nil {
+            if trace != nil,
+                queryOptions.run != nil || queryOptions.filter != nil || queryOptions.since != nil
+                    || queryOptions.start != nil || queryOptions.until != nil
+            {
                 throw ValidationError("give a TRACE or a selection (--run, --filter, --since, --start, --until), not both")
             }
             guard nPlusOne >= 2 else { throw ValidationError("--n-plus-one must be 2 or more, not \(nPlusOne)") }

@@ -42,7 +42,9 @@ extension XRay.Inspect {
                 selection = .keepLast(keepLast ?? 0)
             }
             let removed = try store.prune(selection, vacuum: vacuum)
-            printError("pruned " + Wording.count(removed.traces, "trace") + " (" + Wording.count(removed.documents, "document") + ") from \(store.path)\(vacuum ? ", vacuumed" : "")")
+            printError(
+                "pruned " + Wording.count(removed.traces, "trace") + " (" + Wording.count(removed.documents, "document")
+                    + ") from \(store.path)\(vacuum ? ", vacuumed" : "")")
         }
     }
 }

@@ -9,9 +9,11 @@ import Glibc
 
 /// `--store`, shared by every command that reads or writes traces.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The SQLite store file.", discussion: "Default: $XRAY_STORE, else ${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite.",
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The SQLite store file.", discussion: "Default: $XRAY_STORE, else ${XDG_DATA_HOME:-~/.local/share}/xray/traces.sqlite.",
+            valueName: "path"))
     var store: String?
 
     var path: String { store ?? TraceStore.defaultPath(environment: Environment.current) }

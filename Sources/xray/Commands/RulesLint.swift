@@ -32,9 +32,12 @@ extension XRay.Rules {
                 for finding in findings { print("\(file): \(finding)") }
                 if findings.isEmpty { print("\(file): no findings") }
             case .json:
-                print(JSONWriter.prettyString(.object(JSONObject([
-                    ("file", .string(file)), ("findings", .array(findings.map(\.jsonValue))),
-                ]))))
+                print(
+                    JSONWriter.prettyString(
+                        .object(
+                            JSONObject([
+                                ("file", .string(file)), ("findings", .array(findings.map(\.jsonValue))),
+                            ]))))
             }
             if findings.contains(where: { $0.severity != .info }) { throw ExitCode(ExitCodes.dataError) }
         }

@@ -89,8 +89,10 @@ extension SimulationResult {
         let header = ["rule", "matched", "sampled", "reservoir", "rate", "borrowed", "not sampled", "sampled/s"]
         func row(_ label: String, _ c: SamplingCounts) -> [String] {
             let perSecond = Double(c.sampled) / Double(max(seconds, 1))
-            return [label, String(c.matched), String(c.sampled), String(c.sampledByReservoir), String(c.sampledByRate),
-                    String(c.borrowed), String(c.notSampled), String((perSecond * 1000).rounded() / 1000)]
+            return [
+                label, String(c.matched), String(c.sampled), String(c.sampledByReservoir), String(c.sampledByRate),
+                String(c.borrowed), String(c.notSampled), String((perSecond * 1000).rounded() / 1000),
+            ]
         }
         var rows = rules.enumerated().map { index, counts in row(document.label(.rule(index)), counts) }
         if let localDefault { rows.append(row("default", localDefault)) }

@@ -37,11 +37,13 @@ extension XRay.Rules {
                         for diagnostic in report.diagnostics { print(diagnostic) }
                         if !report.hasErrors { print("\(file): valid (\(summary(report)))") }
                     case .json:
-                        results.append(.object(JSONObject([
-                            ("file", .string(file)), ("valid", .bool(!report.hasErrors)),
-                            ("format", report.format.map { .string($0.rawValue) } ?? .null),
-                            ("diagnostics", .array(report.diagnostics.map(\.jsonValue))),
-                        ])))
+                        results.append(
+                            .object(
+                                JSONObject([
+                                    ("file", .string(file)), ("valid", .bool(!report.hasErrors)),
+                                    ("format", report.format.map { .string($0.rawValue) } ?? .null),
+                                    ("diagnostics", .array(report.diagnostics.map(\.jsonValue))),
+                                ])))
                     }
                 } catch {
                     let failure = Failure.sampling(error)
@@ -49,9 +51,11 @@ extension XRay.Rules {
                     switch format {
                     case .text: failure.report(for: Self.self)
                     case .json:
-                        results.append(.object(JSONObject([
-                            ("file", .string(file)), ("valid", .bool(false)), ("error", .string(failure.text)),
-                        ])))
+                        results.append(
+                            .object(
+                                JSONObject([
+                                    ("file", .string(file)), ("valid", .bool(false)), ("error", .string(failure.text)),
+                                ])))
                     }
                 }
             }

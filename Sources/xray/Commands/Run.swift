@@ -38,64 +38,90 @@ extension XRay {
 
         @OptionGroup var storeOptions: StoreOptions
 
-        @Option(name: .long, help: "The run segment's name (default: --tracing-name, else the command's base name, or for Python the script or module: manage.py runserver, pytest).")
+        @Option(
+            name: .long,
+            help:
+                "The run segment's name (default: --tracing-name, else the command's base name, or for Python the script or module: manage.py runserver, pytest)."
+        )
         var name: String?
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Set AWS_XRAY_TRACING_NAME for the command: the SDK's service name, overriding what the app configures.",
-            valueName: "name"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Set AWS_XRAY_TRACING_NAME for the command: the SDK's service name, overriding what the app configures.",
+                valueName: "name"))
         var tracingName: String?
 
-        @Option(name: .customLong("annotation"), help: ArgumentHelp(
-            "An annotation on the run segment (repeatable, at most 50): key of letters, digits and _, value of at most 1000 characters; true/false become booleans, numbers numbers.",
-            valueName: "key=value"))
+        @Option(
+            name: .customLong("annotation"),
+            help: ArgumentHelp(
+                "An annotation on the run segment (repeatable, at most 50): key of letters, digits and _, value of at most 1000 characters; true/false become booleans, numbers numbers.",
+                valueName: "key=value"))
         var annotations: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Where the collector listens, as AWS_XRAY_DAEMON_ADDRESS takes it (default: a free port on 127.0.0.1).",
-            valueName: "addr"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Where the collector listens, as AWS_XRAY_DAEMON_ADDRESS takes it (default: a free port on 127.0.0.1).",
+                valueName: "addr"))
         var listen: String?
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Sampling rules the collector serves to SDKs (any format xray rules reads).", valueName: "file"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Sampling rules the collector serves to SDKs (any format xray rules reads).", valueName: "file"))
         var samplingRules: String?
 
-        @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
-            "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
-            valueName: "origin"))
+        @Option(
+            name: .customLong("allow-origin"),
+            help: ArgumentHelp(
+                "Serve the HTTP API to browser requests from this web origin, such as http://localhost:3000 (repeatable; default: none).",
+                valueName: "origin"))
         var allowOrigins: [String] = []
 
-        @Option(name: .customLong("context-missing"), help: ArgumentHelp(
-            "What the X-Ray SDK does with a call outside any segment: log (LOG_ERROR, the default), ignore (IGNORE_ERROR, silences Django's start-up noise) or raise (RUNTIME_ERROR).",
-            valueName: "mode"))
+        @Option(
+            name: .customLong("context-missing"),
+            help: ArgumentHelp(
+                "What the X-Ray SDK does with a call outside any segment: log (LOG_ERROR, the default), ignore (IGNORE_ERROR, silences Django's start-up noise) or raise (RUNTIME_ERROR).",
+                valueName: "mode"))
         var contextMissing: ContextMissing?
 
         @Flag(name: .long, help: "Emulate AWS Lambda for the SDKs, so a script's subsegments land under the run's segment.")
         var lambda = false
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Keep collecting this long after the command exits, for processes that outlive it (500ms, 2s, 1m).",
-            valueName: "duration"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Keep collecting this long after the command exits, for processes that outlive it (500ms, 2s, 1m).",
+                valueName: "duration"))
         var linger: String = "0s"
 
-        @Flag(name: .long, help: ArgumentHelp(
-            "Send the command's segments to this run even when AWS_XRAY_DAEMON_ADDRESS is exported (it is replaced for the command)."))
+        @Flag(
+            name: .long,
+            help: ArgumentHelp(
+                "Send the command's segments to this run even when AWS_XRAY_DAEMON_ADDRESS is exported (it is replaced for the command)."))
         var captureAll = false
 
         @Flag(name: .long, help: "Print no summary.")
         var quiet = false
 
-        @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-            "Exit 1 when the command succeeded but a captured entity has this flag, a captured trace matches this filter expression, e.g. 'fault AND !http.status = 404', or xray inspect insights finds this kind in the run's traces (repeatable).",
-            valueName: "fault|error|throttle|n+1|insight:kind|expr"))
+        @Option(
+            name: .customLong("fail-on"),
+            help: ArgumentHelp(
+                "Exit 1 when the command succeeded but a captured entity has this flag, a captured trace matches this filter expression, e.g. 'fault AND !http.status = 404', or xray inspect insights finds this kind in the run's traces (repeatable).",
+                valueName: "fault|error|throttle|n+1|insight:kind|expr"))
         var failOn: [String] = []
 
-        @Option(name: .customLong("n-plus-one"), help: ArgumentHelp(
-            "For --fail-on n+1: calls of one shape under one parent that make an N+1.", valueName: "N"))
+        @Option(
+            name: .customLong("n-plus-one"),
+            help: ArgumentHelp(
+                "For --fail-on n+1: calls of one shape under one parent that make an N+1.", valueName: "N"))
         var nPlusOne = InsightsOptions().nPlusOne
 
-        @Option(name: .long, help: ArgumentHelp(
-            "For --fail-on insight:slow: own time over which an entity is slow (500ms, 2s).", valueName: "duration"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "For --fail-on insight:slow: own time over which an entity is slow (500ms, 2s).", valueName: "duration"))
         var slow = "500ms"
 
         @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "cmd"))
@@ -148,8 +174,9 @@ extension XRay {
             let outcome = try Launcher.run(request)
             if case .notStarted(_, let reason) = outcome.termination { printError("xray run: \(reason)") }
             if !outcome.segmentShortened.isEmpty {
-                printError("xray run: warning: the run segment was shortened to fit one datagram (the runs table keeps the full command): "
-                           + outcome.segmentShortened.joined(separator: "; "))
+                printError(
+                    "xray run: warning: the run segment was shortened to fit one datagram (the runs table keeps the full command): "
+                        + outcome.segmentShortened.joined(separator: "; "))
             }
             if !quiet {
                 printError(RunSummary.text(outcome, elsewhere: elsewhere?.finding, lambda: lambda, style: colorOptions.standardErrorStyle))
@@ -167,8 +194,9 @@ extension XRay {
                 let failures: [FailOnGate.Failure]
                 let options = InsightsOptions(nPlusOne: nPlusOne, slow: try seconds(of: slow, flag: "--slow"))
                 do {
-                    failures = try FailOnGate.check(failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome,
-                                                    storePath: storeOptions.path, insights: options)
+                    failures = try FailOnGate.check(
+                        failOn.compactMap { try? FailOnCondition(parsing: $0) }, outcome: outcome,
+                        storePath: storeOptions.path, insights: options)
                 } catch {
                     throw CommandError.failOn(error)
                 }
@@ -256,8 +284,10 @@ enum FailOnGate {
     ///
     /// An insight kind matches when `inspect insights`, with `insights` as thresholds, finds one of that kind
     /// in the run's traces; the traces are read once for all the kinds given.
-    static func check(_ conditions: [FailOnCondition], outcome: RunOutcome, storePath: String,
-                      insights: InsightsOptions) throws(QueryError) -> [Failure] {
+    static func check(
+        _ conditions: [FailOnCondition], outcome: RunOutcome, storePath: String,
+        insights: InsightsOptions
+    ) throws(QueryError) -> [Failure] {
         let store: TraceStore
         do {
             store = try TraceStore(path: storePath, readOnly: true)
@@ -312,7 +342,8 @@ enum FailOnGate {
             if flag == .fault, summaries.contains(where: { $0.hasFault && (400..<500).contains($0.httpStatus ?? 0) }) {
                 // The Django middleware's process_exception marks the segment 500 (fault) before the 404
                 // response marks it error, so a 404 counts as a fault too.
-                failure.hint = "a fault with a 4xx status is how the SDK records Django's Http404; "
+                failure.hint =
+                    "a fault with a 4xx status is how the SDK records Django's Http404; "
                     + "to fail on 5xx only: --fail-on 'fault AND !http.status = 404'"
             }
             failures.append(failure)
@@ -396,11 +427,12 @@ enum RunSummary {
     }
 
     static func otlpElsewhereWarning(_ endpoint: (variable: String, url: String), finding: DaemonProbe.Finding) -> String {
-        let there = switch finding {
-        case .xrayDaemon, .notXRay: "something accepts connections there, so they are stored there, not here"
-        case .unreachable(let detail): "nothing answers there (\(detail)), so they are lost"
-        case .invalid(let detail): "the SDKs cannot use it (\(detail))"
-        }
+        let there =
+            switch finding {
+            case .xrayDaemon, .notXRay: "something accepts connections there, so they are stored there, not here"
+            case .unreachable(let detail): "nothing answers there (\(detail)), so they are lost"
+            case .invalid(let detail): "the SDKs cannot use it (\(detail))"
+            }
         return "xray run: warning: \(endpoint.variable) is set to \(endpoint.url), so an OpenTelemetry app exports its spans "
             + "there, not to this run: \(there); --capture-all sends them to this run"
     }
@@ -425,13 +457,15 @@ enum RunSummary {
             reasons.append("a plain script has no segment for @xray_recorder.capture or in_subsegment to attach to: run it with --lambda")
         }
         reasons.append("the SDK is not set up: xray_recorder.configure(...), the framework's X-Ray middleware, patch_all() for libraries")
-        reasons.append("sampling: the SDK's default rule records the first request each second and 5% of the rest; "
-                       + "use xray_recorder.configure(sampling=False)")
+        reasons.append(
+            "sampling: the SDK's default rule records the first request each second and 5% of the rest; "
+                + "use xray_recorder.configure(sampling=False)")
         if o.leftAlone.contains(where: { $0.hasPrefix("OTEL_EXPORTER_OTLP_") }) {
             reasons.append("an OpenTelemetry app exported to the OTEL_EXPORTER_OTLP_* address you had set, not to this run")
         } else {
-            reasons.append("an OpenTelemetry app needs opentelemetry-instrument (or an OTLP exporter in code) and an SDK "
-                           + "that exports OTLP/HTTP (protobuf or JSON)")
+            reasons.append(
+                "an OpenTelemetry app needs opentelemetry-instrument (or an OTLP exporter in code) and an SDK "
+                    + "that exports OTLP/HTTP (protobuf or JSON)")
         }
         return reasons
     }
