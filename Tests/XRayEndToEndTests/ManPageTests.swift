@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XRayTestSupport
 
 /// Every flag a subcommand's `--help` shows is documented in that subcommand's man page.
 @Suite struct ManPageTests {
