@@ -103,7 +103,7 @@ import XRayTestSupport
 
     @Test(.enabled(if: hasOTel))
     func aFlaskViewRepeatingARequestsCallUnderOpenTelemetryFailsTheRepeatedAndNPlusOneGates() throws {
-        let run = try runApp("otel_flask_calls_site.py", ["/cart"], extra: ["--fail-on", "insight:repeated", "--fail-on", "n+1"])
+        let run = try runApp("flask_calls_site.py", ["--otel", "/cart"], extra: ["--fail-on", "insight:repeated", "--fail-on", "n+1"])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stdout == "/cart 200\n")
         #expect(run.stderr.contains("--fail-on insight:repeated: 1 finding in 1 trace"), "\(run.stderr)")

@@ -2,8 +2,10 @@
 HTTP server with `requests` (patched by the SDK), one call per item and the same item twice, and whose /report
 view renders in a subsegment that sleeps: real remote-call and slow-span evidence for `xray inspect insights`.
 
-usage: flask_calls_site.py PATH...   Prints one line per request: PATH STATUS. The price server listens on a
-free port of 127.0.0.1 for the script's lifetime; the Flask app is requested through its test client.
+usage: flask_calls_site.py [--otel] PATH...   Prints one line per request: PATH STATUS. The price server listens on
+a free port of 127.0.0.1 for the script's lifetime; the Flask app is requested through its test client. With --otel
+the app has no tracing code of its own and no /report, for running under `opentelemetry-instrument` (Flask and
+requests instrumentations): the same remote-call evidence from OpenTelemetry spans.
 """
 import http.server
 import sys
@@ -11,9 +13,10 @@ import threading
 import time
 
 import requests
-from aws_xray_sdk.core import patch, xray_recorder
-from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask, jsonify
+
+OTEL = sys.argv[1:2] == ["--otel"]
+PATHS = sys.argv[2:] if OTEL else sys.argv[1:]
 
 ITEMS = [3, 5, 8, 13, 21, 3]
 
@@ -35,10 +38,14 @@ server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Prices)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 prices = "http://127.0.0.1:%d" % server.server_address[1]
 
-xray_recorder.configure(service="shop", sampling=False, context_missing="IGNORE_ERROR", plugins=())
-patch(["requests"])
 app = Flask(__name__)
-XRayMiddleware(app, xray_recorder)
+if not OTEL:
+    from aws_xray_sdk.core import patch, xray_recorder
+    from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
+
+    xray_recorder.configure(service="shop", sampling=False, context_missing="IGNORE_ERROR", plugins=())
+    patch(["requests"])
+    XRayMiddleware(app, xray_recorder)
 
 
 @app.route("/cart")
@@ -48,14 +55,16 @@ def cart():
     return jsonify(total=total)
 
 
-@app.route("/report")
-def report():
-    with xray_recorder.in_subsegment("render report"):
-        time.sleep(0.3)
-    return jsonify(ok=True)
+if not OTEL:
+
+    @app.route("/report")
+    def report():
+        with xray_recorder.in_subsegment("render report"):
+            time.sleep(0.3)
+        return jsonify(ok=True)
 
 
 client = app.test_client()
-for p in sys.argv[1:]:
+for p in PATHS:
     print(p, client.get(p).status_code, flush=True)
 server.shutdown()
