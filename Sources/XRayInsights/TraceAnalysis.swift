@@ -152,17 +152,30 @@ package enum TraceAnalysis {
 
     /// From the root that ends last, each step is the child that finished last: the entity its parent was
     /// still waiting on when it ended. Nil for a trace with nothing finished.
+    /// `xray run`'s own segment is not a step: it lasts as long as the command, so a trace holding only it (the
+    /// run's trace of a command that traced nothing under it) has no critical path, and one whose requests hang
+    /// under it starts at the latest-ending of them, timed from its own start.
     package static func criticalPath(_ tree: TraceTree) -> CriticalPath? {
         func end(_ i: Int) -> Double { tree.entries[i].entity.endTime ?? -.infinity }
-        guard var current = tree.rootIndexes.max(by: { end($0) < end($1) }), end(current).isFinite else { return nil }
+        func latest(_ indexes: [Int]) -> Int? {
+            guard let i = indexes.max(by: { end($0) < end($1) }), end(i).isFinite else { return nil }
+            return i
+        }
+        guard var current = latest(tree.rootIndexes) else { return nil }
+        while isRunSegment(tree.entries[current]) {
+            guard let next = latest(tree.entries[current].children) else { return nil }
+            current = next
+        }
+        let start = tree.entries[current].entity.startTime
+        let duration = end(current) - start
         var steps: [CriticalStep] = []
         while true {
             let e = tree.entries[current].entity
             steps.append(CriticalStep(name: e.name, entityID: e.id, duration: e.duration ?? 0, ownTime: coverage(tree, current).own))
-            guard let next = tree.entries[current].children.max(by: { end($0) < end($1) }), end(next).isFinite else { break }
+            guard let next = latest(tree.entries[current].children) else { break }
             current = next
         }
-        return CriticalPath(traceID: tree.traceID, duration: tree.endTime - tree.startTime, steps: steps)
+        return CriticalPath(traceID: tree.traceID, duration: duration, steps: steps)
     }
 
     /// Names from the root down to entry `index`; past 32 levels only the nearest 32, after `…`.

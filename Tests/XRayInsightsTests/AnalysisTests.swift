@@ -94,6 +94,26 @@ import XRayWire
         #expect(TraceAnalysis.findings(t, options: InsightsOptions()).isEmpty)
     }
 
+    @Test func theCriticalPathStartsBelowTheSegmentXRayRunRecordsForTheCommand() throws {
+        let lone = try SegmentDocumentParser.parse(
+            """
+            {"trace_id":"\(traceID)","id":"0000000000000001","name":"python","start_time":\(base),"end_time":\(base + 5),\
+            "aws":{"xray":{"sdk":"xray run"}}}
+            """)
+        #expect(TraceAnalysis.criticalPath(TraceAssembler.assemble(traceID: traceID, documents: [lone])) == nil, "the run's own trace alone")
+        let run = try SegmentDocumentParser.parse(
+            """
+            {"trace_id":"\(traceID)","id":"0000000000000001","name":"python","start_time":\(base),"end_time":\(base + 5),\
+            "aws":{"xray":{"sdk":"xray run"}},"subsegments":[\
+            {"id":"0000000000000002","name":"early","start_time":\(base + 1),"end_time":\(base + 1.5)},\
+            {"id":"0000000000000003","name":"late","start_time":\(base + 2),"end_time":\(base + 2.5),\
+            "subsegments":[{"id":"0000000000000004","name":"db","start_time":\(base + 2.1),"end_time":\(base + 2.4)}]}]}
+            """)
+        let path = try #require(TraceAnalysis.criticalPath(TraceAssembler.assemble(traceID: traceID, documents: [run])))
+        #expect(path.steps.map(\.name) == ["late", "db"])
+        #expect(abs(path.duration - 0.5) < 1e-6, "timed from the request, not the command")
+    }
+
     @Test func gapsAreUncoveredStretchesOfASegmentOverTheThreshold() throws {
         let root = Node("web", 0, 1, [Node("a", 0, 0.2), Node("b", 0.25, 0.5), Node("c", 0.8, 1.0)])
         let gaps = try findings(root).filter { $0.kind == .gap }
