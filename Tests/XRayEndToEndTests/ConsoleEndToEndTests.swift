@@ -205,7 +205,8 @@ import XRayTestSupport
         #expect(outer.status == 0, "\(outer.stderr)")
         let urls = outer.stderr.split(separator: "\n").filter { $0.contains("console at http://127.0.0.1:") }
         #expect(urls.count == 2 && urls[1] == urls[0] + " (the outer run's)", "\(outer.stderr)")
-        let plain = try XRayBinary.run(["run", "--quiet", "--store", store, "--"] + inner)
+        // An outer run without --ui names no console, even one left in its own environment.
+        let plain = try XRayBinary.run(["run", "--quiet", "--store", store, "--"] + inner, environment: ["XRAY_RUN_CONSOLE": "http://127.0.0.1:9/"])
         #expect(plain.status == 0, "\(plain.stderr)")
         #expect(plain.stderr.contains("warning: --ui: this run sends its segments to the outer xray run, which serves no console"))
         #expect(!plain.stderr.contains("console at"))

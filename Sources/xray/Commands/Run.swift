@@ -174,6 +174,10 @@ extension XRay {
             request.captureAll = captureAll
             request.contextMissing = contextMissing?.sdkValue
             request.operations = ReadAPI.operations
+            if !ui, Nesting.outer(in: request.environment) == nil {
+                // Only a run that serves a console names one to its command (and to runs nested in it).
+                request.environment[ConsolePort.variable] = nil
+            }
             let reservedPort = ui ? try serveConsole(&request) : false
             var elsewhere: (address: String, finding: DaemonProbe.Finding)?
             if !captureAll, let address = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen) {
