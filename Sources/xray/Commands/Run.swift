@@ -308,13 +308,13 @@ enum ConsolePort {
             var v4 = sockaddr_in()
             v4.sin_family = sa_family_t(AF_INET)
             _ = inet_pton(AF_INET, host, &v4.sin_addr)
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: withUnsafeBytes(of: v4) { $0 }) }
+            withUnsafeBytes(of: v4) { source in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
         } else {
             var v6 = sockaddr_in6()
             v6.sin6_family = sa_family_t(AF_INET6)
             _ = inet_pton(AF_INET6, host, &v6.sin6_addr)
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: withUnsafeBytes(of: v6) { $0 }) }
+            withUnsafeBytes(of: v6) { source in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         }
         let bound = withUnsafeMutablePointer(to: &storage) {
