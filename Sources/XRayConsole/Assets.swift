@@ -97,6 +97,9 @@ enum ConsoleAssets {
     /// The whole script, one file served as `/ui/app.js`: each page's part lives in its own file.
     static let script = [scriptCore, scriptTraces, scriptTrace, scriptMap, scriptRuns, scriptRouting].joined(separator: "\n")
 
+    /// The script of a saved trace page (`TraceFile`): the helpers and the trace view, no router and no polling.
+    static let standaloneScript = [scriptCore, scriptTrace, scriptTraceFile].joined(separator: "\n")
+
     /// Helpers every page uses: element builders, the API call, time and state formats.
     static let scriptCore = #"""
         "use strict";

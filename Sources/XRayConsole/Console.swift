@@ -5,14 +5,14 @@ import XRayStore
 import XRayWire
 
 /// The X-Ray console in the browser: one page, its script and its style, served from the binary, and the
-/// two small endpoints the read API lacks (runs, and the traces of one run).
+/// small endpoints the read API lacks (runs, the traces of one run, one trace's exports).
 ///
 /// The page reads everything else through the read API (`POST /TraceSummaries`, `/Traces`, `/ServiceGraph`),
 /// so it sees what `aws xray` sees. Everything served is read-only.
 package enum Console {
-    /// `GET /` and the assets, `GET /ui/api/runs` and `/ui/api/groups`, `POST /ui/api/RunTraces`.
+    /// `GET /` and the assets, `GET /ui/api/runs` and `/ui/api/groups`, `POST /ui/api/RunTraces` and `/ui/api/Export`.
     package static let operations = HTTPOperations(
-        [("/ui/api/RunTraces", runTraces)],
+        [("/ui/api/RunTraces", runTraces), ("/ui/api/Export", export)],
         get: [
             ("/", { _ in asset(ConsoleAssets.html, type: "text/html; charset=utf-8") }),
             ("/ui/app.js", { _ in asset(ConsoleAssets.script, type: "text/javascript; charset=utf-8") }),
@@ -107,5 +107,40 @@ package enum Console {
             }
             return .error(500, "InternalFailure", "the trace store could not list the traces of run \(id)")
         }
+    }
+
+    /// What `/ui/api/Export` writes: the shapes the CLI prints for one trace.
+    enum ExportFormat: String {
+        /// The BatchGetTraces response, as `xray inspect show ID --format xray`.
+        case xray
+        /// One OTLP/JSON ExportTraceServiceRequest, as `xray inspect export ID --format otlp`.
+        case otlp
+    }
+
+    /// `POST /ui/api/Export` `{"TraceId": ID, "Format": "xray" | "otlp"}`: the trace as a file to save, with
+    /// `Content-Disposition: attachment` (RFC 6266), byte for byte what the CLI prints for it. A POST because the
+    /// server's routes are paths without queries; like every console call it reads and changes nothing.
+    static func export(_ request: OperationRequest) -> OperationResponse {
+        guard case .success(.object(let body)) = request.json(), case .string(let id)? = body["TraceId"], XRayID.isTraceID(id),
+            case .string(let name)? = body["Format"], let format = ExportFormat(rawValue: name)
+        else {
+            return .error(
+                400, "InvalidRequestException", "expected {\"TraceId\": \"1-...\", \"Format\": \"xray\" or \"otlp\"} with a whole trace id")
+        }
+        let text: String
+        do {
+            let store = try TraceStore(path: request.storePath, readOnly: true)
+            let tree = try store.trace(id)
+            guard !tree.entries.isEmpty else { return .error(404, "ResourceNotFoundException", "no trace \(id) in this store") }
+            switch format {
+            case .xray: text = JSONWriter.prettyString(TraceViews.batchGetTraces([tree]))
+            case .otlp: text = JSONWriter.string(OTLPExport.request(tree, originals: try store.originalSpans(traceID: id)))
+            }
+        } catch {
+            return .error(500, "InternalFailure", "the trace store could not read trace \(id)")
+        }
+        return OperationResponse(
+            status: 200, body: Array((text + "\n").utf8), contentType: "application/json",
+            headers: securityHeaders + [("Content-Disposition", "attachment; filename=\"\(id).\(format.rawValue).json\"")])
     }
 }

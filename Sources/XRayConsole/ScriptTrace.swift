@@ -42,6 +42,7 @@ extension ConsoleAssets {
           return stateOf({ fault: doc.fault, error: doc.error, throttle: doc.throttle });
         }
 
+        /// The console's trace page: the trace read through BatchGetTraces, its exports from /ui/api/Export.
         async function tracePage(id) {
           main().replaceChildren(el("div", { class: "empty" }, "Loading trace " + id + "..."));
           const answer = await api("/Traces", { TraceIds: [id] });
@@ -50,6 +51,62 @@ extension ConsoleAssets {
             main().replaceChildren(el("div", { class: "empty", id: "trace-missing" }, "No trace " + id + " in this store."));
             return;
           }
+          traceView(id, trace, [
+            exportButton("export-xray", "X-Ray JSON", id + ".xray.json", () => served(id, "xray")),
+            exportButton("export-otlp", "OTLP/JSON", id + ".otlp.json", () => served(id, "otlp")),
+          ]);
+        }
+
+        /// One export as the server writes it: the bytes `xray inspect show ID --format xray` or
+        /// `xray inspect export ID --format otlp` prints.
+        async function served(id, format) {
+          const response = await fetch("/ui/api/Export", { method: "POST", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ TraceId: id, Format: format }) });
+          if (!response.ok) throw new Error("the export failed: HTTP " + response.status);
+          return response.text();
+        }
+
+        /// A button that saves `text()` as a file through a Blob: the link that starts the download is never
+        /// part of the page, and its name is the trace id with anything but letters, digits and - replaced.
+        function exportButton(id, label, name, text) {
+          const button = el("button", { id, class: "export" }, label);
+          button.addEventListener("click", async () => {
+            let body;
+            try { body = await text(); } catch (error) { button.textContent = label + ": " + error.message; return; }
+            const url = URL.createObjectURL(new Blob([body], { type: "application/json" }));
+            const link = document.createElement("a");
+            link.href = url;
+            link.download = name.replace(/[^A-Za-z0-9.-]/g, "_");
+            link.click();
+            setTimeout(() => URL.revokeObjectURL(url), 60000);
+          });
+          return button;
+        }
+
+        /// The CLI command that shows this trace, and a button that copies it (or selects it where the
+        /// clipboard is refused, as on a page not served over a secure origin).
+        function cliCommand(id) {
+          const command = "xray inspect show " + id;
+          const code = el("code", { id: "cli-command" }, command);
+          const copy = el("button", { id: "copy-command" }, "Copy");
+          copy.addEventListener("click", async () => {
+            try {
+              await navigator.clipboard.writeText(command);
+              copy.textContent = "Copied";
+            } catch (_) {
+              const range = document.createRange();
+              range.selectNodeContents(code);
+              getSelection().removeAllRanges();
+              getSelection().addRange(range);
+              copy.textContent = "Selected: press Ctrl-C";
+            }
+          });
+          return el("div", { class: "muted" }, "In a terminal: ", code, " ", copy);
+        }
+
+        /// The trace view, served or standalone: the timeline and tree, the legend, search, the details tabs and
+        /// the export controls given (`exports`: buttons, or a note where an export is not at hand).
+        function traceView(id, trace, exports) {
           const flat = assemble((trace.Segments || []).map((s) => s.Document));
           const starts = flat.map((f) => f.node.doc.start_time).filter((t) => typeof t === "number");
           const ends = flat.map((f) => f.node.doc.end_time || f.node.doc.start_time).filter((t) => typeof t === "number");
@@ -141,7 +198,8 @@ extension ConsoleAssets {
             el("h2", { id: "trace-title" }, "Trace " + id),
             search,
             el("div", { class: "muted" }, flat.length + (flat.length === 1 ? " entity, " : " entities, ") + ms(t1 - t0) + ", started " + localTime(t0)),
-            el("div", { class: "muted" }, "In a terminal: ", el("code", { id: "cli-command" }, "xray inspect show " + id)),
+            cliCommand(id),
+            el("div", { class: "bar", id: "exports" }, "Export: ", ...exports),
             legend,
             el("div", { class: "layout" }, el("div", { class: "panel" }, chart), details));
           if (flat.length) select(0);
@@ -226,5 +284,25 @@ extension ConsoleAssets {
           }
         }
 
+        """#
+
+    /// The trace view of a file `xray inspect show ID --format html` wrote: the same view over the
+    /// BatchGetTraces response embedded in the page, which is also what its X-Ray JSON export saves.
+    static let scriptTraceFile = #"""
+        // ---------------------------------------------------------------- One trace, from this file
+
+        (function () {
+          const text = document.getElementById("trace-data").textContent;
+          const trace = (JSON.parse(text).Traces || [])[0];
+          if (!trace) {
+            main().replaceChildren(el("div", { class: "empty", id: "trace-missing" }, "This file holds no trace."));
+            return;
+          }
+          const id = String(trace.Id);
+          traceView(id, trace, [
+            exportButton("export-xray", "X-Ray JSON", id + ".xray.json", async () => text),
+            el("span", { class: "muted", id: "export-otlp-note" }, "OTLP/JSON needs the store: xray inspect export " + id + " --format otlp"),
+          ]);
+        })();
         """#
 }

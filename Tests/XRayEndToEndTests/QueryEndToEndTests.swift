@@ -174,34 +174,6 @@ import XRayTestSupport
         #expect(html.status == 0)
         #expect(html.stdout.hasPrefix("<!DOCTYPE html>"))
         #expect(!html.stdout.contains("src="), "no external scripts or images")
-    }
-
-    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
-    /// The page in a real headless browser (Debian's chromium): it opens, its script runs, every entity is shown,
-    /// and a screenshot is taken (its path is printed).
-    @Test(.enabled(if: chromium != nil, "needs Debian's chromium: apt-get install chromium"))
-    func theHTMLPageOpensInHeadlessChromium() throws {
-        // The batch fixture's trace, 11 entities (fixture ids change when they are captured again).
-        let listed = try xray(["inspect", "traces", "--filter", "service(\"nightly-batch\")", "--format", "csv"])
-        let id = try #require(listed.stdout.split(separator: "\n").dropFirst().first?.split(separator: ",").first.map(String.init))
-        let page = dir.appendingPathComponent("trace.html")
-        try xray(["inspect", "show", id, "--format", "html"]).stdoutData.write(to: page)
-        let browser = try #require(Self.chromium.map { URL(fileURLWithPath: $0) })
-        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=" + dir.appendingPathComponent("profile").path]
-        let dom = try XRayBinary.run(flags + ["--dump-dom", page.absoluteString], executable: browser)
-        #expect(dom.status == 0, "\(dom.stderr)")
-        #expect(dom.stdout.components(separatedBy: "class=\"row\"").count - 1 == 11, "every entity has a row")
-        #expect(dom.stdout.components(separatedBy: ">step</div>").count - 1 == 8)
-        #expect(dom.stdout.contains(">parse</div>"))
-        let documents = try xray(["inspect", "export", id, "--format", "jsonl"]).stdout.split(separator: "\n").count
-        #expect(documents > 1)
-        #expect(dom.stdout.components(separatedBy: "<pre>").count - 1 == documents, "the script laid out every raw document")
-        let shot = dir.appendingPathComponent("trace.png")
-        let screenshot = try XRayBinary.run(flags + ["--window-size=1200,800", "--screenshot=" + shot.path, page.absoluteString], executable: browser)
-        #expect(screenshot.status == 0, "\(screenshot.stderr)")
-        let png = try Data(contentsOf: shot)
-        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 5_000)
-        print("screenshot of the HTML waterfall: \(shot.path)")
+        #expect(html.stdout.contains("<title>xray trace 1-65540000-000000000000000000000001</title>"))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import XRayConsole
 import XRayRender
 import XRayStore
 import XRayWire
@@ -11,15 +12,16 @@ extension XRay.Inspect {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "show",
-            abstract: "Show one whole trace as a tree, as JSON, in the BatchGetTraces shape, or as a waterfall (terminal or HTML).",
+            abstract: "Show one whole trace as a tree, as JSON, in the BatchGetTraces shape, as a terminal waterfall, or as an HTML page.",
             discussion: """
                 TRACE is a trace id, a unique prefix of one, `last` (the trace that most recently received data besides \
                 xray run's own segment: a request, or a --lambda run's trace) or `last-run` (the last xray run's own trace).
                 tree: one line per entity with timing, HTTP, flags, annotations and cause. json: each entity's own \
                 fields as received plus "children". xray: the BatchGetTraces response shape. waterfall: a timeline, \
                 one bar per entity scaled to the terminal ($COLUMNS), in-progress and faulty bars marked. \
-                html: one self-contained page (no network) with the waterfall, each entity's fields on click and the \
-                raw documents: xray inspect show last --format html > trace.html.
+                html: the console's trace view (xray ui) as one self-contained file that opens offline: timeline and \
+                tree, legend, search, each entity's details tabs, and the X-Ray JSON download (OTLP/JSON needs the \
+                store: xray inspect export --format otlp): xray inspect show last --format html > trace.html.
                 """
         )
 
@@ -43,8 +45,7 @@ extension XRay.Inspect {
             case .waterfall:
                 print(Waterfall.text(tree, width: Self.terminalWidth(), style: colorOptions.style), terminator: "")
             case .html:
-                let documents = try store.documents(traceID: id).map { String(decoding: $0.raw, as: UTF8.self) }
-                print(Waterfall.html(tree, documents: documents), terminator: "")
+                print(TraceFile.page(traceID: id, xray: JSONWriter.prettyString(TraceViews.batchGetTraces([tree]))), terminator: "")
             }
         }
 

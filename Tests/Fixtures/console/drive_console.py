@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL, XRAY, STORE, SHOTS = sys.argv[1:5]
 HERE = os.path.dirname(os.path.abspath(__file__))
+DOWNLOADS = tempfile.mkdtemp(prefix="console-downloads")
 XSS_TRACE = "1-6b07c600-0123456789abcdef01234567"
 
 
@@ -41,7 +42,22 @@ def browser():
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
+    options.add_experimental_option("prefs", {"download.default_directory": DOWNLOADS, "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": DOWNLOADS})
+    return driver
+
+
+def downloaded(driver, name, message):
+    """The bytes of DOWNLOADS/name once the browser has finished writing it."""
+    path = os.path.join(DOWNLOADS, name)
+    wait(driver, lambda d: os.path.exists(path) and not os.path.exists(path + ".crdownload") and os.path.getsize(path) > 0, message)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def cli(*arguments):
+    return subprocess.run([XRAY, *arguments, "--store", STORE], check=True, capture_output=True).stdout
 
 
 def wait(driver, predicate, message, timeout=10):
@@ -175,6 +191,18 @@ def main():
         check(labels[0] == "flask-app" and "render" in labels, "the timeline lists the segment and its subsegments: %s" % labels)
         check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline .axis text")) == 6, "the time axis has its ticks")
         check(driver.find_element(By.ID, "cli-command").text.startswith("xray inspect show 1-"), "the page names the CLI command that shows it")
+        trace_id = driver.find_element(By.ID, "trace-title").text.split(" ")[1]
+        driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": URL.rstrip("/"), "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+        driver.find_element(By.ID, "copy-command").click()
+        wait(driver, lambda d: d.find_element(By.ID, "copy-command").text == "Copied", "the copy button copies the command")
+        pasted = driver.execute_async_script("navigator.clipboard.readText().then(arguments[0], e => arguments[0]('refused: ' + e))")
+        check(pasted == "xray inspect show " + trace_id, "the clipboard holds xray inspect show ID: %r" % pasted)
+        driver.find_element(By.ID, "export-xray").click()
+        saved = downloaded(driver, trace_id + ".xray.json", "the X-Ray JSON export downloads as ID.xray.json")
+        check(saved == cli("inspect", "show", trace_id, "--format", "xray"), "it holds exactly what xray inspect show --format xray prints")
+        driver.find_element(By.ID, "export-otlp").click()
+        saved = downloaded(driver, trace_id + ".otlp.json", "the OTLP/JSON export downloads as ID.otlp.json")
+        check(saved == cli("inspect", "export", trace_id, "--format", "otlp"), "it holds exactly what xray inspect export --format otlp prints")
         driver.find_element(By.CSS_SELECTOR, "#timeline .toggle").click()
         visible = driver.execute_script("return Array.from(document.querySelectorAll('#timeline .row')).filter(r => r.getAttribute('display') !== 'none').length")
         check(visible == 1, "collapsing the segment hides its subsegments")
