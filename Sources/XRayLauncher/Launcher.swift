@@ -37,6 +37,10 @@ public struct RunRequest: Sendable {
     /// Operations the embedded collector serves beside intake and sampling (the executable passes the read
     /// API): XRayLauncher depends on neither the query nor the render layer those need.
     package var operations = HTTPOperations()
+    /// Called once the embedded collector is bound, before the command starts (never for a nested run): the
+    /// variables it returns join the command's environment. `xray run --ui` prints the console's URL here,
+    /// since a port picked by the kernel is known only now.
+    package var onCollectorStarted: (@Sendable (DaemonAddress) -> [String: String])?
 
     public init(
         command: [String], storePath: String, name: String? = nil, tracingName: String? = nil,
@@ -173,6 +177,7 @@ public enum Launcher {
         }
         var collector: Collector?
         let daemonAddress: String
+        var base = request.environment
         if let nesting {
             daemonAddress = nesting.daemonAddress
         } else {
@@ -186,6 +191,9 @@ public enum Launcher {
                 let started = try Collector.start(configuration)
                 collector = started
                 daemonAddress = started.boundAddress.environmentValue
+                if let announce = request.onCollectorStarted {
+                    base.merge(announce(started.boundAddress)) { _, announced in announced }
+                }
             } catch {
                 throw .collector(error)
             }
@@ -193,7 +201,7 @@ public enum Launcher {
 
         let name = request.name ?? request.tracingName ?? RunArguments.segmentName(for: request.command)
         let environment = RunEnvironment.make(
-            base: request.environment, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
+            base: base, traceID: traceID, segmentID: segmentID, daemonAddress: daemonAddress,
             storePath: request.storePath, tracingName: request.tracingName, lambda: request.lambda,
             functionName: name, workingDirectory: request.workingDirectory, nested: nesting != nil,
             captureAll: request.captureAll, contextMissing: request.contextMissing)

@@ -166,8 +166,13 @@ import XRayTestSupport
         let environment = try String(contentsOf: seen, encoding: .utf8).split(whereSeparator: \.isWhitespace).map(String.init)
         #expect(environment.first == url, "the command reads the URL from XRAY_RUN_CONSOLE")
         let port = try #require(Int(url.split(separator: ":").last?.split(separator: "/").first ?? ""))
-        #expect(environment.contains("tcp:127.0.0.1:\(port)"), "the console is on the collector's own TCP port: \(environment)")
-        let udp = try #require(environment.first { $0.hasPrefix("udp:") }.flatMap { Int($0.split(separator: ":").last ?? "") })
+        // One port for both transports is written `127.0.0.1:P`; two as `tcp:… udp:…`.
+        let addresses = environment.dropFirst()
+        #expect(
+            addresses == ["127.0.0.1:\(port)"] || addresses.contains("tcp:127.0.0.1:\(port)"),
+            "the console is on the collector's own TCP port: \(environment)")
+        let udpAddress = try #require(addresses.first { $0.hasPrefix("udp:") } ?? addresses.first)
+        let udp = try #require(Int(udpAddress.split(separator: ":").last ?? ""))
 
         let client = try RawHTTP(port: port)
         defer { client.close() }

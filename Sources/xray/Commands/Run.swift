@@ -145,12 +145,7 @@ extension XRay {
             }
             if let problem = RunArguments.annotationProblem(annotations) { throw ValidationError("--annotation: \(problem)") }
             if let listen {
-                let address: DaemonAddress
-                do { address = try DaemonAddress.parse(listen) } catch { throw ValidationError("--listen: \(error.description)") }
-                if ui, address.tcp.port == 0, ConsolePort.family(address.tcp.host) == nil {
-                    throw ValidationError(
-                        "--ui with --listen \(listen): give the TCP address as an IP address or with a port, so its URL is known before the command starts")
-                }
+                do { _ = try DaemonAddress.parse(listen) } catch { throw ValidationError("--listen: \(error.description)") }
             }
             for origin in allowOrigins {
                 do { try RequestPolicy.validate(origin: origin) } catch { throw ValidationError("--allow-origin: \(error.description)") }
@@ -176,9 +171,9 @@ extension XRay {
             request.operations = ReadAPI.operations
             if !ui, Nesting.outer(in: request.environment) == nil {
                 // Only a run that serves a console names one to its command (and to runs nested in it).
-                request.environment[ConsolePort.variable] = nil
+                request.environment[ConsoleVariable.name] = nil
             }
-            let reservedPort = ui ? try serveConsole(&request) : false
+            if ui { serveConsole(&request) }
             var elsewhere: (address: String, finding: DaemonProbe.Finding)?
             if !captureAll, let address = RunEnvironment.userDaemonAddress(in: request.environment, listen: request.listen) {
                 let finding = DaemonProbe.probe(address)
@@ -189,7 +184,7 @@ extension XRay {
                 let grpc = (request.environment["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? request.environment["OTEL_EXPORTER_OTLP_PROTOCOL"]) == "grpc"
                 printError(RunSummary.otlpElsewhereWarning(otlp, finding: DaemonProbe.probeOTLP(otlp.url, grpc: grpc)))
             }
-            let outcome = try launch(request, retryingPort: reservedPort)
+            let outcome = try Launcher.run(request)
             if case .notStarted(_, let reason) = outcome.termination { printError("xray run: \(reason)") }
             if !outcome.segmentShortened.isEmpty {
                 printError(
@@ -226,106 +221,36 @@ extension XRay {
             throw ExitCode(outcome.termination.exitStatus)
         }
 
-        /// `--ui`: the console joins the collector's operations on a TCP port known now, since the launcher
-        /// starts the collector and the command in one call; its URL is printed and given to the command. A
-        /// nested run has no collector of its own: it names the outer run's console, or says there is none.
-        /// True when the port was picked here (and may be picked again by `launch`).
-        func serveConsole(_ request: inout RunRequest) throws -> Bool {
+        /// `--ui`: the console joins the collector's operations, and once the collector is bound (before the
+        /// command starts) its URL is printed and given to the command. A nested run has no collector of its
+        /// own: it names the outer run's console, or says there is none.
+        func serveConsole(_ request: inout RunRequest) {
             if Nesting.outer(in: request.environment) != nil {
-                if let url = request.environment[ConsolePort.variable] {
+                if let url = request.environment[ConsoleVariable.name] {
                     printError("xray run: console at \(url) (the outer run's)")
                 } else {
                     printError(
                         "xray run: warning: --ui: this run sends its segments to the outer xray run, which serves no console; "
                             + "give that run --ui, or use xray ui")
                 }
-                return false
+                return
             }
-            var address = request.listen ?? DaemonAddress(udp: .init(host: "127.0.0.1", port: 0), tcp: .init(host: "127.0.0.1", port: 0))
-            let reserving = address.tcp.port == 0
-            if reserving { address.tcp.port = try ConsolePort.reserve(host: address.tcp.host) }
-            if !XRay.UI.isLoopback(address.tcp.host) {
-                printError("xray run: warning: the console on \(address.tcp) is not on a loopback address: anyone who can reach it can read the store's traces")
+            if let tcp = request.listen?.tcp, !XRay.UI.isLoopback(tcp.host) {
+                printError("xray run: warning: the console on \(tcp) is not on a loopback address: anyone who can reach it can read the store's traces")
             }
-            request.listen = address
             request.operations = request.operations.adding(Console.operations)
-            announce(&request)
-            return reserving
-        }
-
-        /// Prints the console's URL and gives it to the command.
-        func announce(_ request: inout RunRequest) {
-            guard let tcp = request.listen?.tcp else { return }
-            let url = "http://\(tcp)/"
-            request.environment[ConsolePort.variable] = url
-            printError("xray run: console at \(url)")
-        }
-
-        /// `Launcher.run`, again on a fresh port (at most twice) when another process took the one `--ui` picked
-        /// before the collector bound it: the collector fails before the command starts.
-        func launch(_ request: RunRequest, retryingPort: Bool) throws -> RunOutcome {
-            var request = request
-            var attempts = retryingPort ? 3 : 1
-            while true {
-                do {
-                    return try Launcher.run(request)
-                } catch {
-                    guard attempts > 1, case .collector(.portInUse(transport: .tcp, _, _)) = error, var address = request.listen else { throw error }
-                    attempts -= 1
-                    address.tcp.port = try ConsolePort.reserve(host: address.tcp.host)
-                    request.listen = address
-                    announce(&request)
-                }
+            request.onCollectorStarted = { address in
+                let url = "http://\(address.tcp)/"
+                printError("xray run: console at \(url)")
+                return [ConsoleVariable.name: url]
             }
         }
     }
 }
 
-/// The TCP port `xray run --ui` picks before its collector starts.
-enum ConsolePort {
-    /// Where the command finds the console's URL.
-    static let variable = "XRAY_RUN_CONSOLE"
-
-    /// AF_INET or AF_INET6 for an IP literal; nil for a name.
-    static func family(_ host: String) -> Int32? {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 { return AF_INET }
-        if inet_pton(AF_INET6, host, &v6) == 1 { return AF_INET6 }
-        return nil
-    }
-
-    /// A port free on `host` now: bound to port 0, read back and released. The collector binds it with
-    /// SO_REUSEADDR right after; another process taking it in between makes `launch` pick again.
-    static func reserve(host: String) throws(CollectorError) -> Int {
-        guard let family = family(host) else { throw .unresolvableHost(host) }
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .socket(operation: "socket(TCP)", errno: errno) }
-        defer { close(fd) }
-        var storage = sockaddr_storage()
-        var length: socklen_t
-        if family == AF_INET {
-            var v4 = sockaddr_in()
-            v4.sin_family = sa_family_t(AF_INET)
-            _ = inet_pton(AF_INET, host, &v4.sin_addr)
-            withUnsafeBytes(of: v4) { source in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        } else {
-            var v6 = sockaddr_in6()
-            v6.sin6_family = sa_family_t(AF_INET6)
-            _ = inet_pton(AF_INET6, host, &v6.sin6_addr)
-            withUnsafeBytes(of: v6) { source in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-        }
-        let bound = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw .cannotBind(transport: .tcp, host: host, port: 0, errno: errno) }
-        let port = withUnsafeBytes(of: storage) { raw in
-            family == AF_INET ? raw.load(as: sockaddr_in.self).sin_port : raw.load(as: sockaddr_in6.self).sin6_port
-        }
-        return Int(UInt16(bigEndian: port))
-    }
+/// Where a command started by `xray run --ui` finds the console's URL.
+enum ConsoleVariable {
+    static let name = "XRAY_RUN_CONSOLE"
 }
 
 /// One `--fail-on` value: a flag on any captured entity, a kind of `inspect insights` finding in the run's
