@@ -93,7 +93,8 @@ extension ConsoleAssets {
           for (let round = 0; round < 6 && fewest > 0; round++) {
             for (let l = 1; l < layers.length; l++) sweep(layers[l], up);
             for (let l = layers.length - 2; l >= 0; l--) sweep(layers[l], down);
-            transpose();
+            // Each swap recounts the crossings around its layer: affordable for the maps people read, not for thousands.
+            if (vertices.length <= 200) transpose();
             const n = crossings();
             if (n < fewest) { fewest = n; best = layers.map((list) => list.slice()); }
           }
@@ -160,7 +161,7 @@ extension ConsoleAssets {
           const list = el("div", { id: "map-traces" });
           main().replaceChildren(el("div", { class: "legend" }, ...[["ok", "OK"], ["error", "Errors"], ["fault", "Faults"], ["throttle", "Throttled"]]
             .map(([state, label]) => el("span", {}, el("span", { class: "swatch fill-" + state }), label)),
-            el("span", { class: "muted" }, "dashed: inferred from calls (not traced)")), scroller, list);
+            el("span", { class: "muted" }, "pale and dashed: inferred from calls, not traced")), scroller, list);
           const nodes = [];
           const edgeLayer = svg("g", { class: "edges" }), nodeLayer = svg("g", { class: "nodes" });
           chart.append(edgeLayer, nodeLayer);
