@@ -27,10 +27,9 @@ package enum TraceDetails {
     ///
     /// One statement reads each summary with its stored details, and each record is written as bytes
     /// straight from SQLite's buffers: neither a lookup nor a `String` per trace.
-    @discardableResult
     package static func write(
         _ query: TraceQuery, offset: Int = 0, shown: Int? = nil, engine: QueryEngine, layout: Layout,
-        flush: (inout [UInt8]) -> Void
+        flush: ([UInt8]) -> Void
     ) throws(QueryError) -> Int {
         let filter = try engine.whereClause(query)
         var out: [UInt8] = []
@@ -56,11 +55,14 @@ package enum TraceDetails {
                     TraceListing.writeJSON(summary, http: http, members: members, into: &object)
                     object.withUnsafeBytes { JSONBytes.pretty($0, depth: 2, into: &out) }
                 }
-                if out.count >= flushSize { flush(&out) }
+                if out.count >= flushSize {
+                    flush(out)
+                    out.removeAll(keepingCapacity: true)
+                }
             }
         }
         if layout == .document { out.append(literal: written > 0 ? "\n  ]\n}\n" : "{\n  \"TraceSummaries\": []\n}\n") }
-        flush(&out)
+        flush(out)
         return count
     }
 

@@ -94,7 +94,6 @@ package enum ReadAPI {
             var page = Array("{\"TraceSummaries\":[".utf8)
             let matched = try TraceDetails.write(query, offset: offset, shown: Self.summariesPerPage, engine: engine, layout: .members) { bytes in
                 page += bytes
-                bytes.removeAll(keepingCapacity: true)
             }
             var rest = JSONObject([
                 ("ApproximateTime", .number(JSONNumber(request.receivedAt.rounded(.down)))),

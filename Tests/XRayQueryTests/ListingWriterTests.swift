@@ -73,7 +73,6 @@ import XRayWire
         var bytes: [UInt8] = []
         let count = try TraceDetails.write(query, offset: offset, shown: shown, engine: engine, layout: layout) { chunk in
             bytes += chunk
-            chunk.removeAll()
         }
         return (String(decoding: bytes, as: UTF8.self), count)
     }
@@ -97,6 +96,33 @@ import XRayWire
         let listed = try Self.written(TraceQuery(), engine: engine, layout: .lines).text
         #expect(listed.contains(JSONWriter.string(.string(Self.hostileName))), "the hostile strings are listed, escaped")
         #expect(listed.contains(#""Id":"1-65540000-000000000000000000000004""#), "the trace over the bound is listed")
+    }
+
+    @Test func aListingLargerThanOneFlushIsHandedOverInPiecesThatJoinUp() throws {
+        let store = try TraceStore(path: temporaryStorePath())
+        let folder = try makeTemporaryDirectory("xray-listing")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("many.jsonl").path
+        let annotations = (0..<20).map { #""k\#($0)":"\#(String(repeating: "v\\\"", count: 20))""# }.joined(separator: ",")
+        let documents = (1...600).map { i in
+            #"{"trace_id":"1-65540000-\#(String(format: "%024x", i))","id":"\#(String(format: "%016x", i))","name":"svc","start_time":\#(1_700_000_000 + i),"end_time":\#(1_700_000_001 + i),"annotations":{\#(annotations)}}"#
+        }
+        try documents.map { $0 + "\n" }.joined().write(toFile: file, atomically: true, encoding: .utf8)
+        let report = try TraceImporter(store: store, now: { 3 }).importFile(file, format: .jsonl)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        let engine = QueryEngine(store: store)
+        let objects = try Self.reference(TraceQuery(), engine: engine)
+        for layout in [TraceDetails.Layout.lines, .document] {
+            var pieces: [[UInt8]] = []
+            let count = try TraceDetails.write(TraceQuery(), engine: engine, layout: layout) { pieces.append($0) }
+            #expect(count == 600)
+            #expect(pieces.count > 1, "the listing spans more than one flush")
+            let expected =
+                layout == .lines
+                ? objects.map { JSONWriter.string($0) + "\n" }.joined()
+                : JSONWriter.prettyString(.object(JSONObject([("TraceSummaries", .array(objects))]))) + "\n"
+            #expect(String(decoding: pieces.joined(), as: UTF8.self) == expected)
+        }
     }
 
     @Test func aQueryWithNoMatchWritesAnEmptyDocument() throws {

@@ -111,7 +111,6 @@ extension XRay.Inspect {
                 case .json, .jsonl:
                     shown = try TraceDetails.write(query, engine: engine, layout: format == .json ? .document : .lines) { bytes in
                         bytes.withUnsafeBytes { try? FileIO.writeAll(1, $0) }
-                        bytes.removeAll(keepingCapacity: true)
                     }
                 default:
                     let traces = try engine.summaries(query)
