@@ -143,8 +143,10 @@ package enum TraceStats {
                 try engine.store.statsRollups(rollup, annotationKey: annotationKey, includeRuns: includeRuns)
             })
         else { return nil }
-        var rows: [String: StatsRow] = [:]
-        var buckets: [String: [Int: Int]] = [:]
+        // Most keys name one group; the few that name several (one operation's URLs with different query
+        // strings, the number 1 and the string "1") merge theirs.
+        var rows: [StatsRow] = []
+        var index: [String: Int] = [:]
         for g in groups {
             let key =
                 switch (grouping, g.annotation) {
@@ -153,20 +155,45 @@ package enum TraceStats {
                 case (_, let value?): value.displayText
                 case (_, nil): g.name
                 }
-            var row = rows[key] ?? StatsRow(key: key, approximate: true)
-            row.count += g.count
-            row.ok += g.ok
-            row.error += g.error
-            row.fault += g.fault
-            row.throttle += g.throttle
-            rows[key] = row
-            for (b, n) in g.buckets { buckets[key, default: [:]][b, default: 0] += n }
+            let buckets = g.buckets.sorted { $0.key < $1.key }.map { StatsRow.StatsBucket(index: $0.key, count: $0.value) }
+            guard let i = index[key] else {
+                index[key] = rows.count
+                rows.append(
+                    StatsRow(
+                        key: key, count: g.count, ok: g.ok, error: g.error, fault: g.fault, throttle: g.throttle, approximate: true,
+                        buckets: buckets))
+                continue
+            }
+            rows[i].count += g.count
+            rows[i].ok += g.ok
+            rows[i].error += g.error
+            rows[i].fault += g.fault
+            rows[i].throttle += g.throttle
+            rows[i].buckets = merged(rows[i].buckets, buckets)
         }
-        return rows.values.map { row in
-            var row = row
-            row.buckets = (buckets[row.key] ?? [:]).sorted { $0.key < $1.key }.map { StatsRow.StatsBucket(index: $0.key, count: $0.value) }
-            return row
-        }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+        return rows.sorted { $0.count != $1.count ? $0.count > $1.count : $0.key < $1.key }
+    }
+
+    /// Two ascending bucket lists as one, counts of the same bucket added.
+    static func merged(_ a: [StatsRow.StatsBucket], _ b: [StatsRow.StatsBucket]) -> [StatsRow.StatsBucket] {
+        var out: [StatsRow.StatsBucket] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].index < b[j].index) {
+                out.append(a[i])
+                i += 1
+            } else if i == a.count || b[j].index < a[i].index {
+                out.append(b[j])
+                j += 1
+            } else {
+                out.append(StatsRow.StatsBucket(index: a[i].index, count: a[i].count + b[j].count))
+                i += 1
+                j += 1
+            }
+        }
+        return out
     }
 
     /// `name METHOD url` with the URL cut to its path.

@@ -7,30 +7,63 @@ import XRayWire
 /// `Annotations`, `Users`, `ServiceIds` and the root causes), spliced as the compact JSON the store holds, so
 /// a listing neither assembles traces nor parses JSON per trace.
 package enum TraceDetails {
-    /// One compact JSON object per summary, in order: what `--format jsonl` prints a line each.
-    package static func jsonObjects(_ traces: [TraceSummary], engine: QueryEngine) throws(QueryError) -> [String] {
-        let details = try engine.reading { () throws(StoreError) in try engine.store.summaryDetails(traceIDs: traces.map(\.traceID)) }
-        return zip(traces, details).map { jsonObject($0, details: $1) }
+    /// How a listing lays its summaries out.
+    package enum Layout: Sendable {
+        /// One compact object a line: `--format jsonl`.
+        case lines
+        /// `{"TraceSummaries": [...]}` as `JSONWriter.prettyString` writes it, then a newline: `--format json`.
+        case document
+        /// The compact objects separated by commas, for the read API to wrap in its response.
+        case members
     }
 
-    /// The summary's own fields with the root request's `Http` in place of the row's, then the details.
-    package static func jsonObject(_ t: TraceSummary, details: SummaryDetails) -> String {
-        guard case .object(let summary) = TraceListing.json(t) else { return "{}" }
-        var out = "{"
-        for (i, member) in summary.members.enumerated() {
-            if i > 0 { out += "," }
-            JSONWriter.writeString(member.key, into: &out)
-            out += ":"
-            if member.key == "Http" { out += details.http } else { JSONWriter.write(member.value, into: &out) }
+    /// Output is handed to `flush` in pieces of about this size, so a listing of the whole store is never
+    /// held in memory at once.
+    static let flushSize = 1 << 20
+
+    /// Writes the summaries `query` selects (after skipping `offset`) in `layout`, handing the bytes to
+    /// `flush` as they grow and once at the end; returns how many matched. Rows past `shown` are counted
+    /// but not written: the read API asks for one more than a page to learn whether another page follows.
+    ///
+    /// One statement reads each summary with its stored details, and each record is written as bytes
+    /// straight from SQLite's buffers: neither a lookup nor a `String` per trace.
+    package static func write(
+        _ query: TraceQuery, offset: Int = 0, shown: Int? = nil, engine: QueryEngine, layout: Layout,
+        flush: ([UInt8]) -> Void
+    ) throws(QueryError) -> Int {
+        let filter = try engine.whereClause(query)
+        var out: [UInt8] = []
+        out.reserveCapacity(flushSize + flushSize / 4)
+        var object: [UInt8] = []
+        var count = 0
+        var written = 0
+        try engine.reading { () throws(StoreError) in
+            try engine.store.forEachSummary(matching: filter, order: query.sort, limit: query.limit, offset: offset) { summary, http, members in
+                count += 1
+                if let shown, written >= shown { return }
+                written += 1
+                switch layout {
+                case .lines:
+                    TraceListing.writeJSON(summary, http: http, members: members, into: &out)
+                    out.append(UInt8(ascii: "\n"))
+                case .members:
+                    if written > 1 { out.append(UInt8(ascii: ",")) }
+                    TraceListing.writeJSON(summary, http: http, members: members, into: &out)
+                case .document:
+                    out.append(literal: written > 1 ? ",\n    " : "{\n  \"TraceSummaries\": [\n    ")
+                    object.removeAll(keepingCapacity: true)
+                    TraceListing.writeJSON(summary, http: http, members: members, into: &object)
+                    object.withUnsafeBytes { JSONBytes.pretty($0, depth: 2, into: &out) }
+                }
+                if out.count >= flushSize {
+                    flush(out)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
         }
-        if !details.members.isEmpty { out += "," + details.members }
-        out += "}"
-        return out
-    }
-
-    /// `{"TraceSummaries": [...]}` as `JSONWriter.prettyString` writes it, from compact objects.
-    package static func prettyListing(_ objects: [String]) -> String {
-        pretty("{\"TraceSummaries\":[" + objects.joined(separator: ",") + "]}")
+        if layout == .document { out.append(literal: written > 0 ? "\n  ]\n}\n" : "{\n  \"TraceSummaries\": []\n}\n") }
+        flush(out)
+        return count
     }
 
     /// The detail fields of one trace as values, for callers that inspect them rather than print them.
@@ -40,65 +73,5 @@ package enum TraceDetails {
             case .object(let rest)? = try? JSONParser.parse("{" + details.members + "}").value
         else { return [] }
         return [("Http", .object(http))] + rest.members
-    }
-
-    /// Re-indents compact JSON (no white space outside strings) exactly as `JSONWriter.pretty` would write the
-    /// same value: two spaces a level, `": "` after keys, empty containers as `{}` and `[]`.
-    package static func pretty(_ compact: String) -> String {
-        var input = compact
-        return input.withUTF8 { bytes in
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count * 2)
-            var depth = 0
-            var i = 0
-            func newline() {
-                out.append(UInt8(ascii: "\n"))
-                for _ in 0..<depth { out.append(UInt8(ascii: " ")); out.append(UInt8(ascii: " ")) }
-            }
-            while i < bytes.count {
-                let b = bytes[i]
-                switch b {
-                case UInt8(ascii: "\""):
-                    out.append(b)
-                    i += 1
-                    while i < bytes.count {
-                        let c = bytes[i]
-                        out.append(c)
-                        i += 1
-                        if c == UInt8(ascii: "\\"), i < bytes.count {
-                            out.append(bytes[i])
-                            i += 1
-                        } else if c == UInt8(ascii: "\"") {
-                            break
-                        }
-                    }
-                    continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    let close = b == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-                    out.append(b)
-                    if i + 1 < bytes.count, bytes[i + 1] == close {
-                        out.append(close)
-                        i += 2
-                        continue
-                    }
-                    depth += 1
-                    newline()
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    newline()
-                    out.append(b)
-                case UInt8(ascii: ","):
-                    out.append(b)
-                    newline()
-                case UInt8(ascii: ":"):
-                    out.append(b)
-                    out.append(UInt8(ascii: " "))
-                default:
-                    out.append(b)
-                }
-                i += 1
-            }
-            return String(decoding: out, as: UTF8.self)
-        }
     }
 }

@@ -86,22 +86,25 @@ package enum ReadAPI {
         case let other?:
             return .error(400, "InvalidRequestException", "NextToken must be a string, not \(other.typeName)")
         }
-        query.limit = offset + Self.summariesPerPage + 1
+        // One more than a page: whether it comes back says whether another page follows.
+        query.limit = Self.summariesPerPage + 1
         do {
             let engine = QueryEngine(store: try TraceStore(path: request.storePath))
-            let all = try engine.summaries(query)
-            let page = Array(all.dropFirst(offset).prefix(Self.summariesPerPage))
-            let summaries = try TraceDetails.jsonObjects(page, engine: engine)
+            // The summaries are written as compact JSON straight from the stored details, as listings are.
+            var page = Array("{\"TraceSummaries\":[".utf8)
+            let matched = try TraceDetails.write(query, offset: offset, shown: Self.summariesPerPage, engine: engine, layout: .members) { bytes in
+                page += bytes
+            }
             var rest = JSONObject([
                 ("ApproximateTime", .number(JSONNumber(request.receivedAt.rounded(.down)))),
-                ("TracesProcessedCount", .number(JSONNumber(summaries.count))),
+                ("TracesProcessedCount", .number(JSONNumber(min(matched, Self.summariesPerPage)))),
             ])
-            if all.count > offset + Self.summariesPerPage {
+            if matched > Self.summariesPerPage {
                 rest["NextToken"] = .string(String(offset + Self.summariesPerPage))
             }
-            // The summaries are compact JSON already (the store keeps their details as text): spliced, not re-parsed.
+            page += Array(("]," + JSONWriter.string(.object(rest)).dropFirst()).utf8)
             var response = OperationResponse.json(.null)
-            response.body = Array(("{\"TraceSummaries\":[" + summaries.joined(separator: ",") + "]," + JSONWriter.string(.object(rest)).dropFirst()).utf8)
+            response.body = page
             return response
         } catch {
             return Self.queryFailure(error)

@@ -238,6 +238,9 @@ extension TraceSummary {
         t.http_url, t.http_status, t.has_error, t.has_fault, t.has_throttle, t.is_partial, t.entity_count, t.in_progress_count
         """
 
+    /// How many columns `columns` names: the first column index after them in a wider select.
+    static let columnCount = columns.split(separator: ",").count
+
     /// The one place a summary is decoded.
     init(row s: SQLiteStatement) {
         self.init(

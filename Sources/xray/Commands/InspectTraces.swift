@@ -2,6 +2,7 @@ import ArgumentParser
 import XRayQuery
 import XRayRender
 import XRayStore
+import XRaySystem
 import XRayWire
 
 /// `--filter`, `--since`/`--start` and `--until`: which traces a query command looks at.
@@ -105,22 +106,21 @@ extension XRay.Inspect {
                     print(n)
                     return
                 }
-                let traces = try engine.summaries(query)
-                matched = !traces.isEmpty
-                if traces.count == limit, case let total = try engine.count(query), total > limit {
-                    // On standard error, so that piped output holds only the traces.
-                    printError("\(limit) of \(total) traces shown; --limit N for more")
-                }
+                let shown: Int
                 switch format {
                 case .json, .jsonl:
-                    let objects = try TraceDetails.jsonObjects(traces, engine: engine)
-                    if format == .json {
-                        print(TraceDetails.prettyListing(objects))
-                    } else {
-                        for o in objects { print(o) }
+                    shown = try TraceDetails.write(query, engine: engine, layout: format == .json ? .document : .lines) { bytes in
+                        bytes.withUnsafeBytes { try? FileIO.writeAll(1, $0) }
                     }
                 default:
+                    let traces = try engine.summaries(query)
+                    shown = traces.count
                     print(TraceListing.render(traces, format: format, style: colorOptions.style), terminator: "")
+                }
+                matched = shown > 0
+                if shown == limit, case let total = try engine.count(query), total > limit {
+                    // On standard error, so that piped output holds only the traces.
+                    printError("\(limit) of \(total) traces shown; --limit N for more")
                 }
             }
             if exitStatus && !matched { throw ExitCode(ExitCodes.failure) }
