@@ -70,6 +70,14 @@ package enum SummaryRules {
     }
 }
 
+/// A trace's rows as the details are computed from them: entities by id, annotations by key then arrival,
+/// users by arrival, each annotation and user with the name of the segment whose document recorded it.
+struct TraceRows {
+    var entities: [DetailEntity]
+    var annotations: [(key: String, value: AnnotationValue, service: String)]
+    var users: [(name: String, service: String)]
+}
+
 /// One entity row as the details read it.
 struct DetailEntity {
     var id: String
@@ -126,10 +134,13 @@ extension TraceStore {
             try delete.step()
             return
         }
-        let entities = try detailEntities(traceID: traceID)
-        let annotations = try annotationSources(traceID: traceID)
-        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID, entities: entities, annotations: annotations)
-        let samples = Self.rollupSamples(entities, facts: facts, annotations: annotations.map { ($0.key, $0.value) })
+        try storeDetails(traceID: traceID, rootID: rootID, try traceRows(traceID: traceID), facts: facts, delta: &delta)
+    }
+
+    /// Writes the trace's details and samples computed from `rows`, and adds the samples to the rollups.
+    func storeDetails(traceID: String, rootID: String?, _ rows: TraceRows, facts: TraceFacts, delta: inout RollupDelta) throws(StoreError) {
+        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID, rows)
+        let samples = Self.rollupSamples(rows.entities, facts: facts, annotations: rows.annotations.map { ($0.key, $0.value) })
         delta.add(samples, sign: 1)
         let upsert = try db.prepared("INSERT OR REPLACE INTO trace_details(trace_id, http, details, samples) VALUES(?,?,?,?)")
         upsert.bind(1, traceID)
@@ -141,14 +152,18 @@ extension TraceStore {
 
     /// The details from the trace's rows alone: entities (with their exceptions), annotations and documents.
     func computeSummaryDetails(traceID: String, rootID: String?) throws(StoreError) -> SummaryDetails {
-        try computeSummaryDetails(
-            traceID: traceID, rootID: rootID, entities: try detailEntities(traceID: traceID),
-            annotations: try annotationSources(traceID: traceID))
+        try computeSummaryDetails(traceID: traceID, rootID: rootID, try traceRows(traceID: traceID))
     }
 
-    func computeSummaryDetails(
-        traceID: String, rootID: String?, entities: [DetailEntity], annotations: [(key: String, value: AnnotationValue, service: String)]
-    ) throws(StoreError) -> SummaryDetails {
+    /// The rows the details are computed from, as stored.
+    func traceRows(traceID: String) throws(StoreError) -> TraceRows {
+        TraceRows(
+            entities: try detailEntities(traceID: traceID), annotations: try annotationSources(traceID: traceID),
+            users: try userSources(traceID: traceID))
+    }
+
+    func computeSummaryDetails(traceID: String, rootID: String?, _ rows: TraceRows) throws(StoreError) -> SummaryDetails {
+        let entities = rows.entities
         var http = DetailsWriter()
         http.raw("{")
         if let rootID, let root = entities.first(where: { $0.id == rootID }) {
@@ -167,10 +182,10 @@ extension TraceStore {
         http.raw("}")
         var out = DetailsWriter()
         out.key("Annotations")
-        Self.writeAnnotations(annotations, into: &out)
+        Self.writeAnnotations(rows.annotations, into: &out)
         out.comma()
         out.key("Users")
-        try writeUsers(traceID: traceID, into: &out)
+        Self.writeUsers(rows.users, into: &out)
         out.comma()
         out.key("ServiceIds")
         Self.writeServiceIDs(entities, into: &out)
@@ -233,9 +248,9 @@ extension TraceStore {
         out.raw("}")
     }
 
-    func writeUsers(traceID: String, into out: inout DetailsWriter) throws(StoreError) {
+    static func writeUsers(_ sources: [(name: String, service: String)], into out: inout DetailsWriter) {
         var users: [(name: String, services: [String])] = []
-        for source in try userSources(traceID: traceID) {
+        for source in sources {
             if let i = users.firstIndex(where: { $0.name == source.name }) {
                 if !users[i].services.contains(source.service) { users[i].services.append(source.service) }
             } else {

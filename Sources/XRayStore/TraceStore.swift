@@ -332,8 +332,25 @@ package final class TraceStore {
         try transaction { () throws(StoreError) -> IngestCounts in
             var counts = IngestCounts()
             var touched: [String: Double] = [:]
+            // Traces with no document before this transaction, followed in memory (see `FreshTrace`);
+            // every other trace the batch touches is read back from its rows.
+            var fresh: [String: FreshTrace] = [:]
+            var readBack = Set<String>()
             for d in documents {
-                switch try upsert(d) {
+                let traceID = d.document.traceID
+                if fresh[traceID] == nil, !readBack.contains(traceID) {
+                    if try hasDocuments(traceID: traceID) { readBack.insert(traceID) } else { fresh[traceID] = FreshTrace() }
+                }
+                let written = try upsert(d)
+                if written.inserted, fresh[traceID] != nil {
+                    if fresh[traceID]?.add(d, documentID: written.documentID) == false {
+                        fresh[traceID] = nil
+                        readBack.insert(traceID)
+                    }
+                } else if fresh.removeValue(forKey: traceID) != nil {
+                    readBack.insert(traceID)
+                }
+                switch written.outcome {
                 case .stored: counts.stored += 1
                 case .duplicate: counts.duplicates += 1
                 case .staleInProgress:
@@ -341,23 +358,43 @@ package final class TraceStore {
                     continue
                 }
                 if let span = d.originalSpan { try storeOriginalSpan(d, span) }
-                if touched[d.document.traceID] == nil { counts.traceIDs.append(d.document.traceID) }
-                touched[d.document.traceID] = max(touched[d.document.traceID] ?? 0, d.receivedAt)
+                if touched[traceID] == nil { counts.traceIDs.append(traceID) }
+                touched[traceID] = max(touched[traceID] ?? 0, d.receivedAt)
             }
             for r in rejects { try insertReject(r) }
             counts.rejected = rejects.count
             var delta = RollupDelta()
             for id in counts.traceIDs {
-                try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0, delta: &delta)
+                if let trace = fresh[id] {
+                    try refreshFreshSummary(traceID: id, trace, receivedAt: touched[id] ?? 0, delta: &delta)
+                } else {
+                    try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0, delta: &delta)
+                }
             }
             try applyRollups(delta)
             return counts
         }
     }
 
+    /// Whether any document of the trace is stored: without one it has no entity, annotation, summary or
+    /// details row either (prune deletes them together).
+    func hasDocuments(traceID: String) throws(StoreError) -> Bool {
+        let s = try db.prepared("SELECT 1 FROM documents WHERE trace_id=? LIMIT 1")
+        s.bind(1, traceID)
+        defer { s.reset() }
+        return try s.step()
+    }
+
     enum UpsertOutcome { case stored, duplicate, staleInProgress }
 
-    func upsert(_ incoming: IncomingDocument) throws(StoreError) -> UpsertOutcome {
+    /// What `upsert` did: `inserted` when the document was new (no copy replaced, nothing deleted).
+    struct Upserted {
+        var outcome: UpsertOutcome
+        var documentID: Int64
+        var inserted: Bool
+    }
+
+    func upsert(_ incoming: IncomingDocument) throws(StoreError) -> Upserted {
         let doc = incoming.document
         let insert = try db.prepared(
             """
@@ -371,39 +408,39 @@ package final class TraceStore {
         insert.bind(5, incoming.source)
         incoming.raw.withUnsafeBytes { insert.bind(6, blob: $0) }
         try insert.step()
-        var outcome = UpsertOutcome.stored
-        let documentID: Int64
         if db.changes == 1 {
-            documentID = db.lastInsertRowID
-        } else {
-            let existing = try db.prepared("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
-            existing.bind(1, doc.traceID)
-            existing.bind(2, doc.id)
-            guard try existing.step() else { throw StoreError.sqlite(path: path, code: SQLITE_INTERNAL, message: "document vanished during upsert") }
-            documentID = Int64(existing.int(0))
-            let existingInProgress = existing.bool(1)
-            existing.reset()
-            // A complete document always wins over an in-progress one, whatever the arrival order.
-            if doc.inProgress && !existingInProgress { return .staleInProgress }
-            if !doc.inProgress && !existingInProgress { outcome = .duplicate }
-            let update = try db.prepared("UPDATE documents SET in_progress=?, received_at=?, source=?, raw=? WHERE rowid=?")
-            update.bind(1, doc.inProgress)
-            update.bind(2, incoming.receivedAt)
-            update.bind(3, incoming.source)
-            incoming.raw.withUnsafeBytes { update.bind(4, blob: $0) }
-            update.bind(5, documentID)
-            try update.step()
-            let deleteEntities = try db.prepared("DELETE FROM entities WHERE trace_id=? AND document_id=?")
-            deleteEntities.bind(1, doc.traceID)
-            deleteEntities.bind(2, documentID)
-            try deleteEntities.step()
-            let deleteAnnotations = try db.prepared("DELETE FROM annotations WHERE trace_id=? AND document_id=?")
-            deleteAnnotations.bind(1, doc.traceID)
-            deleteAnnotations.bind(2, documentID)
-            try deleteAnnotations.step()
+            let documentID = db.lastInsertRowID
+            try insertEntities(doc, exceptions: incoming.exceptions, documentID: documentID)
+            return Upserted(outcome: .stored, documentID: documentID, inserted: true)
         }
+        var outcome = UpsertOutcome.stored
+        let existing = try db.prepared("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
+        existing.bind(1, doc.traceID)
+        existing.bind(2, doc.id)
+        guard try existing.step() else { throw StoreError.sqlite(path: path, code: SQLITE_INTERNAL, message: "document vanished during upsert") }
+        let documentID = Int64(existing.int(0))
+        let existingInProgress = existing.bool(1)
+        existing.reset()
+        // A complete document always wins over an in-progress one, whatever the arrival order.
+        if doc.inProgress && !existingInProgress { return Upserted(outcome: .staleInProgress, documentID: documentID, inserted: false) }
+        if !doc.inProgress && !existingInProgress { outcome = .duplicate }
+        let update = try db.prepared("UPDATE documents SET in_progress=?, received_at=?, source=?, raw=? WHERE rowid=?")
+        update.bind(1, doc.inProgress)
+        update.bind(2, incoming.receivedAt)
+        update.bind(3, incoming.source)
+        incoming.raw.withUnsafeBytes { update.bind(4, blob: $0) }
+        update.bind(5, documentID)
+        try update.step()
+        let deleteEntities = try db.prepared("DELETE FROM entities WHERE trace_id=? AND document_id=?")
+        deleteEntities.bind(1, doc.traceID)
+        deleteEntities.bind(2, documentID)
+        try deleteEntities.step()
+        let deleteAnnotations = try db.prepared("DELETE FROM annotations WHERE trace_id=? AND document_id=?")
+        deleteAnnotations.bind(1, doc.traceID)
+        deleteAnnotations.bind(2, documentID)
+        try deleteAnnotations.step()
         try insertEntities(doc, exceptions: incoming.exceptions, documentID: documentID)
-        return outcome
+        return Upserted(outcome: outcome, documentID: documentID, inserted: false)
     }
 
     func insertEntities(_ doc: SegmentDocument, exceptions: [String?], documentID: Int64) throws(StoreError) {
@@ -488,22 +525,67 @@ package final class TraceStore {
             try refreshDetails(traceID: traceID, rootID: nil, entityCount: 0, facts: nil, delta: &delta)
             return
         }
-        let start = aggregate.double(0), end = aggregate.double(1)
-        let count = aggregate.int(2), inProgress = aggregate.int(3), throttle = aggregate.bool(4)
+        var row = SummaryRow(
+            start: aggregate.double(0), end: aggregate.double(1), count: aggregate.int(2), inProgress: aggregate.int(3),
+            throttle: aggregate.bool(4))
         aggregate.reset()
-        // The root: a segment without parent, else the earliest segment, else the earliest entity.
+        // The root: a segment without parent, else the earliest segment, else the earliest entity (`SummaryRow.precedes`).
         let root = try db.prepared(
             """
             SELECT id, name, origin, start_time, end_time, http_method, http_url, http_status, error, fault
-            FROM entities WHERE trace_id=? ORDER BY kind, parent_id IS NOT NULL, start_time LIMIT 1
+            FROM entities WHERE trace_id=? ORDER BY kind, parent_id IS NOT NULL, start_time, id LIMIT 1
             """)
         root.bind(1, traceID)
         guard try root.step() else { return }
-        let rootID = root.text(0), rootName = root.text(1), rootOrigin = root.text(2)
-        let rootStart = root.double(3), rootEnd = root.optionalDouble(4)
-        let method = root.text(5), url = root.text(6), status = root.optionalInt(7)
-        let error = root.bool(8), fault = root.bool(9)
+        row.rootID = root.text(0)
+        row.rootName = root.text(1)
+        row.rootOrigin = root.text(2)
+        row.rootStart = root.double(3)
+        row.rootEnd = root.optionalDouble(4)
+        row.method = root.text(5)
+        row.url = root.text(6)
+        row.status = root.optionalInt(7)
+        row.error = root.bool(8)
+        row.fault = root.bool(9)
         root.reset()
+        let facts = try writeSummary(traceID: traceID, row, receivedAt: receivedAt)
+        try refreshDetails(traceID: traceID, rootID: row.rootID, entityCount: row.count, facts: facts, delta: &delta)
+    }
+
+    /// The summary row, details and rollup samples of a trace that is new in this transaction, from its
+    /// documents in memory: the same values `refreshSummary` reads back, without reading (the trace had no
+    /// rows, so it has no old samples to take out of the rollups either).
+    func refreshFreshSummary(traceID: String, _ trace: FreshTrace, receivedAt: Double, delta: inout RollupDelta) throws(StoreError) {
+        let rows = trace.rows()
+        guard let first = rows.entities.first else { return }
+        var row = SummaryRow(start: first.start, end: first.end ?? first.start, count: rows.entities.count, inProgress: trace.inProgress, throttle: false)
+        var root = first
+        for e in rows.entities {
+            row.start = min(row.start, e.start)
+            row.end = max(row.end, e.end ?? e.start)
+            row.throttle = row.throttle || e.throttle
+            if SummaryRow.precedes(e, root) { root = e }
+        }
+        row.rootID = root.id
+        row.rootName = root.name
+        row.rootOrigin = root.origin
+        row.rootStart = root.start
+        row.rootEnd = root.end
+        row.method = root.http.method
+        row.url = root.http.url
+        row.status = root.http.status
+        row.error = root.error
+        row.fault = root.fault
+        let facts = try writeSummary(traceID: traceID, row, receivedAt: receivedAt)
+        guard row.count <= SummaryRules.maxEntitiesAtWriteTime else {
+            try refreshDetails(traceID: traceID, rootID: root.id, entityCount: row.count, facts: facts, delta: &delta)
+            return
+        }
+        try storeDetails(traceID: traceID, rootID: root.id, rows, facts: facts, delta: &delta)
+    }
+
+    /// Upserts the trace's summary row; returns what its rollup samples are computed from.
+    func writeSummary(traceID: String, _ row: SummaryRow, receivedAt: Double) throws(StoreError) -> TraceFacts {
         let upsert = try db.prepared(
             """
             INSERT INTO traces(trace_id, start_time, end_time, duration, response_time, root_id, root_name, root_origin,
@@ -518,30 +600,107 @@ package final class TraceStore {
                 entity_count=excluded.entity_count, in_progress_count=excluded.in_progress_count,
                 last_received=max(last_received, excluded.last_received)
             """)
+        let responseTime = row.rootEnd.map { $0 - row.rootStart }
         upsert.bind(1, traceID)
-        upsert.bind(2, start)
-        upsert.bind(3, end)
-        upsert.bind(4, end - start)
-        upsert.bind(5, rootEnd.map { $0 - rootStart })
-        upsert.bind(6, rootID)
-        upsert.bind(7, rootName)
-        upsert.bind(8, rootOrigin)
-        upsert.bind(9, method)
-        upsert.bind(10, url)
-        upsert.bind(11, status)
-        upsert.bind(12, error)
-        upsert.bind(13, fault)
-        upsert.bind(14, throttle)
-        upsert.bind(15, inProgress > 0)
-        upsert.bind(16, count)
-        upsert.bind(17, inProgress)
+        upsert.bind(2, row.start)
+        upsert.bind(3, row.end)
+        upsert.bind(4, row.end - row.start)
+        upsert.bind(5, responseTime)
+        upsert.bind(6, row.rootID)
+        upsert.bind(7, row.rootName)
+        upsert.bind(8, row.rootOrigin)
+        upsert.bind(9, row.method)
+        upsert.bind(10, row.url)
+        upsert.bind(11, row.status)
+        upsert.bind(12, row.error)
+        upsert.bind(13, row.fault)
+        upsert.bind(14, row.throttle)
+        upsert.bind(15, row.inProgress > 0)
+        upsert.bind(16, row.count)
+        upsert.bind(17, row.inProgress)
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
-        let facts = TraceFacts(
-            rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle,
-            responseTime: rootEnd.map { $0 - rootStart })
-        try refreshDetails(traceID: traceID, rootID: rootID, entityCount: count, facts: facts, delta: &delta)
+        return TraceFacts(
+            rootName: row.rootName, method: row.method, url: row.url, error: row.error, fault: row.fault, throttle: row.throttle,
+            responseTime: responseTime)
+    }
+}
+
+/// A trace's `traces` row before it is written: the aggregate of its entities and its root's fields.
+struct SummaryRow {
+    var start: Double
+    var end: Double
+    var count: Int
+    var inProgress: Int
+    var throttle: Bool
+    var rootID: String?
+    var rootName: String?
+    var rootOrigin: String?
+    var rootStart = 0.0
+    var rootEnd: Double?
+    var method: String?
+    var url: String?
+    var status: Int?
+    var error = false
+    var fault = false
+
+    /// The root's order, as `refreshSummary`'s SQL sorts: segments first, then those without a parent,
+    /// then the earliest, then by id.
+    static func precedes(_ a: DetailEntity, _ b: DetailEntity) -> Bool {
+        if a.kind != b.kind { return a.kind < b.kind }
+        if (a.parentID != nil) != (b.parentID != nil) { return a.parentID == nil }
+        if a.start != b.start { return a.start < b.start }
+        return a.id < b.id
+    }
+}
+
+/// A trace that had no document in the store when this transaction began, and whose documents in it were
+/// all new inserts with distinct entity ids: its entity and annotation rows are then exactly the ones these
+/// documents produced, so the writer computes its summary, details and rollup samples from them instead of
+/// reading the rows back (which cost the writer as much as writing them). Any other trace is read back.
+struct FreshTrace {
+    private var entities: [DetailEntity] = []
+    private var ids = Set<String>()
+    private(set) var inProgress = 0
+    private var annotations: [(key: String, value: AnnotationValue, service: String, document: Int64, entity: String)] = []
+    private var users: [(name: String, service: String, document: Int64, entity: String)] = []
+
+    /// Adds a newly inserted document's rows; false when one of its entity ids is already in the trace (an
+    /// `INSERT OR REPLACE` then replaced a row, and only the stored rows say which survived).
+    mutating func add(_ d: IncomingDocument, documentID: Int64) -> Bool {
+        // The segment whose document recorded an annotation or user: the document's own (top) entity.
+        let service = d.document.entities.first?.name ?? ""
+        for (index, e) in d.document.entities.enumerated() {
+            guard ids.insert(e.id).inserted else { return false }
+            if e.inProgress { inProgress += 1 }
+            if let user = e.user { users.append((user, service, documentID, e.id)) }
+            for a in e.annotations { annotations.append((a.key, a.value, service, documentID, e.id)) }
+            entities.append(
+                DetailEntity(
+                    id: e.id, parentID: e.parentID, kind: e.kind.rawValue, name: e.name, origin: e.origin, namespace: e.namespace,
+                    start: e.startTime, end: e.endTime, error: e.error, fault: e.fault, throttle: e.throttle, documentID: documentID,
+                    exceptions: d.exceptions.indices.contains(index) ? d.exceptions[index] : nil, cause: e.cause,
+                    http: RootRequest(url: e.httpURL, status: e.httpStatus, method: e.httpMethod, userAgent: e.httpUserAgent, clientIP: e.httpClientIP)))
+        }
+        return true
+    }
+
+    /// The rows in the orders the read-back queries return them (`detailEntities`, `annotationSources`,
+    /// `userSources`): SQLite compares text byte by byte.
+    func rows() -> TraceRows {
+        func bytesBefore(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+        let sortedAnnotations = annotations.sorted { a, b in
+            if a.key != b.key { return bytesBefore(a.key, b.key) }
+            if a.document != b.document { return a.document < b.document }
+            return bytesBefore(a.entity, b.entity)
+        }
+        let sortedUsers = users.sorted { a, b in a.document != b.document ? a.document < b.document : bytesBefore(a.entity, b.entity) }
+        return TraceRows(
+            // Entity ids are 16 lowercase hex digits (`SegmentDocumentParser`), so `<` is byte order.
+            entities: entities.sorted { $0.id < $1.id },
+            annotations: sortedAnnotations.map { ($0.key, $0.value, $0.service) },
+            users: sortedUsers.map { ($0.name, $0.service) })
     }
 }
 
