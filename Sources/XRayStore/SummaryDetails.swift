@@ -78,6 +78,19 @@ struct TraceRows {
     var users: [(name: String, service: String)]
 }
 
+/// What a trace's `trace_details` row holds, with the samples it adds to the rollups.
+struct WrittenDetails: Sendable {
+    var details: SummaryDetails
+    var samples: [RollupSample]
+    var encodedSamples: String
+
+    init(_ details: SummaryDetails, rows: TraceRows, facts: TraceFacts) {
+        self.details = details
+        samples = TraceStore.rollupSamples(rows.entities, facts: facts, annotations: rows.annotations.map { ($0.key, $0.value) })
+        encodedSamples = TraceStore.encode(samples)
+    }
+}
+
 /// One entity row as the details read it.
 struct DetailEntity {
     var id: String
@@ -134,19 +147,19 @@ extension TraceStore {
             try delete.step()
             return
         }
-        try storeDetails(traceID: traceID, rootID: rootID, try traceRows(traceID: traceID), facts: facts, delta: &delta)
+        let rows = try traceRows(traceID: traceID)
+        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID, rows)
+        try storeDetails(traceID: traceID, WrittenDetails(details, rows: rows, facts: facts), delta: &delta)
     }
 
-    /// Writes the trace's details and samples computed from `rows`, and adds the samples to the rollups.
-    func storeDetails(traceID: String, rootID: String?, _ rows: TraceRows, facts: TraceFacts, delta: inout RollupDelta) throws(StoreError) {
-        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID, rows)
-        let samples = Self.rollupSamples(rows.entities, facts: facts, annotations: rows.annotations.map { ($0.key, $0.value) })
-        delta.add(samples, sign: 1)
+    /// Writes a trace's details row and adds its samples to the rollups.
+    func storeDetails(traceID: String, _ written: WrittenDetails, delta: inout RollupDelta) throws(StoreError) {
+        delta.add(written.samples, sign: 1)
         let upsert = try db.prepared("INSERT OR REPLACE INTO trace_details(trace_id, http, details, samples) VALUES(?,?,?,?)")
         upsert.bind(1, traceID)
-        upsert.bind(2, details.http)
-        upsert.bind(3, details.members)
-        upsert.bind(4, Self.encode(samples))
+        upsert.bind(2, written.details.http)
+        upsert.bind(3, written.details.members)
+        upsert.bind(4, written.encodedSamples)
         try upsert.step()
     }
 
@@ -162,7 +175,17 @@ extension TraceStore {
             users: try userSources(traceID: traceID))
     }
 
+    /// The details from `rows`, an entity's exceptions read from its stored document when its row lacks them.
     func computeSummaryDetails(traceID: String, rootID: String?, _ rows: TraceRows) throws(StoreError) -> SummaryDetails {
+        var documents: [String: SegmentDocument]?
+        return try Self.summaryDetails(rootID: rootID, rows) { (entity) throws(StoreError) -> String in
+            try exceptions(of: entity, traceID: traceID, documents: &documents)
+        }
+    }
+
+    static func summaryDetails(
+        rootID: String?, _ rows: TraceRows, exceptions: (DetailEntity) throws(StoreError) -> String
+    ) throws(StoreError) -> SummaryDetails {
         let entities = rows.entities
         var http = DetailsWriter()
         http.raw("{")
@@ -182,15 +205,15 @@ extension TraceStore {
         http.raw("}")
         var out = DetailsWriter()
         out.key("Annotations")
-        Self.writeAnnotations(rows.annotations, into: &out)
+        writeAnnotations(rows.annotations, into: &out)
         out.comma()
         out.key("Users")
-        Self.writeUsers(rows.users, into: &out)
+        writeUsers(rows.users, into: &out)
         out.comma()
         out.key("ServiceIds")
-        Self.writeServiceIDs(entities, into: &out)
+        writeServiceIDs(entities, into: &out)
         out.comma()
-        try writeRootCauses(entities, traceID: traceID, into: &out)
+        try writeRootCauses(entities, into: &out, exceptions: exceptions)
         return SummaryDetails(http: http.text, members: out.text)
     }
 

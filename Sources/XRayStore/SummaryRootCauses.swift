@@ -67,8 +67,12 @@ extension TraceStore {
     /// `FaultRootCauses`, `ErrorRootCauses` and `ResponseTimeRootCauses`, with the meaning the filter
     /// language gives `rootcause.*`: for faults and errors, the entities with the flag none of whose children
     /// has it; for response time, the slowest leaf. One pass over the linked entities and bounded paths, so
-    /// time and memory stay linear however deep the `parent_id` chains are.
-    func writeRootCauses(_ rows: [DetailEntity], traceID: String, into out: inout DetailsWriter) throws(StoreError) {
+    /// time and memory stay linear however deep the `parent_id` chains are. `exceptions` gives an entity's
+    /// exceptions as compact JSON (see `exceptions(of:traceID:documents:)`); nothing else here reads the store,
+    /// so a batch's new traces can be written up on another thread.
+    static func writeRootCauses(
+        _ rows: [DetailEntity], into out: inout DetailsWriter, exceptions: (DetailEntity) throws(StoreError) -> String
+    ) throws(StoreError) {
         let entries = Self.link(rows)
         let parents = Self.parentsOfSegments(rows)
         var faults: [Int] = []
@@ -88,7 +92,6 @@ extension TraceStore {
             rootError = rootError || root.error
             if let d = root.duration, d.isFinite { rootDuration = max(rootDuration, d) }
         }
-        var documents: [String: SegmentDocument]?
         func causes(_ key: StaticString, _ indexes: [Int], clientImpacting: Bool, coverage: Double?) throws(StoreError) {
             out.key(key)
             out.raw("[")
@@ -96,7 +99,7 @@ extension TraceStore {
                 if n > 0 { out.comma() }
                 try writeRootCause(
                     i, in: entries, rows: rows, parents: parents, clientImpacting: clientImpacting, coverage: coverage,
-                    traceID: traceID, documents: &documents, into: &out)
+                    exceptions: exceptions, into: &out)
             }
             out.raw("]")
         }
@@ -113,9 +116,9 @@ extension TraceStore {
 
     /// One root cause: the service that owns the entity (its nearest segment, or the inferred node a remote
     /// call stands for) and the path of entities from that service down to the cause.
-    func writeRootCause(
+    static func writeRootCause(
         _ index: Int, in entries: [LinkedEntity], rows: [DetailEntity], parents: Set<String>, clientImpacting: Bool, coverage: Double?,
-        traceID: String, documents: inout [String: SegmentDocument]?, into out: inout DetailsWriter
+        exceptions: (DetailEntity) throws(StoreError) -> String, into out: inout DetailsWriter
     ) throws(StoreError) {
         let last = rows[entries[index].row]
         let inferred = SummaryRules.isInferred(kind: last.kind, namespace: last.namespace, hasChildSegment: parents.contains(last.id))
@@ -146,7 +149,7 @@ extension TraceStore {
             out.string(node.name)
             if i == index {
                 out.raw(",\"Exceptions\":")
-                out.raw(try exceptions(of: node, traceID: traceID, documents: &documents))
+                out.raw(try exceptions(node))
                 if let coverage {
                     out.raw(",\"Coverage\":")
                     out.number(JSONNumber((coverage * 1000).rounded() / 1000))

@@ -289,13 +289,18 @@ package final class TraceStore {
     /// parser did not foresee), the batch is halved until that document stands alone, so every other
     /// document is stored and the refused one is kept as a reject with SQLite's reason.
     ///
+    /// `prepared`, from `prepare(documents)` on another thread, holds what the writer would otherwise compute
+    /// for the traces new to the store.
+    ///
     /// - Throws: errors of the store itself (full disk, I/O, damage, busy after retries): nothing was stored.
-    package func ingest(_ documents: [IncomingDocument], rejects: [IncomingReject] = []) throws(StoreError) -> IngestCounts {
+    package func ingest(
+        _ documents: [IncomingDocument], rejects: [IncomingReject] = [], prepared: PreparedBatch? = nil
+    ) throws(StoreError) -> IngestCounts {
         do {
-            return try ingestOnce(documents[...], rejects: rejects)
+            return try ingestOnce(documents[...], rejects: rejects, prepared: prepared?.documentCount == documents.count ? prepared : nil)
         } catch  where error.isDocumentSpecific {
             var counts = IngestCounts()
-            if !rejects.isEmpty { counts += try ingestOnce([], rejects: rejects) }
+            if !rejects.isEmpty { counts += try ingestOnce([], rejects: rejects, prepared: nil) }
             try bisect(documents[...], into: &counts)
             return counts
         }
@@ -304,7 +309,7 @@ package final class TraceStore {
     func bisect(_ documents: ArraySlice<IncomingDocument>, into counts: inout IngestCounts) throws(StoreError) {
         guard let first = documents.first else { return }
         do {
-            counts += try ingestOnce(documents, rejects: [])
+            counts += try ingestOnce(documents, rejects: [], prepared: nil)
         } catch  where error.isDocumentSpecific {
             guard documents.count > 1 else {
                 let reason = "the store refused it: \(Self.sqliteReason(error))"
@@ -328,26 +333,34 @@ package final class TraceStore {
         return error.description
     }
 
-    func ingestOnce(_ documents: ArraySlice<IncomingDocument>, rejects: [IncomingReject]) throws(StoreError) -> IngestCounts {
+    func ingestOnce(
+        _ documents: ArraySlice<IncomingDocument>, rejects: [IncomingReject], prepared: PreparedBatch? = nil
+    ) throws(StoreError) -> IngestCounts {
         try transaction { () throws(StoreError) -> IngestCounts in
             var counts = IngestCounts()
             var touched: [String: Double] = [:]
-            // Traces with no document before this transaction, followed in memory (see `FreshTrace`);
-            // every other trace the batch touches is read back from its rows.
-            var fresh: [String: FreshTrace] = [:]
+            // Traces with no document before this transaction whose documents in it were all new inserts:
+            // written from memory (`prepared`, else followed here as `FreshTrace`s). Every other trace the
+            // batch touches is read back from its rows.
+            var fresh = Set<String>()
+            var followed: [String: FreshTrace] = [:]
             var readBack = Set<String>()
             for d in documents {
                 let traceID = d.document.traceID
-                if fresh[traceID] == nil, !readBack.contains(traceID) {
-                    if try hasDocuments(traceID: traceID) { readBack.insert(traceID) } else { fresh[traceID] = FreshTrace() }
+                if !fresh.contains(traceID), !readBack.contains(traceID) {
+                    if try hasDocuments(traceID: traceID) {
+                        readBack.insert(traceID)
+                    } else {
+                        fresh.insert(traceID)
+                        if prepared == nil { followed[traceID] = FreshTrace() }
+                    }
                 }
                 let written = try upsert(d)
-                if written.inserted, fresh[traceID] != nil {
-                    if fresh[traceID]?.add(d, documentID: written.documentID) == false {
-                        fresh[traceID] = nil
-                        readBack.insert(traceID)
-                    }
-                } else if fresh.removeValue(forKey: traceID) != nil {
+                if fresh.contains(traceID),
+                    !written.inserted || (prepared == nil && followed[traceID]?.add(d, documentID: written.documentID) == false)
+                {
+                    fresh.remove(traceID)
+                    followed[traceID] = nil
                     readBack.insert(traceID)
                 }
                 switch written.outcome {
@@ -365,15 +378,34 @@ package final class TraceStore {
             counts.rejected = rejects.count
             var delta = RollupDelta()
             for id in counts.traceIDs {
-                if let trace = fresh[id] {
-                    try refreshFreshSummary(traceID: id, trace, receivedAt: touched[id] ?? 0, delta: &delta)
+                let receivedAt = touched[id] ?? 0
+                // A new trace that `prepare` left out (an entity id sent twice, exceptions only in a document)
+                // is read back like any other.
+                if fresh.contains(id), let trace = prepared?.traces[id] ?? followed[id].flatMap(Self.prepare) {
+                    try writePrepared(traceID: id, trace, receivedAt: receivedAt, delta: &delta)
                 } else {
-                    try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0, delta: &delta)
+                    try refreshSummary(traceID: id, receivedAt: receivedAt, delta: &delta)
                 }
             }
             try applyRollups(delta)
             return counts
         }
+    }
+
+    /// What the writer needs for each trace of `documents` that turns out to be new to the store, computed
+    /// without the store so that it can run on the thread that parsed them: the writer then only checks that
+    /// each such trace was new and every document of it a new insert, and writes the rows.
+    package static func prepare(_ documents: [IncomingDocument]) -> PreparedBatch {
+        var traces: [String: FreshTrace] = [:]
+        var left = Set<String>()
+        for (i, d) in documents.enumerated() where !left.contains(d.document.traceID) {
+            // Document ids stand in for the rowids the writer will give them: only their order is read.
+            if traces[d.document.traceID, default: FreshTrace()].add(d, documentID: Int64(i)) == false {
+                traces[d.document.traceID] = nil
+                left.insert(d.document.traceID)
+            }
+        }
+        return PreparedBatch(documentCount: documents.count, traces: traces.compactMapValues(Self.prepare))
     }
 
     /// Whether any document of the trace is stored: without one it has no entity, annotation, summary or
@@ -548,16 +580,16 @@ package final class TraceStore {
         row.error = root.bool(8)
         row.fault = root.bool(9)
         root.reset()
-        let facts = try writeSummary(traceID: traceID, row, receivedAt: receivedAt)
-        try refreshDetails(traceID: traceID, rootID: row.rootID, entityCount: row.count, facts: facts, delta: &delta)
+        try writeSummary(traceID: traceID, row, receivedAt: receivedAt)
+        try refreshDetails(traceID: traceID, rootID: row.rootID, entityCount: row.count, facts: row.facts, delta: &delta)
     }
 
-    /// The summary row, details and rollup samples of a trace that is new in this transaction, from its
-    /// documents in memory: the same values `refreshSummary` reads back, without reading (the trace had no
-    /// rows, so it has no old samples to take out of the rollups either).
-    func refreshFreshSummary(traceID: String, _ trace: FreshTrace, receivedAt: Double, delta: inout RollupDelta) throws(StoreError) {
+    /// The summary row, details and rollup samples of a trace new to the store, from its documents alone: the
+    /// same values `refreshSummary` reads back from its rows. Nil when an entity's exceptions would have to be
+    /// read from its stored document (`exceptions(of:traceID:documents:)`).
+    static func prepare(_ trace: FreshTrace) -> PreparedTrace? {
         let rows = trace.rows()
-        guard let first = rows.entities.first else { return }
+        guard let first = rows.entities.first, !rows.entities.contains(where: { $0.exceptions == nil && $0.cause != nil }) else { return nil }
         var row = SummaryRow(start: first.start, end: first.end ?? first.start, count: rows.entities.count, inProgress: trace.inProgress, throttle: false)
         var root = first
         for e in rows.entities {
@@ -576,16 +608,26 @@ package final class TraceStore {
         row.status = root.http.status
         row.error = root.error
         row.fault = root.fault
-        let facts = try writeSummary(traceID: traceID, row, receivedAt: receivedAt)
-        guard row.count <= SummaryRules.maxEntitiesAtWriteTime else {
-            try refreshDetails(traceID: traceID, rootID: root.id, entityCount: row.count, facts: facts, delta: &delta)
-            return
-        }
-        try storeDetails(traceID: traceID, rootID: root.id, rows, facts: facts, delta: &delta)
+        guard row.count <= SummaryRules.maxEntitiesAtWriteTime else { return PreparedTrace(row: row, details: nil) }
+        // Every entity with a cause has its exceptions (checked above), so nothing is read here.
+        guard let details = try? summaryDetails(rootID: root.id, rows, exceptions: { (e) throws(StoreError) -> String in e.exceptions ?? "[]" })
+        else { return nil }
+        return PreparedTrace(row: row, details: WrittenDetails(details, rows: rows, facts: row.facts))
     }
 
-    /// Upserts the trace's summary row; returns what its rollup samples are computed from.
-    func writeSummary(traceID: String, _ row: SummaryRow, receivedAt: Double) throws(StoreError) -> TraceFacts {
+    /// Writes a new trace's summary and details as `prepare` computed them (the trace had no rows, so it has
+    /// no old samples to take out of the rollups).
+    func writePrepared(traceID: String, _ trace: PreparedTrace, receivedAt: Double, delta: inout RollupDelta) throws(StoreError) {
+        try writeSummary(traceID: traceID, trace.row, receivedAt: receivedAt)
+        guard let details = trace.details else {
+            try refreshDetails(traceID: traceID, rootID: trace.row.rootID, entityCount: trace.row.count, facts: trace.row.facts, delta: &delta)
+            return
+        }
+        try storeDetails(traceID: traceID, details, delta: &delta)
+    }
+
+    /// Upserts the trace's summary row.
+    func writeSummary(traceID: String, _ row: SummaryRow, receivedAt: Double) throws(StoreError) {
         let upsert = try db.prepared(
             """
             INSERT INTO traces(trace_id, start_time, end_time, duration, response_time, root_id, root_name, root_origin,
@@ -600,12 +642,11 @@ package final class TraceStore {
                 entity_count=excluded.entity_count, in_progress_count=excluded.in_progress_count,
                 last_received=max(last_received, excluded.last_received)
             """)
-        let responseTime = row.rootEnd.map { $0 - row.rootStart }
         upsert.bind(1, traceID)
         upsert.bind(2, row.start)
         upsert.bind(3, row.end)
         upsert.bind(4, row.end - row.start)
-        upsert.bind(5, responseTime)
+        upsert.bind(5, row.responseTime)
         upsert.bind(6, row.rootID)
         upsert.bind(7, row.rootName)
         upsert.bind(8, row.rootOrigin)
@@ -621,14 +662,24 @@ package final class TraceStore {
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
-        return TraceFacts(
-            rootName: row.rootName, method: row.method, url: row.url, error: row.error, fault: row.fault, throttle: row.throttle,
-            responseTime: responseTime)
     }
 }
 
+/// What `TraceStore.prepare` computed for a batch: the traces it can write without reading them back.
+package struct PreparedBatch: Sendable {
+    /// Documents it was computed from: a batch of another length (a bisected part) ignores it.
+    var documentCount: Int
+    var traces: [String: PreparedTrace]
+}
+
+/// A new trace's summary row, and its details unless it is beyond `maxEntitiesAtWriteTime`.
+struct PreparedTrace: Sendable {
+    var row: SummaryRow
+    var details: WrittenDetails?
+}
+
 /// A trace's `traces` row before it is written: the aggregate of its entities and its root's fields.
-struct SummaryRow {
+struct SummaryRow: Sendable {
     var start: Double
     var end: Double
     var count: Int
@@ -644,6 +695,13 @@ struct SummaryRow {
     var status: Int?
     var error = false
     var fault = false
+
+    var responseTime: Double? { rootEnd.map { $0 - rootStart } }
+
+    /// What the trace's rollup samples are computed from.
+    var facts: TraceFacts {
+        TraceFacts(rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle, responseTime: responseTime)
+    }
 
     /// The root's order, as `refreshSummary`'s SQL sorts: segments first, then those without a parent,
     /// then the earliest, then by id.

@@ -395,7 +395,9 @@ enum RollupOracle {
         var time = 1.0
         while !pending.isEmpty {
             let n = Int.random(in: 1...max(1, pending.count), using: &traces.rng)
-            _ = try store.ingest(try pending.prefix(n).map { try incoming($0, at: time) })
+            let batch = try pending.prefix(n).map { try incoming($0, at: time) }
+            // Half the batches come with their new traces computed beforehand, as an import sends them.
+            _ = try store.ingest(batch, prepared: traces.flag(0.5) ? TraceStore.prepare(batch) : nil)
             pending = pending.dropFirst(n)
             time += 1
             if traces.flag(0.1) { _ = try store.prune(.keepLast(Int.random(in: 1...3, using: &traces.rng)), vacuum: false) }
