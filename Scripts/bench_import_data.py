@@ -1,16 +1,30 @@
 """Generates realistic segment documents for Scripts/bench-import.
 
-argv: COUNT DOCS.jsonl ROWS.tsv. Traces of 10 documents: a segment with HTTP, annotations and three
-inline subsegments (remote call, SQL, local work), then nine streamed subsegments with a nested child.
-The first trace has exactly 50 entities. ROWS.tsv holds the rows xray derives from each document, so the
+argv: COUNT DOCS.jsonl ROWS.tsv [--streamed K[,K...]] [--entities N]. Each trace is a segment document
+with HTTP, annotations and three inline subsegments (remote call, SQL, local work: 4 entities), then K
+streamed subsegment documents with a nested child (2 entities each); K is 9 unless --streamed gives a
+list, which later traces cycle through (`2,3`: 7 documents and 18 entities per two traces, 2.57 entities
+a document). Generation stops after COUNT documents or, with --entities, at the first document that
+reaches N entities. The first trace has exactly 50 entities (31 inline subsegments, 9 streamed).
+With --counts, prints `documents entities traces` on stdout. ROWS.tsv holds the rows xray derives from each document, so the
 C baseline inserts the same rows without parsing JSON: D (document), E (entity), A (annotation),
 T (trace summary), C (commit, every 4,000 documents as xray commits).
 """
+import argparse
 import json
 import random
-import sys
 
-count, docs_path, rows_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+parser = argparse.ArgumentParser()
+parser.add_argument("count", type=int)
+parser.add_argument("docs_path")
+parser.add_argument("rows_path")
+parser.add_argument("--streamed", default="9", help="streamed subsegment documents per trace, a comma-separated cycle")
+parser.add_argument("--entities", type=int, default=None, help="stop once this many entities are written")
+parser.add_argument("--counts", action="store_true", help="print the documents, entities and traces written")
+args = parser.parse_args()
+count, docs_path, rows_path = args.count, args.docs_path, args.rows_path
+streamed_cycle = [int(k) for k in args.streamed.split(",")]
+max_entities = args.entities
 # Documents per transaction in the baseline: the same as xray's import and daemon writer.
 BATCH = 4000
 rng = random.Random(7)
@@ -68,9 +82,14 @@ def subsegment(name, start, extra=None):
 
 with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
     written = 0
+    total_entities = 0
     trace_index = 0
     batch = 0
-    while written < count:
+
+    def done():
+        return written >= count or (max_entities is not None and total_entities >= max_entities)
+
+    while not done():
         t0 = 1_795_000_000 + trace_index * 0.5
         trace = "1-%08x-%s" % (int(t0), hexid(24))
         svc = services[trace_index % len(services)]
@@ -106,14 +125,15 @@ with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
         elif status == 404:
             seg["error"] = True
         documents = [(seg, None, 0)]
-        for i in range(9):
+        streamed = 9 if trace_index == 0 else streamed_cycle[(trace_index - 1) % len(streamed_cycle)]
+        for i in range(streamed):
             s = subsegment("step", t0 + 0.01 * i, {"trace_id": trace, "parent_id": seg_id, "type": "subsegment",
                                                    "subsegments": [subsegment("inner", t0 + 0.01 * i)]})
             documents.append((s, seg_id, 1))
         entity_lines, ann_lines = [], []
         ends, n_entities = [], 0
         for d, parent, kind in documents:
-            if written >= count:
+            if done():
                 break
             raw = json.dumps(d)
             docs.write(raw + "\n")
@@ -121,6 +141,7 @@ with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
             e_rows, a_rows = [], []
             entity_rows(d, trace, parent, kind, e_rows, a_rows)
             n_entities += len(e_rows)
+            total_entities += len(e_rows)
             rows.write("\n".join(e_rows + a_rows) + "\n")
             written += 1
             batch += 1
@@ -131,3 +152,5 @@ with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
         rows.write(summary_row(trace, t0, seg, status, n_entities))
         trace_index += 1
     rows.write("C\n")
+if args.counts:
+    print(written, total_entities, trace_index)

@@ -94,10 +94,10 @@ package struct TraceImporter {
         var report = ImportReport()
         while true {
             switch channel.receive() {
-            case .batch(let documents, let rejects, let problems):
+            case .batch(let documents, let rejects, let problems, let prepared):
                 report.problems += problems
                 do {
-                    report.counts += try store.ingest(documents, rejects: rejects)
+                    report.counts += try store.ingest(documents, rejects: rejects, prepared: prepared)
                 } catch {
                     throw ImportError.store(error, stored: report.counts.stored)
                 }
@@ -113,8 +113,9 @@ package struct TraceImporter {
         }
     }
 
-    /// The parsing thread: reads `fd` line by line and sends batches of at most `batchSize` documents,
-    /// or the whole file once it turns out to be a BatchGetTraces response.
+    /// The parsing thread: reads `fd` line by line and sends batches of at most `batchSize` documents, with
+    /// what the writer needs for the traces in them that are new to the store (the writer is the slower of the
+    /// two threads), or the whole file once it turns out to be a BatchGetTraces response.
     static func parseLines(fd: Int32, name: String, format: TraceFileFormat, now: () -> Double, into channel: ParsedLines) {
         var reader = LineReader(fd: fd, maxLine: Self.maxLineBytes)
         var pending: [IncomingDocument] = []
@@ -131,7 +132,7 @@ package struct TraceImporter {
                 rejects = []
                 problems = []
             }
-            return channel.send(.batch(pending, rejects, problems: problems))
+            return channel.send(.batch(pending, rejects, problems: problems, prepared: TraceStore.prepare(pending)))
         }
         func reject(_ raw: [UInt8], _ reason: String, line: Int) {
             problems.append("\(name):\(line): \(reason)")
@@ -267,8 +268,9 @@ package struct TraceImporter {
 /// so parsing stays at most two batches ahead of SQLite.
 final class ParsedLines: Sendable {
     enum Item: Sendable {
-        /// One transaction's worth, with the problem message of each reject in it.
-        case batch([IncomingDocument], [IncomingReject], problems: [String])
+        /// One transaction's worth, with the problem message of each reject in it, and the new traces' rows
+        /// computed here (`TraceStore.prepare`), off the writing thread.
+        case batch([IncomingDocument], [IncomingReject], problems: [String], prepared: PreparedBatch)
         /// The file is a BatchGetTraces response: all of it, for the writing thread to parse as one.
         case wholeFile([UInt8])
         case failed(ImportError)

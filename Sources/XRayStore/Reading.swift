@@ -128,13 +128,13 @@ extension TraceStore {
         SQLFilter(sql: "t.trace_id IN (SELECT trace_id FROM run_traces WHERE run_id=?)", parameters: [.int(id)])
     }
 
-    /// Each annotation of a trace with the name of the segment whose document recorded it, by key, then arrival.
+    /// Each annotation of a trace with the name of the segment whose document recorded it, by key, then arrival, then entity id.
     package func annotationSources(traceID: String) throws(StoreError) -> [(key: String, value: AnnotationValue, service: String)] {
         var out: [(key: String, value: AnnotationValue, service: String)] = []
         try rows(
             """
             SELECT a.key, a.type, a.value, top.name FROM annotations a JOIN documents d ON d.rowid=a.document_id
-            JOIN entities top ON top.trace_id=d.trace_id AND top.id=d.id WHERE a.trace_id=? ORDER BY a.key, d.rowid
+            JOIN entities top ON top.trace_id=d.trace_id AND top.id=d.id WHERE a.trace_id=? ORDER BY a.key, d.rowid, a.entity_id
             """, [.text(traceID)]
         ) { s in
             let value: AnnotationValue =
@@ -148,13 +148,13 @@ extension TraceStore {
         return out
     }
 
-    /// Each user name set on an entity of a trace, with the name of the segment whose document recorded it.
+    /// Each user name set on an entity of a trace, with the name of the segment whose document recorded it, by arrival, then entity id.
     package func userSources(traceID: String) throws(StoreError) -> [(name: String, service: String)] {
         var out: [(name: String, service: String)] = []
         try rows(
             """
             SELECT e.user, top.name FROM entities e JOIN documents d ON d.rowid=e.document_id
-            JOIN entities top ON top.trace_id=d.trace_id AND top.id=d.id WHERE e.trace_id=? AND e.user IS NOT NULL ORDER BY d.rowid
+            JOIN entities top ON top.trace_id=d.trace_id AND top.id=d.id WHERE e.trace_id=? AND e.user IS NOT NULL ORDER BY d.rowid, e.id
             """, [.text(traceID)]
         ) { s in
             out.append((s.text(0) ?? "", s.text(1) ?? ""))

@@ -72,23 +72,35 @@ struct RollupSample: Hashable {
     var bucket: Int?
 }
 
-/// Changes to the rollups a transaction makes, applied once before it commits.
+/// Changes to the rollups a transaction makes, applied once before it commits: one entry per group, so a
+/// sample costs one hash of its key.
 struct RollupDelta {
-    var rows: [RollupKey: (count: Int, ok: Int, error: Int, fault: Int, throttle: Int)] = [:]
-    var buckets: [RollupKey: [Int: Int]] = [:]
+    struct Change {
+        var count = 0
+        var ok = 0
+        var error = 0
+        var fault = 0
+        var throttle = 0
+        var buckets: [Int: Int] = [:]
+    }
+
+    var changes: [RollupKey: Change] = [:]
 
     mutating func add(_ samples: [RollupSample], sign: Int) {
-        func count(_ s: RollupSample, into r: inout (count: Int, ok: Int, error: Int, fault: Int, throttle: Int)) {
-            r.count += sign
-            if !s.error && !s.fault && !s.throttle { r.ok += sign }
-            if s.error { r.error += sign }
-            if s.fault { r.fault += sign }
-            if s.throttle { r.throttle += sign }
-        }
         for s in samples {
-            count(s, into: &rows[s.key, default: (0, 0, 0, 0, 0)])
-            if let b = s.bucket { buckets[s.key, default: [:]][b, default: 0] += sign }
+            changes[s.key, default: Change()].add(s, sign: sign)
         }
+    }
+}
+
+extension RollupDelta.Change {
+    mutating func add(_ s: RollupSample, sign: Int) {
+        count += sign
+        if !s.error && !s.fault && !s.throttle { ok += sign }
+        if s.error { error += sign }
+        if s.fault { fault += sign }
+        if s.throttle { throttle += sign }
+        if let b = s.bucket { buckets[b, default: 0] += sign }
     }
 }
 
@@ -212,7 +224,7 @@ extension TraceStore {
             }
             s.bind(5, key.runs)
         }
-        for (key, r) in delta.rows where r != (0, 0, 0, 0, 0) {
+        for (key, r) in delta.changes where (r.count, r.ok, r.error, r.fault, r.throttle) != (0, 0, 0, 0, 0) {
             row.reset()
             bindKey(row, key)
             row.bind(6, r.count)
@@ -227,8 +239,8 @@ extension TraceStore {
             INSERT INTO stats_histograms(grouping, name, value_type, value, runs, bucket, count) VALUES(?,?,?,?,?,?,?)
             ON CONFLICT DO UPDATE SET count=count+excluded.count
             """)
-        for (key, counts) in delta.buckets {
-            for (b, n) in counts where n != 0 {
+        for (key, change) in delta.changes {
+            for (b, n) in change.buckets where n != 0 {
                 bucket.reset()
                 bindKey(bucket, key)
                 bucket.bind(6, b)

@@ -70,6 +70,27 @@ package enum SummaryRules {
     }
 }
 
+/// A trace's rows as the details are computed from them: entities by id, annotations by key then arrival,
+/// users by arrival, each annotation and user with the name of the segment whose document recorded it.
+struct TraceRows {
+    var entities: [DetailEntity]
+    var annotations: [(key: String, value: AnnotationValue, service: String)]
+    var users: [(name: String, service: String)]
+}
+
+/// What a trace's `trace_details` row holds, with the samples it adds to the rollups.
+struct WrittenDetails: Sendable {
+    var details: SummaryDetails
+    var samples: [RollupSample]
+    var encodedSamples: String
+
+    init(_ details: SummaryDetails, rows: TraceRows, facts: TraceFacts) {
+        self.details = details
+        samples = TraceStore.rollupSamples(rows.entities, facts: facts, annotations: rows.annotations.map { ($0.key, $0.value) })
+        encodedSamples = TraceStore.encode(samples)
+    }
+}
+
 /// One entity row as the details read it.
 struct DetailEntity {
     var id: String
@@ -126,29 +147,46 @@ extension TraceStore {
             try delete.step()
             return
         }
-        let entities = try detailEntities(traceID: traceID)
-        let annotations = try annotationSources(traceID: traceID)
-        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID, entities: entities, annotations: annotations)
-        let samples = Self.rollupSamples(entities, facts: facts, annotations: annotations.map { ($0.key, $0.value) })
-        delta.add(samples, sign: 1)
+        let rows = try traceRows(traceID: traceID)
+        let details = try computeSummaryDetails(traceID: traceID, rootID: rootID, rows)
+        try storeDetails(traceID: traceID, WrittenDetails(details, rows: rows, facts: facts), delta: &delta)
+    }
+
+    /// Writes a trace's details row and adds its samples to the rollups.
+    func storeDetails(traceID: String, _ written: WrittenDetails, delta: inout RollupDelta) throws(StoreError) {
+        delta.add(written.samples, sign: 1)
         let upsert = try db.prepared("INSERT OR REPLACE INTO trace_details(trace_id, http, details, samples) VALUES(?,?,?,?)")
         upsert.bind(1, traceID)
-        upsert.bind(2, details.http)
-        upsert.bind(3, details.members)
-        upsert.bind(4, Self.encode(samples))
+        upsert.bind(2, written.details.http)
+        upsert.bind(3, written.details.members)
+        upsert.bind(4, written.encodedSamples)
         try upsert.step()
     }
 
     /// The details from the trace's rows alone: entities (with their exceptions), annotations and documents.
     func computeSummaryDetails(traceID: String, rootID: String?) throws(StoreError) -> SummaryDetails {
-        try computeSummaryDetails(
-            traceID: traceID, rootID: rootID, entities: try detailEntities(traceID: traceID),
-            annotations: try annotationSources(traceID: traceID))
+        try computeSummaryDetails(traceID: traceID, rootID: rootID, try traceRows(traceID: traceID))
     }
 
-    func computeSummaryDetails(
-        traceID: String, rootID: String?, entities: [DetailEntity], annotations: [(key: String, value: AnnotationValue, service: String)]
+    /// The rows the details are computed from, as stored.
+    func traceRows(traceID: String) throws(StoreError) -> TraceRows {
+        TraceRows(
+            entities: try detailEntities(traceID: traceID), annotations: try annotationSources(traceID: traceID),
+            users: try userSources(traceID: traceID))
+    }
+
+    /// The details from `rows`, an entity's exceptions read from its stored document when its row lacks them.
+    func computeSummaryDetails(traceID: String, rootID: String?, _ rows: TraceRows) throws(StoreError) -> SummaryDetails {
+        var documents: [String: SegmentDocument]?
+        return try Self.summaryDetails(rootID: rootID, rows) { (entity) throws(StoreError) -> String in
+            try exceptions(of: entity, traceID: traceID, documents: &documents)
+        }
+    }
+
+    static func summaryDetails(
+        rootID: String?, _ rows: TraceRows, exceptions: (DetailEntity) throws(StoreError) -> String
     ) throws(StoreError) -> SummaryDetails {
+        let entities = rows.entities
         var http = DetailsWriter()
         http.raw("{")
         if let rootID, let root = entities.first(where: { $0.id == rootID }) {
@@ -167,15 +205,15 @@ extension TraceStore {
         http.raw("}")
         var out = DetailsWriter()
         out.key("Annotations")
-        Self.writeAnnotations(annotations, into: &out)
+        writeAnnotations(rows.annotations, into: &out)
         out.comma()
         out.key("Users")
-        try writeUsers(traceID: traceID, into: &out)
+        writeUsers(rows.users, into: &out)
         out.comma()
         out.key("ServiceIds")
-        Self.writeServiceIDs(entities, into: &out)
+        writeServiceIDs(entities, into: &out)
         out.comma()
-        try writeRootCauses(entities, traceID: traceID, into: &out)
+        try writeRootCauses(entities, into: &out, exceptions: exceptions)
         return SummaryDetails(http: http.text, members: out.text)
     }
 
@@ -233,9 +271,9 @@ extension TraceStore {
         out.raw("}")
     }
 
-    func writeUsers(traceID: String, into out: inout DetailsWriter) throws(StoreError) {
+    static func writeUsers(_ sources: [(name: String, service: String)], into out: inout DetailsWriter) {
         var users: [(name: String, services: [String])] = []
-        for source in try userSources(traceID: traceID) {
+        for source in sources {
             if let i = users.firstIndex(where: { $0.name == source.name }) {
                 if !users[i].services.contains(source.service) { users[i].services.append(source.service) }
             } else {

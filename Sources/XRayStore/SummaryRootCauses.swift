@@ -1,9 +1,10 @@
 import XRayWire
 
 /// One entity of a trace linked from its rows, as `TraceAssembler` links documents: depth first, parents
-/// before children, siblings by start, name, id.
+/// before children, siblings by start, name, id. `row` is the entity's index in the rows it was linked from:
+/// the rows are not copied (each copy retains a dozen strings, which cost the writer more than the linking).
 struct LinkedEntity {
-    var entity: DetailEntity
+    var row: Int
     var parent: Int?
     var children: [Int] = []
 }
@@ -13,16 +14,16 @@ extension TraceStore {
     /// one its parent id names; without a stored parent (or in a parent cycle) it is a root.
     static func link(_ rows: [DetailEntity]) -> [LinkedEntity] {
         // Arrival order, as the assembler reads documents: it decides which entity of a cycle is cut loose.
-        let arrival = rows.indices.sorted { a, b in
+        let flat = rows.indices.sorted { a, b in
             rows[a].documentID != rows[b].documentID ? rows[a].documentID < rows[b].documentID : rows[a].id < rows[b].id
         }
-        let flat = arrival.map { rows[$0] }
         var indexByID: [String: Int] = [:]
-        for (i, e) in flat.enumerated() { indexByID[e.id] = i }
+        indexByID.reserveCapacity(flat.count)
+        for (i, r) in flat.enumerated() { indexByID[rows[r].id] = i }
         var children = [[Int]](repeating: [], count: flat.count)
         var roots: [Int] = []
-        for (i, e) in flat.enumerated() {
-            if let p = e.parentID, let parent = indexByID[p], parent != i {
+        for (i, r) in flat.enumerated() {
+            if let p = rows[r].parentID, let parent = indexByID[p], parent != i {
                 children[parent].append(i)
             } else {
                 roots.append(i)
@@ -39,24 +40,24 @@ extension TraceStore {
         }
         for r in roots { reach(r) }
         for i in flat.indices where !reached[i] {
-            if let p = flat[i].parentID, let parent = indexByID[p] { children[parent].removeAll { $0 == i } }
+            if let p = rows[flat[i]].parentID, let parent = indexByID[p] { children[parent].removeAll { $0 == i } }
             roots.append(i)
             reach(i)
         }
         func order(_ a: Int, _ b: Int) -> Bool {
             let x = flat[a], y = flat[b]
-            if x.start != y.start { return x.start < y.start }
-            if x.name != y.name { return x.name < y.name }
-            return x.id < y.id
+            if rows[x].start != rows[y].start { return rows[x].start < rows[y].start }
+            if rows[x].name != rows[y].name { return rows[x].name < rows[y].name }
+            return rows[x].id < rows[y].id
         }
-        for i in children.indices { children[i].sort(by: order) }
+        for i in children.indices where children[i].count > 1 { children[i].sort(by: order) }
         roots.sort(by: order)
         var out: [LinkedEntity] = []
         out.reserveCapacity(flat.count)
         var pending: [(flat: Int, parent: Int?)] = roots.reversed().map { ($0, nil) }
         while let next = pending.popLast() {
             let position = out.count
-            out.append(LinkedEntity(entity: flat[next.flat], parent: next.parent))
+            out.append(LinkedEntity(row: flat[next.flat], parent: next.parent))
             if let p = next.parent { out[p].children.append(position) }
             for c in children[next.flat].reversed() { pending.append((c, position)) }
         }
@@ -66,32 +67,39 @@ extension TraceStore {
     /// `FaultRootCauses`, `ErrorRootCauses` and `ResponseTimeRootCauses`, with the meaning the filter
     /// language gives `rootcause.*`: for faults and errors, the entities with the flag none of whose children
     /// has it; for response time, the slowest leaf. One pass over the linked entities and bounded paths, so
-    /// time and memory stay linear however deep the `parent_id` chains are.
-    func writeRootCauses(_ rows: [DetailEntity], traceID: String, into out: inout DetailsWriter) throws(StoreError) {
+    /// time and memory stay linear however deep the `parent_id` chains are. `exceptions` gives an entity's
+    /// exceptions as compact JSON (see `exceptions(of:traceID:documents:)`); nothing else here reads the store,
+    /// so a batch's new traces can be written up on another thread.
+    static func writeRootCauses(
+        _ rows: [DetailEntity], into out: inout DetailsWriter, exceptions: (DetailEntity) throws(StoreError) -> String
+    ) throws(StoreError) {
         let entries = Self.link(rows)
         let parents = Self.parentsOfSegments(rows)
         var faults: [Int] = []
         var errors: [Int] = []
         var slowest: (index: Int, duration: Double)?
         for (i, entry) in entries.enumerated() {
-            let e = entry.entity
-            if e.fault, faults.count < SummaryRules.maxCauses, !entry.children.contains(where: { entries[$0].entity.fault }) { faults.append(i) }
-            if e.error, errors.count < SummaryRules.maxCauses, !entry.children.contains(where: { entries[$0].entity.error }) { errors.append(i) }
+            let e = rows[entry.row]
+            if e.fault, faults.count < SummaryRules.maxCauses, !entry.children.contains(where: { rows[entries[$0].row].fault }) { faults.append(i) }
+            if e.error, errors.count < SummaryRules.maxCauses, !entry.children.contains(where: { rows[entries[$0].row].error }) { errors.append(i) }
             if entry.children.isEmpty, let d = e.duration, d.isFinite, d > (slowest?.duration ?? -1) { slowest = (i, d) }
         }
-        let roots = entries.filter { $0.parent == nil }.map(\.entity)
-        let rootFault = roots.contains { $0.fault }
-        let rootError = roots.contains { $0.error }
-        let rootDuration = roots.compactMap(\.duration).filter(\.isFinite).max() ?? 0
-        var documents: [String: SegmentDocument]?
+        var rootFault = false, rootError = false
+        var rootDuration = 0.0
+        for entry in entries where entry.parent == nil {
+            let root = rows[entry.row]
+            rootFault = rootFault || root.fault
+            rootError = rootError || root.error
+            if let d = root.duration, d.isFinite { rootDuration = max(rootDuration, d) }
+        }
         func causes(_ key: StaticString, _ indexes: [Int], clientImpacting: Bool, coverage: Double?) throws(StoreError) {
             out.key(key)
             out.raw("[")
             for (n, i) in indexes.enumerated() {
                 if n > 0 { out.comma() }
                 try writeRootCause(
-                    i, in: entries, parents: parents, clientImpacting: clientImpacting, coverage: coverage,
-                    traceID: traceID, documents: &documents, into: &out)
+                    i, in: entries, rows: rows, parents: parents, clientImpacting: clientImpacting, coverage: coverage,
+                    exceptions: exceptions, into: &out)
             }
             out.raw("]")
         }
@@ -108,23 +116,23 @@ extension TraceStore {
 
     /// One root cause: the service that owns the entity (its nearest segment, or the inferred node a remote
     /// call stands for) and the path of entities from that service down to the cause.
-    func writeRootCause(
-        _ index: Int, in entries: [LinkedEntity], parents: Set<String>, clientImpacting: Bool, coverage: Double?,
-        traceID: String, documents: inout [String: SegmentDocument]?, into out: inout DetailsWriter
+    static func writeRootCause(
+        _ index: Int, in entries: [LinkedEntity], rows: [DetailEntity], parents: Set<String>, clientImpacting: Bool, coverage: Double?,
+        exceptions: (DetailEntity) throws(StoreError) -> String, into out: inout DetailsWriter
     ) throws(StoreError) {
-        let last = entries[index].entity
+        let last = rows[entries[index].row]
         let inferred = SummaryRules.isInferred(kind: last.kind, namespace: last.namespace, hasChildSegment: parents.contains(last.id))
         var path = [index]
         var owner = index
         if !inferred {
             var current = index
-            while entries[current].entity.kind != EntityKind.segment.rawValue, let p = entries[current].parent {
+            while rows[entries[current].row].kind != EntityKind.segment.rawValue, let p = entries[current].parent {
                 current = p
                 if path.count < SummaryRules.maxPathLength { path.append(p) }
             }
             owner = current
         }
-        let ownerEntity = entries[owner].entity
+        let ownerEntity = rows[entries[owner].row]
         out.raw("{\"Services\":[")
         out.serviceHead(ownerEntity.name)
         if let origin = ownerEntity.origin {
@@ -136,12 +144,12 @@ extension TraceStore {
         out.raw(",\"EntityPath\":[")
         for (n, i) in path.reversed().enumerated() {
             if n > 0 { out.comma() }
-            let node = entries[i].entity
+            let node = rows[entries[i].row]
             out.raw("{\"Name\":")
             out.string(node.name)
             if i == index {
                 out.raw(",\"Exceptions\":")
-                out.raw(try exceptions(of: node, traceID: traceID, documents: &documents))
+                out.raw(try exceptions(node))
                 if let coverage {
                     out.raw(",\"Coverage\":")
                     out.number(JSONNumber((coverage * 1000).rounded() / 1000))

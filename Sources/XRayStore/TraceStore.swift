@@ -289,13 +289,18 @@ package final class TraceStore {
     /// parser did not foresee), the batch is halved until that document stands alone, so every other
     /// document is stored and the refused one is kept as a reject with SQLite's reason.
     ///
+    /// `prepared`, from `prepare(documents)` on another thread, holds what the writer would otherwise compute
+    /// for the traces new to the store.
+    ///
     /// - Throws: errors of the store itself (full disk, I/O, damage, busy after retries): nothing was stored.
-    package func ingest(_ documents: [IncomingDocument], rejects: [IncomingReject] = []) throws(StoreError) -> IngestCounts {
+    package func ingest(
+        _ documents: [IncomingDocument], rejects: [IncomingReject] = [], prepared: PreparedBatch? = nil
+    ) throws(StoreError) -> IngestCounts {
         do {
-            return try ingestOnce(documents[...], rejects: rejects)
+            return try ingestOnce(documents[...], rejects: rejects, prepared: prepared?.documentCount == documents.count ? prepared : nil)
         } catch  where error.isDocumentSpecific {
             var counts = IngestCounts()
-            if !rejects.isEmpty { counts += try ingestOnce([], rejects: rejects) }
+            if !rejects.isEmpty { counts += try ingestOnce([], rejects: rejects, prepared: nil) }
             try bisect(documents[...], into: &counts)
             return counts
         }
@@ -304,7 +309,7 @@ package final class TraceStore {
     func bisect(_ documents: ArraySlice<IncomingDocument>, into counts: inout IngestCounts) throws(StoreError) {
         guard let first = documents.first else { return }
         do {
-            counts += try ingestOnce(documents, rejects: [])
+            counts += try ingestOnce(documents, rejects: [], prepared: nil)
         } catch  where error.isDocumentSpecific {
             guard documents.count > 1 else {
                 let reason = "the store refused it: \(Self.sqliteReason(error))"
@@ -328,12 +333,37 @@ package final class TraceStore {
         return error.description
     }
 
-    func ingestOnce(_ documents: ArraySlice<IncomingDocument>, rejects: [IncomingReject]) throws(StoreError) -> IngestCounts {
+    func ingestOnce(
+        _ documents: ArraySlice<IncomingDocument>, rejects: [IncomingReject], prepared: PreparedBatch? = nil
+    ) throws(StoreError) -> IngestCounts {
         try transaction { () throws(StoreError) -> IngestCounts in
             var counts = IngestCounts()
             var touched: [String: Double] = [:]
+            // Traces with no document before this transaction whose documents in it were all new inserts:
+            // written from memory (`prepared`, else followed here as `FreshTrace`s). Every other trace the
+            // batch touches is read back from its rows.
+            var fresh = Set<String>()
+            var followed: [String: FreshTrace] = [:]
+            var readBack = Set<String>()
             for d in documents {
-                switch try upsert(d) {
+                let traceID = d.document.traceID
+                if !fresh.contains(traceID), !readBack.contains(traceID) {
+                    if try hasDocuments(traceID: traceID) {
+                        readBack.insert(traceID)
+                    } else {
+                        fresh.insert(traceID)
+                        if prepared == nil { followed[traceID] = FreshTrace() }
+                    }
+                }
+                let written = try upsert(d)
+                if fresh.contains(traceID),
+                    !written.inserted || (prepared == nil && followed[traceID]?.add(d, documentID: written.documentID) == false)
+                {
+                    fresh.remove(traceID)
+                    followed[traceID] = nil
+                    readBack.insert(traceID)
+                }
+                switch written.outcome {
                 case .stored: counts.stored += 1
                 case .duplicate: counts.duplicates += 1
                 case .staleInProgress:
@@ -341,23 +371,62 @@ package final class TraceStore {
                     continue
                 }
                 if let span = d.originalSpan { try storeOriginalSpan(d, span) }
-                if touched[d.document.traceID] == nil { counts.traceIDs.append(d.document.traceID) }
-                touched[d.document.traceID] = max(touched[d.document.traceID] ?? 0, d.receivedAt)
+                if touched[traceID] == nil { counts.traceIDs.append(traceID) }
+                touched[traceID] = max(touched[traceID] ?? 0, d.receivedAt)
             }
             for r in rejects { try insertReject(r) }
             counts.rejected = rejects.count
             var delta = RollupDelta()
             for id in counts.traceIDs {
-                try refreshSummary(traceID: id, receivedAt: touched[id] ?? 0, delta: &delta)
+                let receivedAt = touched[id] ?? 0
+                // A new trace that `prepare` left out (an entity id sent twice, exceptions only in a document)
+                // is read back like any other.
+                if fresh.contains(id), let trace = prepared?.traces[id] ?? followed[id].flatMap(Self.prepare) {
+                    try writePrepared(traceID: id, trace, receivedAt: receivedAt, delta: &delta)
+                } else {
+                    try refreshSummary(traceID: id, receivedAt: receivedAt, delta: &delta)
+                }
             }
             try applyRollups(delta)
             return counts
         }
     }
 
+    /// What the writer needs for each trace of `documents` that turns out to be new to the store, computed
+    /// without the store so that it can run on the thread that parsed them: the writer then only checks that
+    /// each such trace was new and every document of it a new insert, and writes the rows.
+    package static func prepare(_ documents: [IncomingDocument]) -> PreparedBatch {
+        var traces: [String: FreshTrace] = [:]
+        var left = Set<String>()
+        for (i, d) in documents.enumerated() where !left.contains(d.document.traceID) {
+            // Document ids stand in for the rowids the writer will give them: only their order is read.
+            if traces[d.document.traceID, default: FreshTrace()].add(d, documentID: Int64(i)) == false {
+                traces[d.document.traceID] = nil
+                left.insert(d.document.traceID)
+            }
+        }
+        return PreparedBatch(documentCount: documents.count, traces: traces.compactMapValues(Self.prepare))
+    }
+
+    /// Whether any document of the trace is stored: without one it has no entity, annotation, summary or
+    /// details row either (prune deletes them together).
+    func hasDocuments(traceID: String) throws(StoreError) -> Bool {
+        let s = try db.prepared("SELECT 1 FROM documents WHERE trace_id=? LIMIT 1")
+        s.bind(1, traceID)
+        defer { s.reset() }
+        return try s.step()
+    }
+
     enum UpsertOutcome { case stored, duplicate, staleInProgress }
 
-    func upsert(_ incoming: IncomingDocument) throws(StoreError) -> UpsertOutcome {
+    /// What `upsert` did: `inserted` when the document was new (no copy replaced, nothing deleted).
+    struct Upserted {
+        var outcome: UpsertOutcome
+        var documentID: Int64
+        var inserted: Bool
+    }
+
+    func upsert(_ incoming: IncomingDocument) throws(StoreError) -> Upserted {
         let doc = incoming.document
         let insert = try db.prepared(
             """
@@ -371,39 +440,39 @@ package final class TraceStore {
         insert.bind(5, incoming.source)
         incoming.raw.withUnsafeBytes { insert.bind(6, blob: $0) }
         try insert.step()
-        var outcome = UpsertOutcome.stored
-        let documentID: Int64
         if db.changes == 1 {
-            documentID = db.lastInsertRowID
-        } else {
-            let existing = try db.prepared("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
-            existing.bind(1, doc.traceID)
-            existing.bind(2, doc.id)
-            guard try existing.step() else { throw StoreError.sqlite(path: path, code: SQLITE_INTERNAL, message: "document vanished during upsert") }
-            documentID = Int64(existing.int(0))
-            let existingInProgress = existing.bool(1)
-            existing.reset()
-            // A complete document always wins over an in-progress one, whatever the arrival order.
-            if doc.inProgress && !existingInProgress { return .staleInProgress }
-            if !doc.inProgress && !existingInProgress { outcome = .duplicate }
-            let update = try db.prepared("UPDATE documents SET in_progress=?, received_at=?, source=?, raw=? WHERE rowid=?")
-            update.bind(1, doc.inProgress)
-            update.bind(2, incoming.receivedAt)
-            update.bind(3, incoming.source)
-            incoming.raw.withUnsafeBytes { update.bind(4, blob: $0) }
-            update.bind(5, documentID)
-            try update.step()
-            let deleteEntities = try db.prepared("DELETE FROM entities WHERE trace_id=? AND document_id=?")
-            deleteEntities.bind(1, doc.traceID)
-            deleteEntities.bind(2, documentID)
-            try deleteEntities.step()
-            let deleteAnnotations = try db.prepared("DELETE FROM annotations WHERE trace_id=? AND document_id=?")
-            deleteAnnotations.bind(1, doc.traceID)
-            deleteAnnotations.bind(2, documentID)
-            try deleteAnnotations.step()
+            let documentID = db.lastInsertRowID
+            try insertEntities(doc, exceptions: incoming.exceptions, documentID: documentID)
+            return Upserted(outcome: .stored, documentID: documentID, inserted: true)
         }
+        var outcome = UpsertOutcome.stored
+        let existing = try db.prepared("SELECT rowid, in_progress FROM documents WHERE trace_id=? AND id=?")
+        existing.bind(1, doc.traceID)
+        existing.bind(2, doc.id)
+        guard try existing.step() else { throw StoreError.sqlite(path: path, code: SQLITE_INTERNAL, message: "document vanished during upsert") }
+        let documentID = Int64(existing.int(0))
+        let existingInProgress = existing.bool(1)
+        existing.reset()
+        // A complete document always wins over an in-progress one, whatever the arrival order.
+        if doc.inProgress && !existingInProgress { return Upserted(outcome: .staleInProgress, documentID: documentID, inserted: false) }
+        if !doc.inProgress && !existingInProgress { outcome = .duplicate }
+        let update = try db.prepared("UPDATE documents SET in_progress=?, received_at=?, source=?, raw=? WHERE rowid=?")
+        update.bind(1, doc.inProgress)
+        update.bind(2, incoming.receivedAt)
+        update.bind(3, incoming.source)
+        incoming.raw.withUnsafeBytes { update.bind(4, blob: $0) }
+        update.bind(5, documentID)
+        try update.step()
+        let deleteEntities = try db.prepared("DELETE FROM entities WHERE trace_id=? AND document_id=?")
+        deleteEntities.bind(1, doc.traceID)
+        deleteEntities.bind(2, documentID)
+        try deleteEntities.step()
+        let deleteAnnotations = try db.prepared("DELETE FROM annotations WHERE trace_id=? AND document_id=?")
+        deleteAnnotations.bind(1, doc.traceID)
+        deleteAnnotations.bind(2, documentID)
+        try deleteAnnotations.step()
         try insertEntities(doc, exceptions: incoming.exceptions, documentID: documentID)
-        return outcome
+        return Upserted(outcome: outcome, documentID: documentID, inserted: false)
     }
 
     func insertEntities(_ doc: SegmentDocument, exceptions: [String?], documentID: Int64) throws(StoreError) {
@@ -488,22 +557,77 @@ package final class TraceStore {
             try refreshDetails(traceID: traceID, rootID: nil, entityCount: 0, facts: nil, delta: &delta)
             return
         }
-        let start = aggregate.double(0), end = aggregate.double(1)
-        let count = aggregate.int(2), inProgress = aggregate.int(3), throttle = aggregate.bool(4)
+        var row = SummaryRow(
+            start: aggregate.double(0), end: aggregate.double(1), count: aggregate.int(2), inProgress: aggregate.int(3),
+            throttle: aggregate.bool(4))
         aggregate.reset()
-        // The root: a segment without parent, else the earliest segment, else the earliest entity.
+        // The root: a segment without parent, else the earliest segment, else the earliest entity (`SummaryRow.precedes`).
         let root = try db.prepared(
             """
             SELECT id, name, origin, start_time, end_time, http_method, http_url, http_status, error, fault
-            FROM entities WHERE trace_id=? ORDER BY kind, parent_id IS NOT NULL, start_time LIMIT 1
+            FROM entities WHERE trace_id=? ORDER BY kind, parent_id IS NOT NULL, start_time, id LIMIT 1
             """)
         root.bind(1, traceID)
         guard try root.step() else { return }
-        let rootID = root.text(0), rootName = root.text(1), rootOrigin = root.text(2)
-        let rootStart = root.double(3), rootEnd = root.optionalDouble(4)
-        let method = root.text(5), url = root.text(6), status = root.optionalInt(7)
-        let error = root.bool(8), fault = root.bool(9)
+        row.rootID = root.text(0)
+        row.rootName = root.text(1)
+        row.rootOrigin = root.text(2)
+        row.rootStart = root.double(3)
+        row.rootEnd = root.optionalDouble(4)
+        row.method = root.text(5)
+        row.url = root.text(6)
+        row.status = root.optionalInt(7)
+        row.error = root.bool(8)
+        row.fault = root.bool(9)
         root.reset()
+        try writeSummary(traceID: traceID, row, receivedAt: receivedAt)
+        try refreshDetails(traceID: traceID, rootID: row.rootID, entityCount: row.count, facts: row.facts, delta: &delta)
+    }
+
+    /// The summary row, details and rollup samples of a trace new to the store, from its documents alone: the
+    /// same values `refreshSummary` reads back from its rows. Nil when an entity's exceptions would have to be
+    /// read from its stored document (`exceptions(of:traceID:documents:)`).
+    static func prepare(_ trace: FreshTrace) -> PreparedTrace? {
+        let rows = trace.rows()
+        guard let first = rows.entities.first, !rows.entities.contains(where: { $0.exceptions == nil && $0.cause != nil }) else { return nil }
+        var row = SummaryRow(start: first.start, end: first.end ?? first.start, count: rows.entities.count, inProgress: trace.inProgress, throttle: false)
+        var root = first
+        for e in rows.entities {
+            row.start = min(row.start, e.start)
+            row.end = max(row.end, e.end ?? e.start)
+            row.throttle = row.throttle || e.throttle
+            if SummaryRow.precedes(e, root) { root = e }
+        }
+        row.rootID = root.id
+        row.rootName = root.name
+        row.rootOrigin = root.origin
+        row.rootStart = root.start
+        row.rootEnd = root.end
+        row.method = root.http.method
+        row.url = root.http.url
+        row.status = root.http.status
+        row.error = root.error
+        row.fault = root.fault
+        guard row.count <= SummaryRules.maxEntitiesAtWriteTime else { return PreparedTrace(row: row, details: nil) }
+        // Every entity with a cause has its exceptions (checked above), so nothing is read here.
+        guard let details = try? summaryDetails(rootID: root.id, rows, exceptions: { (e) throws(StoreError) -> String in e.exceptions ?? "[]" })
+        else { return nil }
+        return PreparedTrace(row: row, details: WrittenDetails(details, rows: rows, facts: row.facts))
+    }
+
+    /// Writes a new trace's summary and details as `prepare` computed them (the trace had no rows, so it has
+    /// no old samples to take out of the rollups).
+    func writePrepared(traceID: String, _ trace: PreparedTrace, receivedAt: Double, delta: inout RollupDelta) throws(StoreError) {
+        try writeSummary(traceID: traceID, trace.row, receivedAt: receivedAt)
+        guard let details = trace.details else {
+            try refreshDetails(traceID: traceID, rootID: trace.row.rootID, entityCount: trace.row.count, facts: trace.row.facts, delta: &delta)
+            return
+        }
+        try storeDetails(traceID: traceID, details, delta: &delta)
+    }
+
+    /// Upserts the trace's summary row.
+    func writeSummary(traceID: String, _ row: SummaryRow, receivedAt: Double) throws(StoreError) {
         let upsert = try db.prepared(
             """
             INSERT INTO traces(trace_id, start_time, end_time, duration, response_time, root_id, root_name, root_origin,
@@ -519,29 +643,122 @@ package final class TraceStore {
                 last_received=max(last_received, excluded.last_received)
             """)
         upsert.bind(1, traceID)
-        upsert.bind(2, start)
-        upsert.bind(3, end)
-        upsert.bind(4, end - start)
-        upsert.bind(5, rootEnd.map { $0 - rootStart })
-        upsert.bind(6, rootID)
-        upsert.bind(7, rootName)
-        upsert.bind(8, rootOrigin)
-        upsert.bind(9, method)
-        upsert.bind(10, url)
-        upsert.bind(11, status)
-        upsert.bind(12, error)
-        upsert.bind(13, fault)
-        upsert.bind(14, throttle)
-        upsert.bind(15, inProgress > 0)
-        upsert.bind(16, count)
-        upsert.bind(17, inProgress)
+        upsert.bind(2, row.start)
+        upsert.bind(3, row.end)
+        upsert.bind(4, row.end - row.start)
+        upsert.bind(5, row.responseTime)
+        upsert.bind(6, row.rootID)
+        upsert.bind(7, row.rootName)
+        upsert.bind(8, row.rootOrigin)
+        upsert.bind(9, row.method)
+        upsert.bind(10, row.url)
+        upsert.bind(11, row.status)
+        upsert.bind(12, row.error)
+        upsert.bind(13, row.fault)
+        upsert.bind(14, row.throttle)
+        upsert.bind(15, row.inProgress > 0)
+        upsert.bind(16, row.count)
+        upsert.bind(17, row.inProgress)
         upsert.bind(18, receivedAt)
         upsert.bind(19, receivedAt)
         try upsert.step()
-        let facts = TraceFacts(
-            rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle,
-            responseTime: rootEnd.map { $0 - rootStart })
-        try refreshDetails(traceID: traceID, rootID: rootID, entityCount: count, facts: facts, delta: &delta)
+    }
+}
+
+/// What `TraceStore.prepare` computed for a batch: the traces it can write without reading them back.
+package struct PreparedBatch: Sendable {
+    /// Documents it was computed from: a batch of another length (a bisected part) ignores it.
+    var documentCount: Int
+    var traces: [String: PreparedTrace]
+}
+
+/// A new trace's summary row, and its details unless it is beyond `maxEntitiesAtWriteTime`.
+struct PreparedTrace: Sendable {
+    var row: SummaryRow
+    var details: WrittenDetails?
+}
+
+/// A trace's `traces` row before it is written: the aggregate of its entities and its root's fields.
+struct SummaryRow: Sendable {
+    var start: Double
+    var end: Double
+    var count: Int
+    var inProgress: Int
+    var throttle: Bool
+    var rootID: String?
+    var rootName: String?
+    var rootOrigin: String?
+    var rootStart = 0.0
+    var rootEnd: Double?
+    var method: String?
+    var url: String?
+    var status: Int?
+    var error = false
+    var fault = false
+
+    var responseTime: Double? { rootEnd.map { $0 - rootStart } }
+
+    /// What the trace's rollup samples are computed from.
+    var facts: TraceFacts {
+        TraceFacts(rootName: rootName, method: method, url: url, error: error, fault: fault, throttle: throttle, responseTime: responseTime)
+    }
+
+    /// The root's order, as `refreshSummary`'s SQL sorts: segments first, then those without a parent,
+    /// then the earliest, then by id.
+    static func precedes(_ a: DetailEntity, _ b: DetailEntity) -> Bool {
+        if a.kind != b.kind { return a.kind < b.kind }
+        if (a.parentID != nil) != (b.parentID != nil) { return a.parentID == nil }
+        if a.start != b.start { return a.start < b.start }
+        return a.id < b.id
+    }
+}
+
+/// A trace that had no document in the store when this transaction began, and whose documents in it were
+/// all new inserts with distinct entity ids: its entity and annotation rows are then exactly the ones these
+/// documents produced, so the writer computes its summary, details and rollup samples from them instead of
+/// reading the rows back (which cost the writer as much as writing them). Any other trace is read back.
+struct FreshTrace {
+    private var entities: [DetailEntity] = []
+    private var ids = Set<String>()
+    private(set) var inProgress = 0
+    private var annotations: [(key: String, value: AnnotationValue, service: String, document: Int64, entity: String)] = []
+    private var users: [(name: String, service: String, document: Int64, entity: String)] = []
+
+    /// Adds a newly inserted document's rows; false when one of its entity ids is already in the trace (an
+    /// `INSERT OR REPLACE` then replaced a row, and only the stored rows say which survived).
+    mutating func add(_ d: IncomingDocument, documentID: Int64) -> Bool {
+        // The segment whose document recorded an annotation or user: the document's own (top) entity.
+        let service = d.document.entities.first?.name ?? ""
+        for (index, e) in d.document.entities.enumerated() {
+            guard ids.insert(e.id).inserted else { return false }
+            if e.inProgress { inProgress += 1 }
+            if let user = e.user { users.append((user, service, documentID, e.id)) }
+            for a in e.annotations { annotations.append((a.key, a.value, service, documentID, e.id)) }
+            entities.append(
+                DetailEntity(
+                    id: e.id, parentID: e.parentID, kind: e.kind.rawValue, name: e.name, origin: e.origin, namespace: e.namespace,
+                    start: e.startTime, end: e.endTime, error: e.error, fault: e.fault, throttle: e.throttle, documentID: documentID,
+                    exceptions: d.exceptions.indices.contains(index) ? d.exceptions[index] : nil, cause: e.cause,
+                    http: RootRequest(url: e.httpURL, status: e.httpStatus, method: e.httpMethod, userAgent: e.httpUserAgent, clientIP: e.httpClientIP)))
+        }
+        return true
+    }
+
+    /// The rows in the orders the read-back queries return them (`detailEntities`, `annotationSources`,
+    /// `userSources`): SQLite compares text byte by byte.
+    func rows() -> TraceRows {
+        func bytesBefore(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+        let sortedAnnotations = annotations.sorted { a, b in
+            if a.key != b.key { return bytesBefore(a.key, b.key) }
+            if a.document != b.document { return a.document < b.document }
+            return bytesBefore(a.entity, b.entity)
+        }
+        let sortedUsers = users.sorted { a, b in a.document != b.document ? a.document < b.document : bytesBefore(a.entity, b.entity) }
+        return TraceRows(
+            // Entity ids are 16 lowercase hex digits (`SegmentDocumentParser`), so `<` is byte order.
+            entities: entities.sorted { $0.id < $1.id },
+            annotations: sortedAnnotations.map { ($0.key, $0.value, $0.service) },
+            users: sortedUsers.map { ($0.name, $0.service) })
     }
 }
 
