@@ -219,6 +219,17 @@ enum OTLPTranslation {
                     source: source, receivedAt: receivedAt))
             batch.rejectReasons.append("otlp.span_id")
         }
+        // The resource and scope of each span's stored one-span request, written once per scope.
+        var frames: [OTLPJSONEncoder.OneSpanFrame] = []
+        for rs in request.resourceSpans {
+            for ss in rs.scopeSpans where !ss.spans.isEmpty {
+                let frame = OTLPJSONEncoder.OneSpanFrame(
+                    OTLPSpanContext(
+                        resource: rs.resource, resourceSchemaURL: rs.schemaURL, scope: ss.scope, scopeSchemaURL: ss.schemaURL,
+                        span: ss.spans[0]))
+                frames += repeatElement(frame, count: ss.spans.count)
+            }
+        }
         for (index, translated) in translator.translate(request).enumerated() {
             let span = translated.source.span
             batch.spanKeys.append(hex(span.traceID) + "/" + hex(span.spanID))
@@ -226,7 +237,7 @@ enum OTLPTranslation {
                 do {
                     let document = try SegmentDocumentParser.parse(bytes: bytes)
                     // The span is kept once, with the document that carries its id (the first).
-                    let original = position == 0 ? OTLPJSONEncoder.encodeBytes(translated.source.request) : nil
+                    let original = position == 0 ? frames[index].encode(span) : nil
                     batch.documents.append(
                         IncomingDocument(
                             raw: bytes, document: document, source: source, receivedAt: receivedAt, originalSpan: original))

@@ -276,19 +276,11 @@ public enum OTLPJSONEncoder {
                     .array(
                         request.resourceSpans.map { rs in
                             var o = JSONObject()
-                            var resource = JSONObject()
-                            resource["attributes"] = .array(rs.resource.attributes.map(keyValue))
-                            if rs.resource.droppedAttributesCount != 0 { resource["droppedAttributesCount"] = int(rs.resource.droppedAttributesCount) }
-                            o["resource"] = .object(resource)
+                            o["resource"] = resource(rs.resource)
                             o["scopeSpans"] = .array(
                                 rs.scopeSpans.map { ss in
                                     var so = JSONObject()
-                                    var scope = JSONObject()
-                                    if !ss.scope.name.isEmpty { scope["name"] = .string(ss.scope.name) }
-                                    if !ss.scope.version.isEmpty { scope["version"] = .string(ss.scope.version) }
-                                    if !ss.scope.attributes.isEmpty { scope["attributes"] = .array(ss.scope.attributes.map(keyValue)) }
-                                    if ss.scope.droppedAttributesCount != 0 { scope["droppedAttributesCount"] = int(ss.scope.droppedAttributesCount) }
-                                    so["scope"] = .object(scope)
+                                    so["scope"] = scope(ss.scope)
                                     so["spans"] = .array(ss.spans.map(span))
                                     if !ss.schemaURL.isEmpty { so["schemaUrl"] = .string(ss.schemaURL) }
                                     return .object(so)
@@ -302,6 +294,62 @@ public enum OTLPJSONEncoder {
 
     /// The compact JSON text of `encode`.
     public static func encodeBytes(_ request: OTLPRequest) -> [UInt8] { Array(JSONWriter.string(encode(request)).utf8) }
+
+    static func resource(_ resource: OTLPResource) -> JSONValue {
+        var o = JSONObject()
+        o["attributes"] = .array(resource.attributes.map(keyValue))
+        if resource.droppedAttributesCount != 0 { o["droppedAttributesCount"] = int(resource.droppedAttributesCount) }
+        return .object(o)
+    }
+
+    static func scope(_ scope: OTLPScope) -> JSONValue {
+        var o = JSONObject()
+        if !scope.name.isEmpty { o["name"] = .string(scope.name) }
+        if !scope.version.isEmpty { o["version"] = .string(scope.version) }
+        if !scope.attributes.isEmpty { o["attributes"] = .array(scope.attributes.map(keyValue)) }
+        if scope.droppedAttributesCount != 0 { o["droppedAttributesCount"] = int(scope.droppedAttributesCount) }
+        return .object(o)
+    }
+
+    /// `encodeBytes` of one-span requests for the spans of one resource and scope: the text around the span, the
+    /// same for all of them, is written once, so a request of 512 spans does not write its resource 512 times.
+    public struct OneSpanFrame: Sendable {
+        let prefix: [UInt8]
+        let suffix: [UInt8]
+
+        /// The frame of `context`'s resource and scope (its span is not used).
+        public init(_ context: OTLPSpanContext) {
+            var head = #"{"resourceSpans":[{"resource":"#
+            JSONWriter.write(resource(context.resource), into: &head)
+            head += #","scopeSpans":[{"scope":"#
+            JSONWriter.write(scope(context.scope), into: &head)
+            head += #","spans":["#
+            var tail = "]"
+            if !context.scopeSchemaURL.isEmpty {
+                tail += #","schemaUrl":"#
+                JSONWriter.write(.string(context.scopeSchemaURL), into: &tail)
+            }
+            tail += "}]"
+            if !context.resourceSchemaURL.isEmpty {
+                tail += #","schemaUrl":"#
+                JSONWriter.write(.string(context.resourceSchemaURL), into: &tail)
+            }
+            tail += "}]}"
+            prefix = Array(head.utf8)
+            suffix = Array(tail.utf8)
+        }
+
+        /// The bytes `encodeBytes` gives for a request of this resource, scope and `span` alone.
+        public func encode(_ span: OTLPSpan) -> [UInt8] {
+            let body = JSONWriter.string(OTLPJSONEncoder.span(span))
+            var out: [UInt8] = []
+            out.reserveCapacity(prefix.count + body.utf8.count + suffix.count)
+            out += prefix
+            out += body.utf8
+            out += suffix
+            return out
+        }
+    }
 
     static func int(_ n: UInt32) -> JSONValue { .number(JSONNumber(Int(n))) }
     static func int64(_ n: UInt64) -> JSONValue { .string(String(n)) }

@@ -97,6 +97,29 @@ import XRayWire
         let request = OTLPSpanContext(scope: OTLPScope(name: "x", version: "1", attributes: [OTLPKeyValue("a", .int(1))]), span: span).request
         #expect(try OTLPJSONDecoder.decode(OTLPJSONEncoder.encodeBytes(request)) == request)
     }
+
+    /// The frame written once per scope gives each span the very bytes of its one-span request, with and
+    /// without schema URLs, dropped counts and scope attributes.
+    @Test(arguments: ["flask-json.json", "flask-protobuf.binpb", "flask-protobuf-semconv-http.binpb"])
+    func oneSpanFrameWritesTheOneSpanRequest(file: String) throws {
+        let bytes = try fixture(file)
+        let request = file.hasSuffix(".json") ? try OTLPJSONDecoder.decode(bytes) : try OTLPProtobufDecoder.decode(bytes)
+        var contexts = request.flattened
+        #expect(!contexts.isEmpty)
+        var bare = contexts[0]
+        bare.resourceSchemaURL = ""
+        bare.scopeSchemaURL = ""
+        bare.resource = OTLPResource(attributes: [], droppedAttributesCount: 3)
+        bare.scope = OTLPScope(name: "\"x\"", attributes: [OTLPKeyValue("a\n", .int(1))], droppedAttributesCount: 1)
+        var described = contexts[0]
+        described.resourceSchemaURL = "https://opentelemetry.io/schemas/1.11.0"
+        described.scopeSchemaURL = "https://example.com/s\u{1}"
+        contexts += [bare, described]
+        for context in contexts {
+            let framed = OTLPJSONEncoder.OneSpanFrame(context).encode(context.span)
+            #expect(framed == OTLPJSONEncoder.encodeBytes(context.request))
+        }
+    }
 }
 
 @Suite struct DecompressionTests {
