@@ -172,6 +172,7 @@ public enum Launcher {
         let store: TraceStore
         do {
             store = try TraceStore(path: request.storePath, checkpointPages: 100)
+            store.foldsWALOnClose(beyond: 100)
         } catch {
             throw .store(error)
         }

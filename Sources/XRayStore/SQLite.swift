@@ -16,6 +16,8 @@ final class SQLiteConnection {
     private let readOnly: Bool
     /// Whether closing folds the WAL into the database file (see `checkpointIfLast`).
     var checkpointOnClose = false
+    /// Closing folds the WAL too when it is longer than this many bytes (see `checkpointIfLast`).
+    var checkpointOnCloseBeyond: Int?
 
     init(path: String, readOnly: Bool) throws(StoreError) {
         var db: OpaquePointer?
@@ -51,8 +53,15 @@ final class SQLiteConnection {
     /// (`TraceStore.foldsWALOnClose`): an empty WAL then costs one `stat`, and a non-empty one a `TRUNCATE`
     /// checkpoint that never waits: with another process reading or writing it answers `SQLITE_BUSY` at
     /// once and the last one out does it (sqlite.org/c3ref/wal_checkpoint_v2.html).
+    ///
+    /// A WAL is started over only by a write that begins after a checkpoint copied all of it, and a process
+    /// that opens the store first forgets what earlier processes copied (the `-shm` index is rebuilt), so a
+    /// store written only by short commands that never fold their WAL would see it grow with every one of
+    /// them: `checkpointOnCloseBeyond` bounds it.
     private func checkpointIfLast() {
-        guard checkpointOnClose, !readOnly, Self.fileSize(path + "-wal") > 0 else { return }
+        guard !readOnly else { return }
+        let size = Self.fileSize(path + "-wal")
+        guard size > 0, checkpointOnClose || checkpointOnCloseBeyond.map({ size > $0 }) == true else { return }
         sqlite3_busy_timeout(handle, 0)
         sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
     }

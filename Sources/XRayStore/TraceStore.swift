@@ -136,10 +136,17 @@ package final class TraceStore {
 
     /// Whether closing the store folds its WAL into the store file when no other process uses it, so the
     /// store is one file at rest. For daemons, imports and prune; `xray run` leaves its few pages to the
-    /// next of those (or to the 100-page automatic checkpoint) to stay within its start-up budget.
+    /// next of those to stay within its start-up budget, and folds them past 100 (`foldsWALOnClose(beyond:)`).
     package var foldsWALOnClose: Bool {
         get { db.checkpointOnClose }
         set { db.checkpointOnClose = newValue }
+    }
+
+    /// Folds the WAL on close as `foldsWALOnClose` does, but only once it holds more than `pages` pages of
+    /// 4 KiB: `xray run` pays that checkpoint's fsyncs one run in several, instead of a WAL that only grows
+    /// and that every run then checkpoints whole.
+    package func foldsWALOnClose(beyond pages: Int) {
+        db.checkpointOnCloseBeyond = pages * 4096
     }
 
     /// Opens the connection again: after its WAL file was deleted, new writes must go to the file that

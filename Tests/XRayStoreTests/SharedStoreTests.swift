@@ -72,4 +72,26 @@ import XRayWire
         try handle.close()
         #expect(throws: StoreError.self) { try TraceStore(path: path).verify() }
     }
+    /// A store written only by short-lived connections (one `xray run` after another) keeps its WAL
+    /// bounded: a connection that folds beyond N pages leaves a short WAL alone and folds a longer one.
+    @Test func aConnectionFoldsItsWALOnCloseOnlyBeyondItsBound() throws {
+        func walSize(_ path: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+        }
+        let path = temporaryStorePath()
+        do {
+            let store = try TraceStore(path: path, checkpointPages: 100_000)
+            store.foldsWALOnClose(beyond: 100_000)
+            _ = try store.ingest(try (0..<200).map { try document($0) })
+        }
+        let short = walSize(path)
+        #expect(short > 0, "within its bound the WAL is left for the next writer")
+        do {
+            let store = try TraceStore(path: path, checkpointPages: 100_000)
+            store.foldsWALOnClose(beyond: short / 4096 / 2)
+            _ = try store.ingest(try (200..<400).map { try document($0) })
+        }
+        #expect(walSize(path) == 0, "past its bound the last connection out folds and truncates it")
+        #expect(try TraceStore(path: path).counts().traces == 400)
+    }
 }
