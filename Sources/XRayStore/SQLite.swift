@@ -16,6 +16,8 @@ final class SQLiteConnection {
     private let readOnly: Bool
     /// Whether closing folds the WAL into the database file (see `checkpointIfLast`).
     var checkpointOnClose = false
+    /// Kept alive here for the commit hook that writes to it (`TraceStore.watchWAL`).
+    var walLength: WALLength?
 
     init(path: String, readOnly: Bool) throws(StoreError) {
         var db: OpaquePointer?
