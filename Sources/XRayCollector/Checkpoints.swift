@@ -2,8 +2,8 @@ import XRayStore
 import XRaySystem
 
 /// The WAL checkpoint off the writer's path: a thread of its own, with its own connection
-/// (`WALCheckpointer`), copies what the writer committed into the database file after each commit, while the
-/// writer goes on with the next transaction.
+/// (`WALCheckpointer`), copies what the writer committed into the database file after each commit past
+/// `passFrames`, while the writer goes on with the next transaction.
 ///
 /// SQLite starts the WAL over only when a write transaction begins after a checkpoint that copied every
 /// frame (sqlite.org/wal.html#ckpt). Passes that run beside the writer always trail its last commit, so once
@@ -13,7 +13,7 @@ import XRaySystem
 /// a checkpointer that cannot open the store.
 final class Checkpoints: Sendable {
     struct State {
-        /// Transactions the writer committed.
+        /// Commits that asked for a pass (`committed`).
         var commits = 0
         /// `commits` when the last finished pass began, and whether it copied every frame.
         var passedCommits = 0
@@ -40,8 +40,13 @@ final class Checkpoints: Sendable {
         state = Monitor(State(settleFrames: resetFrames))
     }
 
-    /// The writer committed a transaction: wakes the checkpointer.
-    func committed() {
+    /// The WAL length from which a commit wakes the checkpointer: an eighth of the bound, so that under load
+    /// passes follow each other, while a few small commits (`xray run`'s) cost no checkpoint and no fsync.
+    var passFrames: Int { max(1, resetFrames / 8) }
+
+    /// The writer committed a transaction that left `walFrames` in the WAL.
+    func committed(walFrames: Int) {
+        guard walFrames >= passFrames else { return }
         state.withLock { $0.commits += 1 }
     }
 
@@ -69,9 +74,9 @@ final class Checkpoints: Sendable {
         state.withLock { $0.closed = true }
     }
 
-    /// The checkpointer thread: one passive pass after each commit (or group of commits that landed while
-    /// the previous pass ran), opening its connection at the first commit so that a collector that stores
-    /// nothing opens none.
+    /// The checkpointer thread: one passive pass after each commit that asked for one (or group of them that
+    /// landed while the previous pass ran), opening its connection at the first, so that a collector that
+    /// stores little opens none.
     func run() {
         var checkpointer: WALCheckpointer?
         while true {

@@ -199,7 +199,7 @@ struct Writer: Sendable {
         } catch {
             return .failure(error)
         }
-        checkpoints?.committed()
+        if let checkpoints { checkpoints.committed(walFrames: handoff.withStore { $0.walFrames }) }
         counters.stored.add(counts.stored, ordering: .relaxed)
         counters.duplicates.add(counts.duplicates + counts.staleInProgress, ordering: .relaxed)
         if !batch.rejectReasons.isEmpty || !counts.refused.isEmpty {
