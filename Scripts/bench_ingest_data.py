@@ -1,12 +1,13 @@
 """Generates SDK-sized segment documents for Scripts/bench-ingest.
 
 argv: COUNT DOCS.jsonl ROWS.tsv. One document per datagram, each a trace of its own, shaped as the Python
-SDK's Flask middleware and its requests and sqlite3 patches send them (Tests/Fixtures/sdk/flask.jsonl): a
+SDK's Flask middleware and its requests and database patches send them (Tests/Fixtures/sdk/flask.jsonl): a
 segment with http request/response, the aws.xray sdk block, service, annotations and metadata, and two
-inline subsegments (an outgoing HTTP call and an SQL query), about 1.1 KB. ROWS.tsv holds the rows xray
+inline subsegments (an outgoing HTTP call and an SQL query), about 1.3 KB as compact JSON. ROWS.tsv holds the rows xray
 derives from each document in the format of Scripts/bench_import_data.py, so Scripts/bench_import_baseline.c
 inserts the same rows: D (document), E (entity, three per document), A (annotation), T (trace summary),
-C (commit, every 4,000 documents as xray's writer commits).
+C (commit, every 4,000 documents, as in the earlier baselines; xray's writer commits up to 8,000 when its
+queue is deep).
 """
 import json
 import random
