@@ -27,8 +27,13 @@ package final class Collector: Sendable {
         package var samplingRules: [SamplingRule]?
         /// Where to send a copy of every accepted datagram.
         package var forward: Endpoint?
-        /// Datagrams that may wait between reader and writer before the reader blocks.
+        /// Datagrams, and their bytes, that may wait between reader and decoder before the reader blocks
+        /// (then the socket's receive buffer fills, and then the kernel drops and counts).
         package var queueCapacity: Int
+        package var queueBytes = 32 << 20
+        /// WAL pages past which the writer lets the checkpointer thread catch up so the WAL starts over;
+        /// nil leaves checkpoints to the writer's connection (SQLite's automatic checkpoint).
+        var walResetFrames: Int? = 8000
         /// Called on the writer thread each time a trace's root segment is stored complete.
         package var onTraceCompleted: (@Sendable (TraceSummary) -> Void)?
         /// Called on the writer thread with the trace ids of every committed batch: how `xray run` knows
@@ -64,7 +69,7 @@ package final class Collector: Sendable {
 
         package init(
             address: DaemonAddress = .default, storePath: String, samplingRules: [SamplingRule]? = nil,
-            forward: Endpoint? = nil, queueCapacity: Int = 32_768,
+            forward: Endpoint? = nil, queueCapacity: Int = 65_536,
             onTraceCompleted: (@Sendable (TraceSummary) -> Void)? = nil,
             onTracesStored: (@Sendable ([String]) -> Void)? = nil
         ) {
@@ -105,14 +110,17 @@ package final class Collector: Sendable {
     private let threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread)
     private let finalCounters = Mutex<CollectorCounters?>(nil)
     private let forwarder: (forwarder: OTLPForwarder, thread: NativeThread)?
+    /// The WAL checkpointer's thread, which ends once the writer has closed `Checkpoints`.
+    private let checkpointer: NativeThread?
 
     private init(
         boundAddress: DaemonAddress, counters: LiveCounters, stopping: StopFlag, queue: IntakeQueue, server: HTTPServer,
         udpFD: Int32, forwardFD: Int32?, threads: (reader: NativeThread, decoder: NativeThread, writer: NativeThread, acceptor: NativeThread),
         otlpHTTPAddress: Endpoint?, otlpGRPCAddress: Endpoint?, otlpServers: [(server: HTTPServer, acceptor: NativeThread)],
-        startWarnings: [String], forwarder: (forwarder: OTLPForwarder, thread: NativeThread)?
+        startWarnings: [String], forwarder: (forwarder: OTLPForwarder, thread: NativeThread)?, checkpointer: NativeThread?
     ) {
         self.forwarder = forwarder
+        self.checkpointer = checkpointer
         self.boundAddress = boundAddress
         self.otlpHTTPAddress = otlpHTTPAddress
         self.otlpGRPCAddress = otlpGRPCAddress
@@ -135,8 +143,10 @@ package final class Collector: Sendable {
         let store: TraceStore
         do {
             // A long WAL between checkpoints writes hot pages to the database file less often: about 6%
-            // more documents a second under load than SQLite's default 1,000 pages.
+            // more documents a second under load than SQLite's default 1,000 pages. With the checkpointer
+            // thread the writer's own checkpoint is only the fallback, far past the WAL's bound.
             store = try TraceStore(path: configuration.storePath, checkpointPages: 8000)
+            if let frames = configuration.walResetFrames { store.watchWAL(fallbackFrames: frames * 4) }
             if configuration.verifyStore { try store.verify() }
             store.foldsWALOnClose = configuration.foldsWALOnClose
         } catch {
@@ -179,9 +189,11 @@ package final class Collector: Sendable {
             throw error
         }
         let stopping = StopFlag()
-        let queue = IntakeQueue(capacity: configuration.queueCapacity, counters: counters)
-        // Parsed documents weigh several times their bytes: keep one batch waiting while the writer commits one.
-        let parsed = DocumentQueue(capacity: Writer.maxBatch, counters: nil)
+        let queue = IntakeQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueBytes, counters: counters)
+        // Parsed documents weigh several times their bytes: keep about one batch waiting while the writer
+        // commits one; the reader's queue holds the rest as compact datagrams.
+        let parsed = DocumentQueue(capacity: Writer.maxBatch, byteCapacity: Writer.maxBatchBytes, counters: nil)
+        let checkpoints = configuration.walResetFrames.map { Checkpoints(path: configuration.storePath, resetFrames: $0) }
         let sampling = SamplingService(rules: configuration.samplingRules ?? SamplingService.defaultRules, loadedAt: epochSeconds())
         let handoff = DocumentHandoff(queue: queue)
         let api = XRayAPI(
@@ -213,12 +225,14 @@ package final class Collector: Sendable {
         let writer = Writer(
             handoff: StoreHandoff(store), queue: parsed, counters: counters,
             onTraceCompleted: configuration.onTraceCompleted, onTracesStored: configuration.onTracesStored,
-            onWarning: configuration.onWarning, forwarder: forwarder)
+            onWarning: configuration.onWarning, forwarder: forwarder, checkpoints: checkpoints)
         let reader = UDPReader(fd: udp.fd, queue: queue, counters: counters, stopping: stopping, slotSize: configuration.slotSize)
         var started: [NativeThread] = []
         var forwarderThread: NativeThread?
+        var checkpointThread: NativeThread?
         do throws(ThreadStartError) {
             if let forwarder { forwarderThread = try NativeThread.start("xray-otlp-fwd", forwarder.run) }
+            if let checkpoints { checkpointThread = try NativeThread.start("xray-checkpoint", checkpoints.run) }
             started.append(try NativeThread.start("xray-writer", writer.run))
             started.append(try NativeThread.start("xray-decoder", decoder.run))
             started.append(try NativeThread.start("xray-udp", reader.run))
@@ -236,6 +250,8 @@ package final class Collector: Sendable {
             for thread in started { thread.join() }
             forwarder?.close()
             forwarderThread?.join()
+            checkpoints?.close()
+            checkpointThread?.join()
             close(udp.fd)
             close(tcp.fd)
             if let forwardFD { close(forwardFD) }
@@ -249,7 +265,7 @@ package final class Collector: Sendable {
             udpFD: udp.fd, forwardFD: forwardFD, threads: (started[2], started[1], started[0], started[3]),
             otlpHTTPAddress: otlpSocket?.endpoint, otlpGRPCAddress: grpcSocket?.endpoint,
             otlpServers: otlpServers.enumerated().map { ($0.element.server, started[4 + $0.offset]) }, startWarnings: warnings,
-            forwarder: zip(forwarder, forwarderThread))
+            forwarder: zip(forwarder, forwarderThread), checkpointer: checkpointThread)
     }
 
     /// Binds an OTLP-only listener: nil when off, or when its preferred (default) address is taken, which
@@ -355,6 +371,7 @@ package final class Collector: Sendable {
         queue.close()
         threads.decoder.join()
         threads.writer.join()
+        checkpointer?.join()
         if let forwarder {
             // After the writer: everything stored is queued; the forwarder sends it, with no retry waits once closed.
             forwarder.forwarder.close()

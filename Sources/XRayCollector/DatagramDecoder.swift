@@ -11,6 +11,10 @@ import Glibc
 /// Decoding runs on its own thread so the SQLite writer does nothing but write: on two cores the two
 /// halves then run side by side instead of one after the other.
 struct DatagramDecoder: Sendable {
+    /// Documents parsed before they are handed on: small beside the writer's transactions, so the writer
+    /// never waits long for a decoder working through a deep queue.
+    static let flushDocuments = 1000
+
     let input: IntakeQueue
     let output: DocumentQueue
     let counters: LiveCounters
@@ -22,7 +26,7 @@ struct DatagramDecoder: Sendable {
         var pending = ParsedBatch()
         func flush() {
             guard !pending.isEmpty else { return }
-            output.push(pending, weight: pending.count)
+            output.push(pending, weight: pending.count, bytes: pending.bytes)
             pending = ParsedBatch()
         }
         while true {
@@ -44,13 +48,13 @@ struct DatagramDecoder: Sendable {
                         }
                         counters.documents.add(pending.count - countBefore, ordering: .relaxed)
                         if let forwardFD, pending.documents.count > before { forward(datagram.bytes, fd: forwardFD) }
-                        if pending.count >= Writer.maxBatch { flush() }
+                        if pending.count >= Self.flushDocuments { flush() }
                     }
                 case .parsed(let batch):
                     // Keep arrival order: what was decoded before this request is stored before it.
                     flush()
                     counters.documents.add(batch.count, ordering: .relaxed)
-                    output.push(batch, weight: batch.count)
+                    output.push(batch, weight: batch.count, bytes: batch.bytes)
                 }
             }
             flush()

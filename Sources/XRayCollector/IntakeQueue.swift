@@ -34,6 +34,8 @@ struct ParsedBatch: Sendable {
     var completion: BatchCompletion?
 
     var count: Int { documents.count + rejects.count }
+    /// The raw bytes of its documents and rejects: what a queue's byte bound weighs.
+    var bytes: Int { documents.reduce(0) { $0 + $1.raw.count } + rejects.reduce(0) { $0 + $1.raw.count } }
     var isEmpty: Bool { documents.isEmpty && rejects.isEmpty }
 
     /// Appends `other`'s documents and rejects (not its completion).
@@ -59,36 +61,46 @@ typealias DocumentQueue = BoundedQueue<ParsedBatch>
 
 /// A bounded handoff between pipeline threads: reader (and HTTP threads) → decoder → SQLite writer.
 ///
-/// Bounded so a store that cannot keep up cannot eat all memory: when it is full the reader blocks, the
-/// kernel's receive buffer absorbs the rest, and anything beyond that shows up as kernel drops. The
-/// capacity (in documents) is far above what a healthy writer lets accumulate.
+/// Bounded in items (datagrams, documents) and in bytes, so that a store that cannot keep up cannot eat all
+/// memory whatever the items weigh: when either bound is reached the producer blocks, the kernel's receive
+/// buffer absorbs what keeps arriving, and anything beyond that is dropped by the kernel and counted
+/// (`kernelDrops`). An item heavier than a bound on its own still goes in once the queue is empty.
 final class BoundedQueue<Item: Sendable>: Sendable {
     struct State {
         var items: [Item] = []
         var weight = 0
+        var bytes = 0
         var closed = false
     }
 
     let capacity: Int
+    let byteCapacity: Int
     private let state = Monitor(State())
     /// Where the deepest fill is recorded; nil for a queue whose depth no counter reports.
     private let counters: LiveCounters?
 
-    init(capacity: Int, counters: LiveCounters?) {
+    /// `byteCapacity` defaults to no bound in bytes, for a queue whose items are few and small.
+    init(capacity: Int, byteCapacity: Int = .max, counters: LiveCounters?) {
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
         self.counters = counters
     }
 
-    /// Appends `item`, waiting while the queue is full; false once the queue is closed.
+    /// Appends `item`, weighing `weight` items and `bytes` bytes, waiting while the queue is full; false
+    /// once the queue is closed.
     @discardableResult
-    func push(_ item: Item, weight: Int) -> Bool {
+    func push(_ item: Item, weight: Int, bytes: Int) -> Bool {
         let capacity = capacity
+        let byteCapacity = byteCapacity
         let (accepted, depth) = state.wait(
-            until: { $0.closed || $0.weight == 0 || $0.weight + weight <= capacity }, timeout: nil
+            until: {
+                $0.closed || $0.weight == 0 || ($0.weight + weight <= capacity && $0.bytes + bytes <= byteCapacity)
+            }, timeout: nil
         ) { state, _ -> (Bool, Int) in
             guard !state.closed else { return (false, 0) }
             state.items.append(item)
             state.weight += weight
+            state.bytes += bytes
             return (true, state.weight)
         }
         if accepted, let counters {
@@ -110,6 +122,7 @@ final class BoundedQueue<Item: Sendable>: Sendable {
             let items = state.items
             state.items.removeAll(keepingCapacity: true)
             state.weight = 0
+            state.bytes = 0
             return (items, state.closed && items.isEmpty)
         }
     }
@@ -144,7 +157,7 @@ package struct DocumentHandoff: Sendable {
     ) -> Outcome {
         let done = BatchCompletion()
         let batch = ParsedBatch(documents: documents, rejects: rejects, rejectReasons: rejectReasons, completion: done)
-        guard queue.push(.parsed(batch), weight: batch.count) else { return .closed }
+        guard queue.push(.parsed(batch), weight: batch.count, bytes: batch.bytes) else { return .closed }
         switch done.wait(timeout: timeout) {
         case nil: return .timedOut
         case .failure(let error)?: return .failed(error)

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The UDP intake thread: batches of up to 64 datagrams of up to 64 KiB (`recvmmsg` on Linux), straight
-/// into the writer's queue.
+/// into the decoder's queue, weighed in datagrams and bytes.
 ///
 /// It does no parsing and never touches SQLite, so it is back in `recvmmsg` within microseconds; this is
 /// the receiver that drained 500,000 datagrams with no loss (README, "Performance").
@@ -52,7 +52,7 @@ struct UDPReader: Sendable {
             }
             counters.datagrams.add(batch.count, ordering: .relaxed)
             if let drops = receiver.kernelDrops { counters.kernelDrops.store(drops, ordering: .relaxed) }
-            if !batch.isEmpty { queue.push(.datagrams(batch), weight: batch.count) }
+            if !batch.isEmpty { queue.push(.datagrams(batch), weight: batch.count, bytes: batch.reduce(0) { $0 + $1.bytes.count }) }
             if ended { break }
         }
     }

@@ -31,8 +31,11 @@ final class StoreHandoff: Sendable {
 /// `retryInterval`; past that bound the oldest are dropped and counted in `storeFailures`. Each change
 /// between failing and working is reported through `onWarning`.
 struct Writer: Sendable {
-    /// Documents per transaction at most: larger transactions rewrite shared index pages less often.
-    static let maxBatch = 4000
+    /// Documents per transaction at most: larger transactions rewrite shared index pages less often. Under
+    /// light load a transaction holds what arrived since the last one; only a deep queue fills it.
+    static let maxBatch = 8000
+    /// The raw bytes of the documents waiting for the writer at most (`DocumentQueue`'s byte bound).
+    static let maxBatchBytes = 12 << 20
     /// Documents kept for another try while the store fails.
     static let maxBacklog = 100_000
     /// Seconds between tries while the store fails, and between checks of the store's files when idle.
@@ -46,6 +49,8 @@ struct Writer: Sendable {
     let onWarning: (@Sendable (String) -> Void)?
     /// Takes a copy of every committed batch for `--forward-otlp`; it only queues, so the writer never waits on it.
     var forwarder: OTLPForwarder?
+    /// The WAL checkpoint on its own thread: told of every commit, and waited for when the WAL is long.
+    var checkpoints: Checkpoints?
 
     /// What the writer thread alone keeps between batches.
     struct State {
@@ -78,6 +83,7 @@ struct Writer: Sendable {
             commit(&pending, &state)
             checkFiles(&state)
             if finished {
+                defer { checkpoints?.close() }
                 // A last few tries for what is still kept, then it counts as lost.
                 for _ in 0..<3 where !state.backlog.isEmpty {
                     retryBacklog(&state)
@@ -187,11 +193,13 @@ struct Writer: Sendable {
     func store(_ batch: ParsedBatch) -> Result<IngestCounts, StoreError> {
         guard !batch.isEmpty else { return .success(IngestCounts()) }
         let counts: IngestCounts
+        if let checkpoints { checkpoints.settle(walFrames: handoff.withStore { $0.walFrames }) }
         do throws(StoreError) {
             counts = try handoff.withStore { store throws(StoreError) in try store.ingest(batch.documents, rejects: batch.rejects) }
         } catch {
             return .failure(error)
         }
+        if let checkpoints { checkpoints.committed(walFrames: handoff.withStore { $0.walFrames }) }
         counters.stored.add(counts.stored, ordering: .relaxed)
         counters.duplicates.add(counts.duplicates + counts.staleInProgress, ordering: .relaxed)
         if !batch.rejectReasons.isEmpty || !counts.refused.isEmpty {

@@ -18,6 +18,8 @@ final class SQLiteConnection {
     var checkpointOnClose = false
     /// Closing folds the WAL too when it is longer than this many bytes (see `checkpointIfLast`).
     var checkpointOnCloseBeyond: Int?
+    /// Kept alive here for the commit hook that writes to it (`TraceStore.watchWAL`).
+    var walLength: WALLength?
 
     init(path: String, readOnly: Bool) throws(StoreError) {
         var db: OpaquePointer?
