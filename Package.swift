@@ -80,7 +80,8 @@ let package = Package(
         .testTarget(name: "XRayRenderTests", dependencies: ["XRayRender", "XRayWire"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayStoreTests", dependencies: ["XRayStore", "XRayWire", "XRayRender", "CSQLite", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "XRayLauncherTests", dependencies: ["XRayLauncher", "XRayCollector", "XRayWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayRender", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "XRayQueryTests", dependencies: ["XRayQuery", "XRayStore", "XRayRender", "XRayWire", "XRayTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "XRayCollectorTests",
             dependencies: [
