@@ -1,4 +1,4 @@
-/// The OpenTelemetry spans kept beside the documents they were translated to (`otlp_spans`, schema v4).
+/// The OpenTelemetry spans kept beside the documents they were translated to (`otlp_spans`, schema v4, a rowid table since v6).
 extension TraceStore {
     /// Keeps `span` (a one-span OTLP/JSON request) under the document's trace and id, in the caller's
     /// transaction, replacing an earlier copy as the document itself was.

@@ -179,6 +179,31 @@ enum Schema {
             ) WITHOUT ROWID;
             """
         ),
+        // A span's row (1-3 KB: the span with its resource) does not fit an index b-tree cell of a WITHOUT
+        // ROWID table on 4 KB pages, so each spilled to an overflow page of its own; as a rowid table it sits
+        // in its leaf page (sqlite.org/withoutrowid.html, section 4: "WITHOUT ROWID tables work best when
+        // individual rows are not too large"). Measured: a third less store and a quarter less writer time.
+        (
+            "v6: the OpenTelemetry spans as a rowid table",
+            """
+            CREATE TABLE otlp_spans_rowid(
+                rowid INTEGER PRIMARY KEY,
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                received_at REAL NOT NULL,
+                request BLOB NOT NULL,
+                UNIQUE(trace_id, span_id)
+            );
+            INSERT INTO otlp_spans_rowid(trace_id, span_id, received_at, request)
+                SELECT trace_id, span_id, received_at, request FROM otlp_spans;
+            DROP TRIGGER otlp_spans_follow_documents;
+            DROP TABLE otlp_spans;
+            ALTER TABLE otlp_spans_rowid RENAME TO otlp_spans;
+            CREATE TRIGGER otlp_spans_follow_documents AFTER DELETE ON documents BEGIN
+                DELETE FROM otlp_spans WHERE trace_id = old.trace_id AND span_id = old.id;
+            END;
+            """
+        ),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -140,6 +140,37 @@ func doc(id: String = "70de5b6f19ff9a0a", name: String = "svc", inProgress: Bool
         #expect(try store.db.scalarInt("SELECT count(*) FROM runs") == 0)
     }
 
+    @Test func aVersionFiveStoreKeepsItsOpenTelemetrySpansAcrossTheRowidMigration() throws {
+        let otherTrace = "1-581cf771-a006649127e371903a2de980"
+        let path = temporaryStorePath()
+        try TraceStore.createPrivateFile(path)
+        var db: OpaquePointer?
+        #expect(sqlite3_open(path, &db) == SQLITE_OK)
+        let upToFive = Schema.migrations[0..<5].map(\.sql).joined(separator: ";\n")
+        #expect(sqlite3_exec(db, upToFive + "; PRAGMA user_version=5;", nil, nil, nil) == SQLITE_OK)
+        let raw = doc()
+        #expect(
+            sqlite3_exec(
+                db,
+                """
+                INSERT INTO documents(trace_id,id,in_progress,received_at,source,raw) VALUES('\(traceA)','70de5b6f19ff9a0a',0,1,'old',CAST('\(raw)' AS BLOB));
+                INSERT INTO otlp_spans VALUES('\(traceA)','70de5b6f19ff9a0a',1,CAST('{"resourceSpans":[]}' AS BLOB));
+                INSERT INTO otlp_spans VALUES('\(otherTrace)','0000000000000002',2,CAST('{"b":1}' AS BLOB));
+                """, nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(db)
+
+        let store = try TraceStore(path: path)
+        #expect(try store.schemaVersion() == Schema.currentVersion)
+        #expect(try store.originalSpans(traceID: traceA).map(\.spanID) == ["70de5b6f19ff9a0a"])
+        #expect(try store.originalSpans(traceID: traceA).first?.request == Array(#"{"resourceSpans":[]}"#.utf8))
+        #expect(try store.originalSpans(traceID: otherTrace).count == 1)
+        #expect(try store.db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name='otlp_spans' AND sql LIKE '%WITHOUT ROWID%'") == 0)
+        // The trigger still follows the documents: deleting one deletes its span.
+        try store.db.execute("DELETE FROM documents WHERE trace_id='\(traceA)'")
+        #expect(try store.originalSpans(traceID: traceA).isEmpty)
+        #expect(try store.originalSpans(traceID: otherTrace).count == 1)
+    }
+
     @Test func aStoreFromANewerXRayIsRefused() throws {
         let path = temporaryStorePath()
         _ = try TraceStore(path: path)
