@@ -123,14 +123,25 @@ package final class TraceStore {
         }
         // Readers open read-write too: a WAL reader needs the -shm file, and it never writes data.
         db = try SQLiteConnection(path: path, readOnly: false)
-        do {
-            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;")
-            try db.execute("PRAGMA wal_autocheckpoint=\(max(1, checkpointPages))")
-        } catch {
-            if case .sqlite(_, let code, _) = error, code & 0xFF == SQLITE_NOTADB { throw StoreError.notAStore(path: path) }
-            throw error
+        // Processes opening a new store at once (parallel `xray run`s) race to switch it to WAL and to
+        // create the schema while it is still in rollback mode, where SQLite answers a lock upgrade that
+        // could deadlock with SQLITE_BUSY at once instead of calling the busy handler
+        // (sqlite.org/c3ref/busy_handler.html): such a refusal is tried again.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do throws(StoreError) {
+                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;")
+                try db.execute("PRAGMA wal_autocheckpoint=\(max(1, checkpointPages))")
+                try migrate()
+                break
+            } catch  where error.isBusy && attempt < Self.busyAttempts {
+                usleep(UInt32(1000 << attempt))
+            } catch {
+                if case .sqlite(_, let code, _) = error, code & 0xFF == SQLITE_NOTADB { throw StoreError.notAStore(path: path) }
+                throw error
+            }
         }
-        try migrate()
         fileIdentity = FileIdentity(path: path)
     }
 
