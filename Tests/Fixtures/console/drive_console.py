@@ -14,38 +14,17 @@ import tempfile
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+from browser_checks import browser, check, fail, wait
 
 URL, XRAY, STORE, SHOTS = sys.argv[1:5]
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOWNLOADS = tempfile.mkdtemp(prefix="console-downloads")
 XSS_TRACE = "1-6b07c600-0123456789abcdef01234567"
-
-
-def fail(message):
-    print("FAILED: " + message, flush=True)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-    print("ok: " + message, flush=True)
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
-        options.add_argument(flag)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    options.add_experimental_option("prefs", {"download.default_directory": DOWNLOADS, "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": DOWNLOADS})
-    return driver
 
 
 def downloaded(driver, name, message):
@@ -58,17 +37,6 @@ def downloaded(driver, name, message):
 
 def cli(*arguments):
     return subprocess.run([XRAY, *arguments, "--store", STORE], check=True, capture_output=True).stdout
-
-
-def wait(driver, predicate, message, timeout=10):
-    try:
-        # The list re-renders each second: an element read while it is replaced is "not yet", not a failure.
-        result = WebDriverWait(driver, timeout, poll_frequency=0.1,
-                               ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: predicate(d))
-    except TimeoutException:
-        fail(message)
-    print("ok: " + message, flush=True)
-    return result
 
 
 def rows(driver, body="traces-body"):
@@ -90,7 +58,7 @@ def shot(driver, name):
 
 
 def main():
-    driver = browser()
+    driver = browser(DOWNLOADS)
     try:
         driver.get(URL)
         # The list shows the traces: 10 from the SDK fixtures and the XSS one.

@@ -13,41 +13,17 @@ import math
 import os
 import sys
 
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+
+import browser_checks
+from browser_checks import browser, check, fail
 
 URL, SPEC, SHOTS = sys.argv[1:4]
 
 
-def fail(message):
-    print("FAILED: " + message, flush=True)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-    print("ok: " + message, flush=True)
-
-
-def wait(driver, predicate, message, timeout=15):
-    try:
-        result = WebDriverWait(driver, timeout, poll_frequency=0.1,
-                               ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: predicate(d))
-    except TimeoutException:
-        fail(message)
-    print("ok: " + message, flush=True)
-    return result
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
-        options.add_argument(flag)
-    options.binary_location = "/usr/bin/chromium"
-    return webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
+def wait(driver, predicate, message):
+    """A large map takes longer to lay out and draw than the other pages."""
+    return browser_checks.wait(driver, predicate, message, timeout=15)
 
 
 # Every node as the page drew it: name, the full name in its <title>, its circle's centre and radius, its whole

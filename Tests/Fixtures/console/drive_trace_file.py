@@ -17,35 +17,16 @@ import sys
 import tempfile
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+
+from browser_checks import browser, check, fail, wait
 
 XRAY, STORE, SHOTS = sys.argv[1:4]
 XSS_TRACE = "1-6b07c600-0123456789abcdef01234567"
 FOLDER = tempfile.mkdtemp(prefix="trace-file")
 DOWNLOADS = os.path.join(FOLDER, "downloads")
-
-
-def fail(message):
-    print("FAILED: " + message, flush=True)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-    print("ok: " + message, flush=True)
-
-
-def wait(driver, predicate, message, timeout=10):
-    try:
-        result = WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
-    except TimeoutException:
-        fail(message)
-    print("ok: " + message, flush=True)
-    return result
 
 
 def cli(*arguments):
@@ -64,18 +45,6 @@ def save_page(trace):
     with open(path, "wb") as f:
         f.write(page)
     return "file://" + path, page.decode()
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
-        options.add_argument(flag)
-    options.binary_location = "/usr/bin/chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    options.add_experimental_option("prefs", {"download.default_directory": DOWNLOADS, "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": DOWNLOADS})
-    return driver
 
 
 def labels(driver):
@@ -98,7 +67,7 @@ def requests(driver):
 
 def main():
     os.makedirs(DOWNLOADS)
-    driver = browser()
+    driver = browser(DOWNLOADS)
     try:
         # The Flask trace: the same view as the console's trace page.
         flask = trace_id('http.url CONTAINS "/hello/ada"')
