@@ -14,6 +14,8 @@ import argparse
 import json
 import random
 
+from bench_rows import annotation_rows, entity_row, summary_row
+
 parser = argparse.ArgumentParser()
 parser.add_argument("count", type=int)
 parser.add_argument("docs_path")
@@ -36,40 +38,11 @@ def hexid(n=16):
     return "%0*x" % (n, rng.getrandbits(n * 4))
 
 
-def esc(v):
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    return str(v)
-
-
 def entity_rows(e, trace, parent, kind, out, ann):
-    http = e.get("http", {})
-    req, resp = http.get("request", {}), http.get("response", {})
-    sql = e.get("sql", {}).get("sanitized_query")
-    cause = None
-    if "cause" in e:
-        ex = e["cause"]["exceptions"][0]
-        cause = f"{ex['type']}: {ex['message']}"
-    out.append("\t".join(esc(v) for v in [
-        "E", trace, e["id"], parent, kind, e["name"], e.get("origin"), e.get("namespace"), e["start_time"],
-        e.get("end_time"), 0, e.get("error", False), e.get("fault", False), e.get("throttle", False),
-        req.get("method"), req.get("url"), resp.get("status"), req.get("user_agent"), req.get("client_ip"),
-        e.get("user"), sql, cause]))
-    for k, v in e.get("annotations", {}).items():
-        t = 2 if isinstance(v, bool) else 1 if isinstance(v, (int, float)) else 0
-        ann.append("\t".join(["A", trace, e["id"], k, str(t), esc(v)]))
+    out.append(entity_row(e, trace, parent, kind))
+    ann.extend(annotation_rows(e, trace))
     for s in e.get("subsegments", []):
         entity_rows(s, trace, e["id"], 1, out, ann)
-
-
-def summary_row(trace, t0, seg, status, n_entities):
-    """The trace summary row xray keeps, as the baseline inserts it."""
-    values = [t0, seg["end_time"], seg["end_time"] - t0, seg["end_time"] - t0, seg["id"], seg["name"], None,
-              seg["http"]["request"]["method"], seg["http"]["request"]["url"], status, seg.get("error", False),
-              seg.get("fault", False), seg.get("throttle", False), False, n_entities, 0]
-    return "T\t%s\t%s\n" % (trace, "\t".join(esc(v) for v in values))
 
 
 def subsegment(name, start, extra=None):

@@ -13,6 +13,8 @@ import json
 import random
 import sys
 
+from bench_rows import annotation_rows, entity_row, summary_row
+
 count, docs_path, rows_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 BATCH = 4000
 rng = random.Random(11)
@@ -23,33 +25,6 @@ queries = ["SELECT * FROM items WHERE id = ?", "UPDATE carts SET total = ? WHERE
 
 def hexid(n=16):
     return "%0*x" % (n, rng.getrandbits(n * 4))
-
-
-def esc(v):
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    return str(v)
-
-
-def entity_row(e, trace, parent, kind):
-    http = e.get("http", {})
-    req, resp = http.get("request", {}), http.get("response", {})
-    sql = e.get("sql", {}).get("sanitized_query")
-    return "\t".join(esc(v) for v in [
-        "E", trace, e["id"], parent, kind, e["name"], e.get("origin"), e.get("namespace"), e["start_time"],
-        e.get("end_time"), 0, e.get("error", False), e.get("fault", False), e.get("throttle", False),
-        req.get("method"), req.get("url"), resp.get("status"), req.get("user_agent"), req.get("client_ip"),
-        e.get("user"), sql, None])
-
-
-def summary_row(trace, seg, status):
-    t0 = seg["start_time"]
-    values = [t0, seg["end_time"], seg["end_time"] - t0, seg["end_time"] - t0, seg["id"], seg["name"], None,
-              seg["http"]["request"]["method"], seg["http"]["request"]["url"], status, seg.get("error", False),
-              seg.get("fault", False), seg.get("throttle", False), False, 3, 0]
-    return "T\t%s\t%s\n" % (trace, "\t".join(esc(v) for v in values))
 
 
 with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
@@ -99,11 +74,9 @@ with open(docs_path, "w") as docs, open(rows_path, "w") as rows:
         docs.write(raw + "\n")
         lines = ["\t".join(["D", trace, seg_id, "0", raw]), entity_row(seg, trace, None, 0),
                  entity_row(call, trace, seg_id, 1), entity_row(query, trace, seg_id, 1)]
-        for k, v in seg["annotations"].items():
-            t = 2 if isinstance(v, bool) else 1 if isinstance(v, (int, float)) else 0
-            lines.append("\t".join(["A", trace, seg_id, k, str(t), esc(v)]))
+        lines += annotation_rows(seg, trace)
         rows.write("\n".join(lines) + "\n")
-        rows.write(summary_row(trace, seg, status))
+        rows.write(summary_row(trace, seg["start_time"], seg, status, 3))
         if (i + 1) % BATCH == 0:
             rows.write("C\n")
     rows.write("C\n")
