@@ -8,9 +8,7 @@ struct DetailsWriter {
 
     init() { bytes.reserveCapacity(2048) }
 
-    mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
+    mutating func raw(_ s: StaticString) { bytes.append(literal: s) }
 
     mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
@@ -24,35 +22,12 @@ struct DetailsWriter {
     mutating func comma() { bytes.append(UInt8(ascii: ",")) }
 
     /// A string as `JSONWriter.writeString` escapes it.
-    mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case UInt8(ascii: "\n"): raw("\\n")
-            case UInt8(ascii: "\r"): raw("\\r")
-            case UInt8(ascii: "\t"): raw("\\t")
-            case 0x08: raw("\\b")
-            case 0x0C: raw("\\f")
-            case ..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                raw("\\u00")
-                bytes.append(hex[Int(b >> 4)])
-                bytes.append(hex[Int(b & 0xF)])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
+    mutating func string(_ s: String) { JSONBytes.string(s, into: &bytes) }
 
     /// A number as `JSONWriter` writes a `JSONNumber`: its text, or `null` for one that is not JSON.
-    mutating func number(_ n: JSONNumber) {
-        let first = n.text.utf8.first { $0 != UInt8(ascii: "-") }
-        if let first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") { raw(n.text) } else { raw("null") }
-    }
+    mutating func number(_ n: JSONNumber) { JSONBytes.number(n, into: &bytes) }
 
-    mutating func bool(_ b: Bool) { b ? raw("true") : raw("false") }
+    mutating func bool(_ b: Bool) { JSONBytes.bool(b, into: &bytes) }
 
     /// `{"Name": n, "Names": [n]` without the closing brace, the shape of every service id.
     mutating func serviceHead(_ name: String) {
